@@ -1,0 +1,65 @@
+// Package lex reads haproxy.cfg text into sections of statements, applying
+// HAProxy's quoting, escaping, environment expansion and conditional-block
+// rules. It knows nothing about what keywords mean: that is package config's
+// job. Every statement keeps the file and line it came from.
+package lex
+
+import "fmt"
+
+// Pos is a place in a configuration file.
+type Pos struct {
+	File string
+	Line int
+}
+
+// String returns "file:line", the form every error and warning uses.
+func (p Pos) String() string { return fmt.Sprintf("%s:%d", p.File, p.Line) }
+
+// Statement is one logical line inside a section, after quotes, escapes and
+// environment variables have been processed.
+type Statement struct {
+	Pos Pos
+	// Prefix is "no" or "default" when the line starts with one of those
+	// modifiers (e.g. "no option httplog"), otherwise empty.
+	Prefix string
+	// Words holds the keyword (Words[0]) and its arguments. Never empty.
+	Words []string
+}
+
+// Keyword returns Words[0].
+func (s Statement) Keyword() string { return s.Words[0] }
+
+// Args returns the words after the keyword.
+func (s Statement) Args() []string { return s.Words[1:] }
+
+// Section is one section of the file: its header line and its statements.
+type Section struct {
+	Pos Pos
+	// Kind is the section keyword as written, lower case: "global",
+	// "defaults", "frontend", "backend", "listen", "userlist", "resolvers",
+	// "peers", "mailers", "cache", "program", "http-errors", "ring", and
+	// the other section keywords HAProxy knows.
+	Kind string
+	// Name is the section name, empty when none was given.
+	Name string
+	// From is the defaults section named with "from <name>", if any.
+	From string
+	// Args are the remaining words of the header line, e.g. the address in
+	// the legacy form "listen web 0.0.0.0:80".
+	Args []string
+	// Statements in file order.
+	Statements []Statement
+}
+
+// File is a parsed configuration: the sections of one or more files in order.
+type File struct {
+	Sections []*Section
+}
+
+// Error is a syntax error at a position.
+type Error struct {
+	Pos Pos
+	Msg string
+}
+
+func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
