@@ -1,0 +1,554 @@
+// Package config turns the sections read by package lex into a typed model of
+// an HAProxy configuration, with defaults inherited the way HAProxy inherits
+// them. It reports problems as Diagnostics naming file:line and the keyword.
+//
+// The model covers what a Caddy translation needs; statements it knows but
+// does not model are kept verbatim (Proxy.Other) so that a translator can
+// still decide about them.
+package config
+
+import (
+	"time"
+
+	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/lex"
+)
+
+// Pos is a place in a configuration file.
+type Pos = lex.Pos
+
+// Config is a whole haproxy.cfg.
+type Config struct {
+	Global Global
+	// Defaults sections in file order (named and anonymous).
+	Defaults []*Proxy
+	// Proxies are the frontend, backend and listen sections in file order.
+	Proxies []*Proxy
+	// Userlists by file order.
+	Userlists []*Userlist
+	// HTTPErrors sections (2.2+), by name.
+	HTTPErrors map[string]*HTTPErrors
+	// OtherSections are sections the model keeps only by name (resolvers,
+	// peers, mailers, cache, program, ring …).
+	OtherSections []*lex.Section
+}
+
+// Proxy returns the frontend, backend or listen section with that name, or nil.
+// Names are unique across proxies, as in HAProxy.
+func (c *Config) Proxy(name string) *Proxy {
+	for _, p := range c.Proxies {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// Global is the global section (all global sections merged in order).
+type Global struct {
+	Pos Pos
+	// MaxConn is the process-wide connection limit; 0 when unset.
+	MaxConn int
+	// HardStopAfter bounds how long old connections may live after a reload;
+	// 0 when unset.
+	HardStopAfter time.Duration
+	// Grace delays the closing of listeners on a soft stop; 0 when unset.
+	Grace time.Duration
+	// StatsSockets lists "stats socket" lines.
+	StatsSockets []StatsSocket
+	// SSLServerVerify is the global "ssl-server-verify" value ("" when unset).
+	SSLServerVerify string
+	// CABase and CRTBase are the base directories for relative CA and
+	// certificate paths.
+	CABase, CRTBase string
+	// Other keeps every statement of the global section in order, for
+	// keywords the model does not interpret.
+	Other []lex.Statement
+}
+
+// StatsSocket is a "stats socket <addr> [params]" line.
+type StatsSocket struct {
+	Pos     Pos
+	Address string
+	Params  []string
+}
+
+// ProxyKind tells a frontend from a backend, a listen or a defaults section.
+type ProxyKind int
+
+const (
+	KindDefaults ProxyKind = iota
+	KindFrontend
+	KindBackend
+	KindListen
+)
+
+// HasFrontend reports whether the proxy accepts connections (frontend or listen).
+func (k ProxyKind) HasFrontend() bool { return k == KindFrontend || k == KindListen }
+
+// HasBackend reports whether the proxy has servers (backend or listen).
+func (k ProxyKind) HasBackend() bool { return k == KindBackend || k == KindListen }
+
+func (k ProxyKind) String() string {
+	switch k {
+	case KindFrontend:
+		return "frontend"
+	case KindBackend:
+		return "backend"
+	case KindListen:
+		return "listen"
+	default:
+		return "defaults"
+	}
+}
+
+// Proxy is a frontend, backend, listen or defaults section, after defaults
+// have been applied.
+type Proxy struct {
+	Kind ProxyKind
+	Name string
+	Pos  Pos
+	// DefaultsName is the name of the defaults section the proxy inherited
+	// from ("" for an anonymous one, or when none preceded it).
+	DefaultsName string
+
+	// Mode is "http", "tcp" (HAProxy's default) or "log".
+	Mode    string
+	ModePos Pos
+
+	// Binds are the listening addresses (frontend and listen only). The
+	// legacy "listen name addr:port" header becomes a Bind too.
+	Binds []*Bind
+
+	// MaxConn is the frontend connection limit; 0 when unset.
+	MaxConn int
+	// FullConn is the backend "fullconn" value; 0 when unset.
+	FullConn int
+
+	// Timeouts as written or inherited.
+	Timeouts Timeouts
+	// Retries is the number of connection retries (HAProxy default 3).
+	Retries int
+	// RetriesPos is where "retries" was set, zero when it is the default.
+	RetriesPos Pos
+
+	// Options maps an option name ("forwardfor", "httplog", "redispatch",
+	// "httpchk" …) to its state; "no option x" leaves an entry with
+	// Enabled=false so that it overrides an inherited one.
+	Options map[string]*Option
+
+	// Balance is the load-balancing algorithm; zero value means roundrobin.
+	Balance Balance
+	// HashType is the "hash-type" line; zero value means map-based + sdbm
+	// without avalanche.
+	HashType HashType
+	// Cookie is the persistence cookie, nil when unset.
+	Cookie *Cookie
+
+	// DefaultServer is the accumulated "default-server" parameters.
+	DefaultServer ServerParams
+	// Servers in declaration order, with default-server and server-template
+	// already applied (a template becomes N servers).
+	Servers []*Server
+
+	// DefaultBackend is the "default_backend" name, "" when unset.
+	DefaultBackend    string
+	DefaultBackendPos Pos
+	// UseBackends are the "use_backend" rules in order.
+	UseBackends []*UseBackend
+	// UseServers are the "use-server" rules in order.
+	UseServers []*UseServer
+
+	// ACLs are the named ACL lines in order (several lines may share a name).
+	ACLs []*ACL
+
+	// HTTPRequest, HTTPResponse, HTTPAfterResponse, TCPRequest and
+	// TCPResponse hold rule lines in order. For tcp-request the first
+	// argument ("connection", "content", "session", "inspect-delay") is kept
+	// in Rule.Action as "connection accept", "content reject" and so on.
+	HTTPRequest       []*Rule
+	HTTPResponse      []*Rule
+	HTTPAfterResponse []*Rule
+	TCPRequest        []*Rule
+	TCPResponse       []*Rule
+	// Redirects are legacy "redirect" lines (Action "redirect").
+	Redirects []*Rule
+
+	// HTTPCheck and TCPCheck are the "http-check"/"tcp-check" rule lines.
+	HTTPCheck []*Rule
+	TCPCheck  []*Rule
+
+	// Stats holds the "stats" keywords; nil when none was written.
+	Stats *Stats
+
+	// MonitorURI is the "monitor-uri" value, "" when unset.
+	MonitorURI    string
+	MonitorURIPos Pos
+	// MonitorFail are "monitor fail if|unless <cond>" lines.
+	MonitorFail []*Condition
+
+	// ErrorFiles maps a status code to an "errorfile" or "errorloc*" line.
+	ErrorFiles map[int]*ErrorFile
+	// ErrorFilesSections are "errorfiles <http-errors name> [codes]" lines.
+	ErrorFilesSections []*Rule
+
+	// Other keeps, in order, every statement the model does not interpret
+	// (log, capture, compression, stick-table …) so the translator can warn
+	// or refuse with its position.
+	Other []lex.Statement
+}
+
+// Option returns the option with that name if it is set and enabled.
+func (p *Proxy) Option(name string) *Option {
+	if o := p.Options[name]; o != nil && o.Enabled {
+		return o
+	}
+	return nil
+}
+
+// Bind is one address of a "bind" line (a line with several comma-separated
+// addresses or a port range gives one Bind per address, sharing Params).
+type Bind struct {
+	Pos Pos
+	// Address as written, e.g. "*:80", ":8080", "ipv6@:::443",
+	// "127.0.0.1:8000-8010", "/run/x.sock", "unix@/run/x.sock".
+	Address string
+	// Host is the address part without any "ipv4@"/"ipv6@" prefix; "" for
+	// all addresses ("*", "0.0.0.0" and an empty host all give "").
+	Host string
+	// Network is "tcp", "tcp4", "tcp6" or "unix".
+	Network string
+	// PortLow and PortHigh give the port range (equal for one port; 0 for
+	// unix sockets).
+	PortLow, PortHigh int
+	// Params are the words after the address ("ssl", "crt", "x.pem",
+	// "alpn", "h2,http/1.1", "accept-proxy" …).
+	Params []string
+	// SSL is true when "ssl" is among the params.
+	SSL bool
+	// Certs are the "crt" arguments; CrtLists the "crt-list" arguments.
+	Certs, CrtLists []string
+	// ALPN is the "alpn" protocol list.
+	ALPN []string
+	// AcceptProxy is true with "accept-proxy".
+	AcceptProxy bool
+}
+
+// Duration is a time value from the configuration.
+type Duration struct {
+	// D is the value; meaningful only when Set is true.
+	D time.Duration
+	// Set reports whether the value was written (or inherited).
+	Set bool
+	// Infinite is true for "infinite" where HAProxy allows it.
+	Infinite bool
+	Pos      Pos
+}
+
+// Timeouts holds every "timeout" keyword (and the legacy contimeout,
+// clitimeout and srvtimeout, which set Connect, Client and Server).
+type Timeouts struct {
+	Connect, Client, Server, HTTPRequest, HTTPKeepAlive, Queue, Tunnel,
+	Check, ClientFin, ServerFin, Tarpit Duration
+}
+
+// Option is an "option" line.
+type Option struct {
+	Pos     Pos
+	Enabled bool
+	// Args are the words after the option name, e.g. for
+	// "option forwardfor except 127.0.0.0/8 header X-Real-IP" they are
+	// ["except", "127.0.0.0/8", "header", "X-Real-IP"].
+	Args []string
+}
+
+// Balance is a "balance" line.
+type Balance struct {
+	Pos Pos
+	// Algorithm is the algorithm name as written, lower case, with any
+	// parenthesised argument split off: "roundrobin", "static-rr",
+	// "leastconn", "first", "source", "uri", "url_param", "hdr",
+	// "random", "rdp-cookie", "hash". Empty when no balance line was
+	// written or inherited (HAProxy 2.6 then uses roundrobin).
+	Algorithm string
+	// Param is the parenthesised argument: the header name for hdr(x), the
+	// draw count for random(n), the cookie name for rdp-cookie(x).
+	Param string
+	// Args are the remaining words: "len", "8", "depth", "2", "whole",
+	// "path-only", "check_post", "use_domain_only", the url_param name,
+	// or the sample expression of "hash <expr>".
+	Args []string
+}
+
+// HashType is a "hash-type" line.
+type HashType struct {
+	Pos Pos
+	// Method is "map-based" or "consistent" ("" when unset = map-based).
+	Method string
+	// Function is "sdbm", "djb2", "wt6", "crc32" or "none"; "" when unset.
+	Function string
+	// Avalanche is true when the "avalanche" modifier was written.
+	Avalanche bool
+}
+
+// Cookie is a "cookie" line.
+type Cookie struct {
+	Pos  Pos
+	Name string
+	// Mode is "insert", "prefix" or "rewrite"; "" when none was written
+	// (HAProxy then only reads the cookie set by the server).
+	Mode                                                     string
+	Indirect, NoCache, PostOnly, Preserve, HTTPOnly, Secure bool
+	Dynamic                                                  bool
+	Domains                                                  []string
+	// MaxIdle and MaxLife are zero when unset (seconds by default).
+	MaxIdle, MaxLife time.Duration
+	// Attrs are "attr" values in order.
+	Attrs []string
+}
+
+// ServerParams are the parameters of a "server" or "default-server" line.
+// Every field has HAProxy's default once the server is built.
+type ServerParams struct {
+	// Weight 0..256, default 1.
+	Weight int
+	// Backup, with "no-backup" undoing an inherited one.
+	Backup bool
+	// Disabled starts the server in maintenance ("enabled" undoes it).
+	Disabled bool
+	// Cookie is the persistence value.
+	Cookie string
+	// MaxConn, MaxQueue, MinConn: 0 = unlimited/unset.
+	MaxConn, MaxQueue, MinConn int
+	// ID is the numeric id ("id" keyword); 0 means "not set explicitly"
+	// and is replaced by the auto-numbered id in Server.ID.
+	ID int
+
+	// Check enables health checks.
+	Check bool
+	// Inter, FastInter, DownInter are check intervals (Inter default 2s;
+	// the other two default to Inter when zero).
+	Inter, FastInter, DownInter time.Duration
+	// Rise and Fall default to 2 and 3.
+	Rise, Fall int
+	// CheckPort and CheckAddr redirect checks ("port", "addr"); 0/"" unset.
+	CheckPort int
+	CheckAddr string
+	// CheckSSL is "check-ssl"; CheckSNI is "check-sni".
+	CheckSSL bool
+	CheckSNI string
+	// AgentCheck and its parameters are kept as written.
+	AgentCheck bool
+	AgentPort  int
+	AgentInter time.Duration
+
+	// SlowStart warm-up duration; 0 when unset.
+	SlowStart time.Duration
+	// OnMarkedDown, OnMarkedUp, OnError, Observe: values as written.
+	OnMarkedDown, OnMarkedUp, OnError, Observe string
+	ErrorLimit                                 int
+
+	// SSL enables TLS to the server. Verify is "none" or "required" ("" when
+	// not written: HAProxy's default is required unless global
+	// ssl-server-verify none). SNI is the "sni" expression.
+	SSL        bool
+	Verify     string
+	SNI        string
+	CAFile     string
+	Crt        string
+	ALPN       []string
+	VerifyHost string
+
+	// SendProxy and SendProxyV2 enable the PROXY protocol to the server.
+	SendProxy, SendProxyV2 bool
+
+	// Resolvers, InitAddr, ResolvePrefer are DNS settings as written.
+	Resolvers, InitAddr, ResolvePrefer string
+
+	// Track is "track [backend/]server".
+	Track string
+	// Redir is the "redir <prefix>" value.
+	Redir string
+
+	// Other keeps parameters the model accepts but does not interpret
+	// (e.g. "tfo", "pool-max-conn 10"), each with its arguments.
+	Other [][]string
+}
+
+// Server is a "server" line, or one server generated by "server-template".
+type Server struct {
+	Pos  Pos
+	Name string
+	// Address as written after environment expansion (host[:port], maybe
+	// with an "ipv4@"/"ipv6@"/"unix@" prefix).
+	Address string
+	// Host and Port split from Address. Port is "" when none was given
+	// (HAProxy then uses the client's destination port), and may start
+	// with "+" or "-" for a relative port.
+	Host string
+	Port string
+	// ID is the server's numeric id: explicit "id" or auto-numbered from 1
+	// in declaration order, skipping ids taken explicitly.
+	ID     int
+	Params ServerParams
+}
+
+// ACL is one "acl" line, or an anonymous ACL written "{ … }" in a condition.
+type ACL struct {
+	Pos Pos
+	// Name is empty for an anonymous ACL.
+	Name string
+	// Fetch is the sample fetch with converters, exactly as written,
+	// e.g. "path_beg", "hdr(host)", "req.hdr(host),lower", "src".
+	Fetch string
+	// Flags are the flags in order, each with its argument when it has one:
+	// ["-i"], ["-m", "beg"], ["-f", "/etc/x.lst"], ["-n"], ["--"].
+	Flags [][]string
+	// Patterns are the values to compare with; may be empty (e.g. -m found).
+	Patterns []string
+}
+
+// Condition is an "if|unless" condition: an OR of AND-terms.
+type Condition struct {
+	Pos Pos
+	// Unless is true for "unless" (the whole condition is negated).
+	Unless bool
+	// Terms is the disjunction; each inner slice is a conjunction.
+	Terms [][]CondTerm
+}
+
+// CondTerm is one operand of a condition.
+type CondTerm struct {
+	// Negate is true for "!name" or "!{ … }".
+	Negate bool
+	// Name references a named (or predefined, e.g. "TRUE", "METH_GET")
+	// ACL; empty for an anonymous ACL.
+	Name string
+	// Anonymous is the inline "{ … }" ACL, nil for a named one.
+	Anonymous *ACL
+}
+
+// UseBackend is a "use_backend <name> [if|unless <cond>]" line.
+type UseBackend struct {
+	Pos     Pos
+	Backend string
+	// Cond is nil when the rule has no condition.
+	Cond *Condition
+}
+
+// UseServer is a "use-server <server> [if|unless <cond>]" line.
+type UseServer struct {
+	Pos    Pos
+	Server string
+	Cond   *Condition
+}
+
+// Rule is an http-request, http-response, tcp-request, tcp-response,
+// http-check, tcp-check or redirect line: an action, its arguments and an
+// optional condition.
+type Rule struct {
+	Pos Pos
+	// Keyword is the directive, e.g. "http-request", "reqadd" (legacy
+	// forms are kept so that messages can name what the user wrote).
+	Keyword string
+	// Action is the action name, e.g. "set-header", "deny", "redirect",
+	// "content accept".
+	Action string
+	// Args are the words between the action and "if"/"unless".
+	Args []string
+	// Cond is nil when the rule has no condition.
+	Cond *Condition
+}
+
+// Stats holds the "stats" keywords of a proxy.
+type Stats struct {
+	Pos          Pos
+	Enabled      bool
+	URI          string
+	Realm        string
+	Auths        []StatsAuth
+	Refresh      time.Duration
+	HideVersion  bool
+	ShowLegends  bool
+	ShowNode     string
+	ShowNodeSet  bool
+	ShowDesc     string
+	Scopes       []string
+	Admin        []*Condition
+	HTTPRequests []*Rule
+	// Other keeps "stats" lines not listed above.
+	Other []lex.Statement
+}
+
+// StatsAuth is a "stats auth <user>:<password>" line.
+type StatsAuth struct {
+	Pos      Pos
+	User     string
+	Password string
+}
+
+// ErrorFile is an "errorfile <code> <file>" or "errorloc[302|303] <code>
+// <url>" line.
+type ErrorFile struct {
+	Pos     Pos
+	Keyword string
+	Code    int
+	// File is the errorfile path; Location the errorloc URL.
+	File, Location string
+}
+
+// Userlist is a "userlist" section.
+type Userlist struct {
+	Pos    Pos
+	Name   string
+	Users  []*User
+	Groups []*Group
+}
+
+// User is a "user" line of a userlist.
+type User struct {
+	Pos  Pos
+	Name string
+	// Password is the crypt(3) hash for "password", or the clear text for
+	// "insecure-password" (then Insecure is true).
+	Password string
+	Insecure bool
+	Groups   []string
+}
+
+// Group is a "group" line of a userlist.
+type Group struct {
+	Pos   Pos
+	Name  string
+	Users []string
+}
+
+// HTTPErrors is an "http-errors" section: "errorfile <code> <file>" lines.
+type HTTPErrors struct {
+	Pos        Pos
+	Name       string
+	ErrorFiles map[int]*ErrorFile
+}
+
+// Severity tells a warning from an error.
+type Severity int
+
+const (
+	Warning Severity = iota
+	Error
+)
+
+// Diagnostic is a warning or an error about one statement.
+type Diagnostic struct {
+	Severity Severity
+	Pos      Pos
+	// Keyword is the directive concerned, e.g. "server", "option httplog".
+	Keyword string
+	Message string
+}
+
+func (d Diagnostic) Error() string {
+	if d.Keyword == "" {
+		return d.Pos.String() + ": " + d.Message
+	}
+	return d.Pos.String() + ": " + d.Keyword + ": " + d.Message
+}

@@ -1,0 +1,78 @@
+package lbmodule
+
+import "github.com/caddyserver/caddy/v2"
+
+// BackendConfig is the JSON description of an HAProxy backend: its servers
+// and how requests are spread over them. The HTTP selection policy and the
+// layer-4 handler embed it, so both read and write the same backend model.
+type BackendConfig struct {
+	// Backend is the backend's name. It keys the runtime state (server
+	// health, admin state, counters) that survives config reloads, and is
+	// the name shown by the stats page and the admin API. Two handlers with
+	// the same name share one backend.
+	Backend string `json:"backend,omitempty"`
+
+	// Balance is the load-balancing algorithm: roundrobin (default),
+	// static-rr, leastconn, first, source, uri, url_param, hdr, random,
+	// rdp-cookie or hash.
+	Balance string `json:"balance,omitempty"`
+	// BalanceParam is the parenthesised argument of hdr(<name>),
+	// random(<draws>) and rdp-cookie(<name>).
+	BalanceParam string `json:"balance_param,omitempty"`
+	// BalanceArgs are the algorithm's options as HAProxy writes them, e.g.
+	// ["depth", "2", "whole"] for uri, ["id", "check_post"] for url_param,
+	// ["use_domain_only"] for hdr, or the sample expression for hash.
+	BalanceArgs []string `json:"balance_args,omitempty"`
+
+	// HashType is "map-based" (default) or "consistent".
+	HashType string `json:"hash_type,omitempty"`
+	// HashFunction is sdbm, djb2, wt6, crc32 or none. Empty means HAProxy's
+	// default (sdbm).
+	HashFunction string `json:"hash_function,omitempty"`
+	// HashAvalanche applies HAProxy's full_hash to the key hash. When
+	// HashType is consistent and HashFunction is empty it defaults to true,
+	// as in HAProxy.
+	HashAvalanche *bool `json:"hash_avalanche,omitempty"`
+
+	// AllBackups balances over every usable backup server when no active
+	// server is usable; otherwise only the first usable backup serves.
+	AllBackups bool `json:"allbackups,omitempty"`
+	// Redispatch lets a retried request go to another server.
+	Redispatch bool `json:"redispatch,omitempty"`
+
+	// QueueTimeout is how long a request may wait for a free server slot
+	// (HAProxy's "timeout queue"). Zero means the connect timeout's value,
+	// set by the translator.
+	QueueTimeout caddy.Duration `json:"queue_timeout,omitempty"`
+	// FullConn is the backend's fullconn, for servers with minconn.
+	FullConn int `json:"fullconn,omitempty"`
+
+	// Servers in declaration order.
+	Servers []ServerConfig `json:"servers,omitempty"`
+}
+
+// ServerConfig describes one server.
+type ServerConfig struct {
+	// Name is the server's name in the backend.
+	Name string `json:"name"`
+	// Dial is the network address, as in a reverse_proxy upstream. For an
+	// HTTP backend the policy's servers and the reverse_proxy upstreams are
+	// listed in the same order with the same addresses.
+	Dial string `json:"dial"`
+	// ID is the numeric id; 0 means its position from 1.
+	ID int `json:"id,omitempty"`
+	// Weight is 0..256; nil means 1.
+	Weight *int `json:"weight,omitempty"`
+	// Backup marks a backup server.
+	Backup bool `json:"backup,omitempty"`
+	// Disabled starts the server in maintenance.
+	Disabled bool `json:"disabled,omitempty"`
+	// Cookie is the persistence cookie value.
+	Cookie string `json:"cookie,omitempty"`
+	// MaxConn limits concurrent requests (HTTP) or connections (TCP); 0 is
+	// unlimited. MaxQueue bounds the server's queue; 0 is unlimited.
+	// MinConn makes the limit dynamic with the backend's FullConn.
+	MaxConn  int `json:"maxconn,omitempty"`
+	MaxQueue int `json:"maxqueue,omitempty"`
+	MinConn  int `json:"minconn,omitempty"`
+}

@@ -1,0 +1,59 @@
+// Package sched holds HAProxy's load-balancing algorithms as pure Go, with no
+// Caddy import, so they can be tested and benchmarked alone. One file per
+// algorithm, as HAProxy splits them into lb_*.c.
+//
+// An algorithm is built over a fixed list of servers (declaration order) and
+// reads their changing state through a Pool. The caller tells it when a
+// server's state or weight changed (Update), and asks it for a server
+// (Pick). Indexes are positions in the server list.
+package sched
+
+// Server is what an algorithm knows of a server that does not change at run time.
+type Server struct {
+	// ID is the numeric id (HAProxy's puid): explicit "id" or the position
+	// from 1. Used by "first" and by consistent hashing.
+	ID int
+	// Backup servers are used only when no active server is usable.
+	Backup bool
+}
+
+// Pool gives an algorithm the current state of each server. Implementations
+// must be safe to call from Pick while holding whatever lock the caller uses
+// around Pick and Update.
+type Pool interface {
+	// Usable reports whether server i may receive load-balanced traffic:
+	// UP or in slow start, not in maintenance or drain.
+	Usable(i int) bool
+	// Weight returns server i's current user weight (0..256), already
+	// scaled by slow start where that applies. Weight 0 takes no traffic.
+	Weight(i int) int
+	// Full reports whether server i has reached its connection limit (or
+	// has requests waiting in its queue).
+	Full(i int) bool
+	// Load returns the requests server i is serving plus those queued on it.
+	Load(i int) int
+}
+
+// NoServer is returned by Pick when no server can take the request; the
+// caller then queues the request or answers 503.
+const NoServer = -1
+
+// Request is what a pick may depend on.
+type Request struct {
+	// Hash is the key hash for hash-based algorithms; HasHash is false when
+	// the key is missing (HAProxy then falls back to round robin).
+	Hash    uint32
+	HasHash bool
+	// Avoid is a server to avoid (the one a retry is leaving), or NoServer.
+	// It is still chosen when it is the only candidate.
+	Avoid int
+}
+
+// Algorithm picks servers. Implementations are not safe for concurrent use:
+// the caller serialises Pick and Update.
+type Algorithm interface {
+	// Pick returns the index of the chosen server, or NoServer.
+	Pick(req Request) int
+	// Update tells the algorithm that server i changed usability or weight.
+	Update(i int)
+}
