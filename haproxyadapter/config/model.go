@@ -296,10 +296,10 @@ type Cookie struct {
 	Name string
 	// Mode is "insert", "prefix" or "rewrite"; "" when none was written
 	// (HAProxy then only reads the cookie set by the server).
-	Mode                                                     string
+	Mode                                                    string
 	Indirect, NoCache, PostOnly, Preserve, HTTPOnly, Secure bool
-	Dynamic                                                  bool
-	Domains                                                  []string
+	Dynamic                                                 bool
+	Domains                                                 []string
 	// MaxIdle and MaxLife are zero when unset (seconds by default).
 	MaxIdle, MaxLife time.Duration
 	// Attrs are "attr" values in order.
