@@ -1,0 +1,91 @@
+// Package haproxyadapter registers the "haproxy" config adapter, which turns
+// a haproxy.cfg into Caddy JSON:
+//
+//	caddy run --adapter haproxy --config haproxy.cfg
+//	caddy adapt --adapter haproxy --config haproxy.cfg
+//	curl -X POST -H 'Content-Type: text/haproxy' --data-binary @haproxy.cfg localhost:2019/load
+package haproxyadapter
+
+import (
+	"encoding/json"
+	"os"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+
+	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
+)
+
+func init() {
+	caddyconfig.RegisterAdapter("haproxy", Adapter{})
+}
+
+// Adapter adapts haproxy.cfg text to Caddy JSON.
+type Adapter struct{}
+
+// Adapt converts body, a haproxy.cfg, into Caddy JSON. The option "filename"
+// names the file in messages (Caddy's CLI sets it); without it messages say
+// "haproxy.cfg". Keywords that have no effect in Caddy come back as warnings
+// with their file:line; anything that cannot be translated faithfully is an
+// error naming file:line and the keyword.
+func (Adapter) Adapt(body []byte, options map[string]any) ([]byte, []caddyconfig.Warning, error) {
+	filename := "haproxy.cfg"
+	if fn, ok := options["filename"].(string); ok && fn != "" {
+		filename = fn
+	}
+	cfg, diags := config.Load(filename, body, os.LookupEnv)
+	var warnings []caddyconfig.Warning
+	var errs []config.Diagnostic
+	for _, d := range diags {
+		if d.Severity == config.Error {
+			errs = append(errs, d)
+			continue
+		}
+		warnings = append(warnings, warning(d))
+	}
+	if len(errs) > 0 {
+		return nil, warnings, diagnosticsError(errs)
+	}
+	caddyCfg, tdiags := Translate(cfg)
+	for _, d := range tdiags {
+		if d.Severity == config.Error {
+			errs = append(errs, d)
+			continue
+		}
+		warnings = append(warnings, warning(d))
+	}
+	if len(errs) > 0 {
+		return nil, warnings, diagnosticsError(errs)
+	}
+	out, err := json.MarshalIndent(caddyCfg, "", "\t")
+	if err != nil {
+		return nil, warnings, err
+	}
+	return out, warnings, nil
+}
+
+func warning(d config.Diagnostic) caddyconfig.Warning {
+	return caddyconfig.Warning{
+		File:      d.Pos.File,
+		Line:      d.Pos.Line,
+		Directive: d.Keyword,
+		Message:   d.Message,
+	}
+}
+
+// diagnosticsError joins every error into one, one per line, so that an
+// operator sees all problems of a config at once.
+type diagnosticsError []config.Diagnostic
+
+func (e diagnosticsError) Error() string {
+	s := ""
+	for i, d := range e {
+		if i > 0 {
+			s += "\n"
+		}
+		s += d.Error()
+	}
+	return s
+}
+
+// Interface guard
+var _ caddyconfig.Adapter = (*Adapter)(nil)
