@@ -56,4 +56,24 @@ type Algorithm interface {
 	Pick(req Request) int
 	// Update tells the algorithm that server i changed usability or weight.
 	Update(i int)
+	// LoadChanged tells the algorithm that server i's Load changed: a
+	// request started or ended on it, or its queue grew or shrank. Only
+	// leastconn orders servers by load; the others ignore it.
+	LoadChanged(i int)
+}
+
+// EffectiveWeighter may be implemented by a Pool to give dynamic algorithms
+// (roundrobin, leastconn, first, consistent hashing, random) HAProxy's
+// effective weight directly: the user weight times 16, scaled by slow start
+// (so 1..4096 while usable). Without it they use Weight(i)*16. Map-based
+// algorithms always use Weight, since HAProxy ignores slow start for them.
+type EffectiveWeighter interface {
+	EffectiveWeight(i int) int
+}
+
+// Saturator may be implemented by a Pool for leastconn, which skips a server
+// only when served+queued >= dynamic maxconn + maxqueue (so it may queue on
+// a busy server when maxqueue is set). Without it leastconn uses Full.
+type Saturator interface {
+	Saturated(i int) bool
 }
