@@ -54,6 +54,27 @@ type Section struct {
 // File is a parsed configuration: the sections of one or more files in order.
 type File struct {
 	Sections []*Section
+	// Messages are the ".notice", ".warning" and ".diag" directives met
+	// in active blocks, in file order.
+	Messages []Message
+}
+
+// Level is the severity of a Message.
+type Level string
+
+// Message levels, named after the directives that produce them.
+const (
+	LevelNotice  Level = "notice"
+	LevelWarning Level = "warning"
+	LevelDiag    Level = "diag"
+)
+
+// Message is a text the configuration asked to be reported, with a
+// ".notice", ".warning" or ".diag" directive. (".alert" is an error.)
+type Message struct {
+	Pos   Pos
+	Level Level
+	Text  string
 }
 
 // Error is a syntax error at a position.
@@ -63,3 +84,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
+
+func errorf(pos Pos, format string, args ...any) *Error {
+	return &Error{Pos: pos, Msg: fmt.Sprintf(format, args...)}
+}
