@@ -13,6 +13,7 @@ import (
 	_ "github.com/mholt/caddy-l4"
 
 	_ "github.com/caddy-haproxy/caddy-haproxy"
+	_ "github.com/caddy-haproxy/caddy-haproxy/demo"
 )
 
 func main() {
