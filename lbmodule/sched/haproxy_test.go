@@ -1,0 +1,305 @@
+package sched
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// This file runs the real HAProxy as the reference for differential tests:
+// tiny origins that answer with their name, a generated haproxy.cfg, a
+// client that records which server answered, and the runtime API.
+
+// origin is an HTTP server that answers with its name. A request with the
+// query parameter "hold" is reported on arrived and blocks until released.
+type origin struct {
+	name    string
+	addr    string
+	arrived chan string
+	release chan struct{}
+	srv     *http.Server
+}
+
+func startOrigin(t *testing.T, name string, arrived chan string, release chan struct{}) *origin {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &origin{name: name, addr: ln.Addr().String(), arrived: arrived, release: release}
+	o.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if r.URL.Query().Has("hold") {
+			o.arrived <- o.name
+			<-o.release
+		}
+		w.Header().Set("X-Server", o.name)
+		_, _ = io.WriteString(w, o.name)
+	})}
+	go func() { _ = o.srv.Serve(ln) }()
+	t.Cleanup(func() { _ = o.srv.Close() })
+	return o
+}
+
+// haproxyRun is a running HAProxy with one backend "be" of servers s1..sN.
+type haproxyRun struct {
+	t       *testing.T
+	addr    string
+	sock    string
+	origins []*origin
+	arrived chan string
+	release chan struct{}
+	once    sync.Once
+}
+
+// unblock releases every held request, once.
+func (h *haproxyRun) unblock() { h.once.Do(func() { close(h.release) }) }
+
+// haproxyBackend describes the backend under test.
+type haproxyBackend struct {
+	// Lines are backend directives such as "balance uri depth 2".
+	Lines []string
+	// ServerOpts are extra options of each server line; their count is
+	// the number of servers.
+	ServerOpts []string
+	// IDs, when set, are explicit server ids.
+	IDs []int
+}
+
+func needHAProxy(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Skip("haproxy binary not found in PATH: differential test skipped")
+	}
+	return path
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// startHAProxy starts origins and HAProxy in front of them.
+func startHAProxy(t *testing.T, be haproxyBackend) *haproxyRun {
+	t.Helper()
+	bin := needHAProxy(t)
+	dir := t.TempDir()
+	h := &haproxyRun{
+		t:       t,
+		sock:    filepath.Join(dir, "admin.sock"),
+		arrived: make(chan string, 1000),
+		release: make(chan struct{}),
+	}
+	t.Cleanup(h.unblock)
+	for i := range be.ServerOpts {
+		h.origins = append(h.origins, startOrigin(t, fmt.Sprintf("s%d", i+1), h.arrived, h.release))
+	}
+	port := freePort(t)
+	h.addr = fmt.Sprintf("127.0.0.1:%d", port)
+
+	var cfg strings.Builder
+	fmt.Fprintf(&cfg, "global\n  stats socket %s mode 600 level admin\n  nbthread 1\n\n", h.sock)
+	cfg.WriteString("defaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n  timeout queue 30s\n\n")
+	fmt.Fprintf(&cfg, "frontend fe\n  bind %s\n  default_backend be\n\n", h.addr)
+	cfg.WriteString("backend be\n")
+	for _, l := range be.Lines {
+		fmt.Fprintf(&cfg, "  %s\n", l)
+	}
+	for i, o := range h.origins {
+		id := ""
+		if be.IDs != nil {
+			id = fmt.Sprintf(" id %d", be.IDs[i])
+		}
+		fmt.Fprintf(&cfg, "  server %s %s%s %s\n", o.name, o.addr, id, be.ServerOpts[i])
+	}
+	cfgPath := filepath.Join(dir, "haproxy.cfg")
+	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-db", "-f", cfgPath)
+	var stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", h.addr, 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+			break
+		}
+		select {
+		case <-done:
+			t.Fatalf("haproxy exited:\n%s\nconfig:\n%s", stderr.String(), cfg.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("haproxy not listening on %s: %s", h.addr, stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return h
+}
+
+// hreq is one request sent through HAProxy.
+type hreq struct {
+	Method string // GET when empty
+	URI    string // request target, "/" when empty
+	Header map[string]string
+	Body   string
+	Source string // client source IP, 127.0.0.1 when empty
+}
+
+// do sends a raw HTTP/1.1 request on a new connection and returns the
+// answering server's name ("" for a 503).
+func (h *haproxyRun) do(r hreq) string {
+	h.t.Helper()
+	c := h.dial(r.Source)
+	defer c.Close()
+	h.write(c, r)
+	return h.read(c)
+}
+
+func (h *haproxyRun) dial(source string) net.Conn {
+	h.t.Helper()
+	d := net.Dialer{Timeout: 5 * time.Second}
+	if source != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(source)}
+	}
+	c, err := d.Dial("tcp", h.addr)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return c
+}
+
+func (h *haproxyRun) write(c net.Conn, r hreq) {
+	h.t.Helper()
+	method, uri := r.Method, r.URI
+	if method == "" {
+		method = "GET"
+	}
+	if uri == "" {
+		uri = "/"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\n", method, uri)
+	if _, ok := r.Header["Host"]; !ok {
+		b.WriteString("Host: test\r\n")
+	}
+	for k, v := range r.Header {
+		fmt.Fprintf(&b, "%s: %s\r\n", k, v)
+	}
+	fmt.Fprintf(&b, "Content-Length: %d\r\nConnection: close\r\n\r\n%s", len(r.Body), r.Body)
+	if _, err := io.WriteString(c, b.String()); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func (h *haproxyRun) read(c net.Conn) string {
+	h.t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return ""
+	}
+	return string(body)
+}
+
+// hold sends a request that the origin keeps open, and returns the server
+// that got it once it arrived. The connection is finished by releaseAll.
+func (h *haproxyRun) hold(r hreq, held *[]net.Conn) string {
+	h.t.Helper()
+	if strings.Contains(r.URI, "?") {
+		r.URI += "&hold"
+	} else {
+		r.URI += "?hold"
+	}
+	c := h.dial(r.Source)
+	h.write(c, r)
+	*held = append(*held, c)
+	select {
+	case name := <-h.arrived:
+		return name
+	case <-time.After(10 * time.Second):
+		h.t.Fatal("held request never reached a server")
+	}
+	return ""
+}
+
+// releaseAll lets every held request finish and waits for the answers.
+func (h *haproxyRun) releaseAll(held []net.Conn) {
+	h.t.Helper()
+	h.unblock()
+	var wg sync.WaitGroup
+	for _, c := range held {
+		wg.Add(1)
+		go func(c net.Conn) {
+			defer wg.Done()
+			_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			_, _ = io.Copy(io.Discard, c)
+			c.Close()
+		}(c)
+	}
+	wg.Wait()
+}
+
+// cli runs a runtime API command and returns its answer.
+func (h *haproxyRun) cli(cmd string) string {
+	h.t.Helper()
+	c, err := net.Dial("unix", h.sock)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, cmd+"\n"); err != nil {
+		h.t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	out, _ := io.ReadAll(c)
+	return strings.TrimSpace(string(out))
+}
+
+// mustCLI runs a command that must answer nothing (success).
+func (h *haproxyRun) mustCLI(cmd string) {
+	h.t.Helper()
+	if out := h.cli(cmd); out != "" {
+		h.t.Fatalf("%s: %s", cmd, out)
+	}
+}
+
+// serverIndex turns "sN" into N-1, or NoServer for "".
+func serverIndex(name string) int {
+	var n int
+	if _, err := fmt.Sscanf(name, "s%d", &n); err != nil {
+		return NoServer
+	}
+	return n - 1
+}
