@@ -139,3 +139,27 @@ func TestRoundRobinMatchesHAProxy(t *testing.T) {
 	}
 	_ = strings.Repeat
 }
+
+func TestStaticRRMatchesHAProxy(t *testing.T) {
+	needHAProxy(t)
+	tests := []struct {
+		name    string
+		weights []int
+		steps   script
+	}{
+		{"5:3:1", []int{5, 3, 1}, script{"pick 30"}},
+		{"gcd", []int{2, 4, 6, 0}, script{"pick 20"}},
+		{"down and back", []int{3, 2, 1}, script{"pick 4", "maint 2", "pick 7", "ready 2", "pick 13", "maint 1", "maint 3", "pick 3", "ready 1", "pick 9"}},
+		{"zero weight", []int{2, 3, 1}, script{"pick 4", "weight 2 0", "pick 7", "weight 2 3", "pick 13"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := startHAProxy(t, haproxyBackend{Lines: []string{"balance static-rr"}, ServerOpts: serverOpts(tt.weights, nil)})
+			want := runScript(t, h, nil, nil, tt.steps, plainRequest)
+			pool := newTestPool(tt.weights...)
+			m := NewStaticRR(testServers(len(tt.weights), 0), pool, false)
+			got := runScript(t, nil, m, pool, tt.steps, plainRequest)
+			compareSeq(t, tt.name, got, want)
+		})
+	}
+}
