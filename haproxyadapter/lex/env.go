@@ -120,29 +120,37 @@ func (e *environment) expandAddress(word string, budget *int) (string, bool) {
 
 // addressWords returns the indexes of the words of a statement that
 // HAProxy parses as addresses, and so expands variables in even without
-// quotes. Checked against HAProxy 2.6 for each keyword listed.
+// quotes. Checked against HAProxy 2.6 for each keyword and option listed.
 func addressWords(words []string) []int {
 	var idx []int
+	// options is where address-taking options may start.
+	options := len(words)
 	switch words[0] {
-	case "bind", "log", "source", "dgram-bind":
+	case "bind", "log", "dgram-bind":
 		idx = append(idx, 1)
-	case "server", "peer", "nameserver", "mailer":
+	case "source":
+		idx = append(idx, 1)
+		options = 2
+	case "peer", "nameserver", "mailer":
 		idx = append(idx, 2)
+	case "server":
+		idx = append(idx, 2)
+		options = 3
 	case "server-template":
 		idx = append(idx, 3)
+		options = 4
+	case "default-server":
+		options = 1
 	case "stats":
 		if len(words) > 1 && words[1] == "socket" {
 			idx = append(idx, 2)
 		}
 	}
-	// Server options that take an address.
-	if words[0] == "server" || words[0] == "default-server" || words[0] == "server-template" {
-		for i := 1; i+1 < len(words); i++ {
-			switch words[i] {
-			case "addr", "source", "socks4":
-				idx = append(idx, i+1)
-				i++
-			}
+	for i := options; i+1 < len(words); i++ {
+		switch words[i] {
+		case "addr", "source", "socks4", "usesrc":
+			idx = append(idx, i+1)
+			i++
 		}
 	}
 	return idx
