@@ -1,0 +1,581 @@
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"text/template"
+	"time"
+)
+
+// caddyBin is the caddy command built from this repository by TestMain.
+var caddyBin string
+
+// startTimeout bounds how long a process may take to become ready, and
+// stopTimeout how long it may take to exit after SIGINT.
+const (
+	startTimeout = 30 * time.Second
+	stopTimeout  = 15 * time.Second
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(buildAndRun(m))
+}
+
+// buildAndRun builds ./cmd/caddy once into a temporary directory, then runs
+// the tests.
+func buildAndRun(m *testing.M) int {
+	root, err := repoRoot()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "finding the repository root: %v\n", err)
+		return 1
+	}
+	dir, err := os.MkdirTemp("", "caddy-haproxy-integration-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	caddyBin = filepath.Join(dir, "caddy")
+	build := exec.Command("go", "build", "-o", caddyBin, "./cmd/caddy")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build ./cmd/caddy: %v\n%s", err, out)
+		return 1
+	}
+	return m.Run()
+}
+
+// repoRoot is the directory of the go.mod this package belongs to.
+func repoRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err == nil {
+		if gomod := strings.TrimSpace(string(out)); gomod != "" && gomod != os.DevNull {
+			return filepath.Dir(gomod), nil
+		}
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		return "", fmt.Errorf("no go.mod found from %s", root)
+	}
+	return root, nil
+}
+
+// --- ports -----------------------------------------------------------------
+
+// freePort returns a TCP port that is free on every interface.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// freePortRange returns the first of n consecutive free ports.
+func freePortRange(t *testing.T, n int) int {
+	t.Helper()
+	for attempt := 0; attempt < 50; attempt++ {
+		first := freePort(t)
+		if first+n-1 > 65535 {
+			continue
+		}
+		free := true
+		for p := first + 1; p < first+n && free; p++ {
+			ln, err := net.Listen("tcp", ":"+strconv.Itoa(p))
+			if err != nil {
+				free = false
+				continue
+			}
+			ln.Close()
+		}
+		if free {
+			return first
+		}
+	}
+	t.Fatalf("found no %d consecutive free ports", n)
+	return 0
+}
+
+// loopback is the address a test sends to for a port.
+func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
+
+// --- origins ---------------------------------------------------------------
+
+// origin is a web server standing in for one server line: it answers its
+// name and records what it received.
+type origin struct {
+	name string
+	srv  *httptest.Server
+	hits atomic.Int64
+
+	mu     sync.Mutex
+	header http.Header // of the last request
+
+	// gate, when not nil, holds every request until it is closed; each
+	// held request first sends on entered.
+	gate    chan struct{}
+	entered chan struct{}
+}
+
+// startOrigin starts an origin on 127.0.0.1:0, stopped when the test ends.
+func startOrigin(t *testing.T, name string) *origin {
+	t.Helper()
+	o := &origin{name: name}
+	o.srv = httptest.NewServer(o)
+	t.Cleanup(o.srv.Close)
+	return o
+}
+
+// startOrigins starts one origin per name.
+func startOrigins(t *testing.T, names ...string) []*origin {
+	t.Helper()
+	origins := make([]*origin, len(names))
+	for i, n := range names {
+		origins[i] = startOrigin(t, n)
+	}
+	return origins
+}
+
+// hold makes the origin hold its requests until release is called.
+func (o *origin) hold() (release func()) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	gate := make(chan struct{})
+	o.gate = gate
+	o.entered = make(chan struct{}, 16)
+	var once sync.Once
+	return func() { once.Do(func() { close(gate) }) }
+}
+
+func (o *origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	o.hits.Add(1)
+	o.mu.Lock()
+	o.header = r.Header.Clone()
+	gate, entered := o.gate, o.entered
+	o.mu.Unlock()
+	if gate != nil {
+		entered <- struct{}{}
+		<-gate
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	io.WriteString(w, o.name)
+}
+
+// Addr is the origin's host:port, for a server line.
+func (o *origin) Addr() string { return o.srv.Listener.Addr().String() }
+
+// lastHeader is the header of the last request the origin received.
+func (o *origin) lastHeader() http.Header {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.header
+}
+
+// --- configs ---------------------------------------------------------------
+
+// writeConfig renders the template testdata/<name> with data into a file
+// of the same name in a fresh directory and returns its path.
+func writeConfig(t *testing.T, name string, data any) string {
+	t.Helper()
+	tmpl, err := template.ParseFiles(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := tmpl.Execute(&buf, data); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// lineOf returns the 1-based number of the first line of the file that
+// contains s, so that tests name lines without hard-coding them.
+func lineOf(t *testing.T, path, s string) int {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(string(data), "\n") {
+		if strings.Contains(line, s) {
+			return i + 1
+		}
+	}
+	t.Fatalf("%s has no line containing %q", path, s)
+	return 0
+}
+
+// --- processes -------------------------------------------------------------
+
+// syncBuffer collects a process's output while tests read it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// process is a running caddy or haproxy.
+type process struct {
+	t    *testing.T
+	name string
+	cmd  *exec.Cmd
+	log  *syncBuffer
+	done chan struct{} // closed when the process has exited
+	err  error         // Wait's result, once done is closed
+}
+
+// startProcess starts the command and arranges for it to be stopped with
+// SIGINT when the test ends; its output is logged if the test failed.
+func startProcess(t *testing.T, name string, cmd *exec.Cmd) *process {
+	t.Helper()
+	p := &process{t: t, name: name, cmd: cmd, log: &syncBuffer{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = p.log, p.log
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", name, err)
+	}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.stop()
+		if t.Failed() {
+			t.Logf("%s output:\n%s", name, p.log.String())
+		}
+	})
+	return p
+}
+
+// exited reports whether the process has ended.
+func (p *process) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop sends SIGINT and waits for the process to exit; a process that does
+// not exit in time is killed and the test fails.
+func (p *process) stop() {
+	if p.exited() {
+		return
+	}
+	_ = p.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-p.done:
+	case <-time.After(stopTimeout):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		p.t.Errorf("%s did not exit within %v of SIGINT", p.name, stopTimeout)
+	}
+}
+
+// waitFor polls cond until it holds, the process exits or the timeout ends.
+func (p *process) waitFor(what string, cond func() bool) {
+	p.t.Helper()
+	deadline := time.Now().Add(startTimeout)
+	for !cond() {
+		if p.exited() {
+			p.t.Fatalf("%s exited (%v) while waiting for %s; output:\n%s", p.name, p.err, what, p.log.String())
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("%s: no %s after %v; output:\n%s", p.name, what, startTimeout, p.log.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitListening waits until every address accepts TCP connections.
+func (p *process) waitListening(addrs ...string) {
+	p.t.Helper()
+	for _, addr := range addrs {
+		p.waitFor("listener on "+addr, func() bool {
+			c, err := net.DialTimeout("tcp", addr, time.Second)
+			if err != nil {
+				return false
+			}
+			c.Close()
+			return true
+		})
+	}
+}
+
+// caddyProc is a running `caddy run`.
+type caddyProc struct {
+	*process
+	// admin is the admin API's host:port.
+	admin string
+}
+
+// caddyEnv is the environment for a caddy command: its own admin address
+// and its own home, so that nothing is read from or saved to the user's.
+func caddyEnv(t *testing.T, admin string) []string {
+	home := t.TempDir()
+	return append(os.Environ(),
+		"CADDY_ADMIN="+admin,
+		"HOME="+home,
+		"XDG_CONFIG_HOME="+filepath.Join(home, "config"),
+		"XDG_DATA_HOME="+filepath.Join(home, "data"),
+	)
+}
+
+// startCaddy runs `caddy run --adapter haproxy --config cfgPath` and waits
+// until the config is loaded.
+func startCaddy(t *testing.T, cfgPath string) *caddyProc {
+	t.Helper()
+	admin := loopback(freePort(t))
+	cmd := exec.Command(caddyBin, "run", "--adapter", "haproxy", "--config", cfgPath)
+	cmd.Env = caddyEnv(t, admin)
+	c := &caddyProc{process: startProcess(t, "caddy", cmd), admin: admin}
+	// The admin API answers "null" until the first config has been
+	// loaded and its servers started.
+	c.waitFor("loaded config on the admin API", func() bool {
+		body, err := c.adminGet("/config/")
+		return err == nil && strings.TrimSpace(body) != "null"
+	})
+	return c
+}
+
+// adminGet GETs a path of the admin API and returns the body of a 200.
+func (c *caddyProc) adminGet(path string) (string, error) {
+	client := &http.Client{Timeout: 2 * time.Second}
+	resp, err := client.Get("http://" + c.admin + path)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET %s: %s: %s", path, resp.Status, body)
+	}
+	return string(body), nil
+}
+
+// loadHAProxyConfig POSTs haproxy.cfg text to the admin API's /load.
+func (c *caddyProc) loadHAProxyConfig(cfg []byte) error {
+	client := &http.Client{Timeout: 30 * time.Second}
+	req, err := http.NewRequest(http.MethodPost, "http://"+c.admin+"/load", bytes.NewReader(cfg))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "text/haproxy")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("POST /load: %s: %s", resp.Status, body)
+	}
+	return nil
+}
+
+// logEntry is one line of caddy's JSON log.
+type logEntry struct {
+	Level   string `json:"level"`
+	Logger  string `json:"logger"`
+	Msg     string `json:"msg"`
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Adapter string `json:"adapter"`
+}
+
+// logEntries parses caddy's JSON log lines (other lines are skipped).
+func logEntries(log string) []logEntry {
+	var entries []logEntry
+	sc := bufio.NewScanner(strings.NewReader(log))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var e logEntry
+		if json.Unmarshal(sc.Bytes(), &e) == nil && e.Msg != "" {
+			entries = append(entries, e)
+		}
+	}
+	return entries
+}
+
+// adapterWarnings returns the adapter warnings of a caddy log.
+func adapterWarnings(log string) []logEntry {
+	var warnings []logEntry
+	for _, e := range logEntries(log) {
+		if e.Level == "warn" && e.File != "" && e.Line > 0 {
+			warnings = append(warnings, e)
+		}
+	}
+	return warnings
+}
+
+// runCaddyCommand runs a short caddy command (adapt, validate) in dir and
+// returns its stdout, stderr and exit code.
+func runCaddyCommand(t *testing.T, dir string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, caddyBin, args...)
+	cmd.Dir = dir
+	cmd.Env = caddyEnv(t, loopback(freePort(t)))
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exitErr):
+		code = exitErr.ExitCode()
+	default:
+		t.Fatalf("caddy %s: %v", strings.Join(args, " "), err)
+	}
+	return out.String(), errOut.String(), code
+}
+
+// startHAProxy runs the real HAProxy in the foreground on the config, or
+// skips the test when it is not installed, and waits for the listeners.
+func startHAProxy(t *testing.T, cfgPath string, listeners ...string) *process {
+	t.Helper()
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Skip("haproxy is not installed; the comparison with the reference HAProxy is skipped")
+	}
+	check := exec.Command(bin, "-c", "-q", "-f", cfgPath)
+	if out, err := check.CombinedOutput(); err != nil {
+		t.Fatalf("haproxy -c rejects %s: %v\n%s", cfgPath, err, out)
+	}
+	p := startProcess(t, "haproxy", exec.Command(bin, "-f", cfgPath, "-db"))
+	p.waitListening(listeners...)
+	return p
+}
+
+// --- requests --------------------------------------------------------------
+
+// get sends one GET on a new connection and returns the status and body.
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	client := &http.Client{
+		Timeout:   10 * time.Second,
+		Transport: &http.Transport{DisableKeepAlives: true},
+	}
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: reading the body: %v", url, err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+// sequence sends n requests one after the other and returns the names of
+// the origins that answered.
+func sequence(t *testing.T, url string, n int) []string {
+	t.Helper()
+	names := make([]string, n)
+	for i := range names {
+		status, body := get(t, url)
+		if status != http.StatusOK {
+			t.Fatalf("request %d to %s: status %d: %s", i+1, url, status, body)
+		}
+		names[i] = body
+	}
+	return names
+}
+
+// repeat returns the pattern repeated times times, as one space-separated
+// string like a sequence joined.
+func repeat(pattern string, times int) string {
+	return strings.TrimSpace(strings.Repeat(pattern+" ", times))
+}
+
+// --- sockets ---------------------------------------------------------------
+
+// listeningSockets returns the protocol/port of every listening TCP socket
+// and bound UDP socket the process holds, from /proc. It skips the test
+// where /proc does not describe sockets (non-Linux).
+func listeningSockets(t *testing.T, pid int) map[string]bool {
+	t.Helper()
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Skipf("cannot list the process's sockets: %v", err)
+	}
+	inodes := map[string]bool{}
+	for _, fd := range fds {
+		target, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		if err == nil && strings.HasPrefix(target, "socket:[") {
+			inodes[strings.TrimSuffix(strings.TrimPrefix(target, "socket:["), "]")] = true
+		}
+	}
+	sockets := map[string]bool{}
+	for _, table := range []string{"tcp", "tcp6", "udp", "udp6"} {
+		data, err := os.ReadFile("/proc/net/" + table)
+		if err != nil {
+			if table == "tcp" {
+				t.Skipf("cannot read the socket table: %v", err)
+			}
+			continue
+		}
+		lines := strings.Split(string(data), "\n")
+		for _, line := range lines[1:] {
+			f := strings.Fields(line)
+			if len(f) < 10 || !inodes[f[9]] {
+				continue
+			}
+			// TCP listeners are in state 0A; a bound UDP socket is 07.
+			if (strings.HasPrefix(table, "tcp") && f[3] != "0A") || (strings.HasPrefix(table, "udp") && f[3] != "07") {
+				continue
+			}
+			_, portHex, _ := strings.Cut(f[1], ":")
+			port, err := strconv.ParseUint(portHex, 16, 16)
+			if err != nil {
+				continue
+			}
+			sockets[strings.TrimSuffix(table, "6")+"/"+strconv.Itoa(int(port))] = true
+		}
+	}
+	return sockets
+}
+
+// pid is the process id, for /proc.
+func (p *process) pid() int { return p.cmd.Process.Pid }
