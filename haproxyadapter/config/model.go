@@ -8,6 +8,7 @@
 package config
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/lex"
@@ -110,6 +111,15 @@ type Proxy struct {
 	// DefaultsName is the name of the defaults section the proxy inherited
 	// from ("" for an anonymous one, or when none preceded it).
 	DefaultsName string
+
+	// ID is the "id" value, 0 when unset.
+	ID    int
+	IDPos Pos
+	// Disabled is set by "disabled" (and cleared by "enabled"): HAProxy does
+	// not start the proxy.
+	Disabled bool
+	// Description is the "description" text, words joined by spaces.
+	Description string
 
 	// Mode is "http", "tcp" (HAProxy's default) or "log".
 	Mode    string
@@ -231,6 +241,22 @@ type Bind struct {
 	ALPN []string
 	// AcceptProxy is true with "accept-proxy".
 	AcceptProxy bool
+	// Name and ID are the "name" and "id" values ("" and 0 when unset).
+	Name string
+	ID   int
+	// CAFile and Verify configure client certificates ("verify" is "none",
+	// "optional" or "required"; "" when not written).
+	CAFile, Verify string
+	// StrictSNI refuses handshakes whose SNI matches no certificate.
+	StrictSNI bool
+	// SSLMinVer and SSLMaxVer are "SSLv3", "TLSv1.0" … "TLSv1.3" or "".
+	SSLMinVer, SSLMaxVer string
+	// V4V6 and V6Only select the IPv6 wildcard's behaviour.
+	V4V6, V6Only bool
+	// Proto is the forced protocol ("h2" for cleartext HTTP/2), "" when unset.
+	Proto string
+	// MaxConn is the listener's connection limit, 0 when unset.
+	MaxConn int
 }
 
 // Duration is a time value from the configuration.
@@ -381,6 +407,10 @@ type Server struct {
 	// Address as written after environment expansion (host[:port], maybe
 	// with an "ipv4@"/"ipv6@"/"unix@" prefix).
 	Address string
+	// Network is "tcp", "tcp4" (ipv4@), "tcp6" (ipv6@) or "unix" (unix@ or
+	// a path); other HAProxy families ("abns", "sockpair" …) are kept by
+	// their prefix name.
+	Network string
 	// Host and Port split from Address. Port is "" when none was given
 	// (HAProxy then uses the client's destination port), and may start
 	// with "+" or "-" for a relative port.
@@ -425,6 +455,11 @@ type CondTerm struct {
 	Name string
 	// Anonymous is the inline "{ … }" ACL, nil for a named one.
 	Anonymous *ACL
+	// Defs are the "acl" lines a name refers to (several lines with one name
+	// are OR'ed), as visible where the condition was written; nil for a
+	// predefined ACL and for an anonymous one. Rules inherited from a named
+	// defaults section keep the defaults' ACLs here.
+	Defs []*ACL
 }
 
 // UseBackend is a "use_backend <name> [if|unless <cond>]" line.
@@ -543,12 +578,20 @@ type Diagnostic struct {
 	Pos      Pos
 	// Keyword is the directive concerned, e.g. "server", "option httplog".
 	Keyword string
+	// Subject names the object of the directive when there is one, e.g. the
+	// server name for a server line; Error() prints it quoted after the
+	// keyword: `haproxy.cfg:42: server "web1": …`.
+	Subject string
 	Message string
 }
 
 func (d Diagnostic) Error() string {
-	if d.Keyword == "" {
+	switch {
+	case d.Keyword == "":
 		return d.Pos.String() + ": " + d.Message
+	case d.Subject != "":
+		return d.Pos.String() + ": " + d.Keyword + " " + strconv.Quote(d.Subject) + ": " + d.Message
+	default:
+		return d.Pos.String() + ": " + d.Keyword + ": " + d.Message
 	}
-	return d.Pos.String() + ": " + d.Keyword + ": " + d.Message
 }

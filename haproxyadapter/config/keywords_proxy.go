@@ -1,0 +1,281 @@
+package config
+
+import "fmt"
+
+// proxyKeywords lists the keywords of defaults, frontend, listen and backend
+// sections: HAProxy 2.6's keyword matrix (manual §4.1) plus the legacy
+// keywords still found in old configurations. The applicability strings
+// read defaults, frontend, listen, backend (see sec).
+func proxyKeywords() []*Keyword {
+	rules := func(what string) string { return fmt.Sprintf(noteRules, what) }
+	list := []*Keyword{
+		// Modeled and translated.
+		px("mode", "XXXX", Translated, "http is translated; tcp is refused by the translator until the layer4 translation lands"),
+		px("bind", "-XX-", Translated, "listening addresses; see the bind parameters table"),
+		px("server", "--XX", Translated, "see the server parameters table"),
+		px("default-server", "X-XX", Translated, "accumulates parameters for the server lines that follow"),
+		px("server-template", "--XX", Translated, "expands into numbered server lines"),
+		px("balance", "X-XX", Translated, "load-balancing algorithm"),
+		px("hash-type", "X-XX", Translated, "hashing method and function for hash-based algorithms"),
+		px("default_backend", "XXX-", Translated, "backend used when no use_backend rule matches"),
+		px("use_backend", "-XX-", Translated, "unconditional rules are translated; conditional ones are refused until ACLs are translated"),
+		px("retries", "X-XX", Translated, "connection retries"),
+		px("fullconn", "X-XX", Translated, "backend load at which dynamic server maxconn reaches its maximum"),
+		px("description", "-XXX", Translated, noteHarmless),
+		px("id", "-XXX", Translated, "numeric proxy id shown in stats"),
+		px("disabled", "XXXX", Translated, "the proxy is not started"),
+		px("enabled", "XXXX", Translated, "cancels an inherited disabled"),
+
+		// Limits and logging.
+		px("maxconn", "XXX-", Ignored, noteMaxConn),
+		px("backlog", "XXX-", Ignored, "the kernel's default listen backlog applies"),
+		px("rate-limit sessions", "XXX-", Ignored, noteMaxConn),
+		px("max-keep-alive-queue", "X-XX", Ignored, noteConnMode),
+		px("max-session-srv-conns", "XXX-", Ignored, noteConnMode),
+		px("http-reuse", "X-XX", Ignored, noteConnMode),
+		neg(px("log", "XXXX", Ignored, noteLog)),
+		px("log-format", "XXX-", Ignored, noteLog),
+		px("log-format-sd", "XXX-", Ignored, noteLog),
+		px("error-log-format", "XXX-", Ignored, noteLog),
+		px("log-tag", "XXXX", Ignored, noteLog),
+		px("unique-id-format", "XXX-", Ignored, "request ids are not generated; Caddy's {http.request.uuid} placeholder is the equivalent"),
+		px("unique-id-header", "XXX-", Ignored, "request ids are not generated; Caddy's {http.request.uuid} placeholder is the equivalent"),
+		px("capture cookie", "-XX-", Ignored, noteCapture),
+		px("capture request header", "-XX-", Ignored, noteCapture),
+		px("capture response header", "-XX-", Ignored, noteCapture),
+		px("declare capture", "-XX-", Ignored, noteCapture),
+		px("clitcpka-cnt", "XXX-", Ignored, noteKeepalive),
+		px("clitcpka-idle", "XXX-", Ignored, noteKeepalive),
+		px("clitcpka-intvl", "XXX-", Ignored, noteKeepalive),
+		px("srvtcpka-cnt", "X-XX", Ignored, noteKeepalive),
+		px("srvtcpka-idle", "X-XX", Ignored, noteKeepalive),
+		px("srvtcpka-intvl", "X-XX", Ignored, noteKeepalive),
+		px("compression", "XXXX", Ignored, noteCompression),
+		px("email-alert from", "XXXX", Ignored, noteMail),
+		px("email-alert level", "XXXX", Ignored, noteMail),
+		px("email-alert mailers", "XXXX", Ignored, noteMail),
+		px("email-alert myhostname", "XXXX", Ignored, noteMail),
+		px("email-alert to", "XXXX", Ignored, noteMail),
+		px("errorfile", "XXXX", Ignored, noteErrorPages),
+		px("errorfiles", "XXXX", Ignored, noteErrorPages),
+		px("errorloc", "XXXX", Ignored, noteErrorPages),
+		px("errorloc302", "XXXX", Ignored, noteErrorPages),
+		px("errorloc303", "XXXX", Ignored, noteErrorPages),
+		px("http-error", "XXXX", Ignored, noteErrorPages),
+		px("monitor-uri", "XXX-", Ignored, "monitor URI not answered yet"),
+		px("load-server-state-from-file", "X-XX", Ignored, "server state survives reloads inside Caddy; state files are not read"),
+		px("server-state-file-name", "X-XX", Ignored, "server state survives reloads inside Caddy; state files are not read"),
+		px("retry-on", "X-XX", Ignored, "Caddy retries requests whose connection to the server failed"),
+		px("hash-balance-factor", "X-XX", Ignored, "bounded-load consistent hashing is not applied yet"),
+		px("bind-process", "XXXX", Ignored, noteProcess),
+
+		// Persistence and health checks.
+		px("cookie", "X-XX", Ignored, notePersist),
+		px("dynamic-cookie-key", "X-XX", Ignored, notePersist),
+		px("persist rdp-cookie", "X-XX", Ignored, notePersist),
+		px("ignore-persist", "--XX", Ignored, notePersist),
+		px("force-persist", "--XX", Ignored, notePersist),
+		px("external-check command", "X-XX", Ignored, noteChecks),
+		px("external-check path", "X-XX", Ignored, noteChecks),
+		px("timeout check", "X-XX", Ignored, noteChecks),
+
+		// Timeouts.
+		px("timeout connect", "X-XX", Translated, "time to establish a connection to a server"),
+		px("timeout client", "XXX-", Translated, "client inactivity"),
+		px("timeout server", "X-XX", Translated, "server inactivity"),
+		px("timeout http-request", "XXXX", Translated, "time to receive the request headers"),
+		px("timeout http-keep-alive", "XXXX", Translated, "idle time between requests on a client connection"),
+		px("timeout queue", "X-XX", Translated, "time a request may wait for a server slot"),
+		px("timeout tunnel", "X-XX", Translated, "inactivity of WebSocket and other upgraded connections"),
+		px("timeout client-fin", "XXX-", Ignored, "half-closed client connections follow timeout client"),
+		px("timeout server-fin", "X-XX", Ignored, "half-closed server connections follow timeout server"),
+		px("timeout tarpit", "XXXX", Ignored, "tarpit is not supported"),
+		legacy(px("contimeout", "X-XX", Translated, "removed in HAProxy 2.1; read as timeout connect")),
+		legacy(px("clitimeout", "XXX-", Translated, "removed in HAProxy 2.1; read as timeout client")),
+		legacy(px("srvtimeout", "X-XX", Translated, "removed in HAProxy 2.1; read as timeout server")),
+		legacy(px("redispatch", "X-XX", Translated, "removed in HAProxy 2.1; read as option redispatch")),
+		legacy(px("redisp", "X-XX", Translated, "removed in HAProxy 2.1; read as option redispatch")),
+
+		// Stats.
+		px("stats enable", "XXXX", Ignored, noteStats),
+		px("stats uri", "XXXX", Ignored, noteStats),
+		px("stats realm", "XXXX", Ignored, noteStats),
+		px("stats refresh", "XXXX", Ignored, noteStats),
+		px("stats hide-version", "XXXX", Ignored, noteStats),
+		px("stats scope", "XXXX", Ignored, noteStats),
+		px("stats show-desc", "XXXX", Ignored, noteStats),
+		px("stats show-legends", "XXXX", Ignored, noteStats),
+		px("stats show-modules", "XXXX", Ignored, noteStats),
+		px("stats show-node", "XXXX", Ignored, noteStats),
+		px("stats auth", "XXXX", Refused, "stats authentication is not translated yet; remove the stats lines until the stats page is served"),
+		px("stats admin", "-XXX", Refused, "stats admin access is not translated yet; remove the line"),
+		px("stats http-request", "-XXX", Refused, "stats access rules are not translated yet; remove the stats lines"),
+
+		// ACLs, rules and switching.
+		px("acl", "!XXX", Refused, noteACL),
+		px("http-request", "!XXX", Refused, rules("http-request")),
+		px("http-response", "!XXX", Refused, rules("http-response")),
+		px("http-after-response", "!XXX", Refused, rules("http-after-response")),
+		px("redirect", "-XXX", Refused, "redirect rules are not translated yet; use Caddy's redir directive or remove the line"),
+		px("tcp-request connection", "!XX-", Refused, rules("tcp-request")),
+		px("tcp-request session", "!XX-", Refused, rules("tcp-request")),
+		px("tcp-request content", "!XXX", Refused, rules("tcp-request")),
+		px("tcp-request inspect-delay", "!XXX", Refused, rules("tcp-request")),
+		px("tcp-response content", "!-XX", Refused, rules("tcp-response")),
+		px("tcp-response inspect-delay", "!-XX", Refused, rules("tcp-response")),
+		px("monitor fail", "-XX-", Refused, "monitor fail conditions are not translated yet; remove the line"),
+		px("use-server", "--XX", Refused, "use-server rules are not translated yet; remove the line or use cookie persistence"),
+		px("stick match", "--XX", Refused, noteStick),
+		px("stick on", "--XX", Refused, noteStick),
+		px("stick store-request", "--XX", Refused, noteStick),
+		px("stick store-response", "--XX", Refused, noteStick),
+		px("stick-table", "-XXX", Refused, noteStick),
+		px("filter", "-XXX", Refused, "filters (trace, SPOE, bandwidth limits, compression) are not supported; remove the line"),
+		px("use-fcgi-app", "--XX", Refused, "FastCGI applications are not translated; use Caddy's php_fastcgi or reverse_proxy with the fastcgi transport"),
+		px("dispatch", "--XX", Refused, "write the address as a server line instead"),
+		px("source", "X-XX", Refused, "choosing the source address of server connections is not supported; remove the line if the default route works"),
+		px("http-send-name-header", "X-XX", Refused, "the server-name request header is not added; set it with Caddy's header_up or remove the line"),
+		legacy(px("transparent", "X-XX", Refused, "transparent proxying is not supported")),
+		legacy(px("block", "-XXX", Refused, "removed in HAProxy 2.1 (http-request deny); "+rules("http-request"))),
+		legacy(px("appsession", "X-XX", Refused, "removed in HAProxy 1.6; use 'cookie <name> insert' with server cookies, or stick tables")),
+		legacy(px("monitor-net", "XXX-", Refused, "removed in HAProxy 2.4; use 'monitor-uri' or an http-request return rule")),
+		legacy(px("reqadd", "-XXX", Refused, "removed in HAProxy 2.1 (http-request add-header); "+rules("http-request"))),
+		legacy(px("rspadd", "-XXX", Refused, "removed in HAProxy 2.1 (http-response add-header); "+rules("http-response"))),
+	}
+	for _, k := range []string{"reqrep", "reqirep", "reqdel", "reqidel", "reqallow", "reqiallow", "reqdeny", "reqideny", "reqpass", "reqipass", "reqtarpit", "reqitarpit", "reqsetbe", "reqisetbe"} {
+		list = append(list, legacy(px(k, "-XXX", Refused, "removed in HAProxy 2.1 (http-request rules); "+rules("http-request"))))
+	}
+	for _, k := range []string{"rsprep", "rspirep", "rspdel", "rspidel", "rspdeny", "rspideny"} {
+		list = append(list, legacy(px(k, "-XXX", Refused, "removed in HAProxy 2.1 (http-response rules); "+rules("http-response"))))
+	}
+	for _, k := range []string{"comment", "connect", "disable-on-404", "expect", "send", "send-state", "set-var", "set-var-fmt", "unset-var"} {
+		list = append(list, px("http-check "+k, "X-XX", Ignored, noteChecks))
+	}
+	for _, k := range []string{"comment", "connect", "expect", "send", "send-lf", "send-binary", "send-binary-lf", "set-var", "set-var-fmt", "unset-var"} {
+		list = append(list, px("tcp-check "+k, "X-XX", Ignored, noteChecks))
+	}
+	list = append(list, optionKeywords()...)
+	return list
+}
+
+// optionKeywords lists every "option" of HAProxy 2.6 (and a few legacy
+// ones). Options marked negatable accept "no option x" and
+// "default option x".
+func optionKeywords() []*Keyword {
+	o := func(name, where string, negatable bool, st Status, note string) *Keyword {
+		k := px("option "+name, where, st, note)
+		k.Negatable = negatable
+		return k
+	}
+	return []*Keyword{
+		o("redispatch", "X-XX", true, Translated, "a request may go to another server when its server is down"),
+		o("forwardfor", "XXXX", false, Translated, "adds X-Forwarded-For (Caddy's reverse_proxy sets it; except/header/if-none are honoured by the translator)"),
+		o("allbackups", "X-XX", true, Translated, "all backup servers share the load when every active server is down"),
+
+		o("httplog", "XXX-", false, Ignored, noteLog),
+		o("httpslog", "XXX-", false, Ignored, noteLog),
+		o("tcplog", "XXXX", false, Ignored, noteLog),
+		o("dontlognull", "XXX-", true, Ignored, noteLog),
+		o("dontlog-normal", "XXX-", true, Ignored, noteLog),
+		o("log-health-checks", "X-XX", true, Ignored, noteLog),
+		o("log-separate-errors", "XXX-", true, Ignored, noteLog),
+		o("logasap", "XXX-", true, Ignored, noteLog),
+		o("http-server-close", "XXXX", true, Ignored, noteConnMode),
+		o("httpclose", "XXXX", true, Ignored, noteConnMode),
+		o("http-keep-alive", "XXXX", true, Ignored, noteConnMode),
+		o("http-pretend-keepalive", "X-XX", true, Ignored, noteConnMode),
+		o("prefer-last-server", "X-XX", true, Ignored, noteConnMode),
+		o("idle-close-on-response", "XXX-", true, Ignored, noteConnMode),
+		legacy(o("forceclose", "XXXX", true, Ignored, "removed in HAProxy 2.0; "+noteConnMode)),
+		legacy(o("http-tunnel", "XXXX", true, Ignored, "removed in HAProxy 2.1; "+noteConnMode)),
+		o("splice-auto", "XXXX", true, Ignored, noteSplice),
+		o("splice-request", "XXXX", true, Ignored, noteSplice),
+		o("splice-response", "XXXX", true, Ignored, noteSplice),
+		o("tcp-smart-accept", "XXX-", true, Ignored, noteTune),
+		o("tcp-smart-connect", "X-XX", true, Ignored, noteTune),
+		o("contstats", "XXX-", true, Ignored, "stats counters are updated continuously anyway"),
+		o("socket-stats", "XXX-", true, Ignored, noteStats),
+		o("clitcpka", "XXX-", true, Ignored, noteKeepalive),
+		o("srvtcpka", "X-XX", true, Ignored, noteKeepalive),
+		o("tcpka", "XXXX", false, Ignored, noteKeepalive),
+		o("nolinger", "XXXX", true, Ignored, noteTune),
+		o("independent-streams", "XXXX", true, Ignored, noteTune),
+		o("http-no-delay", "XXXX", true, Ignored, noteTune),
+		o("http-buffer-request", "XXXX", true, Ignored, "requests are streamed to the server; balancing on body contents is not available"),
+		o("abortonclose", "X-XX", true, Ignored, "Caddy cancels the upstream request when the client goes away"),
+		o("http-ignore-probes", "XXX-", true, Ignored, noteLog),
+		o("accept-invalid-http-request", "XXX-", true, Ignored, "Go's HTTP parser applies its own validity rules"),
+		o("accept-invalid-http-response", "X-XX", true, Ignored, "Go's HTTP parser applies its own validity rules"),
+		o("http-restrict-req-hdr-names", "XXXX", false, Ignored, "Go's HTTP parser refuses invalid header names itself"),
+		o("h1-case-adjust-bogus-client", "XXX-", true, Ignored, "Go's HTTP stack writes canonical header names"),
+		o("h1-case-adjust-bogus-server", "X-XX", true, Ignored, "Go's HTTP stack writes canonical header names"),
+		o("disable-h2-upgrade", "XXX-", true, Ignored, "Caddy negotiates HTTP/2 itself"),
+		o("http-use-proxy-header", "XXX-", true, Ignored, noteTune),
+		o("checkcache", "X-XX", true, Ignored, "cacheable responses carrying cookies are not checked"),
+		o("persist", "X-XX", true, Ignored, notePersist),
+		o("httpchk", "X-XX", false, Ignored, noteChecks),
+		o("tcp-check", "X-XX", false, Ignored, noteChecks),
+		o("ssl-hello-chk", "X-XX", false, Ignored, noteChecks),
+		o("smtpchk", "X-XX", false, Ignored, noteChecks),
+		o("mysql-check", "X-XX", false, Ignored, noteChecks),
+		o("pgsql-check", "X-XX", false, Ignored, noteChecks),
+		o("redis-check", "X-XX", false, Ignored, noteChecks),
+		o("ldap-check", "X-XX", false, Ignored, noteChecks),
+		o("spop-check", "X-XX", false, Ignored, noteChecks),
+		o("external-check", "X-XX", false, Ignored, noteChecks),
+		o("originalto", "XXXX", false, Refused, "X-Original-To is not added; set it with Caddy's header_up or remove the line"),
+		o("transparent", "X-XX", true, Refused, "transparent proxying is not supported"),
+		legacy(o("http_proxy", "XXXX", true, Refused, "removed in HAProxy 2.5; forward proxying is not supported")),
+	}
+}
+
+// ruleActionKeywords lists the actions of http-request, http-response and
+// http-after-response (manual §4.2). They share the status of their
+// directive until rules are translated.
+func ruleActionKeywords() []*Keyword {
+	req := []string{
+		"add-acl", "add-header", "allow", "auth", "cache-use", "capture", "del-acl", "del-header",
+		"del-map", "deny", "disable-l7-retry", "do-resolve", "early-hint", "normalize-uri",
+		"redirect", "reject", "replace-header", "replace-path", "replace-pathq", "replace-uri",
+		"replace-value", "return", "sc-inc-gpc", "sc-set-gpt", "send-spoe-group",
+		"set-dst", "set-dst-port", "set-header", "set-log-level", "set-map", "set-mark",
+		"set-method", "set-nice", "set-path", "set-pathq", "set-priority-class",
+		"set-priority-offset", "set-query", "set-src", "set-src-port", "set-timeout", "set-tos",
+		"set-uri", "set-var", "set-var-fmt", "silent-drop", "strict-mode", "tarpit", "track-sc",
+		"unset-var", "use-service", "wait-for-body", "wait-for-handshake", "lua",
+	}
+	res := []string{
+		"add-acl", "add-header", "allow", "cache-store", "capture", "del-acl", "del-header",
+		"del-map", "deny", "redirect", "replace-header", "replace-value", "return",
+		"sc-inc-gpc", "sc-set-gpt", "send-spoe-group", "set-header", "set-log-level",
+		"set-map", "set-mark", "set-nice", "set-status", "set-tos", "set-var", "set-var-fmt",
+		"silent-drop", "strict-mode", "track-sc", "unset-var", "wait-for-body", "lua",
+	}
+	after := []string{
+		"add-header", "allow", "capture", "del-header", "replace-header", "replace-value",
+		"set-header", "set-status", "set-var", "set-var-fmt", "strict-mode", "unset-var",
+	}
+	var list []*Keyword
+	for _, set := range []struct {
+		directive string
+		where     string
+		actions   []string
+	}{
+		{"http-request", "!XXX", req},
+		{"http-response", "!XXX", res},
+		{"http-after-response", "!XXX", after},
+		{"stats http-request", "-XXX", []string{"allow", "deny", "auth"}},
+	} {
+		for _, a := range set.actions {
+			note := fmt.Sprintf(noteRules, set.directive)
+			switch {
+			case set.directive == "http-request" && a == "auth":
+				note = "basic authentication is not translated yet; protect the site with Caddy's basic_auth or remove the line"
+			case a == "lua":
+				note = "Lua actions (lua.<name>) are not supported; remove the line"
+			}
+			list = append(list, px(set.directive+" "+a, set.where, Refused, note))
+		}
+	}
+	return list
+}
