@@ -131,8 +131,8 @@ func TestTokenize(t *testing.T) {
 		{"[ without braces is text", `kw "$A[*]"`, []string{"kw", "alpha[*]"}},
 		{"pseudo line", `kw "${.LINE}" "$.LINE"`, []string{"kw", "2", "2"}},
 		{"pseudo file", `kw "${.FILE}"`, []string{"kw", "t.cfg"}},
+		{"pseudo with default is set", `kw "${.LINE-d}"`, []string{"kw", "2"}},
 		{"pseudo section", `kw "${.SECTION}"`, []string{"kw", "b"}},
-		{"unknown pseudo is unset", `kw "x${.OTHER}"`, []string{"kw", "x"}},
 
 		// Empty last words are dropped.
 		{"trailing empty quotes dropped", `kw a ""`, []string{"kw", "a"}},
@@ -164,6 +164,9 @@ func TestTokenizeErrors(t *testing.T) {
 		{"truncated hex", `kw ab\x4`, `t.cfg:2: truncated or invalid hexadecimal sequence at position 6`},
 		{"hex zero", `kw a\x00b`, `t.cfg:2: \x00 at position 5 would produce a NUL byte`},
 		{"digit after dollar", `kw "cost $5"`, `t.cfg:2: forbidden first char in environment variable name at position 11`},
+		{"unknown pseudo-variable", `kw "x${.OTHER}"`, `t.cfg:2: forbidden first char in environment variable name at position 8`},
+		{"lone dot", `kw "$."`, `t.cfg:2: forbidden first char in environment variable name at position 6`},
+		{"unknown pseudo-variable with default", `kw "${.X-d}"`, `t.cfg:2: forbidden first char in environment variable name at position 7`},
 		{"lone dollar", `kw "$"`, `t.cfg:2: forbidden first char in environment variable name at position 6`},
 		{"dollar before blank", `kw "$ x"`, `t.cfg:2: forbidden first char in environment variable name at position 6`},
 		{"unclosed brace", `kw "${A"`, `t.cfg:2: unmatched brace in environment variable name at position 6`},

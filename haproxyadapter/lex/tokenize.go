@@ -61,17 +61,17 @@ func (t *tokenizer) errAt(format string, args ...any) *Error {
 }
 
 // pseudo returns the value of the built-in variables ${.FILE}, ${.LINE}
-// and ${.SECTION}.
-func (t *tokenizer) pseudo(name string) (string, bool) {
+// and ${.SECTION}; known is false for any other dotted name.
+func (t *tokenizer) pseudo(name string) (value string, set, known bool) {
 	switch name {
 	case ".FILE":
-		return t.file, true
+		return t.file, true, true
 	case ".LINE":
-		return strconv.Itoa(t.line), true
+		return strconv.Itoa(t.line), true, true
 	case ".SECTION":
-		return t.section, t.inSect
+		return t.section, t.inSect, true
 	}
-	return "", false
+	return "", false, false
 }
 
 // split returns the words of raw, one physical line without its LF.
@@ -232,7 +232,12 @@ func (t *tokenizer) expand(raw []byte, i int, out *[]byte, words *[]word, wordCo
 	var value string
 	var ok bool
 	if name[0] == '.' {
-		value, ok = t.pseudo(name)
+		known := false
+		value, ok, known = t.pseudo(name)
+		if !known {
+			// HAProxy rejects unknown pseudo-variables the same way.
+			return 0, t.errAt("forbidden first char in environment variable name at position %d", nameStart+1)
+		}
 	} else {
 		value, ok = t.env.lookup(name)
 	}
