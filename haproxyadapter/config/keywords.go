@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"sort"
 	"strings"
 )
@@ -164,6 +165,31 @@ func init() {
 	add(bindKeywords())
 	add(otherSectionKeywords())
 	sort.SliceStable(kwTable, func(i, j int) bool { return kwTable[i].Name < kwTable[j].Name })
+
+	// A keyword the model interprets but that is not translated yet is
+	// expected to change status: mark it.
+	initProxyHandlers()
+	for _, k := range kwTable {
+		if k.Status == Translated {
+			continue
+		}
+		first, _, _ := strings.Cut(k.Name, " ")
+		switch {
+		case k.Sections&InProxies != 0 && (proxyHandlers[k.Name] != nil || proxyHandlers[first] != nil):
+			k.Later = true
+		case k.Sections&InServer != 0 && slices.Contains(modeledServerParams, k.Name):
+			k.Later = true
+		}
+	}
+}
+
+// modeledServerParams are the server parameters ServerParams has a field
+// for.
+var modeledServerParams = []string{
+	"cookie", "maxqueue", "check", "inter", "fastinter", "downinter", "rise", "fall", "port",
+	"addr", "check-ssl", "no-check-ssl", "check-sni", "agent-check", "no-agent-check",
+	"agent-port", "agent-inter", "slowstart", "on-marked-down", "on-marked-up", "on-error",
+	"observe", "error-limit", "resolvers", "init-addr", "resolve-prefer", "track", "redir",
 }
 
 // Keywords returns the whole table, sorted by name. Callers must not modify

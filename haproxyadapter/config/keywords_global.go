@@ -43,7 +43,7 @@ func globalKeywords() []*Keyword {
 		g("localpeer", Ignored, "peers are not used"),
 		g("cluster-secret", Ignored, "QUIC retry tokens are handled by Caddy"),
 		g("expose-experimental-directives", Ignored, noteHarmless),
-		g("external-check", Refused, "external check programs are not run; use an HTTP or TCP health check"),
+		g("external-check", Ignored, noteChecks),
 		g("unix-bind", Ignored, "UNIX socket ownership is not applied; set it on the socket's directory"),
 		g("quiet", Ignored, noteLog),
 		g("zero-warning", Ignored, "warnings are reported by the adapter instead"),

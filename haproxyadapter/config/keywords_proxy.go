@@ -10,7 +10,7 @@ func proxyKeywords() []*Keyword {
 	rules := func(what string) string { return fmt.Sprintf(noteRules, what) }
 	list := []*Keyword{
 		// Modeled and translated.
-		px("mode", "XXXX", Translated, "http is translated; tcp is refused by the translator until the layer4 translation lands"),
+		later(px("mode", "XXXX", Translated, "http is translated; tcp is refused by the translator until the layer4 translation lands")),
 		px("bind", "-XX-", Translated, "listening addresses; see the bind parameters table"),
 		px("server", "--XX", Translated, "see the server parameters table"),
 		px("default-server", "X-XX", Translated, "accumulates parameters for the server lines that follow"),
@@ -18,7 +18,7 @@ func proxyKeywords() []*Keyword {
 		px("balance", "X-XX", Translated, "load-balancing algorithm"),
 		px("hash-type", "X-XX", Translated, "hashing method and function for hash-based algorithms"),
 		px("default_backend", "XXX-", Translated, "backend used when no use_backend rule matches"),
-		px("use_backend", "-XX-", Translated, "unconditional rules are translated; conditional ones are refused until ACLs are translated"),
+		later(px("use_backend", "-XX-", Translated, "unconditional rules are translated; conditional ones are refused until ACLs are translated")),
 		px("retries", "X-XX", Translated, "connection retries"),
 		px("fullconn", "X-XX", Translated, "backend load at which dynamic server maxconn reaches its maximum"),
 		px("description", "-XXX", Translated, noteHarmless),

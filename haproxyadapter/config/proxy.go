@@ -24,7 +24,7 @@ type proxyCtx struct {
 
 // ConditionKeyword is the status of "if"/"unless" conditions on rules whose
 // directive is otherwise translated (use_backend).
-var ConditionKeyword = &Keyword{Name: "if / unless <condition>", Sections: InFrontend | InListen | InBackend, Status: Refused, Note: noteCond}
+var ConditionKeyword = &Keyword{Name: "if / unless <condition>", Sections: InFrontend | InListen | InBackend, Status: Refused, Note: noteCond, Later: true}
 
 // newProxy returns a proxy with HAProxy's built-in defaults.
 func newProxy(kind ProxyKind, name string, pos Pos) *Proxy {
@@ -338,7 +338,9 @@ type proxyHandler func(b *builder, c *proxyCtx, st lex.Statement) bool
 
 var proxyHandlers map[string]proxyHandler
 
-func init() {
+// initProxyHandlers fills proxyHandlers; the keyword table's init calls it
+// first so that it can mark modeled keywords.
+func initProxyHandlers() {
 	proxyHandlers = map[string]proxyHandler{
 		"mode":                proxyMode,
 		"bind":                func(b *builder, c *proxyCtx, st lex.Statement) bool { return b.bindLine(c, st) },
