@@ -42,45 +42,32 @@ func (f HashFunction) String() string {
 }
 
 // Sum hashes key with the function.
-func (f HashFunction) Sum(key []byte) uint32 {
-	switch f {
-	case HashDJB2:
-		return DJB2(key)
-	case HashWT6:
-		return WT6(key)
-	case HashCRC32:
-		return crc32.ChecksumIEEE(key)
-	case HashNone:
-		return HashAsInt(key)
-	}
-	return SDBM(key)
-}
+func (f HashFunction) Sum(key []byte) uint32 { return hashWith(f, key) }
 
 // SumString is Sum for a string key, without converting it.
-func (f HashFunction) SumString(key string) uint32 {
+func (f HashFunction) SumString(key string) uint32 { return hashWith(f, key) }
+
+// bytestring is a key: a string or a byte slice.
+type bytestring interface{ ~string | ~[]byte }
+
+func hashWith[T bytestring](f HashFunction, key T) uint32 {
 	switch f {
 	case HashDJB2:
-		return djb2String(key)
+		return djb2(key)
 	case HashWT6:
-		return wt6String(key)
+		return wt6(key)
 	case HashCRC32:
-		return crc32String(key)
+		return crc32Of(key)
 	case HashNone:
-		return hashAsIntString(key)
+		return asInt(key)
 	}
-	return sdbmString(key)
+	return sdbm(key)
 }
 
 // SDBM is the sdbm hash (HAProxy's default).
-func SDBM(key []byte) uint32 {
-	var h uint32
-	for _, c := range key {
-		h = uint32(c) + (h << 6) + (h << 16) - h
-	}
-	return h
-}
+func SDBM(key []byte) uint32 { return sdbm(key) }
 
-func sdbmString(key string) uint32 {
+func sdbm[T bytestring](key T) uint32 {
 	var h uint32
 	for i := 0; i < len(key); i++ {
 		h = uint32(key[i]) + (h << 6) + (h << 16) - h
@@ -89,15 +76,9 @@ func sdbmString(key string) uint32 {
 }
 
 // DJB2 is Bernstein's hash.
-func DJB2(key []byte) uint32 {
-	h := uint32(5381)
-	for _, c := range key {
-		h = h*33 + uint32(c)
-	}
-	return h
-}
+func DJB2(key []byte) uint32 { return djb2(key) }
 
-func djb2String(key string) uint32 {
+func djb2[T bytestring](key T) uint32 {
 	h := uint32(5381)
 	for i := 0; i < len(key); i++ {
 		h = h*33 + uint32(key[i])
@@ -106,45 +87,31 @@ func djb2String(key string) uint32 {
 }
 
 // WT6 is Willy Tarreau's wt6 hash.
-func WT6(key []byte) uint32 {
-	w := newWT6()
-	for _, c := range key {
-		w.add(c)
-	}
-	return w.h0 ^ w.h1
-}
+func WT6(key []byte) uint32 { return wt6(key) }
 
-func wt6String(key string) uint32 {
-	w := newWT6()
+func wt6[T bytestring](key T) uint32 {
+	h0, h1 := uint32(0xa53c965a), uint32(0x5ca6953a)
+	s0, s1 := 6, 18
 	for i := 0; i < len(key); i++ {
-		w.add(key[i])
+		t := uint32(key[i])
+		h0 = ^(h0 ^ t)
+		h1 = ^(h1 + t)
+		x := bits.RotateLeft32(h1, s0)
+		h1 = bits.RotateLeft32(h0, s1)
+		h0 = x
+		y := ((h0 >> 16) ^ h1) & 0xffff
+		s0 = int(y & 31)
+		s1 = int(y >> 11)
 	}
-	return w.h0 ^ w.h1
-}
-
-type wt6State struct {
-	h0, h1 uint32
-	s0, s1 int
-}
-
-func newWT6() wt6State { return wt6State{h0: 0xa53c965a, h1: 0x5ca6953a, s0: 6, s1: 18} }
-
-func (w *wt6State) add(c byte) {
-	t := uint32(c)
-	w.h0 = ^(w.h0 ^ t)
-	w.h1 = ^(w.h1 + t)
-	x := bits.RotateLeft32(w.h1, w.s0)
-	w.h1 = bits.RotateLeft32(w.h0, w.s1)
-	w.h0 = x
-	y := ((w.h0 >> 16) ^ w.h1) & 0xffff
-	w.s0 = int(y & 31)
-	w.s1 = int(y >> 11)
+	return h0 ^ h1
 }
 
 var crcTable = crc32.MakeTable(crc32.IEEE)
 
-// crc32String is crc32.ChecksumIEEE without converting the string.
-func crc32String(key string) uint32 {
+// CRC32 is the IEEE CRC-32, as zlib's crc32().
+func CRC32(key []byte) uint32 { return crc32.ChecksumIEEE(key) }
+
+func crc32Of[T bytestring](key T) uint32 {
 	c := ^uint32(0)
 	for i := 0; i < len(key); i++ {
 		c = crcTable[byte(c)^key[i]] ^ (c >> 8)
@@ -154,24 +121,9 @@ func crc32String(key string) uint32 {
 
 // HashAsInt is the "none" function: the key is read as a signed decimal
 // integer (optional sign, up to the first non-digit), truncated to 32 bits.
-func HashAsInt(key []byte) uint32 {
-	var v uint64
-	neg := false
-	i := 0
-	if i < len(key) && (key[i] == '-' || key[i] == '+') {
-		neg = key[i] == '-'
-		i++
-	}
-	for ; i < len(key) && key[i] >= '0' && key[i] <= '9'; i++ {
-		v = v*10 + uint64(key[i]-'0')
-	}
-	if neg {
-		v = -v
-	}
-	return uint32(v)
-}
+func HashAsInt(key []byte) uint32 { return asInt(key) }
 
-func hashAsIntString(key string) uint32 {
+func asInt[T bytestring](key T) uint32 {
 	var v uint64
 	neg := false
 	i := 0

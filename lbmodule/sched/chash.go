@@ -1,0 +1,237 @@
+package sched
+
+// ConsistentHash is HAProxy's consistent hashing ring (lb_chash.c), used by
+// the hash-based algorithms with "hash-type consistent" and by random.
+//
+// Server i owns eweight points (user weight × 16), point j at
+// FullHash(id×4096 + j), so every load balancer with the same server ids
+// builds the same ring. A key goes to the nearer of the points around its
+// hash (the one before on a tie); a missing key walks the ring point by
+// point, which gives a weighted round robin.
+type ConsistentHash struct {
+	st    lbState
+	nodes []treeNode
+	owner []int32   // point → server
+	pts   [][]int32 // server → its points, in order of j
+	now   []int     // points of each server currently on the ring
+	seq   uint64
+	act   tree
+	bck   tree
+	// last is the point the round-robin walk stopped at, or nilNode. It
+	// may belong to the other group's ring, as in HAProxy.
+	last int32
+}
+
+// NewConsistentHash builds a consistent hashing ring over servers.
+func NewConsistentHash(servers []Server, pool Pool, allBackups bool) *ConsistentHash {
+	c := &ConsistentHash{
+		st:   newLBState(servers, pool, allBackups, false),
+		pts:  make([][]int32, len(servers)),
+		now:  make([]int, len(servers)),
+		last: nilNode,
+	}
+	total := 0
+	for i := range servers {
+		total += max(pool.Weight(i), 0) * weightScale
+	}
+	c.nodes = newNodes(total)
+	c.owner = make([]int32, 0, total)
+	c.act = newTree(c.nodes, &c.seq)
+	c.bck = newTree(c.nodes, &c.seq)
+	for i := range servers {
+		c.addPoints(i, max(pool.Weight(i), 0)*weightScale)
+		if c.st.up[i] {
+			c.setPoints(i, c.st.eweight[i])
+		}
+	}
+	return c
+}
+
+func (c *ConsistentHash) ring(i int) *tree {
+	if c.st.isBackup(i) {
+		return &c.bck
+	}
+	return &c.act
+}
+
+// pointKey is the ring position of server i's point j.
+func (c *ConsistentHash) pointKey(i, j int) uint32 {
+	return FullHash(uint32(c.st.servers[i].ID)*maxEweight + uint32(j))
+}
+
+// addPoints gives server i points up to n in total, growing the node array.
+func (c *ConsistentHash) addPoints(i, n int) {
+	have := len(c.pts[i])
+	if n <= have {
+		return
+	}
+	if len(c.owner)+n-have > len(c.nodes) {
+		grown := newNodes(len(c.owner) + n - have)
+		copy(grown, c.nodes)
+		c.nodes = grown
+		c.act.nodes, c.bck.nodes = grown, grown
+	}
+	for j := have; j < n; j++ {
+		p := int32(len(c.owner))
+		c.owner = append(c.owner, int32(i))
+		c.nodes[p].key = c.pointKey(i, j)
+		c.pts[i] = append(c.pts[i], p)
+	}
+}
+
+// removePoint takes point p off its ring, moving the walk's position to
+// the following point first.
+func (c *ConsistentHash) removePoint(r *tree, p int32) {
+	if c.last == p {
+		c.last = r.next(p)
+		if c.last == nilNode {
+			c.last = r.first()
+		}
+		if c.last == p {
+			c.last = nilNode
+		}
+	}
+	r.remove(p)
+}
+
+// setPoints puts exactly n of server i's points on its ring.
+func (c *ConsistentHash) setPoints(i, n int) {
+	r := c.ring(i)
+	for c.now[i] > n {
+		c.now[i]--
+		c.removePoint(r, c.pts[i][c.now[i]])
+	}
+	if len(c.pts[i]) < n {
+		// HAProxy drops all the points before growing their array.
+		for c.now[i] > 0 {
+			c.now[i]--
+			c.removePoint(r, c.pts[i][c.now[i]])
+		}
+		c.addPoints(i, n)
+	}
+	for c.now[i] < n {
+		p := c.pts[i][c.now[i]]
+		r.insert(p, c.nodes[p].key)
+		c.now[i]++
+	}
+}
+
+// root returns the ring in use, or the server to use directly.
+func (c *ConsistentHash) root() (*tree, int) {
+	switch {
+	case c.st.actCount > 0:
+		return &c.act, NoServer
+	case c.st.fbck != NoServer:
+		return nil, c.st.fbck
+	case c.st.bckCount > 0:
+		return &c.bck, NoServer
+	}
+	return nil, NoServer
+}
+
+// Pick returns the server nearest to the request's hash, or the next one
+// on the ring when the request has no hash.
+func (c *ConsistentHash) Pick(req Request) int {
+	if !req.HasHash {
+		return c.pickRR(req.Avoid)
+	}
+	h := req.Hash
+	if _, used := c.st.totals(); used == 1 {
+		h = 0 // HAProxy does not hash for a single server
+	}
+	return c.lookup(h, req.Avoid)
+}
+
+// lookup finds the point nearest to h and walks forward past the avoided
+// server.
+func (c *ConsistentHash) lookup(h uint32, avoid int) int {
+	r, direct := c.root()
+	if r == nil {
+		return direct
+	}
+	next := r.lowerBound(h)
+	if next == nilNode {
+		next = r.first()
+	}
+	if next == nilNode {
+		return NoServer
+	}
+	prev := r.prev(next)
+	if prev == nilNode {
+		prev = r.last()
+	}
+	if h-c.nodes[prev].key <= c.nodes[next].key-h {
+		next = prev
+	}
+	srv := int(c.owner[next])
+	for loops := 0; srv == avoid; {
+		next = r.next(next)
+		if next == nilNode {
+			next = r.first()
+			if loops++; loops > 1 {
+				break
+			}
+		}
+		srv = int(c.owner[next])
+	}
+	return srv
+}
+
+// pickRR continues the walk along the ring from the last point, skipping
+// full servers and the avoided one.
+func (c *ConsistentHash) pickRR(avoid int) int {
+	r, direct := c.root()
+	if r == nil {
+		return direct
+	}
+	avoided, avoidedNode := NoServer, int32(nilNode)
+	stop, node := c.last, c.last
+	for {
+		if node != nilNode {
+			// The walk follows the ring the last point is on, which is
+			// the other group's for a while after the groups switched.
+			node = r.next(node)
+		}
+		if node == nilNode {
+			node = r.first()
+		}
+		c.last = node
+		if node == nilNode {
+			return NoServer
+		}
+		if stop == nilNode {
+			stop = node
+		}
+		s := int(c.owner[node])
+		if !c.st.pool.Full(s) {
+			if s != avoid {
+				return s
+			}
+			avoided, avoidedNode = s, node
+		}
+		if node == stop {
+			break
+		}
+	}
+	c.last = avoidedNode
+	return avoided
+}
+
+// Update applies a change of server i's usability or weight: its points
+// leave or join the ring, or their number follows the new weight.
+func (c *ConsistentHash) Update(i int) {
+	up, ew, diff := c.st.changed(i)
+	if !diff {
+		return
+	}
+	switch {
+	case c.st.up[i] && !up:
+		c.setPoints(i, 0)
+	case up:
+		c.setPoints(i, ew)
+	}
+	c.st.commit(i, up, ew)
+}
+
+// LoadChanged does nothing: consistent hashing does not look at load.
+func (c *ConsistentHash) LoadChanged(int) {}
