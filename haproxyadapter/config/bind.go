@@ -148,7 +148,7 @@ func (b *builder) applyBindParams(st lex.Statement, subject string, bd *Bind, wo
 		k, allowed := LookupKeyword("bind", []string{w})
 		if k == nil || !allowed {
 			fail("unknown option %q%s", w, didYouMean(suggest(w, keywordsIn(InBind, "")), '"'))
-			continue
+			break
 		}
 		arg := ""
 		if k.Args > 0 {

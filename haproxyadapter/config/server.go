@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,11 +47,14 @@ func (b *builder) applyServerParams(st lex.Statement, keyword, subject string, s
 		w := words[i]
 		k, allowed := LookupKeyword("server", []string{w})
 		if k == nil || !allowed {
+			// The arity of an unknown word is unknown: stop here, as
+			// HAProxy does.
 			fail("unknown option %q%s", w, didYouMean(suggest(w, serverParamNames()), '"'))
-			continue
+			break
 		}
 		if w == "id" && isDefault {
 			fail("'id' is only allowed on server lines, not on default-server")
+			i += k.Args
 			continue
 		}
 		var args []string
@@ -372,8 +376,9 @@ func (b *builder) numberServers(c *proxyCtx) {
 // the way
 // HAProxy reads it: an optional "ipv4@", "ipv6@", "unix@" (or other)
 // prefix, an IPv6 address in brackets or, without brackets, a port after
-// the last colon; a port may be "+N"/"-N" (relative to the client's port)
-// and may be absent. UNIX socket paths have no port.
+// the last colon ("::1" is "::" port 1; "::1:" is ::1 without a port); a
+// port may be "+N"/"-N" (relative to the client's port) and may be
+// absent. UNIX socket paths have no port.
 func SplitServerAddress(addr string) (network, host, port string, err error) {
 	network = "tcp"
 	rest := addr
@@ -414,19 +419,25 @@ func SplitServerAddress(addr string) (network, host, port string, err error) {
 			return "", "", "", fmt.Errorf("unexpected '%s' after ']' in address '%s'", after, addr)
 		}
 		port = after[1:]
-		return network, host, port, checkServerPort(port, addr)
+		if err := checkServerPort(port, addr); err != nil {
+			return "", "", "", err
+		}
+		return network, host, port, nil
 	}
 	i := strings.LastIndex(rest, ":")
 	if i < 0 {
 		return network, rest, "", nil
 	}
+	// Without brackets the port is always after the last colon, even for
+	// IPv6: "::1" is "::" port 1, and "::1:" is ::1 without a port.
 	host, port = rest[:i], rest[i+1:]
-	// "::1" style addresses without a port: if what follows the last colon
-	// is not a port and the host holds colons, the whole thing is the host.
-	if strings.Contains(host, ":") && checkServerPort(port, addr) != nil {
-		return network, rest, "", nil
+	if strings.Contains(host, ":") && net.ParseIP(host) == nil {
+		return "", "", "", fmt.Errorf("invalid IPv6 address '%s' in '%s' (without brackets the port follows the last colon: write [%s] or %s:)", host, addr, rest, rest)
 	}
-	return network, host, port, checkServerPort(port, addr)
+	if err := checkServerPort(port, addr); err != nil {
+		return "", "", "", err
+	}
+	return network, host, port, nil
 }
 
 func checkServerPort(port, addr string) error {
