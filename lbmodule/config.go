@@ -39,6 +39,17 @@ type BackendConfig struct {
 	AllBackups bool `json:"allbackups,omitempty"`
 	// Redispatch lets a retried request go to another server.
 	Redispatch bool `json:"redispatch,omitempty"`
+	// RedispatchInterval is the argument of "option redispatch <interval>":
+	// a positive P redispatches every P-th retry, a negative -N the retries
+	// that are multiples of Retries+1-N. Zero means HAProxy's default, -1:
+	// the last retry. (A translated "option redispatch 0" sets Redispatch
+	// false instead.)
+	RedispatchInterval int `json:"redispatch_interval,omitempty"`
+	// Retries is the backend's "retries" count, used only to find the last
+	// retry for RedispatchInterval; nil means HAProxy's default, 3. The
+	// retries themselves are made by reverse_proxy's load_balancing
+	// retries, which the translator sets to the same number.
+	Retries *int `json:"retries,omitempty"`
 
 	// QueueTimeout is how long a request may wait for a free server slot
 	// (HAProxy's "timeout queue"). Zero means the connect timeout's value,

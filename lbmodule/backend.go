@@ -1,0 +1,598 @@
+package lbmodule
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/sched"
+)
+
+// Errors returned by Backend.Acquire. Each ends in a 503 for HTTP and a
+// closed connection for TCP, as in HAProxy.
+var (
+	// ErrNoServer means no server may take the request.
+	ErrNoServer = errors.New("no server available")
+	// ErrQueueFull means the chosen server's queue reached its maxqueue.
+	ErrQueueFull = errors.New("server queue full")
+	// ErrQueueTimeout means the request waited longer than the queue
+	// timeout for a free server.
+	ErrQueueTimeout = errors.New("queue timeout")
+)
+
+// Vetoer lets the caller of Acquire rule servers out of one pick, for
+// reasons the backend does not know (Caddy's passive health checks). A
+// vetoed server counts as full: algorithms that skip full servers pass over
+// it, and a hash pick that lands on it fails with ErrNoServer.
+type Vetoer interface {
+	Vetoed(s *Server) bool
+}
+
+// Backend is the runtime form of a BackendConfig: its servers with their
+// state and counters, its load-balancing algorithm, and its queue. The HTTP
+// selection policy, the TCP handler, the stats page and the admin API all
+// work on the same Backend.
+//
+// A Backend is built for one configuration. Backends built for successive
+// configurations of the same name share their servers' runtime state (see
+// the registry), so a reload keeps admin state, health and counters.
+type Backend struct {
+	name         string
+	config       BackendConfig
+	servers      []*Server
+	byName       map[string]*Server
+	static       bool
+	queueTimeout time.Duration
+	counters     Counters
+	// slot links the backend to the other live backends of its name;
+	// nil for a backend outside the registry.
+	slot *backendSlot
+
+	mu   sync.Mutex
+	algo sched.Algorithm
+	// veto is the caller's Vetoer during one Pick.
+	veto  Vetoer
+	queue waitQueue
+	// waiting counts every waiter, in the backend queue and the servers'.
+	waiting int
+	seq     uint64
+	// lbUsable and lbWeight are the usability and weight of each server
+	// as last told to algo, so that algo.Update runs on real changes only.
+	lbUsable []bool
+	lbWeight []int
+}
+
+// NewBackend builds a backend outside the registry, with fresh state.
+// Handlers use the registry (AttachBackend) instead, so that state is shared
+// and survives reloads.
+func NewBackend(cfg BackendConfig) (*Backend, error) {
+	return buildBackend(cfg, nil)
+}
+
+// buildBackend builds a backend for cfg; inherit, when not nil, returns the
+// runtime state of a server of the same name in an earlier backend.
+func buildBackend(cfg BackendConfig, inherit func(name string) *serverState) (*Backend, error) {
+	if err := validateBackendConfig(&cfg); err != nil {
+		return nil, err
+	}
+	b := &Backend{
+		name:         cfg.Backend,
+		config:       cfg,
+		servers:      make([]*Server, len(cfg.Servers)),
+		byName:       make(map[string]*Server, len(cfg.Servers)),
+		static:       isStatic(cfg),
+		queueTimeout: time.Duration(cfg.QueueTimeout),
+		lbUsable:     make([]bool, len(cfg.Servers)),
+		lbWeight:     make([]int, len(cfg.Servers)),
+	}
+	scheds := make([]sched.Server, len(cfg.Servers))
+	for i, sc := range cfg.Servers {
+		var prev *serverState
+		if inherit != nil {
+			prev = inherit(sc.Name)
+		}
+		s := newServer(sc, i, prev)
+		b.servers[i] = s
+		b.byName[s.Name] = s
+		scheds[i] = sched.Server{ID: s.ID, Backup: s.Backup}
+		b.lbUsable[i] = s.Usable()
+		b.lbWeight[i] = s.Weight()
+	}
+	algo, err := newAlgorithm(cfg, scheds, (*backendPool)(b))
+	if err != nil {
+		return nil, fmt.Errorf("backend %q: %v", cfg.Backend, err)
+	}
+	b.algo = algo
+	return b, nil
+}
+
+func validateBackendConfig(cfg *BackendConfig) error {
+	seen := make(map[string]bool, len(cfg.Servers))
+	ids := make(map[int]string, len(cfg.Servers))
+	for i, sc := range cfg.Servers {
+		where := fmt.Sprintf("backend %q: server %d", cfg.Backend, i)
+		if sc.Name == "" {
+			return fmt.Errorf("%s: missing name", where)
+		}
+		where = fmt.Sprintf("backend %q: server %q", cfg.Backend, sc.Name)
+		if seen[sc.Name] {
+			return fmt.Errorf("%s: duplicate server name", where)
+		}
+		seen[sc.Name] = true
+		if sc.Dial == "" {
+			return fmt.Errorf("%s: missing dial address", where)
+		}
+		if sc.Weight != nil && (*sc.Weight < 0 || *sc.Weight > 256) {
+			return fmt.Errorf("%s: weight %d out of range 0..256", where, *sc.Weight)
+		}
+		if sc.MaxConn < 0 || sc.MaxQueue < 0 || sc.MinConn < 0 {
+			return fmt.Errorf("%s: maxconn, maxqueue and minconn must not be negative", where)
+		}
+		id := sc.ID
+		if id == 0 {
+			id = i + 1
+		}
+		if other, dup := ids[id]; dup {
+			return fmt.Errorf("%s: id %d already used by server %q", where, id, other)
+		}
+		ids[id] = sc.Name
+	}
+	if cfg.QueueTimeout < 0 {
+		return fmt.Errorf("backend %q: negative queue_timeout", cfg.Backend)
+	}
+	return nil
+}
+
+// isStatic reports whether cfg's algorithm is map-based, which accepts a
+// runtime weight of 0 or the configured weight only.
+func isStatic(cfg BackendConfig) bool {
+	switch cfg.Balance {
+	case "static-rr":
+		return true
+	case "source", "uri", "url_param", "hdr", "rdp-cookie", "hash":
+		return cfg.HashType != "consistent"
+	}
+	return false
+}
+
+// Name returns the backend's name.
+func (b *Backend) Name() string { return b.name }
+
+// Config returns the configuration the backend was built from.
+func (b *Backend) Config() BackendConfig { return b.config }
+
+// Servers returns the servers in declaration order. The slice must not be
+// modified.
+func (b *Backend) Servers() []*Server { return b.servers }
+
+// Server returns the server with the given name, or nil.
+func (b *Backend) Server(name string) *Server { return b.byName[name] }
+
+// Counters returns the backend's counters: requests in flight (Current),
+// load-balanced picks (Total) and the backend queue (QueueCurrent).
+func (b *Backend) Counters() *Counters { return &b.counters }
+
+// QueueTimeout is how long a request may wait for a free server.
+func (b *Backend) QueueTimeout() time.Duration { return b.queueTimeout }
+
+// Acquire chooses a server for a new request or connection with the
+// backend's algorithm and counts the request on it; the caller must call
+// Release once the request or connection ends. When the servers are full
+// (maxconn), it waits in HAProxy's queues until a slot frees, the queue
+// timeout passes (ErrQueueTimeout) or ctx is done (ctx.Err()). veto may be
+// nil.
+//
+// The common path, a server with room, allocates nothing.
+func (b *Backend) Acquire(ctx context.Context, req sched.Request, veto Vetoer) (*Server, error) {
+	b.mu.Lock()
+	s, w, err := b.pickLocked(req, veto)
+	b.mu.Unlock()
+	if w == nil {
+		return s, err
+	}
+	return b.wait(ctx, w, req, veto)
+}
+
+// pickLocked runs the algorithm; it returns the server with its slot taken,
+// or a waiter queued for one, or an error.
+func (b *Backend) pickLocked(req sched.Request, veto Vetoer) (*Server, *waiter, error) {
+	b.veto = veto
+	i := b.algo.Pick(req)
+	b.veto = nil
+	if i == sched.NoServer {
+		if !b.anyCandidateLocked(veto) {
+			return nil, nil, ErrNoServer
+		}
+		// Every server that could serve is full: wait for any of them.
+		return nil, b.enqueueLocked(nil), nil
+	}
+	s := b.servers[i]
+	if veto != nil && veto.Vetoed(s) {
+		return nil, nil, ErrNoServer
+	}
+	b.counters.Total.Add(1)
+	s.state.counters.Total.Add(1)
+	if b.fullLocked(s) {
+		// Hash-based picks keep their server even when it is full, and
+		// wait for it, within its maxqueue.
+		if s.MaxQueue > 0 && s.queue.n >= s.MaxQueue {
+			return nil, nil, ErrQueueFull
+		}
+		return nil, b.enqueueLocked(s), nil
+	}
+	b.takeLocked(s)
+	return s, nil, nil
+}
+
+// wait blocks until w is granted a server, the queue timeout passes or ctx
+// is done. A waiter whose server left the pool goes through the load
+// balancer again, keeping its deadline.
+func (b *Backend) wait(ctx context.Context, w *waiter, req sched.Request, veto Vetoer) (*Server, error) {
+	var timeout <-chan time.Time
+	if b.queueTimeout > 0 {
+		t := time.NewTimer(b.queueTimeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	for {
+		var s *Server
+		select {
+		case s = <-w.done:
+		case <-timeout:
+			if s, ok := b.abandon(w); !ok {
+				return nil, ErrQueueTimeout
+			} else if s != nil {
+				return s, nil
+			}
+		case <-ctx.Done():
+			if s, ok := b.abandon(w); !ok {
+				return nil, ctx.Err()
+			} else if s != nil {
+				return s, nil
+			}
+		}
+		if s != nil {
+			return s, nil
+		}
+		b.mu.Lock()
+		s, next, err := b.pickLocked(req, veto)
+		b.mu.Unlock()
+		if next == nil {
+			return s, err
+		}
+		w = next
+	}
+}
+
+// abandon takes w out of its queue. If a grant raced with the caller's
+// give-up, it returns the granted server (or nil for a redispatch) and ok.
+func (b *Backend) abandon(w *waiter) (*Server, bool) {
+	b.mu.Lock()
+	if w.queue != nil {
+		b.dequeueLocked(w)
+		b.mu.Unlock()
+		return nil, false
+	}
+	b.mu.Unlock()
+	return <-w.done, true
+}
+
+// Release ends a request or connection that Acquire counted on s, and
+// hands the freed slot to the oldest request waiting for it.
+func (b *Backend) Release(s *Server) {
+	b.mu.Lock()
+	s.state.counters.Current.Add(-1)
+	b.counters.Current.Add(-1)
+	b.algo.LoadChanged(s.index)
+	b.dispatchLocked(s)
+	b.mu.Unlock()
+	if b.slot != nil {
+		b.slot.serverFreed(b, s.Name)
+	}
+}
+
+func (b *Backend) takeLocked(s *Server) {
+	s.state.counters.take()
+	b.counters.take()
+	b.algo.LoadChanged(s.index)
+}
+
+// enqueueLocked queues a waiter on s, or on the backend when s is nil.
+func (b *Backend) enqueueLocked(s *Server) *waiter {
+	b.seq++
+	w := &waiter{seq: b.seq, server: s, done: make(chan *Server, 1)}
+	b.waiting++
+	if s != nil {
+		s.queue.push(w)
+		storeMax(&s.state.counters.QueueMax, s.state.counters.QueueCurrent.Add(1))
+		b.algo.LoadChanged(s.index)
+	} else {
+		b.queue.push(w)
+		storeMax(&b.counters.QueueMax, b.counters.QueueCurrent.Add(1))
+	}
+	return w
+}
+
+func (b *Backend) dequeueLocked(w *waiter) {
+	w.queue.remove(w)
+	b.waiting--
+	if s := w.server; s != nil {
+		s.state.counters.QueueCurrent.Add(-1)
+		b.algo.LoadChanged(s.index)
+	} else {
+		b.counters.QueueCurrent.Add(-1)
+	}
+}
+
+// dispatchLocked gives s's free slots to the oldest waiters that may use
+// s: those in its own queue, and those in the backend queue if s currently
+// takes load-balanced traffic.
+func (b *Backend) dispatchLocked(s *Server) {
+	if b.waiting == 0 {
+		return
+	}
+	takesBackendQueue := b.inGroupLocked(s)
+	for s.MaxConn == 0 || s.Served() < b.dynMaxConn(s) {
+		w := s.queue.head
+		if takesBackendQueue {
+			if bw := b.queue.head; bw != nil && (w == nil || bw.seq < w.seq) {
+				w = bw
+				b.counters.Total.Add(1)
+				s.state.counters.Total.Add(1)
+			}
+		}
+		if w == nil {
+			return
+		}
+		b.dequeueLocked(w)
+		b.takeLocked(s)
+		w.done <- s
+	}
+}
+
+// dispatchAllLocked offers every server's free slots to the queues, and
+// sends backend-queued requests back to the load balancer when no server
+// can take them any more.
+func (b *Backend) dispatchAllLocked() {
+	if b.waiting == 0 {
+		return
+	}
+	for _, s := range b.servers {
+		b.dispatchLocked(s)
+	}
+	if b.queue.n > 0 && !b.anyCandidateLocked(nil) {
+		for b.queue.head != nil {
+			w := b.queue.head
+			b.dequeueLocked(w)
+			w.done <- nil
+		}
+	}
+}
+
+// redistributeLocked sends the requests queued on s back to the load
+// balancer.
+func (b *Backend) redistributeLocked(s *Server) {
+	for s.queue.head != nil {
+		w := s.queue.head
+		b.dequeueLocked(w)
+		w.done <- nil
+	}
+}
+
+// fullLocked reports whether s has reached its connection limit or has
+// requests waiting for it.
+func (b *Backend) fullLocked(s *Server) bool {
+	return s.MaxConn > 0 && (s.queue.n > 0 || s.Served() >= b.dynMaxConn(s))
+}
+
+// dynMaxConn is s's current connection limit: maxconn, or with minconn,
+// a limit between minconn and maxconn that grows with the backend's load
+// up to fullconn.
+func (b *Backend) dynMaxConn(s *Server) int {
+	if s.MinConn == 0 || s.MinConn >= s.MaxConn || b.config.FullConn <= 0 {
+		return s.MaxConn
+	}
+	load := int(b.counters.Current.Load()) + b.waiting
+	if load >= b.config.FullConn {
+		return s.MaxConn
+	}
+	return max(s.MinConn, load*s.MaxConn/b.config.FullConn, 1)
+}
+
+// inGroupLocked reports whether s is in the group that load balancing
+// currently uses: the usable active servers, or when there are none, the
+// first usable backup (all usable backups with allbackups).
+func (b *Backend) inGroupLocked(s *Server) bool {
+	if !b.lbUsable[s.index] {
+		return false
+	}
+	if !s.Backup {
+		return true
+	}
+	for _, o := range b.servers {
+		if !o.Backup && b.lbUsable[o.index] {
+			return false
+		}
+	}
+	if b.config.AllBackups {
+		return true
+	}
+	for _, o := range b.servers {
+		if o.Backup && b.lbUsable[o.index] {
+			return o == s
+		}
+	}
+	return false
+}
+
+// usableActives counts the active servers taking load-balanced traffic
+// (HAProxy's srv_act).
+func (b *Backend) usableActives() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, s := range b.servers {
+		if !s.Backup && b.lbUsable[s.index] {
+			n++
+		}
+	}
+	return n
+}
+
+// anyCandidateLocked reports whether some server could take load-balanced
+// traffic, full or not.
+func (b *Backend) anyCandidateLocked(veto Vetoer) bool {
+	for _, s := range b.servers {
+		if b.lbUsable[s.index] && (veto == nil || !veto.Vetoed(s)) {
+			return true
+		}
+	}
+	return false
+}
+
+// SetAdminState sets a server's admin state, as HAProxy's "set server
+// <backend>/<server> state ready|drain|maint". Ready also clears a
+// maintenance that came from "disabled" in the configuration.
+func (b *Backend) SetAdminState(server string, st AdminState) error {
+	s, err := b.lookup(server)
+	if err != nil {
+		return err
+	}
+	var set, clear uint32
+	switch st {
+	case AdminReady:
+		clear = FlagForcedMaint | FlagConfigMaint | FlagForcedDrain
+	case AdminDrain:
+		set, clear = FlagForcedDrain, FlagForcedMaint|FlagConfigMaint
+	case AdminMaint:
+		set, clear = FlagForcedMaint, FlagForcedDrain
+	default:
+		return fmt.Errorf("unknown admin state %v", st)
+	}
+	for {
+		old := s.state.admin.Load()
+		if s.state.admin.CompareAndSwap(old, old&^clear|set) {
+			break
+		}
+	}
+	b.changed(server)
+	return nil
+}
+
+// SetWeight sets a server's user weight (0..256), as HAProxy's "set weight".
+// Map-based algorithms (static-rr, map-based hashing) accept only 0 and the
+// configured weight.
+func (b *Backend) SetWeight(server string, weight int) error {
+	s, err := b.lookup(server)
+	if err != nil {
+		return err
+	}
+	if weight < 0 || weight > 256 {
+		return fmt.Errorf("weight %d out of range 0..256", weight)
+	}
+	if b.static && weight != 0 && weight != s.ConfigWeight {
+		return fmt.Errorf("backend %q uses a static algorithm: weight must be 0 or %d (its configured weight)", b.name, s.ConfigWeight)
+	}
+	s.state.weight.Store(int32(weight))
+	b.changed(server)
+	return nil
+}
+
+// SetOperational sets a server's operational state: up, or down as after
+// failed health checks.
+func (b *Backend) SetOperational(server string, up bool) error {
+	s, err := b.lookup(server)
+	if err != nil {
+		return err
+	}
+	s.state.down.Store(!up)
+	b.changed(server)
+	return nil
+}
+
+func (b *Backend) lookup(server string) (*Server, error) {
+	s := b.byName[server]
+	if s == nil {
+		return nil, fmt.Errorf("backend %q has no server %q", b.name, server)
+	}
+	return s, nil
+}
+
+// changed tells every live backend sharing the server's state.
+func (b *Backend) changed(server string) {
+	if b.slot != nil {
+		b.slot.serverChanged(server)
+		return
+	}
+	b.serverChanged(server)
+}
+
+// serverChanged brings the algorithm and the queues up to date after the
+// state or weight of the named server changed.
+func (b *Backend) serverChanged(server string) {
+	s := b.byName[server]
+	if s == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	usable, weight := s.Usable(), s.Weight()
+	if usable != b.lbUsable[s.index] || weight != b.lbWeight[s.index] {
+		b.lbUsable[s.index], b.lbWeight[s.index] = usable, weight
+		b.algo.Update(s.index)
+	}
+	// Requests queued on a server in maintenance, or on a down one when
+	// redispatch is allowed, go back to the load balancer.
+	if s.AdminState() == AdminMaint || (!s.Up() && b.config.Redispatch) {
+		b.redistributeLocked(s)
+	}
+	b.dispatchAllLocked()
+}
+
+// freed offers a slot freed on the named server by another backend of the
+// same name (during a reload) to this backend's queues.
+func (b *Backend) freed(server string) {
+	s := b.byName[server]
+	if s == nil {
+		return
+	}
+	b.mu.Lock()
+	b.dispatchLocked(s)
+	b.mu.Unlock()
+}
+
+// backendPool is the sched.Pool view of a Backend; the algorithm calls it
+// with the backend's mutex held.
+type backendPool Backend
+
+var (
+	_ sched.Pool      = (*backendPool)(nil)
+	_ sched.Saturator = (*backendPool)(nil)
+)
+
+func (p *backendPool) Usable(i int) bool { return p.lbUsable[i] }
+func (p *backendPool) Weight(i int) int  { return p.lbWeight[i] }
+
+func (p *backendPool) Full(i int) bool {
+	b := (*Backend)(p)
+	s := b.servers[i]
+	return b.fullLocked(s) || (b.veto != nil && b.veto.Vetoed(s))
+}
+
+// Saturated tells leastconn when a server can take no more requests, even
+// queued: served and queued reach its limit plus its maxqueue.
+func (p *backendPool) Saturated(i int) bool {
+	b := (*Backend)(p)
+	s := b.servers[i]
+	if s.MaxConn > 0 && s.Served()+s.queue.n >= b.dynMaxConn(s)+s.MaxQueue {
+		return true
+	}
+	return b.veto != nil && b.veto.Vetoed(s)
+}
+
+func (p *backendPool) Load(i int) int {
+	s := p.servers[i]
+	return s.Served() + s.queue.n
+}

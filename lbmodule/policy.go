@@ -1,0 +1,263 @@
+package lbmodule
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
+	"go.uber.org/zap"
+
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/sched"
+)
+
+func init() {
+	caddy.RegisterModule(new(HTTPSelection))
+}
+
+// HTTPSelection is a reverse_proxy selection policy that balances requests
+// over an HAProxy backend: its algorithms, weights, backup servers, admin
+// states, maxconn limits and queue, and its retry rules.
+//
+// The reverse_proxy's upstreams must list the servers' dial addresses in
+// the order of Servers. Handlers that name the same backend share one
+// runtime backend (servers, state, counters), which the stats page and the
+// admin API see too, and which survives config reloads.
+//
+// The policy counts each request on its server from selection until the
+// request ends (the request context is done), so leastconn, first and
+// maxconn see requests that are being selected, not only those Caddy has
+// started to send. When every server is at its maxconn the request waits
+// in the backend's queue, up to QueueTimeout, inside Select.
+type HTTPSelection struct {
+	BackendConfig
+
+	backend *Backend
+	// varKey names this policy's per-request state in the request vars,
+	// where retries find the server of the previous try.
+	varKey   string
+	keyer    keyer
+	logger   *zap.Logger
+	mismatch sync.Once
+}
+
+// CaddyModule returns the Caddy module information.
+func (*HTTPSelection) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.reverse_proxy.selection_policies.haproxy",
+		New: func() caddy.Module { return new(HTTPSelection) },
+	}
+}
+
+// Provision builds or joins the runtime backend.
+func (p *HTTPSelection) Provision(ctx caddy.Context) error {
+	p.logger = ctx.Logger()
+	p.varKey = fmt.Sprintf("haproxy.lb.%p", p)
+	k, err := newKeyer(p.BackendConfig)
+	if err != nil {
+		return fmt.Errorf("backend %q: %v", p.Backend, err)
+	}
+	p.keyer = k
+	if p.Backend == "" {
+		// An unnamed backend is private to this handler.
+		p.backend, err = NewBackend(p.BackendConfig)
+	} else {
+		p.backend, err = AttachBackend(p.BackendConfig)
+	}
+	return err
+}
+
+// Validate checks the configuration.
+func (p *HTTPSelection) Validate() error {
+	cfg := p.BackendConfig
+	if err := validateBackendConfig(&cfg); err != nil {
+		return err
+	}
+	if len(p.Servers) == 0 {
+		return fmt.Errorf("backend %q: no servers", p.Backend)
+	}
+	return nil
+}
+
+// Cleanup releases the runtime backend.
+func (p *HTTPSelection) Cleanup() error {
+	if p.backend != nil && p.backend.slot != nil {
+		DetachBackend(p.backend)
+	}
+	p.backend = nil
+	return nil
+}
+
+// RuntimeBackend returns the runtime backend the policy balances over.
+func (p *HTTPSelection) RuntimeBackend() *Backend { return p.backend }
+
+// Select chooses the upstream for r. On a retry (Caddy calls Select again
+// for the same request) it follows HAProxy: without redispatch the request
+// retries the same server; with it, it moves to another server when its
+// server went down, on the retries RedispatchInterval names, or at once
+// when the algorithm is not hash-based and several active servers are up.
+// It returns nil when no server can take the request.
+func (p *HTTPSelection) Select(pool reverseproxy.UpstreamPool, r *http.Request, _ http.ResponseWriter) *reverseproxy.Upstream {
+	ctx := r.Context()
+	a, _ := caddyhttp.GetVar(ctx, p.varKey).(*attempt)
+	if a == nil {
+		a = &attempt{backend: p.backend}
+		caddyhttp.SetVar(ctx, p.varKey, a)
+		context.AfterFunc(ctx, a.finish)
+	}
+
+	a.mu.Lock()
+	if a.done {
+		a.mu.Unlock()
+		return nil
+	}
+	prev := a.server
+	if prev != nil {
+		a.retries++
+		if !p.redispatchNow(a.retries, prev) {
+			a.mu.Unlock()
+			return p.upstreamFor(pool, prev)
+		}
+		a.server = nil
+	}
+	a.mu.Unlock()
+
+	req := sched.Request{Avoid: sched.NoServer}
+	if prev != nil {
+		p.backend.Release(prev)
+		req.Avoid = prev.Index()
+	}
+	if p.keyer != nil {
+		req.Hash, req.HasHash = p.keyer.key(r)
+	}
+
+	a.pool = pool
+	s, err := p.backend.Acquire(ctx, req, a)
+	a.pool = nil
+	if err != nil {
+		if c := p.logger.Check(zap.DebugLevel, "no server"); c != nil {
+			c.Write(zap.String("backend", p.Backend), zap.Error(err))
+		}
+		return nil
+	}
+	up := p.upstreamFor(pool, s)
+	a.mu.Lock()
+	if a.done || up == nil {
+		// The request ended while it waited, or the server has no upstream.
+		a.mu.Unlock()
+		p.backend.Release(s)
+		return nil
+	}
+	a.server = s
+	a.mu.Unlock()
+	return up
+}
+
+// redispatchNow applies "option redispatch" to retry number n, which
+// leaves server prev.
+func (p *HTTPSelection) redispatchNow(n int, prev *Server) bool {
+	if !p.Redispatch {
+		return false
+	}
+	if !prev.Up() || prev.AdminState() == AdminMaint {
+		return true
+	}
+	interval := p.RedispatchInterval
+	if interval == 0 {
+		interval = -1
+	}
+	retries := 3
+	if p.Retries != nil {
+		retries = *p.Retries
+	}
+	if interval > 0 && n%interval == 0 {
+		return true
+	}
+	if m := retries + 1 + interval; interval < 0 && m > 0 && n%m == 0 {
+		return true
+	}
+	return !isHashBased(p.Balance) && p.backend.usableActives() > 1
+}
+
+// upstreamFor returns the pool entry of server s: the one at the server's
+// position when its address matches, else the first with its address.
+func (p *HTTPSelection) upstreamFor(pool reverseproxy.UpstreamPool, s *Server) *reverseproxy.Upstream {
+	if i := s.Index(); i < len(pool) && pool[i].Dial == s.Dial {
+		return pool[i]
+	}
+	p.mismatch.Do(func() {
+		p.logger.Warn("reverse_proxy upstreams do not list the backend's servers in order; matching by dial address",
+			zap.String("backend", p.Backend))
+	})
+	for _, u := range pool {
+		if u.Dial == s.Dial {
+			return u
+		}
+	}
+	return nil
+}
+
+// attempt is the policy's state for one request, kept across Caddy's
+// retries in the request vars.
+type attempt struct {
+	backend *Backend
+	// pool is the upstream pool during a pick, for Vetoed; only the
+	// request's goroutine uses it.
+	pool reverseproxy.UpstreamPool
+
+	mu sync.Mutex
+	// server holds a slot taken for the request, nil when none.
+	server *Server
+	// retries counts the retries that left a server.
+	retries int
+	// done is set when the request has ended.
+	done bool
+}
+
+// Vetoed excludes servers whose upstream Caddy considers unavailable
+// (passive health checks, max_requests).
+func (a *attempt) Vetoed(s *Server) bool {
+	i := s.Index()
+	if i < len(a.pool) && a.pool[i].Dial == s.Dial {
+		return !a.pool[i].Available()
+	}
+	for _, u := range a.pool {
+		if u.Dial == s.Dial {
+			return !u.Available()
+		}
+	}
+	return true
+}
+
+// finish runs when the request ends and frees its slot.
+func (a *attempt) finish() {
+	a.mu.Lock()
+	s := a.server
+	a.server, a.done = nil, true
+	a.mu.Unlock()
+	if s != nil {
+		a.backend.Release(s)
+	}
+}
+
+// isHashBased reports whether HAProxy classes the algorithm as hash-based
+// (random included), which keeps a retry on its server.
+func isHashBased(balance string) bool {
+	switch balance {
+	case "source", "uri", "url_param", "hdr", "rdp-cookie", "hash", "random":
+		return true
+	}
+	return false
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner     = (*HTTPSelection)(nil)
+	_ caddy.Validator       = (*HTTPSelection)(nil)
+	_ caddy.CleanerUpper    = (*HTTPSelection)(nil)
+	_ reverseproxy.Selector = (*HTTPSelection)(nil)
+	_ Vetoer                = (*attempt)(nil)
+)
