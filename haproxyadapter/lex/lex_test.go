@@ -441,6 +441,7 @@ func TestUnquotedAddressExpansion(t *testing.T) {
 		{"server s1 $HOST:$PORT", []string{"server", "s1", "10.0.0.7:8080"}},
 		{"server s1 '$HOST':80", []string{"server", "s1", "10.0.0.7:80"}},
 		{"server s1 $NOPE:80", []string{"server", "s1", ":80"}},
+		{"server s1 $NOPE$EMPTY:80", []string{"server", "s1", ":80"}},
 		{"server s1 ${HOST-x}:80", []string{"server", "s1", "10.0.0.7-x}:80"}},
 		{"server s1 ${HOST:80", []string{"server", "s1", "10.0.0.7:80"}},
 		{"server s1 ab$:80", []string{"server", "s1", "ab:80"}},
@@ -467,6 +468,14 @@ func TestUnquotedAddressExpansion(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestEmptyAddress(t *testing.T) {
+	got := parseErr(t, "backend b\n  server s1 ${NOPE}${EMPTY}\n")
+	want := "t.cfg:2: 'server': '${NOPE}${EMPTY}' resolves to an empty address (environment variable missing?)"
+	if got != want {
+		t.Errorf("got %s\nwant %s", got, want)
 	}
 }
 

@@ -149,6 +149,9 @@ func (p *parser) line(raw []byte) *Error {
 		if !ok {
 			return errorf(p.pos(), "environment variables expand to more than %d bytes in this file", maxExpansion)
 		}
+		if w == "" {
+			return errorf(p.pos(), "'%s': '%s' resolves to an empty address (environment variable missing?)", st.Words[0], st.Words[i])
+		}
 		st.Words[i] = w
 	}
 	if p.current.Kind == "global" && st.Prefix == "" {
