@@ -132,14 +132,15 @@ func (c *ConsistentHash) root() (*tree, int) {
 // Pick returns the server nearest to the request's hash, or the next one
 // on the ring when the request has no hash.
 func (c *ConsistentHash) Pick(req Request) int {
+	if req.SingleZero {
+		if _, used := c.st.totals(); used == 1 {
+			return c.lookup(0, req.Avoid)
+		}
+	}
 	if !req.HasHash {
 		return c.pickRR(req.Avoid)
 	}
-	h := req.Hash
-	if _, used := c.st.totals(); used == 1 {
-		h = 0 // HAProxy does not hash for a single server
-	}
-	return c.lookup(h, req.Avoid)
+	return c.lookup(req.Hash, req.Avoid)
 }
 
 // lookup finds the point nearest to h and walks forward past the avoided

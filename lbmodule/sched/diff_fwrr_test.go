@@ -8,7 +8,9 @@ import (
 )
 
 // script is a list of steps applied to both HAProxy and the model:
-// "pick N", "maint K", "ready K", "weight K W" (K counts servers from 1).
+// "pick N", "maint K", "ready K", "weight K W", "hold N" (requests that
+// stay open), "release K" (one held request on K ends); K counts servers
+// from 1.
 type script []string
 
 // runScript plays the steps against HAProxy (when h is not nil) or the model,
@@ -22,12 +24,17 @@ func runScript(t *testing.T, h *haproxyRun, a Algorithm, pool *testPool, steps s
 		var x, y int
 		fmt.Sscan(step, &op, &x, &y)
 		switch op {
-		case "pick":
+		case "pick", "hold":
 			for n := 0; n < x; n++ {
 				r := req(k)
 				k++
 				if h != nil {
-					name := h.do(r)
+					var name string
+					if op == "hold" {
+						name = h.hold(r)
+					} else {
+						name = h.do(r)
+					}
 					if name == "" {
 						name = "-"
 					}
@@ -37,9 +44,24 @@ func runScript(t *testing.T, h *haproxyRun, a Algorithm, pool *testPool, steps s
 				i := a.Pick(modelRequest(t, a, r))
 				if i == NoServer {
 					out = append(out, "-")
-				} else {
-					out = append(out, fmt.Sprintf("s%d", i+1))
+					continue
 				}
+				out = append(out, fmt.Sprintf("s%d", i+1))
+				// The request starts, and ends unless held, as the
+				// glue reports it.
+				pool.load[i]++
+				a.LoadChanged(i)
+				if op == "pick" {
+					pool.load[i]--
+					a.LoadChanged(i)
+				}
+			}
+		case "release":
+			if h != nil {
+				h.releaseOne(x - 1)
+			} else {
+				pool.load[x-1]--
+				a.LoadChanged(x - 1)
 			}
 		case "maint", "ready":
 			if h != nil {

@@ -119,6 +119,9 @@ func poolFromOpts(t *testing.T, opts []string, ids []int) (*testPool, []Server) 
 				j++
 			case "backup":
 				servers[i].Backup = true
+			case "maxconn":
+				// read below, once the pool exists
+				j++
 			}
 		}
 		servers[i].ID = i + 1
@@ -129,6 +132,12 @@ func poolFromOpts(t *testing.T, opts []string, ids []int) (*testPool, []Server) 
 	pool := newTestPool(weights...)
 	for i, o := range opts {
 		pool.down[i] = strings.Contains(o, "disabled")
+		f := strings.Fields(o)
+		for j := 0; j+1 < len(f); j++ {
+			if f[j] == "maxconn" {
+				fmt.Sscan(f[j+1], &pool.maxconn[i])
+			}
+		}
 	}
 	return pool, servers
 }

@@ -20,27 +20,32 @@ import (
 // client that records which server answered, and the runtime API.
 
 // origin is an HTTP server that answers with its name. A request with the
-// query parameter "hold" is reported on arrived and blocks until released.
+// query parameter "hold" is reported on arrived and blocks until one is
+// sent on release, or all is closed.
 type origin struct {
 	name    string
 	addr    string
 	arrived chan string
 	release chan struct{}
+	all     chan struct{}
 	srv     *http.Server
 }
 
-func startOrigin(t *testing.T, name string, arrived chan string, release chan struct{}) *origin {
+func startOrigin(t *testing.T, name string, arrived chan string, all chan struct{}) *origin {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := &origin{name: name, addr: ln.Addr().String(), arrived: arrived, release: release}
+	o := &origin{name: name, addr: ln.Addr().String(), arrived: arrived, release: make(chan struct{}), all: all}
 	o.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		if r.URL.Query().Has("hold") {
 			o.arrived <- o.name
-			<-o.release
+			select {
+			case <-o.release:
+			case <-o.all:
+			}
 		}
 		w.Header().Set("X-Server", o.name)
 		_, _ = io.WriteString(w, o.name)
@@ -59,10 +64,14 @@ type haproxyRun struct {
 	arrived chan string
 	release chan struct{}
 	once    sync.Once
+	held    sync.WaitGroup
 }
 
-// unblock releases every held request, once.
-func (h *haproxyRun) unblock() { h.once.Do(func() { close(h.release) }) }
+// unblock releases every held request, once, and waits for their answers.
+func (h *haproxyRun) unblock() {
+	h.once.Do(func() { close(h.release) })
+	h.held.Wait()
+}
 
 // haproxyBackend describes the backend under test.
 type haproxyBackend struct {
@@ -105,7 +114,6 @@ func startHAProxy(t *testing.T, be haproxyBackend) *haproxyRun {
 		arrived: make(chan string, 1000),
 		release: make(chan struct{}),
 	}
-	t.Cleanup(h.unblock)
 	for i := range be.ServerOpts {
 		h.origins = append(h.origins, startOrigin(t, fmt.Sprintf("s%d", i+1), h.arrived, h.release))
 	}
@@ -143,6 +151,8 @@ func startHAProxy(t *testing.T, be haproxyBackend) *haproxyRun {
 		_ = cmd.Process.Kill()
 		<-done
 	})
+	// Registered last, so it runs first: held requests end before HAProxy.
+	t.Cleanup(h.unblock)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", h.addr, 100*time.Millisecond)
@@ -234,17 +244,25 @@ func (h *haproxyRun) read(c net.Conn) string {
 }
 
 // hold sends a request that the origin keeps open, and returns the server
-// that got it once it arrived. The connection is finished by releaseAll.
-func (h *haproxyRun) hold(r hreq, held *[]net.Conn) string {
+// that got it once it arrived.
+func (h *haproxyRun) hold(r hreq) string {
 	h.t.Helper()
 	if strings.Contains(r.URI, "?") {
 		r.URI += "&hold"
+	} else if r.URI == "" {
+		r.URI = "/?hold"
 	} else {
 		r.URI += "?hold"
 	}
 	c := h.dial(r.Source)
 	h.write(c, r)
-	*held = append(*held, c)
+	h.held.Add(1)
+	go func() {
+		defer h.held.Done()
+		defer c.Close()
+		_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		_, _ = io.Copy(io.Discard, c)
+	}()
 	select {
 	case name := <-h.arrived:
 		return name
@@ -254,21 +272,40 @@ func (h *haproxyRun) hold(r hreq, held *[]net.Conn) string {
 	return ""
 }
 
-// releaseAll lets every held request finish and waits for the answers.
-func (h *haproxyRun) releaseAll(held []net.Conn) {
+// releaseOne finishes one held request on server k (from 0) and waits
+// until HAProxy counts one request less on it.
+func (h *haproxyRun) releaseOne(k int) {
 	h.t.Helper()
-	h.unblock()
-	var wg sync.WaitGroup
-	for _, c := range held {
-		wg.Add(1)
-		go func(c net.Conn) {
-			defer wg.Done()
-			_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
-			_, _ = io.Copy(io.Discard, c)
-			c.Close()
-		}(c)
+	before := h.current(k)
+	select {
+	case h.origins[k].release <- struct{}{}:
+	case <-time.After(5 * time.Second):
+		h.t.Fatalf("no held request on s%d", k+1)
 	}
-	wg.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for h.current(k) != before-1 {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("s%d still has %d requests", k+1, h.current(k))
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// current returns the requests HAProxy is serving on server k (from 0).
+func (h *haproxyRun) current(k int) int {
+	h.t.Helper()
+	out := h.cli("show stat")
+	name := fmt.Sprintf("be,s%d,", k+1)
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, name) {
+			f := strings.Split(line, ",")
+			var n int
+			fmt.Sscan(f[4], &n) // scur
+			return n
+		}
+	}
+	h.t.Fatalf("no stats line for s%d", k+1)
+	return 0
 }
 
 // cli runs a runtime API command and returns its answer.

@@ -34,7 +34,23 @@ type KeyInput struct {
 // Request returns the Request for in, with no server to avoid.
 func (k *Key) Request(in *KeyInput) Request {
 	h, ok := k.Hash(in)
-	return Request{Hash: h, HasHash: ok, Avoid: NoServer}
+	return Request{Hash: h, HasHash: ok, SingleZero: k.singleZero(in, ok), Avoid: NoServer}
+}
+
+// singleZero tells whether HAProxy skips this key (hash 0) when a single
+// server is usable: it checks that before looking for the key, except for
+// url_param, which always hashes, and rdp-cookie, which first needs the
+// cookie.
+func (k *Key) singleZero(in *KeyInput, found bool) bool {
+	switch k.Kind {
+	case KeyURLParam:
+		return false
+	case KeyRDPCookie:
+		return found
+	case KeySource:
+		return in.Remote.Addr().IsValid()
+	}
+	return true
 }
 
 // Hash computes in's key hash; ok is false when the key is missing (the

@@ -84,12 +84,15 @@ func (m *Map) Pick(req Request) int {
 	if len(m.table) == 0 {
 		return NoServer
 	}
-	if m.hashed && req.HasHash {
-		h := req.Hash
-		if _, used := m.st.totals(); used == 1 {
-			h = 0 // HAProxy does not hash for a single server
+	if m.hashed {
+		if req.SingleZero {
+			if _, used := m.st.totals(); used == 1 {
+				return int(m.table[0])
+			}
 		}
-		return int(m.table[h%uint32(len(m.table))])
+		if req.HasHash {
+			return int(m.table[req.Hash%uint32(len(m.table))])
+		}
 	}
 	return m.pickRR(req.Avoid)
 }

@@ -6,16 +6,20 @@ type testPool struct {
 	down   []bool
 	full   []bool
 	load   []int
+	// maxconn makes a server full when its load reaches it (0: no limit).
+	maxconn []int
 }
 
 func newTestPool(weights ...int) *testPool {
 	n := len(weights)
-	return &testPool{weight: append([]int(nil), weights...), down: make([]bool, n), full: make([]bool, n), load: make([]int, n)}
+	return &testPool{weight: append([]int(nil), weights...), down: make([]bool, n), full: make([]bool, n), load: make([]int, n), maxconn: make([]int, n)}
 }
 
 func (p *testPool) Usable(i int) bool { return !p.down[i] }
 func (p *testPool) Weight(i int) int  { return p.weight[i] }
-func (p *testPool) Full(i int) bool   { return p.full[i] }
+func (p *testPool) Full(i int) bool {
+	return p.full[i] || (p.maxconn[i] > 0 && p.load[i] >= p.maxconn[i])
+}
 func (p *testPool) Load(i int) int    { return p.load[i] }
 
 // servers returns n active servers with ids 1..n, the last nb of them backups.

@@ -44,6 +44,11 @@ type Request struct {
 	// the key is missing (HAProxy then falls back to round robin).
 	Hash    uint32
 	HasHash bool
+	// SingleZero says that HAProxy does not look at this key when a
+	// single server is usable, and uses hash 0 instead, even if the key
+	// is missing: true for source, uri, hdr and hash, false for
+	// url_param. Key.Request sets it.
+	SingleZero bool
 	// Avoid is a server to avoid (the one a retry is leaving), or NoServer.
 	// It is still chosen when it is the only candidate.
 	Avoid int

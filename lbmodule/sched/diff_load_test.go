@@ -1,0 +1,85 @@
+package sched
+
+import (
+	"fmt"
+	"testing"
+)
+
+// Differential tests where load matters (held requests, maxconn) and of the
+// backup servers, for every algorithm.
+
+func TestLoadAwareMatchesHAProxy(t *testing.T) {
+	needHAProxy(t)
+	cases := []diffCase{
+		{name: "leastconn 1:1:1", cfg: Config{Balance: "leastconn"}, opts: weights(1, 1, 1),
+			steps: script{"pick 7", "hold 5", "pick 4", "release 1", "pick 3", "hold 3", "release 2", "pick 4", "maint 3", "pick 3", "ready 3", "pick 3"}},
+		{name: "leastconn 3:1:2", cfg: Config{Balance: "leastconn"}, opts: weights(3, 1, 2),
+			steps: script{"hold 8", "pick 5", "release 1", "release 1", "pick 4", "hold 3", "weight 2 4", "pick 3", "hold 2", "pick 3"}},
+		{name: "leastconn maxconn", cfg: Config{Balance: "leastconn"}, opts: []string{"weight 10 maxconn 2", "weight 1", "weight 1"},
+			steps: script{"hold 4", "pick 3", "release 1", "pick 2", "hold 1", "pick 2"}},
+		{name: "first", cfg: Config{Balance: "first"}, opts: []string{"maxconn 2", "maxconn 2", "maxconn 2"}, ids: []int{5, 2, 9},
+			steps: script{"pick 3", "hold 3", "pick 2", "hold 1", "pick 2", "release 2", "pick 2", "maint 2", "pick 2"}},
+		{name: "first no maxconn", cfg: Config{Balance: "first"}, opts: weights(1, 1), ids: []int{5, 2},
+			steps: script{"pick 4", "hold 2", "pick 2"}},
+		{name: "roundrobin full", cfg: Config{Balance: "roundrobin"}, opts: []string{"weight 3 maxconn 1", "weight 2", "weight 1"},
+			steps: script{"hold 1", "pick 7", "release 1", "pick 6"}},
+		{name: "static-rr full", cfg: Config{Balance: "static-rr"}, opts: []string{"maxconn 1", "weight 2", "weight 1"},
+			steps: script{"pick 4", "hold 1", "pick 7", "release 1", "pick 6"}},
+		{name: "consistent walk full", cfg: Config{Balance: "url_param", Args: []string{"id"}, HashType: "consistent"},
+			opts:  []string{"maxconn 1", "weight 1", "weight 1"},
+			steps: script{"pick 6", "hold 1", "pick 9", "release 1", "pick 6"}},
+	}
+	for _, tc := range cases {
+		if tc.req == nil {
+			tc.req = plainRequest
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			runDiff(t, tc)
+		})
+	}
+}
+
+func TestBackupsMatchHAProxy(t *testing.T) {
+	needHAProxy(t)
+	algos := []Config{
+		{Balance: "roundrobin"},
+		{Balance: "static-rr"},
+		{Balance: "leastconn"},
+		{Balance: "first"},
+		{Balance: "uri"},
+		{Balance: "uri", HashType: "consistent"},
+		{Balance: "source"},
+		{Balance: "url_param", Args: []string{"id"}},
+		{Balance: "url_param", Args: []string{"id"}, HashType: "consistent"},
+	}
+	layouts := []struct {
+		name string
+		opts []string
+	}{
+		{"2 5", []string{"weight 1", "weight 2", "backup weight 2", "backup weight 5", "backup weight 1"}},
+		{"2 2", []string{"weight 1", "weight 1 disabled", "backup weight 2", "backup weight 2", "backup weight 3"}},
+		{"6 3", []string{"weight 1", "weight 3", "backup weight 6", "backup weight 3", "backup weight 3"}},
+	}
+	steps := script{"pick 6", "maint 1", "maint 2", "pick 12", "maint 3", "pick 10", "ready 3", "pick 6",
+		"maint 4", "pick 5", "ready 2", "pick 4", "maint 2", "ready 4", "pick 8", "ready 1", "pick 6"}
+	mixed := func(k int) hreq {
+		r := uriReq(k)
+		r.Source = fmt.Sprintf("127.0.0.%d", k%40+1)
+		return r
+	}
+	for _, cfg := range algos {
+		for _, l := range layouts {
+			for _, all := range []bool{false, true} {
+				cfg := cfg
+				cfg.AllBackups = all
+				tc := diffCase{name: fmt.Sprintf("%s %s %s all=%v", cfg.Balance, cfg.HashType, l.name, all),
+					cfg: cfg, opts: l.opts, steps: steps, req: mixed}
+				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel()
+					runDiff(t, tc)
+				})
+			}
+		}
+	}
+}
