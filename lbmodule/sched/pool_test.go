@@ -20,7 +20,7 @@ func (p *testPool) Weight(i int) int  { return p.weight[i] }
 func (p *testPool) Full(i int) bool {
 	return p.full[i] || (p.maxconn[i] > 0 && p.load[i] >= p.maxconn[i])
 }
-func (p *testPool) Load(i int) int    { return p.load[i] }
+func (p *testPool) Load(i int) int { return p.load[i] }
 
 // servers returns n active servers with ids 1..n, the last nb of them backups.
 func testServers(n, nb int) []Server {
