@@ -139,13 +139,13 @@ func (b *builder) aclExpr(st lex.Statement, keyword, name string, words []string
 flags:
 	for ; i < len(words); i++ {
 		switch f := words[i]; f {
-		case "-i", "-n":
+		case "-i", "-n", "-M":
 			acl.Flags = append(acl.Flags, []string{f})
 		case "--":
 			acl.Flags = append(acl.Flags, []string{f})
 			i++
 			break flags
-		case "-f", "-m", "-M", "-u":
+		case "-f", "-m", "-u":
 			if i+1 >= len(words) {
 				b.errorf(st.Pos, keyword, "flag '%s' needs an argument", f)
 				return nil, false
