@@ -49,12 +49,12 @@ The admin API listens on localhost:2019, or on $CADDY_ADMIN when set.
 --listen replaces the frontend address 127.0.0.1:8080.
 --print-config prints the example haproxy.cfg and the Caddy JSON it adapts
 to, then exits.
---verbose keeps Caddy's informational log lines (they are hidden by default).
+--verbose shows Caddy's log lines below ERROR (hidden by default).
 `,
 		CobraFunc: func(cmd *cobra.Command) {
 			cmd.Flags().String("listen", "", "frontend address to use instead of "+defaultFrontend)
 			cmd.Flags().Bool("print-config", false, "print the example haproxy.cfg and its Caddy JSON, then exit")
-			cmd.Flags().Bool("verbose", false, "show Caddy's informational log lines")
+			cmd.Flags().Bool("verbose", false, "show Caddy's log lines below ERROR")
 			cmd.RunE = caddycmd.WrapCommandFuncForCobra(cmdDemo)
 		},
 	})

@@ -189,9 +189,9 @@ func findSite(cfg *config.Config) (site, error) {
 }
 
 // demoJSON adjusts the adapted JSON for an interactive run: the config is
-// not autosaved over the user's own, and Caddy's informational log lines
-// are hidden unless verbose (the config's own settings win). It returns the
-// JSON and the admin address.
+// not autosaved over the user's own, and Caddy's log lines below ERROR are
+// hidden unless verbose (the config's own settings win), so that the demo's
+// own output stays readable. It returns the JSON and the admin address.
 func demoJSON(adapted []byte, verbose bool) ([]byte, string, error) {
 	var doc map[string]any
 	if err := json.Unmarshal(adapted, &doc); err != nil {
@@ -210,7 +210,7 @@ func demoJSON(adapted []byte, verbose bool) ([]byte, string, error) {
 		adminAddr = caddy.DefaultAdminListen
 	}
 	if _, ok := doc["logging"]; !ok && !verbose {
-		doc["logging"] = map[string]any{"logs": map[string]any{"default": map[string]any{"level": "WARN"}}}
+		doc["logging"] = map[string]any{"logs": map[string]any{"default": map[string]any{"level": "ERROR"}}}
 	}
 	out, err := json.Marshal(doc)
 	return out, adminAddr, err

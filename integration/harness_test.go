@@ -179,6 +179,7 @@ func (o *origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		<-gate
 	}
 	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Server", "origin/"+o.name)
 	io.WriteString(w, o.name)
 }
 
@@ -492,6 +493,14 @@ func startHAProxy(t *testing.T, cfgPath string, listeners ...string) *process {
 // get sends one GET on a new connection and returns the status and body.
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
+	resp, body := getResponse(t, url)
+	return resp.StatusCode, body
+}
+
+// getResponse sends one GET on a new connection and returns the response
+// (its body already read and closed) and the body.
+func getResponse(t *testing.T, url string) (*http.Response, string) {
+	t.Helper()
 	client := &http.Client{
 		Timeout:   10 * time.Second,
 		Transport: &http.Transport{DisableKeepAlives: true},
@@ -505,7 +514,7 @@ func get(t *testing.T, url string) (int, string) {
 	if err != nil {
 		t.Fatalf("GET %s: reading the body: %v", url, err)
 	}
-	return resp.StatusCode, string(body)
+	return resp, string(body)
 }
 
 // sequence sends n requests one after the other and returns the names of

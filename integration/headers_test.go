@@ -79,3 +79,32 @@ func forwarded(h http.Header) map[string]string {
 	}
 	return m
 }
+
+// TestResponseHeadersPassThrough checks that, as with HAProxy, the server's
+// Server header reaches the client and no Via header is added.
+func TestResponseHeadersPassThrough(t *testing.T) {
+	o := startOrigin(t, "echo")
+	port := freePort(t)
+	cfg := writeConfig(t, "forwardfor.cfg", map[string]any{"Port": port, "Origin": o.Addr()})
+	url := "http://" + loopback(port) + "/"
+	check := func(t *testing.T, proxy string) {
+		t.Helper()
+		resp, _ := getResponse(t, url)
+		if got, want := resp.Header.Get("Server"), "origin/echo"; got != want {
+			t.Errorf("%s: Server header %q, want the server's %q", proxy, got, want)
+		}
+		if via := resp.Header.Values("Via"); len(via) > 0 {
+			t.Errorf("%s: added Via %q", proxy, via)
+		}
+	}
+
+	t.Run("haproxy", func(t *testing.T) {
+		haproxy := startHAProxy(t, cfg, loopback(port))
+		check(t, "haproxy")
+		haproxy.stop()
+	})
+	t.Run("caddy", func(t *testing.T) {
+		startCaddy(t, cfg)
+		check(t, "caddy")
+	})
+}
