@@ -41,7 +41,20 @@ func runScript(t *testing.T, h *haproxyRun, a Algorithm, pool *testPool, steps s
 					out = append(out, name)
 					continue
 				}
-				i := a.Pick(modelRequest(t, a, r))
+				mr := modelRequest(t, a, r)
+				i := a.Pick(mr)
+				if i != NoServer && pool.dead[i] {
+					// The connection fails and the request is
+					// redispatched, avoiding the dead server.
+					pool.load[i]++
+					a.LoadChanged(i)
+					pool.load[i]--
+					a.LoadChanged(i)
+					mr.Avoid = i
+					if i = a.Pick(mr); i != NoServer && pool.dead[i] {
+						i = NoServer
+					}
+				}
 				if i == NoServer {
 					out = append(out, "-")
 					continue

@@ -84,13 +84,18 @@ type diffCase struct {
 	cfg   Config
 	opts  []string // server options; their count is the number of servers
 	ids   []int
+	dead  []bool
 	steps script
 	req   func(k int) hreq
 }
 
 func runDiff(t *testing.T, tc diffCase) {
 	t.Helper()
-	h := startHAProxy(t, haproxyBackend{Lines: balanceLines(tc.cfg), ServerOpts: tc.opts, IDs: tc.ids})
+	lines := balanceLines(tc.cfg)
+	if tc.dead != nil {
+		lines = append(lines, "retries 1", "option redispatch")
+	}
+	h := startHAProxy(t, haproxyBackend{Lines: lines, ServerOpts: tc.opts, IDs: tc.ids, Dead: tc.dead})
 	want := runScript(t, h, nil, nil, tc.steps, tc.req)
 	pool, servers := poolFromOpts(t, tc.opts, tc.ids)
 	alg, err := New(tc.cfg, servers, pool)
@@ -100,6 +105,9 @@ func runDiff(t *testing.T, tc diffCase) {
 	key, err := NewKey(tc.cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if tc.dead != nil {
+		copy(pool.dead, tc.dead)
 	}
 	got := runScript(t, nil, keyedAlg{alg, key}, pool, tc.steps, tc.req)
 	compareSeq(t, tc.name, got, want)

@@ -40,6 +40,31 @@ func TestLoadAwareMatchesHAProxy(t *testing.T) {
 	}
 }
 
+// TestRedispatchMatchesHAProxy checks the avoided server: a request that
+// picks a server refusing connections is retried on another one.
+func TestRedispatchMatchesHAProxy(t *testing.T) {
+	needHAProxy(t)
+	dead := []bool{false, true, false, false}
+	opts := weights(2, 3, 1, 1)
+	for _, cfg := range []Config{
+		{Balance: "roundrobin"},
+		{Balance: "static-rr"},
+		{Balance: "leastconn"},
+		{Balance: "first"},
+		{Balance: "uri"},
+		{Balance: "uri", HashType: "consistent"},
+		{Balance: "url_param", Args: []string{"id"}},
+		{Balance: "url_param", Args: []string{"id"}, HashType: "consistent"},
+	} {
+		tc := diffCase{name: cfg.Balance + " " + cfg.HashType, cfg: cfg, opts: opts, dead: dead, ids: []int{3, 1, 2, 4},
+			steps: script{"pick 30", "maint 1", "pick 10"}, req: uriReq}
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			runDiff(t, tc)
+		})
+	}
+}
+
 func TestBackupsMatchHAProxy(t *testing.T) {
 	needHAProxy(t)
 	algos := []Config{

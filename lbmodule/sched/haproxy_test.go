@@ -82,6 +82,8 @@ type haproxyBackend struct {
 	ServerOpts []string
 	// IDs, when set, are explicit server ids.
 	IDs []int
+	// Dead, when set, marks servers whose address refuses connections.
+	Dead []bool
 }
 
 func needHAProxy(t *testing.T) string {
@@ -133,7 +135,11 @@ func startHAProxy(t *testing.T, be haproxyBackend) *haproxyRun {
 		if be.IDs != nil {
 			id = fmt.Sprintf(" id %d", be.IDs[i])
 		}
-		fmt.Fprintf(&cfg, "  server %s %s%s %s\n", o.name, o.addr, id, be.ServerOpts[i])
+		addr := o.addr
+		if be.Dead != nil && be.Dead[i] {
+			addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		}
+		fmt.Fprintf(&cfg, "  server %s %s%s %s\n", o.name, addr, id, be.ServerOpts[i])
 	}
 	cfgPath := filepath.Join(dir, "haproxy.cfg")
 	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o600); err != nil {

@@ -8,11 +8,14 @@ type testPool struct {
 	load   []int
 	// maxconn makes a server full when its load reaches it (0: no limit).
 	maxconn []int
+	// dead servers refuse connections: a request picking one is retried
+	// once on another server, avoiding it (HAProxy's redispatch).
+	dead []bool
 }
 
 func newTestPool(weights ...int) *testPool {
 	n := len(weights)
-	return &testPool{weight: append([]int(nil), weights...), down: make([]bool, n), full: make([]bool, n), load: make([]int, n), maxconn: make([]int, n)}
+	return &testPool{weight: append([]int(nil), weights...), down: make([]bool, n), full: make([]bool, n), load: make([]int, n), maxconn: make([]int, n), dead: make([]bool, n)}
 }
 
 func (p *testPool) Usable(i int) bool { return !p.down[i] }
