@@ -22,6 +22,8 @@ var diffEnv = map[string]string{
 	"EMPTY": "",
 	"HOST":  "10.0.0.7",
 	"ESC":   `x\x41"y`,
+	"ONE":   "1",
+	"TRAIL": "1 ",
 }
 
 // checkBoth checks cfg with the haproxy binary and with Parse, under the
@@ -126,6 +128,7 @@ func TestHAProxyWords(t *testing.T) {
 	}
 	for _, in := range inputs {
 		t.Run(in, func(t *testing.T) {
+			t.Parallel()
 			cfg := "global\n  .notice " + in + "\n"
 			out, f, err := checkBoth(t, cfg)
 			if err != nil {
@@ -164,6 +167,7 @@ func TestHAProxyConditions(t *testing.T) {
 	}
 	for _, cond := range conds {
 		t.Run(cond, func(t *testing.T) {
+			t.Parallel()
 			cfg := "global\n.if " + cond + "\n  .notice T\n.else\n  .notice F\n.endif\n"
 			out, f, err := checkBoth(t, cfg)
 			if err != nil {
@@ -203,6 +207,11 @@ func TestHAProxyAcceptance(t *testing.T) {
 		{"statement out of section", "maxconn 10\n", 1},
 		{"64 words", "global\n.if" + strings.Repeat(" !", 62) + " 1\n.endif\n", 0},
 		{"65 words", "global\n.if" + strings.Repeat(" !", 63) + " 1\n.endif\n", 2},
+		{"64 words and a blank", "global\n.if" + strings.Repeat(" !", 62) + " 1 \n.endif\n", 2},
+		{"64 words and a comment", "global\n.if" + strings.Repeat(" !", 62) + " 1#c\n.endif\n", 0},
+		{"64 words from an expansion", "global\n.if" + strings.Repeat(" !", 62) + ` "${ONE[*]}"` + "\n.endif\n", 0},
+		{"64 words and a blank from an expansion", "global\n.if" + strings.Repeat(" !", 62) + ` "${TRAIL[*]}"` + "\n.endif\n", 2},
+		{"64 words, a blank and a comment", "global\n.if" + strings.Repeat(" !", 62) + " 1 #c\n.endif\n", 2},
 		{"99 nested", "global\n" + strings.Repeat(".if 1\n", 99) + strings.Repeat(".endif\n", 99), 0},
 		{"100 nested", "global\n" + strings.Repeat(".if 1\n", 100) + strings.Repeat(".endif\n", 100), 101},
 		{"global with argument", "global x\n", 1},
@@ -214,6 +223,7 @@ func TestHAProxyAcceptance(t *testing.T) {
 	}
 	for _, tc := range files {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			out, _, err := checkBoth(t, tc.cfg)
 			hRejects := tc.line > 0 && haproxyRejects(out, tc.line)
 			if tc.line == 0 && strings.Contains(out, "[ALERT]") {

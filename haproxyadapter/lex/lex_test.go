@@ -22,6 +22,7 @@ var testEnv = map[string]string{
 	"EMPTY":  "",
 	"LIST":   "a b  c",
 	"SPACE":  " lead",
+	"TRAIL":  "t ",
 	"HOST":   "10.0.0.7",
 	"PORT":   "8080",
 	"DOLLAR": "x$A",
@@ -179,6 +180,10 @@ func TestTokenizeErrors(t *testing.T) {
 		{"empty word before trailing blank", `kw a "" `, `t.cfg:2: argument number 2 at position 6 is empty and marks the end of the argument list`},
 		{"word expansion of a leading blank", `kw "${SPACE[*]}"`, `t.cfg:2: argument number 1 at position 4 is empty and marks the end of the argument list`},
 		{"too many words", "kw" + strings.Repeat(" w", 64), `t.cfg:2: too many words, at most 64 are allowed on a line`},
+		{"64 words and a trailing blank", "kw" + strings.Repeat(" w", 63) + " ", `t.cfg:2: too many words, at most 64 are allowed on a line`},
+		{"64 words and a comment", "kw" + strings.Repeat(" w", 63) + " # c", `t.cfg:2: too many words, at most 64 are allowed on a line`},
+		{"64 words and an empty last word", "kw" + strings.Repeat(" w", 63) + ` ""`, `t.cfg:2: too many words, at most 64 are allowed on a line`},
+		{"word expansion ending in a blank after 64 words", "kw" + strings.Repeat(" w", 62) + ` "${TRAIL[*]}"`, `t.cfg:2: too many words, at most 64 are allowed on a line`},
 		{"too many words from expansion", "kw" + strings.Repeat(" w", 61) + ` "${LIST[*]}"`, `t.cfg:2: too many words, at most 64 are allowed on a line`},
 	}
 	for _, tc := range tests {
@@ -192,9 +197,14 @@ func TestTokenizeErrors(t *testing.T) {
 }
 
 func TestSixtyFourWordsAllowed(t *testing.T) {
-	words := lineWords(t, "kw"+strings.Repeat(" w", 63))
-	if len(words) != 64 {
-		t.Fatalf("got %d words, want 64", len(words))
+	for _, line := range []string{
+		"kw" + strings.Repeat(" w", 63),
+		"kw" + strings.Repeat(" w", 62) + ` "w"#c`,
+		"kw" + strings.Repeat(" w", 62) + ` "${LIST}"`,
+	} {
+		if words := lineWords(t, line); len(words) != 64 {
+			t.Errorf("got %d words, want 64", len(words))
+		}
 	}
 }
 
@@ -714,4 +724,32 @@ func TestExpansionBudget(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v, want %s", err, want)
 	}
+}
+
+// TestLargeInputs parses a very long line and a file of many lines. The
+// work is linear, so both take well under a second; anything quadratic
+// would run for hours and hit the test timeout.
+func TestLargeInputs(t *testing.T) {
+	long := "backend b\n  kw \"" + strings.Repeat(`a\x41 '$A${A}\"`, 1<<18) + "\"\n"
+	f := parseOK(t, long)
+	if n := len(f.Sections[0].Statements[0].Words[1]); n != (1<<18)*len(`aA 'alphaalpha"`) {
+		t.Errorf("long word has %d bytes", n)
+	}
+
+	var b strings.Builder
+	b.WriteString("backend b\n")
+	for range 200000 {
+		b.WriteString("  server s \"${A}\":80 check # comment\n")
+	}
+	f = parseOK(t, b.String())
+	if n := len(f.Sections[0].Statements); n != 200000 {
+		t.Errorf("%d statements", n)
+	}
+	if last := f.Sections[0].Statements[199999]; last.Pos.Line != 200001 || last.Words[2] != "alpha:80" {
+		t.Errorf("last statement %+v", last)
+	}
+
+	// Deeply nested negations and parentheses stay bounded.
+	parseOK(t, "global\n.if "+strings.Repeat("!", 1<<20)+"1\n.endif\n")
+	parseErr(t, "global\n.if "+strings.Repeat("(", 1<<20)+"\n.endif\n")
 }

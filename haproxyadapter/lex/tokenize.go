@@ -131,6 +131,11 @@ scan:
 				i++
 			}
 			endWord(i + 1)
+			// Like HAProxy, count the word the blank starts even if it
+			// stays empty: 64 words and a trailing blank are too many.
+			if len(words) >= maxWords {
+				return nil, t.errAt("too many words, at most %d are allowed on a line", maxWords)
+			}
 		case c == '$' && dquote:
 			n, err := t.expand(raw, i, &out, &words, &wordCol, &emptyVar)
 			if err != nil {
@@ -141,9 +146,6 @@ scan:
 			out = append(out, c)
 			i++
 		}
-		if len(words) > maxWords {
-			return nil, t.errAt("too many words, at most %d are allowed on a line", maxWords)
-		}
 	}
 	if squote || dquote {
 		return nil, t.errAt("unmatched quote at position %d", quoteCol)
@@ -151,9 +153,6 @@ scan:
 	// An empty last word (trailing blanks, or "" at the end) is dropped.
 	if len(out) > 0 {
 		endWord(0)
-	}
-	if len(words) > maxWords {
-		return nil, t.errAt("too many words, at most %d are allowed on a line", maxWords)
 	}
 	return words, nil
 }
@@ -285,7 +284,7 @@ func (t *tokenizer) expand(raw []byte, i int, out *[]byte, words *[]word, wordCo
 			for k < len(value) && isSpace(value[k]) {
 				k++
 			}
-			if len(*words) > maxWords {
+			if len(*words) >= maxWords {
 				return 0, t.errAt("too many words, at most %d are allowed on a line", maxWords)
 			}
 			continue
