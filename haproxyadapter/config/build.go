@@ -83,6 +83,9 @@ type builder struct {
 	// defaultsRules tells which defaults sections carry http/tcp rules
 	// (a listen may not inherit from those).
 	defaultsRules map[*Proxy]bool
+	// rulesDefaultsUser remembers whether frontends or backends use a
+	// defaults section with rules (both may not).
+	rulesDefaultsUser map[*Proxy]ProxyKind
 	proxyNames    map[string]*Proxy
 	globalSeen    bool
 

@@ -241,7 +241,9 @@ frontend fe from web
   bind :80
   http-request set-header X-A 1
   default_backend be
-backend be from web
+defaults
+  mode http
+backend be
   server s 10.0.0.1:80
 `)
 		fe := proxy(t, cfg, "fe")
@@ -278,6 +280,18 @@ backend be from web
 	t.Run("listen cannot inherit rules", func(t *testing.T) {
 		_, diags := load(t, "defaults d\n  http-request deny\nlisten l from d\n  bind :80\n")
 		if !hasDiag(diags, Error, "t.cfg:3: listen: a listen section cannot inherit from a defaults section defining TCP/HTTP rules (defaults 'd' at t.cfg:1)") {
+			t.Errorf("errors = %q", errorsOf(diags))
+		}
+	})
+	t.Run("defaults cannot inherit rules", func(t *testing.T) {
+		_, diags := load(t, "defaults d\n  http-request deny\ndefaults e from d\n")
+		if got := errorsOf(diags); len(got) != 2 || got[1] != "t.cfg:3: defaults: a defaults section cannot inherit from a defaults section defining TCP/HTTP rules (defaults 'd' at t.cfg:1)" {
+			t.Errorf("errors = %q", got)
+		}
+	})
+	t.Run("frontends and backends cannot share rules", func(t *testing.T) {
+		_, diags := load(t, "defaults d\n  mode http\n  tcp-request content accept\nfrontend f from d\n  bind :80\n  default_backend b\nbackend b from d\n  server s 10.0.0.1:80\n")
+		if !hasDiag(diags, Error, "t.cfg:7: backend: frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules (defaults 'd' at t.cfg:1)") {
 			t.Errorf("errors = %q", errorsOf(diags))
 		}
 	})

@@ -141,16 +141,13 @@ func (b *builder) proxySection(s *lex.Section) {
 	var p *Proxy
 	if parent != nil {
 		p = parent.inherit(kind, s.Name, s.Pos)
-		if b.defaultsRules[parent] && kind == KindListen {
-			b.errorf(s.Pos, s.Kind, "a listen section cannot inherit from a defaults section defining TCP/HTTP rules (defaults '%s' at %s)", parent.Name, parent.Pos)
+		if b.defaultsRules[parent] {
+			b.checkRulesDefaultsUse(s, kind, parent)
 		}
 	} else {
 		p = newProxy(kind, s.Name, s.Pos)
 	}
 	c := &proxyCtx{p: p, named: s.Name != "", serverNames: map[string]Pos{}}
-	if parent != nil && kind == KindDefaults {
-		c.hasRules = b.defaultsRules[parent]
-	}
 
 	// Legacy "listen <name> <addr>" header.
 	if len(s.Args) > 0 {
@@ -186,6 +183,27 @@ func (b *builder) proxySection(s *lex.Section) {
 	b.cfg.Proxies = append(b.cfg.Proxies, p)
 	if s.Name != "" && b.proxyNames[s.Name] == nil {
 		b.proxyNames[s.Name] = p
+	}
+}
+
+// checkRulesDefaultsUse applies HAProxy's limits on defaults sections that
+// carry rules: their rules run first in the proxies inheriting them, which
+// is only well defined for frontends alone or backends alone.
+func (b *builder) checkRulesDefaultsUse(s *lex.Section, kind ProxyKind, parent *Proxy) {
+	switch kind {
+	case KindListen:
+		b.errorf(s.Pos, s.Kind, "a listen section cannot inherit from a defaults section defining TCP/HTTP rules (defaults '%s' at %s)", parent.Name, parent.Pos)
+	case KindDefaults:
+		b.errorf(s.Pos, s.Kind, "a defaults section cannot inherit from a defaults section defining TCP/HTTP rules (defaults '%s' at %s)", parent.Name, parent.Pos)
+	default:
+		if b.rulesDefaultsUser == nil {
+			b.rulesDefaultsUser = map[*Proxy]ProxyKind{}
+		}
+		if first, used := b.rulesDefaultsUser[parent]; used && first != kind {
+			b.errorf(s.Pos, s.Kind, "frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules (defaults '%s' at %s)", parent.Name, parent.Pos)
+			return
+		}
+		b.rulesDefaultsUser[parent] = kind
 	}
 }
 
