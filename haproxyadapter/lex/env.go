@@ -1,6 +1,9 @@
 package lex
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // environment is the process environment as the configuration sees it at
 // the current line. HAProxy runs "setenv", "presetenv", "unsetenv" and
@@ -153,5 +156,6 @@ func addressWords(words []string) []int {
 			i++
 		}
 	}
-	return idx
+	// A missing address is package config's error to report.
+	return slices.DeleteFunc(idx, func(i int) bool { return i >= len(words) })
 }

@@ -302,6 +302,8 @@ func TestSectionHeaders(t *testing.T) {
 		{"listen web 0.0.0.0:80", "listen", "web", "", []string{"0.0.0.0:80"}},
 		{`listen web "${HOST}:${PORT}"`, "listen", "web", "", []string{"10.0.0.7:8080"}},
 		{"frontend fe :80", "frontend", "fe", "", []string{":80"}},
+		{"listen web $HOST:$PORT", "listen", "web", "", []string{"10.0.0.7:8080"}},
+		{"backend be $HOST", "backend", "be", "", []string{"$HOST"}},
 		{"userlist admins", "userlist", "admins", "", nil},
 		{"peers mypeers", "peers", "mypeers", "", nil},
 		{"mailers alerts", "mailers", "alerts", "", nil},
@@ -471,6 +473,11 @@ func TestUnquotedAddressExpansion(t *testing.T) {
 		{"stats uri $A", []string{"stats", "uri", "$A"}},
 		{"http-request set-header X $HOST", []string{"http-request", "set-header", "X", "$HOST"}},
 		{"no log $HOST", []string{"log", "10.0.0.7"}},
+		{"bind", []string{"bind"}},
+		{"server s1", []string{"server", "s1"}},
+		{"server-template s 3", []string{"server-template", "s", "3"}},
+		{"stats socket", []string{"stats", "socket"}},
+		{"default-server addr", []string{"default-server", "addr"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.line, func(t *testing.T) {

@@ -123,6 +123,13 @@ func (p *parser) line(raw []byte) *Error {
 		if err != nil {
 			return err
 		}
+		if (sec.Kind == "listen" || sec.Kind == "frontend") && len(sec.Args) > 0 {
+			// The legacy "listen <name> <address>" form: the address
+			// expands variables like any other address.
+			if err := p.expandAddressWord(sec.Kind, sec.Args, 0); err != nil {
+				return err
+			}
+		}
 		p.file.Sections = append(p.file.Sections, sec)
 		p.current = sec
 		p.tok.inSect = true
@@ -142,22 +149,27 @@ func (p *parser) line(raw []byte) *Error {
 		st.Words = texts[1:]
 	}
 	for _, i := range addressWords(st.Words) {
-		if i >= len(st.Words) {
-			continue
+		if err := p.expandAddressWord(st.Words[0], st.Words, i); err != nil {
+			return err
 		}
-		w, ok := p.tok.env.expandAddress(st.Words[i], &p.tok.budget)
-		if !ok {
-			return errorf(p.pos(), "environment variables expand to more than %d bytes in this file", maxExpansion)
-		}
-		if w == "" {
-			return errorf(p.pos(), "'%s': '%s' resolves to an empty address (environment variable missing?)", st.Words[0], st.Words[i])
-		}
-		st.Words[i] = w
 	}
 	if p.current.Kind == "global" && st.Prefix == "" {
 		p.tok.env.applyEnvStatement(st.Words)
 	}
 	p.current.Statements = append(p.current.Statements, st)
+	return nil
+}
+
+// expandAddressWord expands variables in words[i], an address of keyword.
+func (p *parser) expandAddressWord(keyword string, words []string, i int) *Error {
+	w, ok := p.tok.env.expandAddress(words[i], &p.tok.budget)
+	if !ok {
+		return errorf(p.pos(), "environment variables expand to more than %d bytes in this file", maxExpansion)
+	}
+	if w == "" {
+		return errorf(p.pos(), "'%s': '%s' resolves to an empty address (environment variable missing?)", keyword, words[i])
+	}
+	words[i] = w
 	return nil
 }
 
