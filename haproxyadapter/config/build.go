@@ -86,8 +86,8 @@ type builder struct {
 	// rulesDefaultsUser remembers whether frontends or backends use a
 	// defaults section with rules (both may not).
 	rulesDefaultsUser map[*Proxy]ProxyKind
-	proxyNames    map[string]*Proxy
-	globalSeen    bool
+	proxyNames        map[string]*Proxy
+	globalSeen        bool
 
 	fileOrder map[string]int
 }
