@@ -271,7 +271,7 @@ backend be
 		_, diags := load(t, "defaults\n  http-request deny\n  tcp-request content reject\n")
 		want := []string{
 			"t.cfg:2: http-request deny: 'http-request' not allowed in anonymous 'defaults' section; name the section and inherit from it with 'from <name>'",
-			"t.cfg:3: tcp-request content: 'tcp-request' not allowed in anonymous 'defaults' section; name the section and inherit from it with 'from <name>'",
+			"t.cfg:3: tcp-request content reject: 'tcp-request' not allowed in anonymous 'defaults' section; name the section and inherit from it with 'from <name>'",
 		}
 		if got := errorsOf(diags); !slices.Equal(got, want) {
 			t.Errorf("errors =\n%q\nwant\n%q", got, want)

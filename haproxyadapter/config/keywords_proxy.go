@@ -1,6 +1,10 @@
 package config
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // proxyKeywords lists the keywords of defaults, frontend, listen and backend
 // sections: HAProxy 2.6's keyword matrix (manual §4.1) plus the legacy
@@ -229,8 +233,8 @@ func optionKeywords() []*Keyword {
 	}
 }
 
-// ruleActionKeywords lists the actions of http-request, http-response and
-// http-after-response (manual §4.2). They share the status of their
+// ruleActionKeywords lists the actions of tcp-request, tcp-response,
+// http-request, http-response and http-after-response (manual §4.2). They share the status of their
 // directive until rules are translated.
 func ruleActionKeywords() []*Keyword {
 	req := []string{
@@ -256,6 +260,28 @@ func ruleActionKeywords() []*Keyword {
 		"set-header", "set-status", "set-var", "set-var-fmt", "strict-mode", "unset-var",
 	}
 	var list []*Keyword
+	tcpCommon := []string{"accept", "reject", "track-sc", "sc-inc-gpc", "sc-set-gpt", "set-mark", "set-tos", "set-var", "set-var-fmt", "unset-var", "silent-drop"}
+	tcpConn := append(slices.Clone(tcpCommon), "expect-proxy", "expect-netscaler-cip", "capture", "set-src", "set-src-port", "set-dst", "set-dst-port")
+	tcpSess := append(slices.Clone(tcpCommon), "set-src", "set-src-port", "set-dst", "set-dst-port")
+	tcpContent := append(slices.Clone(tcpCommon), "capture", "do-resolve", "send-spoe-group", "set-src", "set-src-port",
+		"set-dst", "set-dst-port", "set-log-level", "set-nice", "set-priority-class", "set-priority-offset",
+		"switch-mode", "use-service", "lua")
+	tcpResp := append(slices.Clone(tcpCommon), "close", "send-spoe-group", "set-log-level", "set-nice", "lua")
+	for _, set := range []struct {
+		directive string
+		where     string
+		actions   []string
+	}{
+		{"tcp-request connection", "!XX-", tcpConn},
+		{"tcp-request session", "!XX-", tcpSess},
+		{"tcp-request content", "!XXX", tcpContent},
+		{"tcp-response content", "!-XX", tcpResp},
+	} {
+		first, _, _ := strings.Cut(set.directive, " ")
+		for _, a := range set.actions {
+			list = append(list, px(set.directive+" "+a, set.where, Refused, fmt.Sprintf(noteRules, first)))
+		}
+	}
 	for _, set := range []struct {
 		directive string
 		where     string

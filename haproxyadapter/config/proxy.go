@@ -264,6 +264,16 @@ func (b *builder) proxyStatement(c *proxyCtx, st lex.Statement) {
 			return
 		}
 	}
+	// tcp-request/tcp-response rules name their action in the third word.
+	if k != nil && (words[0] == "tcp-request" || words[0] == "tcp-response") && strings.Count(k.Name, " ") == 1 && words[1] != "inspect-delay" {
+		if len(words) < 3 {
+			b.errorf(st.Pos, k.Name, "missing action")
+			return
+		}
+		cands := keywordsIn(sectionScopes[section], k.Name+" ")
+		b.errorf(st.Pos, k.Name, "unknown action '%s'%s", normalizeAction(words[2]), didYouMean(suggest(normalizeAction(words[2]), cands), '\''))
+		return
+	}
 	if k == nil {
 		if pk, _ := LookupKeyword("server", words[:1]); pk != nil {
 			b.errorf(st.Pos, "", "unknown keyword '%s' in '%s' section ('%s' is a server parameter: write it on a server or default-server line)", words[0], section, words[0])
