@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -131,8 +132,8 @@ func (b *builder) aclExpr(st lex.Statement, keyword, name string, words []string
 		return nil, false
 	}
 	acl := &ACL{Pos: st.Pos, Name: name, Fetch: words[0]}
-	if strings.Count(acl.Fetch, "(") != strings.Count(acl.Fetch, ")") {
-		b.errorf(st.Pos, keyword, "unbalanced parentheses in fetch '%s'", acl.Fetch)
+	if err := checkSampleExpr(acl.Fetch); err != nil {
+		b.errorf(st.Pos, keyword, "%v", err)
 		return nil, false
 	}
 	i := 1
@@ -188,4 +189,48 @@ func proxyACL(b *builder, c *proxyCtx, st lex.Statement) bool {
 	c.ownACLs = append(c.ownACLs, acl)
 	c.p.ACLs = append(c.p.ACLs, acl)
 	return true
+}
+
+// checkSampleExpr checks that "fetch[(args)][,conv[(args)]]…" names a known
+// fetch and known converters, with balanced parentheses.
+func checkSampleExpr(expr string) error {
+	var parts []string
+	depth, start := 0, 0
+	for i := 0; i < len(expr); i++ {
+		switch expr[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth < 0 {
+				return fmt.Errorf("unbalanced parentheses in fetch '%s'", expr)
+			}
+		case ',':
+			if depth == 0 {
+				parts = append(parts, expr[start:i])
+				start = i + 1
+			}
+		}
+	}
+	if depth != 0 {
+		return fmt.Errorf("unbalanced parentheses in fetch '%s'", expr)
+	}
+	parts = append(parts, expr[start:])
+	name := func(p string) string {
+		if i := strings.IndexByte(p, '('); i >= 0 {
+			return p[:i]
+		}
+		return p
+	}
+	fetch := name(parts[0])
+	if !isSampleFetch(fetch) && !strings.HasPrefix(fetch, "lua.") {
+		return fmt.Errorf("unknown fetch method '%s' in ACL expression%s", fetch, didYouMean(suggest(fetch, sampleFetches), '\''))
+	}
+	for _, p := range parts[1:] {
+		conv := name(p)
+		if !isSampleConverter(conv) && !strings.HasPrefix(conv, "lua.") {
+			return fmt.Errorf("unknown converter '%s' in '%s'%s", conv, expr, didYouMean(suggest(conv, sampleConverters), '\''))
+		}
+	}
+	return nil
 }

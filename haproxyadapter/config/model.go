@@ -168,7 +168,9 @@ type Proxy struct {
 	// UseServers are the "use-server" rules in order.
 	UseServers []*UseServer
 
-	// ACLs are the named ACL lines in order (several lines may share a name).
+	// ACLs are the named ACL lines of this section in order (several lines
+	// may share a name). ACLs are not inherited from defaults; conditions
+	// point at the lines they use through CondTerm.Defs.
 	ACLs []*ACL
 
 	// HTTPRequest, HTTPResponse, HTTPAfterResponse, TCPRequest and
@@ -203,7 +205,9 @@ type Proxy struct {
 
 	// Other keeps, in order, every statement the model does not interpret
 	// (log, capture, compression, stick-table …) so the translator can warn
-	// or refuse with its position.
+	// or refuse with its position. Statements inherited from the defaults
+	// section come first, with their position in the defaults section;
+	// Build has already reported their status there.
 	Other []lex.Statement
 }
 
@@ -215,17 +219,22 @@ func (p *Proxy) Option(name string) *Option {
 	return nil
 }
 
-// Bind is one address of a "bind" line (a line with several comma-separated
-// addresses or a port range gives one Bind per address, sharing Params).
+// Bind is one address of a "bind" line: a line with several comma-separated
+// addresses gives one Bind per address, all sharing the same parameters. A
+// port range stays one Bind (PortLow..PortHigh).
 type Bind struct {
 	Pos Pos
 	// Address as written, e.g. "*:80", ":8080", "ipv6@:::443",
 	// "127.0.0.1:8000-8010", "/run/x.sock", "unix@/run/x.sock".
 	Address string
 	// Host is the address part without any "ipv4@"/"ipv6@" prefix; "" for
-	// all addresses ("*", "0.0.0.0" and an empty host all give "").
+	// all IPv4 addresses ("*", "0.0.0.0" and an empty host all give ""),
+	// "::" for all IPv6 addresses ("[::]:443", ":::443"). For a UNIX socket
+	// it is the path.
 	Host string
-	// Network is "tcp", "tcp4", "tcp6" or "unix".
+	// Network is "tcp", "tcp4" (ipv4@), "tcp6" (ipv6@ or an IPv6 address)
+	// or "unix"; other HAProxy families ("abns", "fd", "sockpair", "quic4"
+	// …) are kept by their prefix name.
 	Network string
 	// PortLow and PortHigh give the port range (equal for one port; 0 for
 	// unix sockets).
@@ -411,7 +420,9 @@ type Server struct {
 	// a path); other HAProxy families ("abns", "sockpair" …) are kept by
 	// their prefix name.
 	Network string
-	// Host and Port split from Address. Port is "" when none was given
+	// Host and Port split from Address (Host without the family prefix; for
+	// a UNIX socket, the path). Without brackets an IPv6 address takes its
+	// port after the last colon, as in HAProxy. Port is "" when none was given
 	// (HAProxy then uses the client's destination port), and may start
 	// with "+" or "-" for a relative port.
 	Host string
