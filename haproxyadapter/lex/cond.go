@@ -220,7 +220,7 @@ var predicateArity = map[string]int{
 
 // arguments reads the comma-separated arguments after "name(" up to the
 // closing parenthesis. Quotes protect commas and parentheses; a
-// backslash takes the next byte literally. Spaces are kept.
+// backslash is an ordinary byte here, as in HAProxy 2.6. Spaces are kept.
 func (e *condEvaluator) arguments(name string, arity int) ([]string, *condError) {
 	var args []string
 	var cur strings.Builder
@@ -235,9 +235,6 @@ func (e *condEvaluator) arguments(name string, arity int) ([]string, *condError)
 			quote = 0
 		case quote == 0 && (c == '"' || c == '\''):
 			quote = c
-		case c == '\\' && e.pos+1 < len(e.text):
-			e.pos++
-			cur.WriteByte(e.text[e.pos])
 		case quote == 0 && (c == ',' || c == ')'):
 			args = append(args, cur.String())
 			cur.Reset()

@@ -163,7 +163,11 @@ func TestHAProxyConditions(t *testing.T) {
 		"version_atleast(2.7-dev0)", "version_before(2.7)", "version_before(2.6)",
 		"version_atleast(abc)", "version_before(abc)", "version_atleast(1.8.30)",
 		"(0 || 1) && 1", "1 || 0 && 0", "0 && 1 || 1", "! ( 0 )", "!!1",
-		"foo", "true", "strstr(abc,b)",
+		"foo", "true", "strstr(abc,b)", "enabled(POLL)",
+		"+1", "0x", "-0", "08", "0x1g", "1&&1", "1&1", "1|1", "()", "(", "!", "!(1)", "1 && (0 || !0)",
+		"defined(A)&&defined(LIST)", "streq(,)", "streq(a,)", "streq('a,b','a,b')", `'streq("a,b","a,b")'`,
+		`'streq("a)","a)")'`, `streq(a\,b,a\,b)`, "version_atleast(2)", "version_before(2.6.12)",
+		"version_atleast(2.6.12)", "version_atleast(2.6.13)", "version_atleast(2.6-rc1)", "version_atleast(2.6.x)",
 	}
 	for _, cond := range conds {
 		t.Run(cond, func(t *testing.T) {

@@ -585,6 +585,7 @@ func TestConditionErrors(t *testing.T) {
 		{"defined(A", "expected ')' in argument 1 of predicate 'defined' in '.if' at position 10"},
 		{"defined(a,b)", "expected ')' before ',b)' in argument 1 of predicate 'defined' in '.if' at position 10"},
 		{"streq(a)", "missing arguments (got 1/2) of predicate 'streq' in '.if' at position 9"},
+		{`streq(a\,b,a\,b)`, `expected ')' before ',a\,b)' in argument 2 of predicate 'streq' in '.if' at position 11`},
 		{"-", "unparsable conditional expression '-' in '.if' at position 1"},
 		{strings.Repeat("(", 70) + "1" + strings.Repeat(")", 70), "too many nested parentheses in conditional expression (at most 64) in '.if' at position 65"},
 	}

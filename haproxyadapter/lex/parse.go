@@ -9,11 +9,13 @@ import (
 // environment variables (os.LookupEnv in production); nil means an empty
 // environment. The first error found is returned as an *Error.
 //
-// Parse follows HAProxy 2.6 where it is observable, with two deliberate
-// differences that fail closed: an empty word before the end of a line
-// ("" or an unset variable in quotes) is an error, as in later HAProxy
-// versions (2.6 silently stops most keywords' argument lists there), and
-// "\x00" is an error instead of silently ending the word.
+// Parse follows HAProxy 2.6 where it is observable (see haproxy_test.go),
+// including its refusals: a NUL byte, a last line without LF, more than 64
+// words on a line. It differs on purpose in two places, both failing
+// closed: an empty word before the end of a line ("" or an unset variable
+// in quotes) is an error, as in later HAProxy versions (2.6 hands it to
+// the keyword, and most keywords then silently ignore the words after
+// it), and "\x00" is an error where 2.6 silently cuts the word there.
 func Parse(filename string, data []byte, env func(string) (string, bool)) (*File, error) {
 	p := &parser{
 		file: &File{},
