@@ -143,7 +143,9 @@ type Proxy struct {
 
 	// Options maps an option name ("forwardfor", "httplog", "redispatch",
 	// "httpchk" …) to its state; "no option x" leaves an entry with
-	// Enabled=false so that it overrides an inherited one.
+	// Enabled=false so that it overrides an inherited one, and
+	// "default option x" removes the entry (HAProxy's built-in setting,
+	// whatever the defaults section said).
 	Options map[string]*Option
 
 	// Balance is the load-balancing algorithm; zero value means roundrobin.

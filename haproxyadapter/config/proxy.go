@@ -560,15 +560,9 @@ func proxyOption(b *builder, c *proxyCtx, st lex.Statement) bool {
 		c.p.Options[name] = &Option{Pos: st.Pos, Enabled: false}
 		return false // disabling an option needs no note
 	case "default":
-		// "default option x" restores the value from the defaults section,
-		// which for a defaults section is the built-in "off".
+		// "default option x" restores HAProxy's built-in setting (off),
+		// whatever a defaults section said.
 		delete(c.p.Options, name)
-		if c.p.Kind != KindDefaults && b.lastDefaultsFor(c) != nil {
-			if o := b.lastDefaultsFor(c).Options[name]; o != nil {
-				cp := *o
-				c.p.Options[name] = &cp
-			}
-		}
 		return false
 	}
 	args := slices.Clone(st.Words[2:])
@@ -596,14 +590,6 @@ func proxyOption(b *builder, c *proxyCtx, st lex.Statement) bool {
 	}
 	c.p.Options[name] = &Option{Pos: st.Pos, Enabled: true, Args: args}
 	return true
-}
-
-// lastDefaultsFor returns the defaults section the proxy inherited from.
-func (b *builder) lastDefaultsFor(c *proxyCtx) *Proxy {
-	if c.p.DefaultsName != "" {
-		return b.namedDefaults[c.p.DefaultsName]
-	}
-	return b.lastDefaults
 }
 
 func proxyLegacyRedispatch(b *builder, c *proxyCtx, st lex.Statement) bool {
