@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 
@@ -14,7 +15,8 @@ func Load(filename string, data []byte, env func(string) (string, bool)) (*Confi
 	f, err := lex.Parse(filename, data, env)
 	if err != nil {
 		d := Diagnostic{Severity: Error, Pos: Pos{File: filename}, Message: err.Error()}
-		if le, ok := err.(*lex.Error); ok {
+		var le *lex.Error
+		if errors.As(err, &le) {
 			d.Pos, d.Message = le.Pos, le.Msg
 		}
 		return nil, []Diagnostic{d}

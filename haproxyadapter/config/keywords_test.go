@@ -275,3 +275,19 @@ func TestEditDistanceAndSuggest(t *testing.T) {
 		t.Errorf("suggest for a far word = %q, want none", s)
 	}
 }
+
+func TestLoad(t *testing.T) {
+	cfg, diags := Load("h.cfg", []byte("frontend f\n  bind \"${PORT}\"\n  mode http\n"), func(name string) (string, bool) {
+		if name == "PORT" {
+			return ":8080", true
+		}
+		return "", false
+	})
+	if len(errorsOf(diags)) != 0 || cfg == nil || proxy(t, cfg, "f").Binds[0].PortLow != 8080 {
+		t.Fatalf("Load: %v %q", cfg, errorsOf(diags))
+	}
+	cfg, diags = Load("h.cfg", []byte("frontend f\n  bind :80\n  http-request deny if { path \"/x }\n"), nil)
+	if cfg != nil || len(diags) != 1 || diags[0].Severity != Error || diags[0].Pos.File != "h.cfg" || diags[0].Pos.Line != 3 {
+		t.Errorf("syntax error: cfg=%v diags=%+v", cfg, diags)
+	}
+}

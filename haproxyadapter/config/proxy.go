@@ -308,8 +308,10 @@ func (b *builder) proxyStatement(c *proxyCtx, st lex.Statement) {
 			b.errorf(st.Pos, name, "'%s' not allowed because %s '%s' has no backend capability", name, section, p.Name)
 			return
 		default:
+			// Every proxy keyword is valid in a listen section, so the
+			// mismatch is a frontend lacking a backend or the reverse.
 			missing := "backend"
-			if k.Sections&(InFrontend|InListen) != 0 && k.Sections&InBackend == 0 || !p.Kind.HasFrontend() {
+			if !p.Kind.HasFrontend() {
 				missing = "frontend"
 			}
 			b.warnf(st.Pos, name, "ignored because %s '%s' has no %s capability", section, p.Name, missing)
