@@ -43,7 +43,8 @@ ease migrations.
 		len(kwTable)+1, counts[Translated], counts[Ignored], counts[Refused])
 
 	isRuleAction := func(k *Keyword) bool {
-		for _, d := range []string{"http-request ", "http-response ", "http-after-response ", "stats http-request "} {
+		for _, d := range []string{"http-request ", "http-response ", "http-after-response ", "stats http-request ",
+			"tcp-request connection ", "tcp-request session ", "tcp-request content ", "tcp-response content "} {
 			if strings.HasPrefix(k.Name, d) {
 				return true
 			}
@@ -73,7 +74,7 @@ ease migrations.
 	proxyTable(&sb, "Stats", proxyGroup("stats "), nil)
 	plainTable(&sb, "Server and default-server parameters", "param", func(k *Keyword) bool { return k.Sections&InServer != 0 }, false)
 	plainTable(&sb, "Bind parameters", "param", func(k *Keyword) bool { return k.Sections&InBind != 0 }, false)
-	plainTable(&sb, "HTTP rule actions", "action", isRuleAction, false)
+	plainTable(&sb, "Rule actions (http-request, http-response, http-after-response, tcp-request, tcp-response)", "action", isRuleAction, false)
 	plainTable(&sb, "Other sections", "other", func(k *Keyword) bool {
 		return k.Sections&^(InGlobal|InProxies|InServer|InBind) != 0
 	}, true)
