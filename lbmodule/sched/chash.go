@@ -20,6 +20,55 @@ type ConsistentHash struct {
 	// last is the point the round-robin walk stopped at, or nilNode. It
 	// may belong to the other group's ring, as in HAProxy.
 	last int32
+	// Sorted copies of the rings for hash lookups: a binary search over
+	// an array beats walking the tree. Rebuilt after a change.
+	actSnap, bckSnap ringSnapshot
+}
+
+type ringSnapshot struct {
+	keys []uint32
+	srv  []int32
+	// index[b] is the first position whose key's top bits are >= b, so a
+	// lookup searches one bucket: ring keys are uniform (FullHash).
+	index []int32
+	shift uint
+	stale bool
+}
+
+// rebuildIndex sizes the buckets to about one point each.
+func (s *ringSnapshot) rebuildIndex() {
+	bits := uint(1)
+	for 1<<bits < len(s.keys) && bits < 20 {
+		bits++
+	}
+	s.shift = 32 - bits
+	nb := 1 << bits
+	if cap(s.index) < nb+1 {
+		s.index = make([]int32, nb+1)
+	}
+	s.index = s.index[:nb+1]
+	p := 0
+	for b := 0; b <= nb; b++ {
+		for p < len(s.keys) && uint64(s.keys[p]) < uint64(b)<<s.shift {
+			p++
+		}
+		s.index[b] = int32(p)
+	}
+}
+
+// search returns the first position whose key is >= h, or len(keys).
+func (s *ringSnapshot) search(h uint32) int {
+	b := h >> s.shift
+	lo, hi := int(s.index[b]), int(s.index[b+1])
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if s.keys[m] < h {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
 
 // NewConsistentHash builds a consistent hashing ring over servers.
@@ -38,6 +87,11 @@ func NewConsistentHash(servers []Server, pool Pool, allBackups bool) *Consistent
 	c.owner = make([]int32, 0, total)
 	c.act = newTree(c.nodes, &c.seq)
 	c.bck = newTree(c.nodes, &c.seq)
+	for _, snap := range [2]*ringSnapshot{&c.actSnap, &c.bckSnap} {
+		snap.keys = make([]uint32, 0, total)
+		snap.srv = make([]int32, 0, total)
+		snap.stale = true
+	}
 	for i := range servers {
 		c.addPoints(i, max(pool.Weight(i), 0)*weightScale)
 		if c.st.up[i] {
@@ -94,9 +148,32 @@ func (c *ConsistentHash) removePoint(r *tree, p int32) {
 	r.remove(p)
 }
 
+// snapshot returns r's sorted copy, rebuilding it if the ring changed.
+func (c *ConsistentHash) snapshot(r *tree) *ringSnapshot {
+	s := &c.actSnap
+	if r == &c.bck {
+		s = &c.bckSnap
+	}
+	if s.stale {
+		s.keys, s.srv = s.keys[:0], s.srv[:0]
+		for p := r.first(); p != nilNode; p = r.next(p) {
+			s.keys = append(s.keys, c.nodes[p].key)
+			s.srv = append(s.srv, c.owner[p])
+		}
+		s.rebuildIndex()
+		s.stale = false
+	}
+	return s
+}
+
 // setPoints puts exactly n of server i's points on its ring.
 func (c *ConsistentHash) setPoints(i, n int) {
 	r := c.ring(i)
+	if c.st.isBackup(i) {
+		c.bckSnap.stale = true
+	} else {
+		c.actSnap.stale = true
+	}
 	for c.now[i] > n {
 		c.now[i]--
 		c.removePoint(r, c.pts[i][c.now[i]])
@@ -143,37 +220,38 @@ func (c *ConsistentHash) Pick(req Request) int {
 	return c.lookup(req.Hash, req.Avoid)
 }
 
-// lookup finds the point nearest to h and walks forward past the avoided
-// server.
+// lookup finds the point nearest to h (the one before on a tie) and walks
+// forward past the avoided server.
 func (c *ConsistentHash) lookup(h uint32, avoid int) int {
 	r, direct := c.root()
 	if r == nil {
 		return direct
 	}
-	next := r.lowerBound(h)
-	if next == nilNode {
-		next = r.first()
-	}
-	if next == nilNode {
+	snap := c.snapshot(r)
+	n := len(snap.keys)
+	if n == 0 {
 		return NoServer
 	}
-	prev := r.prev(next)
-	if prev == nilNode {
-		prev = r.last()
+	next := snap.search(h)
+	if next == n {
+		next = 0
 	}
-	if h-c.nodes[prev].key <= c.nodes[next].key-h {
+	prev := next - 1
+	if prev < 0 {
+		prev = n - 1
+	}
+	if h-snap.keys[prev] <= snap.keys[next]-h {
 		next = prev
 	}
-	srv := int(c.owner[next])
+	srv := int(snap.srv[next])
 	for loops := 0; srv == avoid; {
-		next = r.next(next)
-		if next == nilNode {
-			next = r.first()
+		if next++; next == n {
+			next = 0
 			if loops++; loops > 1 {
 				break
 			}
 		}
-		srv = int(c.owner[next])
+		srv = int(snap.srv[next])
 	}
 	return srv
 }

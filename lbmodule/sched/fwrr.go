@@ -10,7 +10,7 @@ package sched
 // that already spent their share of the window.
 type RoundRobin struct {
 	st    lbState
-	nodes []treeNode
+	nodes []heapNode
 	seq   uint64
 	act   fwrrGroup
 	bck   fwrrGroup
@@ -21,8 +21,8 @@ type RoundRobin struct {
 }
 
 type fwrrGroup struct {
-	curr, t0, t1 tree
-	init, next   *tree
+	curr, t0, t1 minHeap
+	init, next   *minHeap
 	currPos      int32
 	currWeight   int32
 	nextWeight   int32
@@ -34,16 +34,16 @@ func NewRoundRobin(servers []Server, pool Pool, allBackups bool) *RoundRobin {
 	n := len(servers)
 	r := &RoundRobin{
 		st:      newLBState(servers, pool, allBackups, false),
-		nodes:   newNodes(n),
+		nodes:   make([]heapNode, n),
 		npos:    make([]uint32, n),
 		lpos:    make([]uint32, n),
 		rweight: make([]uint32, n),
 		full:    make([]int32, 0, n),
 	}
 	for _, g := range [2]*fwrrGroup{&r.act, &r.bck} {
-		g.curr = newTree(r.nodes, &r.seq)
-		g.t0 = newTree(r.nodes, &r.seq)
-		g.t1 = newTree(r.nodes, &r.seq)
+		g.curr = newHeap(r.nodes, &r.seq)
+		g.t0 = newHeap(r.nodes, &r.seq)
+		g.t1 = newHeap(r.nodes, &r.seq)
 		g.init, g.next = &g.t0, &g.t1
 	}
 	r.act.currPos, r.act.currWeight, r.act.nextWeight = int32(r.st.totAct), int32(r.st.totAct), int32(r.st.totAct)
@@ -107,9 +107,7 @@ func (r *RoundRobin) Pick(req Request) int {
 		}
 
 		r.updatePosition(g, srv)
-		g.curr.remove(srv)
-		g.init.remove(srv)
-		g.next.remove(srv)
+		r.dequeue(srv)
 		g.currPos++
 		if !r.st.pool.Full(int(srv)) {
 			if int(srv) != req.Avoid || avoided != NoServer {
@@ -188,6 +186,13 @@ func (r *RoundRobin) queue(g *fwrrGroup, i int, eweight int) {
 	g.curr.insert(s, key)
 }
 
+// dequeue takes server s out of whichever tree holds it.
+func (r *RoundRobin) dequeue(s int32) {
+	if h := r.nodes[s].owner; h != nil {
+		h.remove(s)
+	}
+}
+
 // switchTrees starts a new window: next becomes init.
 func (r *RoundRobin) switchTrees(g *fwrrGroup) {
 	g.init, g.next = g.next, g.init
@@ -208,9 +213,7 @@ func (r *RoundRobin) Update(i int) {
 	case !wasUp && !up:
 	case wasUp && !up:
 		g.nextWeight -= int32(r.st.eweight[i])
-		g.curr.remove(s)
-		g.init.remove(s)
-		g.next.remove(s)
+		r.dequeue(s)
 	case !wasUp && up:
 		g.nextWeight += int32(ew)
 		// A returning server is placed a fair distance ahead, so it does
@@ -237,8 +240,7 @@ func (r *RoundRobin) Update(i int) {
 			if r.npos[i] < uint32(g.currPos+2) {
 				r.npos[i] = uint32(g.currPos) + step
 			}
-			g.curr.remove(s)
-			g.next.remove(s)
+			r.dequeue(s)
 			r.queue(g, i, ew)
 		}
 	}

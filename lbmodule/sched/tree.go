@@ -27,9 +27,21 @@ const nilNode = -1
 func newNodes(n int) []treeNode {
 	nodes := make([]treeNode, n)
 	for i := range nodes {
-		nodes[i] = treeNode{left: nilNode, right: nilNode, parent: nilNode, prio: FullHash(uint32(i) ^ 0x9e3779b9)}
+		nodes[i] = treeNode{left: nilNode, right: nilNode, parent: nilNode, prio: treePriority(uint32(i))}
 	}
 	return nodes
+}
+
+// treePriority is murmur3's finalizer over a Weyl sequence: unrelated to
+// FullHash, which makes the ring's keys, so the treap stays balanced.
+func treePriority(i uint32) uint32 {
+	h := i*0x9e3779b1 + 0x7f4a7c15
+	h ^= h >> 16
+	h *= 0x85ebca6b
+	h ^= h >> 13
+	h *= 0xc2b2ae35
+	h ^= h >> 16
+	return h
 }
 
 func newTree(nodes []treeNode, seq *uint64) tree {
