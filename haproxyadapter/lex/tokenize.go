@@ -74,6 +74,33 @@ func (t *tokenizer) pseudo(name string) (value string, set, known bool) {
 	return "", false, false
 }
 
+// lineScanner holds the state of one split call.
+type lineScanner struct {
+	t     *tokenizer
+	raw   []byte
+	words []word
+	// out collects the bytes of the current word, which started at
+	// column wordCol.
+	out      []byte
+	wordCol  int
+	emptyVar string
+	dquote   bool
+}
+
+// nextWord ends the current word and starts one at column col. Like
+// HAProxy, it counts the new word even if it stays empty, so 64 words
+// followed by a blank are already too many.
+func (s *lineScanner) nextWord(col int) *Error {
+	s.words = append(s.words, word{text: string(s.out), col: s.wordCol, emptyVar: s.emptyVar})
+	s.out = s.out[:0]
+	s.emptyVar = ""
+	s.wordCol = col
+	if len(s.words) >= maxWords {
+		return s.t.errAt("too many words, at most %d are allowed on a line", maxWords)
+	}
+	return nil
+}
+
 // split returns the words of raw, one physical line without its LF.
 //
 // The statement ends at CR or at an unquoted '#'; what follows on the
@@ -82,135 +109,116 @@ func (t *tokenizer) pseudo(name string) (value string, set, known bool) {
 // backslash escapes as HAProxy documents; inside double quotes "$NAME",
 // "${NAME}", "${NAME-default}" and "${NAME[*]}" are expanded.
 func (t *tokenizer) split(raw []byte) ([]word, *Error) {
-	var (
-		words          []word
-		out            []byte
-		squote, dquote bool
-		quoteCol       int
-		emptyVar       string
-	)
+	s := &lineScanner{t: t, raw: raw}
+	squote := false
+	quoteCol := 0
 	i := 0
 	for i < len(raw) && isSpace(raw[i]) {
 		i++
 	}
-	wordCol := i + 1
-	endWord := func(nextCol int) {
-		words = append(words, word{text: string(out), col: wordCol, emptyVar: emptyVar})
-		out = out[:0]
-		emptyVar = ""
-		wordCol = nextCol
-	}
+	s.wordCol = i + 1
 
 scan:
 	for i < len(raw) {
 		c := raw[i]
+		var err *Error
 		switch {
 		case c == '\r' || c == '\n':
 			break scan
-		case c == '#' && !squote && !dquote:
+		case c == '#' && !squote && !s.dquote:
 			break scan
 		case c == '"' && !squote:
-			dquote = !dquote
+			s.dquote = !s.dquote
 			quoteCol = i + 1
 			i++
-		case c == '\'' && !dquote:
+		case c == '\'' && !s.dquote:
 			squote = !squote
 			quoteCol = i + 1
 			i++
 		case c == '\\' && !squote:
-			n, err := t.escape(raw, i, dquote, &out)
-			if err != nil {
-				return nil, err
-			}
-			i += n
-		case c != '\r' && c != '\n' && isSpace(c) && !squote && !dquote:
-			// A run of blanks separates words. HAProxy's skip loop also
-			// swallows CR here, so "a \rb" has two words while "a\rb"
-			// has one.
+			i, err = s.escape(i)
+		case isSpace(c) && !squote && !s.dquote:
+			// A run of blanks separates words. The run may include CR:
+			// "a \rb" has two words while "a\rb" has one, as in HAProxy.
 			for i < len(raw) && isSpace(raw[i]) {
 				i++
 			}
-			endWord(i + 1)
-			// Like HAProxy, count the word the blank starts even if it
-			// stays empty: 64 words and a trailing blank are too many.
-			if len(words) >= maxWords {
-				return nil, t.errAt("too many words, at most %d are allowed on a line", maxWords)
-			}
-		case c == '$' && dquote:
-			n, err := t.expand(raw, i, &out, &words, &wordCol, &emptyVar)
-			if err != nil {
-				return nil, err
-			}
-			i += n
+			err = s.nextWord(i + 1)
+		case c == '$' && s.dquote:
+			i, err = s.expand(i)
 		default:
-			out = append(out, c)
+			s.out = append(s.out, c)
 			i++
 		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	if squote || dquote {
+	if squote || s.dquote {
 		return nil, t.errAt("unmatched quote at position %d", quoteCol)
 	}
 	// An empty last word (trailing blanks, or "" at the end) is dropped.
-	if len(out) > 0 {
-		endWord(0)
+	if len(s.out) > 0 {
+		s.words = append(s.words, word{text: string(s.out), col: s.wordCol, emptyVar: s.emptyVar})
 	}
-	return words, nil
+	return s.words, nil
 }
 
-// escape handles the backslash at raw[i] and returns how many input bytes
-// it consumed.
-func (t *tokenizer) escape(raw []byte, i int, dquote bool, out *[]byte) (int, *Error) {
+// escape handles the backslash at raw[i] and returns the index after it.
+func (s *lineScanner) escape(i int) (int, *Error) {
+	raw := s.raw
 	if i+1 >= len(raw) {
-		*out = append(*out, '\\')
-		return 1, nil
+		s.out = append(s.out, '\\')
+		return i + 1, nil
 	}
 	switch n := raw[i+1]; n {
 	case ' ', '\\', '#', '\'', '"':
-		*out = append(*out, n)
-		return 2, nil
+		s.out = append(s.out, n)
+		return i + 2, nil
 	case 't':
-		*out = append(*out, '\t')
-		return 2, nil
+		s.out = append(s.out, '\t')
+		return i + 2, nil
 	case 'n':
-		*out = append(*out, '\n')
-		return 2, nil
+		s.out = append(s.out, '\n')
+		return i + 2, nil
 	case 'r':
-		*out = append(*out, '\r')
-		return 2, nil
+		s.out = append(s.out, '\r')
+		return i + 2, nil
 	case '$':
 		// "\$" is an escape only where '$' would otherwise expand.
-		if dquote {
-			*out = append(*out, '$')
-			return 2, nil
+		if s.dquote {
+			s.out = append(s.out, '$')
+			return i + 2, nil
 		}
 	case 'x':
 		if i+3 >= len(raw) {
-			return 0, t.errAt("truncated or invalid hexadecimal sequence at position %d", i+1)
+			return 0, s.t.errAt("truncated or invalid hexadecimal sequence at position %d", i+1)
 		}
 		hi, ok1 := unhex(raw[i+2])
 		lo, ok2 := unhex(raw[i+3])
 		if !ok1 || !ok2 {
-			return 0, t.errAt("truncated or invalid hexadecimal sequence at position %d", i+1)
+			return 0, s.t.errAt("truncated or invalid hexadecimal sequence at position %d", i+1)
 		}
 		b := hi<<4 | lo
 		if b == 0 {
 			// HAProxy would silently cut the word here; refuse instead.
-			return 0, t.errAt("\\x00 at position %d would produce a NUL byte", i+1)
+			return 0, s.t.errAt("\\x00 at position %d would produce a NUL byte", i+1)
 		}
-		*out = append(*out, b)
-		return 4, nil
+		s.out = append(s.out, b)
+		return i + 4, nil
 	}
 	// Any other pair is not an escape: the backslash stays, so regexes
 	// keep "\d", "\." and "\1".
-	*out = append(*out, '\\')
-	return 1, nil
+	s.out = append(s.out, '\\')
+	return i + 1, nil
 }
 
-// expand handles the '$' at raw[i], inside double quotes, and returns how
-// many input bytes it consumed. With "[*]" the value is split into words
-// on blanks, which may end the current word and start new ones.
-func (t *tokenizer) expand(raw []byte, i int, out *[]byte, words *[]word, wordCol *int, emptyVar *string) (int, *Error) {
-	start := i
+// expand handles the '$' at raw[i], inside double quotes, and returns the
+// index after the variable reference. With "[*]" the value is split into
+// words on blanks, which may end the current word and start new ones.
+func (s *lineScanner) expand(i int) (int, *Error) {
+	raw, t := s.raw, s.t
+	dollar := i
 	i++
 	brace := -1
 	if i < len(raw) && raw[i] == '{' {
@@ -229,16 +237,16 @@ func (t *tokenizer) expand(raw []byte, i int, out *[]byte, words *[]word, wordCo
 	}
 	name := string(raw[nameStart:i])
 	var value string
-	var ok bool
+	var set bool
 	if name[0] == '.' {
-		known := false
-		value, ok, known = t.pseudo(name)
+		var known bool
+		value, set, known = t.pseudo(name)
 		if !known {
 			// HAProxy rejects unknown pseudo-variables the same way.
 			return 0, t.errAt("forbidden first char in environment variable name at position %d", nameStart+1)
 		}
 	} else {
-		value, ok = t.env.lookup(name)
+		value, set = t.env.lookup(name)
 	}
 
 	splitWords := false
@@ -258,7 +266,7 @@ func (t *tokenizer) expand(raw []byte, i int, out *[]byte, words *[]word, wordCo
 			if end < 0 {
 				return 0, t.errAt("unmatched brace in environment variable name at position %d", brace+1)
 			}
-			if !ok {
+			if !set {
 				value = string(raw[i+1 : i+1+end])
 			}
 			i += 1 + end + 1
@@ -273,24 +281,20 @@ func (t *tokenizer) expand(raw []byte, i int, out *[]byte, words *[]word, wordCo
 		return 0, t.errAt("environment variables expand to more than %d bytes in this file", maxExpansion)
 	}
 	if value == "" {
-		*emptyVar = name
+		s.emptyVar = name
 	}
 	for k := 0; k < len(value); {
 		if splitWords && isSpace(value[k]) {
-			*words = append(*words, word{text: string(*out), col: *wordCol, emptyVar: *emptyVar})
-			*out = (*out)[:0]
-			*emptyVar = ""
-			*wordCol = start + 1
 			for k < len(value) && isSpace(value[k]) {
 				k++
 			}
-			if len(*words) >= maxWords {
-				return 0, t.errAt("too many words, at most %d are allowed on a line", maxWords)
+			if err := s.nextWord(dollar + 1); err != nil {
+				return 0, err
 			}
 			continue
 		}
-		*out = append(*out, value[k])
+		s.out = append(s.out, value[k])
 		k++
 	}
-	return i - start, nil
+	return i, nil
 }
