@@ -78,3 +78,24 @@ func TestLoadReplacesConfig(t *testing.T) {
 		t.Errorf("the old server got %d requests, want 3 (none after the reload)", n)
 	}
 }
+
+// TestReloadCommand replaces the running config with `caddy reload
+// --adapter haproxy`, as a systemd ExecReload does.
+func TestReloadCommand(t *testing.T) {
+	o := startOrigins(t, "old", "new1", "new2")
+	port := freePort(t)
+	url := "http://" + loopback(port) + "/"
+	c := startCaddy(t, writeConfig(t, "reload_v1.cfg", map[string]any{"Port": port, "Old": o[0].Addr()}))
+	if got := strings.Join(sequence(t, url, 1), " "); got != "old" {
+		t.Fatalf("before the reload: answered by %q, want old", got)
+	}
+
+	v2 := writeConfig(t, "reload_v2.cfg", map[string]any{"Port": port, "New1": o[1].Addr(), "New2": o[2].Addr()})
+	stdout, stderr, code := runCaddyCommand(t, t.TempDir(), "reload", "--adapter", "haproxy", "--config", v2, "--address", c.admin)
+	if code != 0 {
+		t.Fatalf("caddy reload exited %d:\n%s%s", code, stdout, stderr)
+	}
+	if got, want := strings.Join(sequence(t, url, 4), " "), "new1 new1 new1 new2"; got != want {
+		t.Errorf("after caddy reload: answers %q, want %q", got, want)
+	}
+}
