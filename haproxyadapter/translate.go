@@ -1,0 +1,272 @@
+package haproxyadapter
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/caddyserver/caddy/v2/modules/caddytls"
+
+	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
+)
+
+// translator carries the state of one translation: the model it reads, the
+// diagnostics it collects and the pieces of Caddy config it builds.
+type translator struct {
+	cfg   *config.Config
+	diags []config.Diagnostic
+
+	// backendHandlers caches the reverse_proxy handler of each backend, so
+	// a backend used by several frontends is translated (and diagnosed)
+	// once.
+	backendHandlers map[string]json.RawMessage
+	// tls collects certificates loaded for "bind … ssl crt …".
+	tls *caddytls.TLS
+}
+
+// Translate turns a configuration model into a Caddy config. Diagnostics
+// with Severity Error mean the result must not be used.
+func Translate(cfg *config.Config) (*caddy.Config, []config.Diagnostic) {
+	t := &translator{
+		cfg:             cfg,
+		backendHandlers: make(map[string]json.RawMessage),
+	}
+	out := t.translate()
+	return out, t.diags
+}
+
+func (t *translator) warnf(pos config.Pos, keyword, format string, args ...any) {
+	t.diags = append(t.diags, config.Diagnostic{
+		Severity: config.Warning, Pos: pos, Keyword: keyword, Message: fmt.Sprintf(format, args...),
+	})
+}
+
+func (t *translator) errorf(pos config.Pos, keyword, format string, args ...any) {
+	t.diags = append(t.diags, config.Diagnostic{
+		Severity: config.Error, Pos: pos, Keyword: keyword, Message: fmt.Sprintf(format, args...),
+	})
+}
+
+func (t *translator) translate() *caddy.Config {
+	httpApp := &caddyhttp.App{Servers: make(map[string]*caddyhttp.Server)}
+	if d := t.cfg.Global.HardStopAfter; d > 0 {
+		// Caddy's grace period bounds how long old connections may live
+		// after a reload or stop, as hard-stop-after does.
+		httpApp.GracePeriod = caddy.Duration(d)
+	}
+	if d := t.cfg.Global.Grace; d > 0 {
+		httpApp.ShutdownDelay = caddy.Duration(d)
+	}
+
+	frontends := 0
+	for _, p := range t.cfg.Proxies {
+		if !p.Kind.HasFrontend() {
+			continue
+		}
+		frontends++
+		switch p.Mode {
+		case "http":
+			if srv := t.httpServer(p); srv != nil {
+				httpApp.Servers[p.Name] = srv
+			}
+		case "tcp", "":
+			t.errorf(orPos(p.ModePos, p.Pos), "mode", "%s %q is in tcp mode, which is not supported yet: only mode http sections can be translated (write \"mode http\" if this proxy carries HTTP)", p.Kind, p.Name)
+		default:
+			t.errorf(orPos(p.ModePos, p.Pos), "mode", "%s %q: mode %q cannot be translated", p.Kind, p.Name, p.Mode)
+		}
+	}
+	t.checkUnusedBackends()
+	if frontends == 0 {
+		t.warnf(t.cfg.Global.Pos, "", "the configuration has no frontend or listen section: Caddy starts but serves nothing")
+	}
+
+	apps := caddy.ModuleMap{}
+	if len(httpApp.Servers) > 0 || httpApp.GracePeriod > 0 || httpApp.ShutdownDelay > 0 {
+		apps["http"] = caddyconfig.JSON(httpApp, nil)
+	}
+	if t.tls != nil {
+		apps["tls"] = caddyconfig.JSON(t.tls, nil)
+	}
+	return &caddy.Config{AppsRaw: apps}
+}
+
+// httpServer translates a frontend or listen section in HTTP mode into a
+// Caddy HTTP server.
+func (t *translator) httpServer(p *config.Proxy) *caddyhttp.Server {
+	if len(p.Binds) == 0 {
+		t.warnf(p.Pos, p.Kind.String(), "%s %q has no bind line: nothing listens for it", p.Kind, p.Name)
+		return nil
+	}
+	srv := &caddyhttp.Server{
+		// The addresses come from haproxy.cfg; Caddy must not add HTTP→HTTPS
+		// redirects or obtain certificates on its own.
+		AutoHTTPS: &caddyhttp.AutoHTTPSConfig{Disabled: true},
+	}
+	t.listen(p, srv)
+	t.serverTimeouts(p, srv)
+
+	backend := t.selectBackend(p)
+	var handler json.RawMessage
+	if backend == nil {
+		// HAProxy answers 503 when a request reaches no backend.
+		handler = unavailableHandler()
+	} else {
+		handler = t.backendHandler(p, backend)
+	}
+	if handler == nil {
+		return srv
+	}
+	srv.Routes = caddyhttp.RouteList{{
+		HandlersRaw: []json.RawMessage{handler},
+		Terminal:    true,
+	}}
+	return srv
+}
+
+// selectBackend returns the backend every request of frontend p goes to, or
+// nil when there is none. Conditional switching rules are refused until
+// ACLs are translated, since dropping them would send traffic where the
+// operator did not intend.
+func (t *translator) selectBackend(p *config.Proxy) *config.Proxy {
+	for _, ub := range p.UseBackends {
+		if ub.Cond != nil {
+			t.errorf(ub.Pos, "use_backend", "conditional backend switching (use_backend %s if|unless …) is not supported yet; without it requests would reach the wrong backend", ub.Backend)
+			continue
+		}
+		return t.lookupBackend(ub.Pos, "use_backend", ub.Backend)
+	}
+	if p.DefaultBackend != "" {
+		return t.lookupBackend(p.DefaultBackendPos, "default_backend", p.DefaultBackend)
+	}
+	if p.Kind == config.KindListen {
+		return p
+	}
+	return nil
+}
+
+func (t *translator) lookupBackend(pos config.Pos, keyword, name string) *config.Proxy {
+	if len(name) > 2 && name[0] == '%' && name[1] == '[' {
+		t.errorf(pos, keyword, "dynamic backend names (%s) are not supported yet", name)
+		return nil
+	}
+	b := t.cfg.Proxy(name)
+	if b == nil {
+		t.errorf(pos, keyword, "unable to find required backend %q%s", name, suggestProxy(t.cfg, name))
+		return nil
+	}
+	if !b.Kind.HasBackend() {
+		t.errorf(pos, keyword, "%q is a %s, not a backend", name, b.Kind)
+		return nil
+	}
+	return b
+}
+
+// checkUnusedBackends warns about backends no frontend can reach: Caddy has
+// nothing to attach them to, and a typo in a backend name is a common cause.
+func (t *translator) checkUnusedBackends() {
+	used := make(map[string]bool)
+	for _, p := range t.cfg.Proxies {
+		if !p.Kind.HasFrontend() {
+			continue
+		}
+		for _, ub := range p.UseBackends {
+			used[ub.Backend] = true
+		}
+		used[p.DefaultBackend] = true
+	}
+	for _, p := range t.cfg.Proxies {
+		if p.Kind == config.KindBackend && !used[p.Name] {
+			t.warnf(p.Pos, "backend", "backend %q is not used by any frontend", p.Name)
+		}
+	}
+}
+
+// serverTimeouts maps HAProxy's client-side timeouts to the nearest Caddy
+// server settings.
+func (t *translator) serverTimeouts(p *config.Proxy, srv *caddyhttp.Server) {
+	to := p.Timeouts
+	if c := to.Client; c.Set && !c.Infinite {
+		// timeout client is an inactivity timeout in both directions.
+		srv.ReadIdleTimeout = caddy.Duration(c.D)
+		srv.WriteIdleTimeout = caddy.Duration(c.D)
+	} else if !c.Set {
+		t.warnf(p.Pos, "timeout client", "%s %q has no timeout client: HAProxy would wait forever, Caddy applies its default idle timeouts", p.Kind, p.Name)
+	}
+	// timeout http-request bounds the wait for complete headers; it defaults
+	// to timeout client.
+	if d, ok := firstTimeout(to.HTTPRequest, to.Client); ok {
+		srv.ReadHeaderTimeout = caddy.Duration(d)
+	}
+	// timeout http-keep-alive bounds the wait for the next request; it
+	// defaults to http-request, then client.
+	if d, ok := firstTimeout(to.HTTPKeepAlive, to.HTTPRequest, to.Client); ok {
+		srv.IdleTimeout = caddy.Duration(d)
+	}
+}
+
+// firstTimeout returns the first finite timeout that is set.
+func firstTimeout(ds ...config.Duration) (time.Duration, bool) {
+	for _, d := range ds {
+		if d.Set {
+			if d.Infinite || d.D == 0 {
+				return 0, false
+			}
+			return d.D, true
+		}
+	}
+	return 0, false
+}
+
+// suggestProxy returns ` (did you mean "x"?)` for the closest backend name.
+func suggestProxy(cfg *config.Config, name string) string {
+	var names []string
+	for _, p := range cfg.Proxies {
+		if p.Kind.HasBackend() {
+			names = append(names, p.Name)
+		}
+	}
+	sort.Strings(names)
+	best, bestDist := "", len(name)/2+1
+	for _, n := range names {
+		if d := editDistance(n, name); d < bestDist {
+			best, bestDist = n, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// orPos returns a when it is set, otherwise b.
+func orPos(a, b config.Pos) config.Pos {
+	if a.Line > 0 {
+		return a
+	}
+	return b
+}

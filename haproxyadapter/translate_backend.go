@@ -1,0 +1,289 @@
+package haproxyadapter
+
+import (
+	"encoding/json"
+	"net"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp/headers"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
+
+	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
+)
+
+// forwardedHeaders are the headers Caddy's reverse_proxy adds on its own.
+// HAProxy adds none of them unless "option forwardfor" asks for one.
+var forwardedHeaders = []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host"}
+
+// backendHandler returns the reverse_proxy handler for backend b as reached
+// from frontend fe (the frontend matters for option forwardfor).
+func (t *translator) backendHandler(fe, b *config.Proxy) json.RawMessage {
+	ff := forwardFor(fe, b)
+	key := b.Name + "\x00" + ff.header
+	if ff.enabled {
+		key += "\x00on"
+	}
+	if h, ok := t.backendHandlers[key]; ok {
+		return h
+	}
+	h := t.translateBackend(b, ff)
+	t.backendHandlers[key] = h
+	return h
+}
+
+func (t *translator) translateBackend(b *config.Proxy, ff forwardForConfig) json.RawMessage {
+	if b.Mode != "http" {
+		t.errorf(orPos(b.ModePos, b.Pos), "mode", "backend %q is in %s mode but is used by an HTTP frontend; set \"mode http\" in it", b.Name, modeName(b.Mode))
+		return nil
+	}
+	if len(b.Servers) == 0 {
+		t.warnf(b.Pos, "backend", "backend %q has no server: every request gets 503", b.Name)
+		return unavailableHandler()
+	}
+
+	policy := &lbmodule.HTTPSelection{BackendConfig: t.backendConfig(b)}
+	handler := reverseproxy.Handler{
+		TransportRaw: t.transport(b),
+		LoadBalancing: &reverseproxy.LoadBalancing{
+			SelectionPolicyRaw: caddyconfig.JSONModuleObject(policy, "policy", "haproxy", nil),
+			Retries:            b.Retries,
+		},
+		Headers: &headers.Handler{Request: &headers.HeaderOps{}},
+	}
+	for _, s := range b.Servers {
+		handler.Upstreams = append(handler.Upstreams, &reverseproxy.Upstream{Dial: t.serverDial(b, s)})
+	}
+
+	// Caddy adds X-Forwarded-For, -Proto and -Host by itself and replaces
+	// a client's X-Forwarded-For. HAProxy adds only what option forwardfor
+	// asks for, appending to what the client sent.
+	ops := handler.Headers.Request
+	switch {
+	case !ff.enabled:
+		ops.Delete = append(ops.Delete, forwardedHeaders...)
+	case ff.header == "X-Forwarded-For":
+		handler.TrustedProxies = []string{"0.0.0.0/0", "::/0"}
+		ops.Delete = append(ops.Delete, "X-Forwarded-Proto", "X-Forwarded-Host")
+	default:
+		ops.Delete = append(ops.Delete, forwardedHeaders...)
+		ops.Add = map[string][]string{ff.header: {"{http.request.remote.host}"}}
+	}
+	for _, o := range ff.ignored {
+		t.warnf(ff.pos, "option forwardfor", "%s is not supported yet: the header is added for every client", o)
+	}
+	return caddyconfig.JSONModuleObject(handler, "handler", "reverse_proxy", nil)
+}
+
+// backendConfig builds the selection policy's description of backend b.
+func (t *translator) backendConfig(b *config.Proxy) lbmodule.BackendConfig {
+	bc := lbmodule.BackendConfig{
+		Backend:      b.Name,
+		Balance:      b.Balance.Algorithm,
+		BalanceParam: b.Balance.Param,
+		BalanceArgs:  b.Balance.Args,
+		HashType:     b.HashType.Method,
+		HashFunction: b.HashType.Function,
+		AllBackups:   b.Option("allbackups") != nil,
+		Redispatch:   b.Option("redispatch") != nil,
+		FullConn:     b.FullConn,
+	}
+	if b.HashType.Avalanche {
+		avalanche := true
+		bc.HashAvalanche = &avalanche
+	}
+	// timeout queue defaults to timeout connect.
+	if d, ok := firstTimeout(b.Timeouts.Queue, b.Timeouts.Connect); ok {
+		bc.QueueTimeout = caddy.Duration(d)
+	}
+	for i, s := range b.Servers {
+		sc := lbmodule.ServerConfig{
+			Name:     s.Name,
+			Dial:     t.serverDial(b, s),
+			Backup:   s.Params.Backup,
+			Disabled: s.Params.Disabled,
+			Cookie:   s.Params.Cookie,
+			MaxConn:  s.Params.MaxConn,
+			MaxQueue: s.Params.MaxQueue,
+			MinConn:  s.Params.MinConn,
+		}
+		if s.ID != i+1 {
+			// Only ids that differ from the position need saying.
+			sc.ID = s.ID
+		}
+		if s.Params.Weight != 1 {
+			w := s.Params.Weight
+			sc.Weight = &w
+		}
+		bc.Servers = append(bc.Servers, sc)
+	}
+	return bc
+}
+
+// serverDial converts a server address to a Caddy dial address. Without a
+// port HAProxy connects to the port the client connected to.
+func (t *translator) serverDial(b *config.Proxy, s *config.Server) string {
+	host, port := s.Host, s.Port
+	switch {
+	case strings.HasPrefix(s.Address, "unix@") || strings.HasPrefix(host, "/"):
+		return "unix/" + strings.TrimPrefix(host, "unix@")
+	case host == "" || host == "*" || host == "0.0.0.0" || host == "::":
+		t.errorf(s.Pos, "server", "server %s/%s: connecting to the client's original destination (%s) is not supported", b.Name, s.Name, s.Address)
+		return s.Address
+	case strings.HasPrefix(port, "+") || strings.HasPrefix(port, "-"):
+		t.errorf(s.Pos, "server", "server %s/%s: relative ports (%s) are not supported", b.Name, s.Name, s.Address)
+		return s.Address
+	case port == "":
+		port = "{http.request.local.port}"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// transport builds the HTTP transport shared by a backend's servers: the
+// connect timeout, the server inactivity timeout, TLS and PROXY protocol.
+func (t *translator) transport(b *config.Proxy) json.RawMessage {
+	tr := reverseproxy.HTTPTransport{}
+	if c := b.Timeouts.Connect; c.Set && !c.Infinite {
+		tr.DialTimeout = caddy.Duration(c.D)
+	} else if !c.Set {
+		t.warnf(b.Pos, "timeout connect", "backend %q has no timeout connect: HAProxy would wait forever, Caddy uses its default of 3s", b.Name)
+	}
+	if s := b.Timeouts.Server; s.Set && !s.Infinite {
+		// timeout server is an inactivity timeout in both directions.
+		tr.ReadTimeout = caddy.Duration(s.D)
+		tr.WriteTimeout = caddy.Duration(s.D)
+	} else if !s.Set {
+		t.warnf(b.Pos, "timeout server", "backend %q has no timeout server: servers may stay silent forever", b.Name)
+	}
+
+	first := b.Servers[0]
+	for _, s := range b.Servers[1:] {
+		if s.Params.SSL != first.Params.SSL {
+			t.errorf(s.Pos, "server", "backend %q mixes ssl and plain servers (%s, %s); Caddy uses one transport per backend: split the backend", b.Name, first.Name, s.Name)
+		}
+		if s.Params.SendProxy != first.Params.SendProxy || s.Params.SendProxyV2 != first.Params.SendProxyV2 {
+			t.errorf(s.Pos, "server", "backend %q mixes send-proxy settings between servers (%s, %s); Caddy uses one transport per backend: split the backend", b.Name, first.Name, s.Name)
+		}
+	}
+	switch {
+	case first.Params.SendProxyV2:
+		tr.ProxyProtocol = "v2"
+	case first.Params.SendProxy:
+		tr.ProxyProtocol = "v1"
+	}
+	if first.Params.SSL {
+		tr.TLS = t.serverTLS(b, first)
+	}
+	return caddyconfig.JSONModuleObject(tr, "protocol", "http", nil)
+}
+
+// serverTLS translates a server's ssl parameters. HAProxy verifies server
+// certificates unless "verify none" (or global ssl-server-verify none).
+func (t *translator) serverTLS(b *config.Proxy, s *config.Server) *reverseproxy.TLSConfig {
+	p := s.Params
+	tc := &reverseproxy.TLSConfig{}
+	verify := p.Verify
+	if verify == "" && t.cfg.Global.SSLServerVerify == "none" {
+		verify = "none"
+	}
+	if verify == "none" {
+		tc.InsecureSkipVerify = true
+	}
+	if p.CAFile != "" {
+		tc.RootCAPEMFiles = []string{t.caPath(p.CAFile)}
+	}
+	if p.Crt != "" {
+		tc.ClientCertificateFile = t.crtPath(p.Crt)
+		tc.ClientCertificateKeyFile = tc.ClientCertificateFile
+	}
+	switch {
+	case p.SNI == "":
+	case p.SNI == "req.hdr(host)" || p.SNI == "hdr(host)" || p.SNI == "req.hdr(Host)":
+		tc.ServerName = "{http.request.host}"
+	case strings.HasPrefix(p.SNI, "str(") && strings.HasSuffix(p.SNI, ")"):
+		tc.ServerName = p.SNI[4 : len(p.SNI)-1]
+	default:
+		t.errorf(s.Pos, "server", "server %s/%s: sni expression %q is not supported yet (use str(<name>) or req.hdr(host))", b.Name, s.Name, p.SNI)
+	}
+	if p.VerifyHost != "" {
+		tc.ServerName = p.VerifyHost
+	}
+	return tc
+}
+
+func (t *translator) caPath(p string) string {
+	if !strings.HasPrefix(p, "/") && t.cfg.Global.CABase != "" {
+		return t.cfg.Global.CABase + "/" + p
+	}
+	return p
+}
+
+func (t *translator) crtPath(p string) string {
+	if !strings.HasPrefix(p, "/") && t.cfg.Global.CRTBase != "" {
+		return t.cfg.Global.CRTBase + "/" + p
+	}
+	return p
+}
+
+// forwardForConfig is the effective "option forwardfor" of a frontend and
+// backend pair.
+type forwardForConfig struct {
+	enabled bool
+	header  string
+	pos     config.Pos
+	ignored []string
+}
+
+// forwardFor combines the frontend's and backend's option forwardfor: it
+// applies if either sets it, and the backend's header name wins.
+func forwardFor(fe, be *config.Proxy) forwardForConfig {
+	ff := forwardForConfig{header: "X-Forwarded-For"}
+	for _, p := range []*config.Proxy{fe, be} {
+		o := p.Option("forwardfor")
+		if o == nil {
+			continue
+		}
+		ff.enabled = true
+		ff.pos = o.Pos
+		for i := 0; i < len(o.Args); i++ {
+			switch o.Args[i] {
+			case "header":
+				if i+1 < len(o.Args) {
+					ff.header = o.Args[i+1]
+					i++
+				}
+			case "except":
+				if i+1 < len(o.Args) {
+					ff.ignored = append(ff.ignored, "except "+o.Args[i+1])
+					i++
+				}
+			case "if-none":
+				ff.ignored = append(ff.ignored, "if-none")
+			}
+		}
+	}
+	return ff
+}
+
+// unavailableHandler answers as HAProxy does when no server can take a
+// request.
+func unavailableHandler() json.RawMessage {
+	return caddyconfig.JSONModuleObject(map[string]any{
+		"status_code": 503,
+		"body":        "<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n",
+		"headers": map[string][]string{
+			"Content-Type":  {"text/html"},
+			"Cache-Control": {"no-cache"},
+		},
+		"close": true,
+	}, "handler", "static_response", nil)
+}
+
+func modeName(m string) string {
+	if m == "" {
+		return "tcp"
+	}
+	return m
+}
