@@ -246,18 +246,18 @@ func ruleActionKeywords() []*Keyword {
 		"set-method", "set-nice", "set-path", "set-pathq", "set-priority-class",
 		"set-priority-offset", "set-query", "set-src", "set-src-port", "set-timeout", "set-tos",
 		"set-uri", "set-var", "set-var-fmt", "silent-drop", "strict-mode", "tarpit", "track-sc",
-		"unset-var", "use-service", "wait-for-body", "wait-for-handshake", "lua",
+		"unset-var", "use-service", "wait-for-body", "wait-for-handshake", "lua", "ot-group",
 	}
 	res := []string{
 		"add-acl", "add-header", "allow", "cache-store", "capture", "del-acl", "del-header",
 		"del-map", "deny", "redirect", "replace-header", "replace-value", "return",
 		"sc-inc-gpc", "sc-set-gpt", "send-spoe-group", "set-header", "set-log-level",
 		"set-map", "set-mark", "set-nice", "set-status", "set-tos", "set-var", "set-var-fmt",
-		"silent-drop", "strict-mode", "track-sc", "unset-var", "wait-for-body", "lua",
+		"silent-drop", "strict-mode", "track-sc", "unset-var", "wait-for-body", "lua", "ot-group",
 	}
 	after := []string{
 		"add-header", "allow", "capture", "del-header", "replace-header", "replace-value",
-		"set-header", "set-status", "set-var", "set-var-fmt", "strict-mode", "unset-var",
+		"set-header", "set-status", "set-var", "set-var-fmt", "strict-mode", "unset-var", "ot-group",
 	}
 	var list []*Keyword
 	tcpCommon := []string{"accept", "reject", "track-sc", "sc-inc-gpc", "sc-set-gpt", "set-mark", "set-tos", "set-var", "set-var-fmt", "unset-var", "silent-drop"}
@@ -265,8 +265,8 @@ func ruleActionKeywords() []*Keyword {
 	tcpSess := append(slices.Clone(tcpCommon), "set-src", "set-src-port", "set-dst", "set-dst-port")
 	tcpContent := append(slices.Clone(tcpCommon), "capture", "do-resolve", "send-spoe-group", "set-src", "set-src-port",
 		"set-dst", "set-dst-port", "set-log-level", "set-nice", "set-priority-class", "set-priority-offset",
-		"switch-mode", "use-service", "lua")
-	tcpResp := append(slices.Clone(tcpCommon), "close", "send-spoe-group", "set-log-level", "set-nice", "lua")
+		"switch-mode", "use-service", "lua", "ot-group")
+	tcpResp := append(slices.Clone(tcpCommon), "close", "send-spoe-group", "set-log-level", "set-nice", "lua", "ot-group")
 	for _, set := range []struct {
 		directive string
 		where     string
@@ -277,9 +277,8 @@ func ruleActionKeywords() []*Keyword {
 		{"tcp-request content", "!XXX", tcpContent},
 		{"tcp-response content", "!-XX", tcpResp},
 	} {
-		first, _, _ := strings.Cut(set.directive, " ")
 		for _, a := range set.actions {
-			list = append(list, px(set.directive+" "+a, set.where, Refused, fmt.Sprintf(noteRules, first)))
+			list = append(list, px(set.directive+" "+a, set.where, Refused, actionNote(set.directive, a)))
 		}
 	}
 	for _, set := range []struct {
@@ -293,15 +292,25 @@ func ruleActionKeywords() []*Keyword {
 		{"stats http-request", "-XXX", []string{"allow", "deny", "auth"}},
 	} {
 		for _, a := range set.actions {
-			note := fmt.Sprintf(noteRules, set.directive)
-			switch {
-			case set.directive == "http-request" && a == "auth":
-				note = "basic authentication is not translated yet; protect the site with Caddy's basic_auth or remove the line"
-			case a == "lua":
-				note = "Lua actions (lua.<name>) are not supported; remove the line"
-			}
-			list = append(list, px(set.directive+" "+a, set.where, Refused, note))
+			list = append(list, px(set.directive+" "+a, set.where, Refused, actionNote(set.directive, a)))
 		}
 	}
 	return list
+}
+
+// actionNote is the note of a rule action.
+func actionNote(directive, action string) string {
+	switch {
+	case directive == "http-request" && action == "auth":
+		return "basic authentication is not translated yet; protect the site with Caddy's basic_auth or remove the line"
+	case action == "lua":
+		return "Lua actions (lua.<name>) are not supported; remove the line"
+	case action == "ot-group":
+		return "OpenTracing is not supported; remove the line"
+	}
+	first, _, _ := strings.Cut(directive, " ")
+	if directive == "stats http-request" {
+		first = directive
+	}
+	return fmt.Sprintf(noteRules, first)
 }
