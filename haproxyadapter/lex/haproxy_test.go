@@ -125,6 +125,16 @@ func TestHAProxyWords(t *testing.T) {
 		`a b`,
 		`a ""`,
 		`a "$NOPE"`,
+		`"" y`,
+		`a 'b c'd`,
+		`a "${LIST[*]}"`,
+		`"${LIST[*]}"x`,
+		`a\ b c`,
+		"a\tb",
+		`a "#" b`,
+		`a \# b`,
+		`"x" "a\"b" c`,
+		`  "x"   "${ESC}"`,
 	}
 	for _, in := range inputs {
 		t.Run(in, func(t *testing.T) {
@@ -135,6 +145,7 @@ func TestHAProxyWords(t *testing.T) {
 				if !haproxyRejects(out, 2) {
 					t.Fatalf("Parse rejects (%v), HAProxy accepts:\n%s", err, out)
 				}
+				sameDetail(t, err.Error(), out)
 				return
 			}
 			if haproxyRejects(out, 2) {
@@ -148,6 +159,24 @@ func TestHAProxyWords(t *testing.T) {
 				t.Errorf("HAProxy reads %q, Parse reads %q", got, want)
 			}
 		})
+	}
+}
+
+// detailRE finds the parts of an error that must agree between the two:
+// the word ".notice" complains about (so the second word is compared
+// too), and the column of a tokenizer error.
+var detailRE = regexp.MustCompile(`Unexpected argument '(?s:.*?)' for '[^']*'|[a-z][a-z ]* at position \d+`)
+
+// sameDetail checks that HAProxy's output contains the detail of Parse's
+// error message, when it has one.
+func sameDetail(t *testing.T, parseErr, out string) {
+	t.Helper()
+	detail := detailRE.FindString(parseErr)
+	if detail == "" {
+		return
+	}
+	if !strings.Contains(out, detail) {
+		t.Errorf("Parse says %q; HAProxy does not:\n%s", detail, out)
 	}
 }
 
