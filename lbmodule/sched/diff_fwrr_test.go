@@ -3,7 +3,6 @@ package sched
 import (
 	"fmt"
 	"math/rand"
-	"strings"
 	"testing"
 )
 
@@ -164,6 +163,7 @@ func TestRoundRobinMatchesHAProxy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			h := startHAProxy(t, haproxyBackend{Lines: []string{"balance roundrobin"}, ServerOpts: serverOpts(tt.weights, nil)})
 			want := runScript(t, h, nil, nil, tt.steps, plainRequest)
 			pool := newTestPool(tt.weights...)
@@ -172,7 +172,6 @@ func TestRoundRobinMatchesHAProxy(t *testing.T) {
 			compareSeq(t, tt.name, got, want)
 		})
 	}
-	_ = strings.Repeat
 }
 
 func TestStaticRRMatchesHAProxy(t *testing.T) {
@@ -189,6 +188,7 @@ func TestStaticRRMatchesHAProxy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			h := startHAProxy(t, haproxyBackend{Lines: []string{"balance static-rr"}, ServerOpts: serverOpts(tt.weights, nil)})
 			want := runScript(t, h, nil, nil, tt.steps, plainRequest)
 			pool := newTestPool(tt.weights...)

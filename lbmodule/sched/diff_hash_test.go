@@ -274,6 +274,9 @@ func TestHashAlgorithmsMatchHAProxy(t *testing.T) {
 		steps: script{"pick 30", "maint 3", "pick 30", "weight 2 1", "pick 20", "ready 3", "weight 4 5", "pick 30", "weight 2 2", "pick 20"}, req: uriReq})
 
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) { runDiff(t, tc) })
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			runDiff(t, tc)
+		})
 	}
 }

@@ -119,9 +119,26 @@ func startHAProxy(t *testing.T, be haproxyBackend) *haproxyRun {
 	for i := range be.ServerOpts {
 		h.origins = append(h.origins, startOrigin(t, fmt.Sprintf("s%d", i+1), h.arrived, h.release))
 	}
-	port := freePort(t)
-	h.addr = fmt.Sprintf("127.0.0.1:%d", port)
+	for attempt := 1; ; attempt++ {
+		h.addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		out, err := h.launch(bin, dir, be)
+		if err == nil {
+			return h
+		}
+		// Another test may have taken the port we were given.
+		if attempt == 3 || !strings.Contains(out, "cannot bind") {
+			t.Fatalf("%v\n%s", err, out)
+		}
+	}
+}
 
+// deadAddr refuses connections: nothing listens on loopback port 1.
+const deadAddr = "127.0.0.254:1"
+
+// launch writes the configuration and starts HAProxy, waiting until it
+// accepts connections. On failure it returns HAProxy's output.
+func (h *haproxyRun) launch(bin, dir string, be haproxyBackend) (string, error) {
+	t := h.t
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "global\n  stats socket %s mode 600 level admin\n  nbthread 1\n\n", h.sock)
 	cfg.WriteString("defaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n  timeout queue 30s\n\n")
@@ -137,7 +154,7 @@ func startHAProxy(t *testing.T, be haproxyBackend) *haproxyRun {
 		}
 		addr := o.addr
 		if be.Dead != nil && be.Dead[i] {
-			addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+			addr = deadAddr
 		}
 		fmt.Fprintf(&cfg, "  server %s %s%s %s\n", o.name, addr, id, be.ServerOpts[i])
 	}
@@ -146,19 +163,13 @@ func startHAProxy(t *testing.T, be haproxyBackend) *haproxyRun {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "-db", "-f", cfgPath)
-	var stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	var output strings.Builder
+	cmd.Stdout, cmd.Stderr = &output, &output
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-	})
-	// Registered last, so it runs first: held requests end before HAProxy.
-	t.Cleanup(h.unblock)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", h.addr, 100*time.Millisecond)
@@ -168,15 +179,23 @@ func startHAProxy(t *testing.T, be haproxyBackend) *haproxyRun {
 		}
 		select {
 		case <-done:
-			t.Fatalf("haproxy exited:\n%s\nconfig:\n%s", stderr.String(), cfg.String())
+			return output.String() + "\nconfig:\n" + cfg.String(), fmt.Errorf("haproxy exited")
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("haproxy not listening on %s: %s", h.addr, stderr.String())
+			_ = cmd.Process.Kill()
+			<-done
+			return output.String(), fmt.Errorf("haproxy not listening on %s", h.addr)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return h
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+	})
+	// Registered last, so it runs first: held requests end before HAProxy.
+	t.Cleanup(h.unblock)
+	return "", nil
 }
 
 // hreq is one request sent through HAProxy.
