@@ -6,6 +6,21 @@
 // reads their changing state through a Pool. The caller tells it when a
 // server's state or weight changed (Update), and asks it for a server
 // (Pick). Indexes are positions in the server list.
+//
+// Typical use, with the caller's lock held around each call:
+//
+//	alg, err := sched.New(cfg, servers, pool)  // any "balance" algorithm
+//	key, err := sched.NewKey(cfg)              // nil unless it hashes
+//	req := sched.Request{Avoid: sched.NoServer}
+//	if key != nil {
+//		req = key.Request(&in)                 // in: the request's data
+//	}
+//	i := alg.Pick(req)                         // then Load(i)++, LoadChanged(i)
+//	...                                        // when it ends: Load(i)--, LoadChanged(i)
+//	alg.Update(i)                              // after i's state or weight changed
+//
+// Request.Avoid must be NoServer when no server is to be avoided: its zero
+// value is the first server.
 package sched
 
 // Server is what an algorithm knows of a server that does not change at run time.
