@@ -3,7 +3,6 @@ package haproxyadapter
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -155,7 +154,7 @@ func (t *translator) lookupBackend(pos config.Pos, keyword, name string) *config
 	}
 	b := t.cfg.Proxy(name)
 	if b == nil {
-		t.errorf(pos, keyword, "unable to find required backend %q%s", name, suggestProxy(t.cfg, name))
+		t.errorf(pos, keyword, "unable to find required backend %q", name)
 		return nil
 	}
 	if !b.Kind.HasBackend() {
@@ -219,48 +218,6 @@ func firstTimeout(ds ...config.Duration) (time.Duration, bool) {
 		}
 	}
 	return 0, false
-}
-
-// suggestProxy returns ` (did you mean "x"?)` for the closest backend name.
-func suggestProxy(cfg *config.Config, name string) string {
-	var names []string
-	for _, p := range cfg.Proxies {
-		if p.Kind.HasBackend() {
-			names = append(names, p.Name)
-		}
-	}
-	sort.Strings(names)
-	best, bestDist := "", len(name)/2+1
-	for _, n := range names {
-		if d := editDistance(n, name); d < bestDist {
-			best, bestDist = n, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // orPos returns a when it is set, otherwise b.
