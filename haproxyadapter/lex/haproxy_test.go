@@ -271,3 +271,56 @@ func TestHAProxyAcceptance(t *testing.T) {
 		})
 	}
 }
+
+// TestHAProxyMessages compares every message of a file with several
+// sections, pseudo-variables, setenv overlays and conditional blocks.
+func TestHAProxyMessages(t *testing.T) {
+	cfg := "# first line\n" +
+		".notice \"[${.SECTION-none}]\"\n" +
+		"global\n" +
+		"  .notice \"${.SECTION}:${.LINE}:$A\"\n" +
+		"  setenv A changed\n" +
+		"  presetenv HOST ignored\n" +
+		"  presetenv NEW new\n" +
+		"  .notice \"$A $HOST $NEW\"\n" +
+		"  unsetenv A\n" +
+		"  .notice \"[$A]\"\n" +
+		"  resetenv NEW\n" +
+		"  .notice \"[$HOST][$NEW]\"\n" +
+		".if defined(NEW) && !defined(HOST)\n" +
+		"  .warning \"taken\"\n" +
+		".else\n" +
+		"  .warning \"not taken\"\n" +
+		".endif\n" +
+		"defaults\n" +
+		"  .notice \"${.SECTION}\"\n" +
+		"defaults web\n" +
+		"  .notice \"${.SECTION}\"\n" +
+		"backend be from web\n" +
+		"  .notice \"${.SECTION}\"\n" +
+		"userlist users\n" +
+		"  .notice \"${.SECTION}\"\n" +
+		".if version_atleast(2.6) && version_before(2.7)\n" +
+		"  .notice \"2.6\"\n" +
+		".elif 1\n" +
+		"  .notice \"other\"\n" +
+		".endif\n"
+	out, f, err := checkBoth(t, cfg)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if strings.Contains(out, "[ALERT]") {
+		t.Fatalf("HAProxy rejects the file:\n%s", out)
+	}
+	found := regexp.MustCompile(`\[(NOTICE|WARNING)\][^\n]*d\.cfg:(\d+)\]: '(.*?)'\.\n`).FindAllStringSubmatch(out, -1)
+	var got, want []string
+	for _, m := range found {
+		want = append(want, strings.ToLower(m[1])+" "+m[2]+" "+m[3])
+	}
+	for _, m := range f.Messages {
+		got = append(got, string(m.Level)+" "+strconv.Itoa(m.Pos.Line)+" "+m.Text)
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("messages differ\nParse:\n%s\nHAProxy:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -696,12 +696,12 @@ func TestPseudoSection(t *testing.T) {
 	if got := parseErr(t, src); got != "t.cfg:1: unknown keyword 'kwless' out of section" {
 		t.Errorf("got %s", got)
 	}
-	f := parseOK(t, ".notice \"[${.SECTION}]\"\ndefaults\n.notice \"${.SECTION}\"\ndefaults web\n.notice \"${.SECTION}\"\nfrontend \"${.SECTION}-fe\"\n")
+	f := parseOK(t, ".notice \"[${.SECTION}]\"\ndefaults\n.notice \"${.SECTION}\"\ndefaults web\n.notice \"${.SECTION}\"\nfrontend \"${.SECTION}-fe\"\ndefaults from base\n.notice \"${.SECTION}\"\n")
 	var got []string
 	for _, m := range f.Messages {
 		got = append(got, m.Text)
 	}
-	if want := []string{"[]", "defaults", "web"}; !reflect.DeepEqual(got, want) {
+	if want := []string{"[]", "defaults", "web", "from"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	if name := f.Sections[2].Name; name != "web-fe" {

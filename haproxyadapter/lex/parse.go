@@ -135,9 +135,11 @@ func (p *parser) line(raw []byte) *Error {
 		p.file.Sections = append(p.file.Sections, sec)
 		p.current = sec
 		p.tok.inSect = true
-		p.tok.section = sec.Name
-		if sec.Name == "" {
-			p.tok.section = sec.Kind
+		// ${.SECTION} is the header's second word, or the keyword when
+		// there is none: HAProxy says "from" after "defaults from base".
+		p.tok.section = sec.Kind
+		if len(texts) > 1 {
+			p.tok.section = texts[1]
 		}
 		return nil
 	}
