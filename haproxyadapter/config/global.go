@@ -124,7 +124,7 @@ func (b *builder) globalStatement(g *Global, st lex.Statement, k *Keyword) bool 
 		if !one() {
 			return false
 		}
-		_, ok := b.intArg(st, k.Name, args[0], 0, 1<<31-1)
+		_, ok := b.strictIntArg(st, k.Name, args[0], 0, 1<<31-1)
 		return ok
 	}
 	return true

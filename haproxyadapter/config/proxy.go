@@ -450,7 +450,22 @@ func proxyMode(b *builder, c *proxyCtx, st lex.Statement) bool {
 	}
 }
 
+// intArg reads a number the lax way HAProxy does for this keyword, with a
+// warning when words follow the digits.
 func (b *builder) intArg(st lex.Statement, name, value string, lo, hi int) (int, bool) {
+	n, exact, err := parseIntLax(value, lo, hi)
+	if err != nil {
+		b.errorf(st.Pos, name, "invalid value '%s': %v", value, err)
+		return 0, false
+	}
+	if !exact {
+		b.warnf(st.Pos, name, "'%s' is not a number: read as %d, as HAProxy does", value, n)
+	}
+	return n, true
+}
+
+// strictIntArg reads a number that HAProxy checks strictly.
+func (b *builder) strictIntArg(st lex.Statement, name, value string, lo, hi int) (int, bool) {
 	n, err := parseInt(value, lo, hi)
 	if err != nil {
 		b.errorf(st.Pos, name, "invalid value '%s': %v", value, err)

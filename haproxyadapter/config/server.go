@@ -79,9 +79,14 @@ func (b *builder) applyServerParams(st lex.Statement, keyword, subject string, s
 			args = words[i+1 : j]
 			i = j - 1
 		}
-		if err := setServerParam(sp, w, args); err != nil {
+		exact, err := setServerParam(sp, w, args)
+		if err != nil {
 			fail("option %q: %v", w, err)
 			continue
+		}
+		if !exact {
+			b.diags = append(b.diags, Diagnostic{Severity: Warning, Pos: st.Pos, Keyword: keyword, Subject: subject,
+				Message: fmt.Sprintf("option %q: '%s' is not a number: read as its leading digits, as HAProxy does", w, args[0])})
 		}
 		if k.Status != Translated && !slices.Contains(notes, k) {
 			notes = append(notes, k)
@@ -97,15 +102,21 @@ func (b *builder) applyServerParams(st lex.Statement, keyword, subject string, s
 	return true
 }
 
-// setServerParam sets one parameter with its arguments.
-func setServerParam(sp *ServerParams, name string, args []string) error {
+// setServerParam sets one parameter with its arguments. Numbers are read
+// the lax way HAProxy reads them; exact is false when a number had
+// trailing characters.
+func setServerParam(sp *ServerParams, name string, args []string) (exact bool, err error) {
 	arg := ""
 	if len(args) > 0 {
 		arg = args[0]
 	}
-	num := func(lo, hi int) (int, error) { return parseInt(arg, lo, hi) }
+	exact = true
+	num := func(lo, hi int) (int, error) {
+		n, ok, err := parseIntLax(arg, lo, hi)
+		exact = exact && ok
+		return n, err
+	}
 	dur := func() (time.Duration, error) { return ParseTime(arg, time.Millisecond) }
-	var err error
 	switch name {
 	case "weight":
 		sp.Weight, err = num(0, 256)
@@ -214,12 +225,12 @@ func setServerParam(sp *ServerParams, name string, args []string) error {
 		for i, o := range sp.Other {
 			if o[0] == name {
 				sp.Other[i] = entry
-				return nil
+				return true, nil
 			}
 		}
 		sp.Other = append(sp.Other, entry)
 	}
-	return err
+	return exact, err
 }
 
 func positiveDuration(d time.Duration, err error) (time.Duration, error) {

@@ -97,6 +97,20 @@ func TestServerErrors(t *testing.T) {
 	}
 }
 
+func TestServerLaxNumbers(t *testing.T) {
+	cfg, diags := load(t, "backend b\n  server web1 10.0.0.1:80 weight 5x maxconn 100k\n")
+	want := []string{
+		`t.cfg:2: server "web1": option "weight": '5x' is not a number: read as its leading digits, as HAProxy does`,
+		`t.cfg:2: server "web1": option "maxconn": '100k' is not a number: read as its leading digits, as HAProxy does`,
+	}
+	if got := warningsOf(diags); !slices.Equal(got, want) {
+		t.Errorf("warnings =\n%q\nwant\n%q", got, want)
+	}
+	if p := proxy(t, cfg, "b").Servers[0].Params; p.Weight != 5 || p.MaxConn != 100 {
+		t.Errorf("weight %d maxconn %d, want 5 and 100", p.Weight, p.MaxConn)
+	}
+}
+
 func TestServerWarningsGrouped(t *testing.T) {
 	_, diags := load(t, "backend b\n  server web1 10.0.0.1:80 check inter 3s cookie a tfo\n")
 	want := []string{

@@ -99,3 +99,28 @@ func parseInt(s string, lo, hi int) (int, error) {
 	}
 	return n, nil
 }
+
+// parseIntLax reads an integer the way HAProxy's atol() does for most
+// numeric keywords: an optional sign and the leading digits, ignoring what
+// follows ("10k" is 10, "x" is 0). exact reports whether the whole word was
+// a number, so that callers can warn about the rest.
+func parseIntLax(s string, lo, hi int) (n int, exact bool, err error) {
+	i := 0
+	if i < len(s) && (s[i] == '-' || s[i] == '+') {
+		i++
+	}
+	j := i
+	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+		j++
+	}
+	if j > i {
+		n, err = strconv.Atoi(s[:j])
+		if err != nil {
+			return 0, false, fmt.Errorf("number %q is too large", s)
+		}
+	}
+	if n < lo || n > hi {
+		return 0, false, fmt.Errorf("%d is out of range (%d..%d)", n, lo, hi)
+	}
+	return n, j == len(s) && j > i, nil
+}

@@ -99,12 +99,22 @@ backend b
 		`t.cfg:7: timeout client: invalid time "1.5s": unexpected character '.' (units are us, ms, s, m, h, d)`,
 		`t.cfg:8: timeout server: time "25d" is too large (maximum is 2147483647 ms, about 24.8 days)`,
 		`t.cfg:9: contimeout: invalid time "abc": expected a number with an optional unit (us, ms, s, m, h, d)`,
-		`t.cfg:10: retries: invalid value 'many': invalid number "many"`,
-		`t.cfg:11: maxconn: invalid value '10k': invalid number "10k"`,
 		`t.cfg:15: server "s": option "inter": invalid time "2x": unexpected character 'x' (units are us, ms, s, m, h, d)`,
 	}
 	if got := errorsOf(diags); !slices.Equal(got, want) {
 		t.Errorf("errors =\n%q\nwant\n%q", got, want)
+	}
+	// Plain numbers are read the lax way HAProxy reads them, with a warning.
+	for _, w := range []string{
+		"t.cfg:10: retries: 'many' is not a number: read as 0, as HAProxy does",
+		"t.cfg:11: maxconn: '10k' is not a number: read as 10, as HAProxy does",
+	} {
+		if !hasDiag(diags, Warning, w) {
+			t.Errorf("missing warning %q in %q", w, warningsOf(diags))
+		}
+	}
+	if d := cfg.Defaults[0]; d.Retries != 0 || d.MaxConn != 10 {
+		t.Errorf("retries %d maxconn %d, want 0 and 10", d.Retries, d.MaxConn)
 	}
 	if cfg.Global.HardStopAfter != 30*time.Minute {
 		t.Errorf("hard-stop-after = %v", cfg.Global.HardStopAfter)
