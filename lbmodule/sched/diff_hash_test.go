@@ -182,6 +182,23 @@ func TestHashAlgorithmsMatchHAProxy(t *testing.T) {
 			})
 		}
 	}
+	// Absolute-form request targets, as HTTP/2 requests appear to HAProxy.
+	absReq := func(k int) hreq {
+		r := uriReq(k)
+		r.URI = fmt.Sprintf("http://h%d.example%s", k%3, r.URI)
+		// HAProxy rejects a Host that differs from the authority.
+		r.Header = map[string]string{"Host": fmt.Sprintf("h%d.example", k%3)}
+		if k%4 == 0 {
+			r.URI += "/x?y=/a/b"
+		}
+		return r
+	}
+	for _, args := range [][]string{nil, {"path-only"}, {"path-only", "whole", "depth", "2"}, {"depth", "3"}} {
+		cases = append(cases, diffCase{
+			name: fmt.Sprintf("absolute uri %v", args), cfg: Config{Balance: "uri", Args: args},
+			opts: weights(1, 1, 1, 1, 1), steps: script{"pick 40"}, req: absReq,
+		})
+	}
 	// Every function, with and without avalanche, both methods. HAProxy 2.6
 	// has no "none" function; it is tested alone.
 	for _, fn := range []string{"sdbm", "djb2", "wt6", "crc32"} {
