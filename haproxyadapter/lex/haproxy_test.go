@@ -253,6 +253,7 @@ func TestHAProxyAcceptance(t *testing.T) {
 		{"peers with two names", "peers a b\n", 1},
 		{"namespace_list is a section", "namespace_list\n", 0},
 		{"spoe-agent is not a section", "spoe-agent x\n", 1},
+		{"byte order mark", "\xef\xbb\xbfglobal\n", 1},
 	}
 	for _, tc := range files {
 		t.Run(tc.name, func(t *testing.T) {

@@ -219,6 +219,7 @@ func TestFileErrors(t *testing.T) {
 		{"missing LF", "global\n  maxconn 1", "t.cfg:2: missing LF on last line, file might have been truncated"},
 		{"statement before any section", "# c\n\n  maxconn 1\nglobal\n", "t.cfg:3: unknown keyword 'maxconn' out of section"},
 		{"section keywords are case-sensitive", "GLOBAL\n", "t.cfg:1: unknown keyword 'GLOBAL' out of section"},
+		{"byte order mark", "\xef\xbb\xbfglobal\n", "t.cfg:1: the file starts with a UTF-8 byte order mark, which HAProxy rejects; save it without one"},
 		{"first error wins", "global\n kw \"a\n kw \\xZZ\n", "t.cfg:2: unmatched quote at position 5"},
 	}
 	for _, tc := range tests {

@@ -68,6 +68,11 @@ func (p *parser) active() bool {
 }
 
 func (p *parser) run(data []byte) error {
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+		// HAProxy reads the BOM as part of the first keyword and reports
+		// an unknown keyword that looks right; say what is wrong instead.
+		return errorf(Pos{File: p.tok.file, Line: 1}, "the file starts with a UTF-8 byte order mark, which HAProxy rejects; save it without one")
+	}
 	for len(data) > 0 {
 		p.tok.line++
 		raw := data
