@@ -62,8 +62,13 @@ func (b *builder) condition(c *proxyCtx, st lex.Statement, keyword string, words
 			if w == "" {
 				i++
 				if i >= len(ws) {
-					b.errorf(st.Pos, keyword, "'!' at the end of the condition negates nothing")
-					return nil, false
+					// HAProxy accepts this; say it means nothing.
+					b.warnf(st.Pos, keyword, "'!' at the end of the condition negates nothing and is ignored")
+					flush()
+					if len(cond.Terms) == 0 {
+						b.warnf(st.Pos, keyword, "empty condition after '%s'", words[0])
+					}
+					return cond, true
 				}
 				w = ws[i]
 			}

@@ -116,7 +116,6 @@ func TestConditionErrors(t *testing.T) {
 		{"http-request deny if nope", "t.cfg:7: http-request: no such ACL: 'nope'"},
 		{"http-request deny if aa", "t.cfg:7: http-request: no such ACL: 'aa' (did you mean 'a'?)"},
 		{"http-request deny if TRUEE", "t.cfg:7: http-request: no such ACL: 'TRUEE' (did you mean 'TRUE'?)"},
-		{"http-request deny if a !", "t.cfg:7: http-request: '!' at the end of the condition negates nothing"},
 		{"use_backend x if later", "t.cfg:7: use_backend: no such ACL: 'later'"},
 		{"use_backend x when a", "t.cfg:7: use_backend: expected 'if' or 'unless' before the condition, found 'when a'"},
 		{"acl m method -m foo GET", "t.cfg:7: acl: unknown matching method 'foo'"},
@@ -159,9 +158,17 @@ func containsAny(s string, subs ...string) bool {
 }
 
 func TestEmptyConditionWarns(t *testing.T) {
-	_, diags := load(t, frontendWith("  use_backend x if\nbackend x\n  server s 10.0.0.1:80"))
-	if !hasDiag(diags, Warning, "t.cfg:7: use_backend: empty condition after 'if'") {
-		t.Errorf("warnings = %q", warningsOf(diags))
+	cfg, diags := load(t, frontendWith("  use_backend x if\n  use_backend x if a !\nbackend x\n  mode http\n  server s 10.0.0.1:80"))
+	for _, w := range []string{
+		"t.cfg:7: use_backend: empty condition after 'if'",
+		"t.cfg:8: use_backend: '!' at the end of the condition negates nothing and is ignored",
+	} {
+		if !hasDiag(diags, Warning, w) {
+			t.Errorf("missing warning %q in %q", w, warningsOf(diags))
+		}
+	}
+	if ub := proxy(t, cfg, "f").UseBackends; len(ub) != 2 || condString(ub[1].Cond) != "if a" {
+		t.Errorf("use_backend = %+v", ub)
 	}
 }
 
