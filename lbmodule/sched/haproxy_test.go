@@ -84,6 +84,8 @@ type haproxyBackend struct {
 	IDs []int
 	// Dead, when set, marks servers whose address refuses connections.
 	Dead []bool
+	// H2 makes the frontend speak cleartext HTTP/2 only.
+	H2 bool
 }
 
 func needHAProxy(t *testing.T) string {
@@ -142,7 +144,11 @@ func (h *haproxyRun) launch(bin, dir string, be haproxyBackend) (string, error) 
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "global\n  stats socket %s mode 600 level admin\n  nbthread 1\n\n", h.sock)
 	cfg.WriteString("defaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n  timeout queue 30s\n\n")
-	fmt.Fprintf(&cfg, "frontend fe\n  bind %s\n  default_backend be\n\n", h.addr)
+	proto := ""
+	if be.H2 {
+		proto = " proto h2"
+	}
+	fmt.Fprintf(&cfg, "frontend fe\n  bind %s%s\n  default_backend be\n\n", h.addr, proto)
 	cfg.WriteString("backend be\n")
 	for _, l := range be.Lines {
 		fmt.Fprintf(&cfg, "  %s\n", l)
