@@ -59,17 +59,20 @@ func (e *environment) resetenv(keep []string) {
 	e.cleared = true
 }
 
-// applyEnvStatement runs one of the global environment keywords. Lines with
-// the wrong number of arguments are left for package config to reject;
-// HAProxy does not apply them either.
+// applyEnvStatement runs one of the global environment keywords as HAProxy
+// 2.6 does. "setenv" and "presetenv" with too few words or more than one
+// extra word change nothing there (it reports an error, as package config
+// should); with exactly one extra word 2.6 sets the variable and ignores
+// the extra word without a message, so this does too.
 func (e *environment) applyEnvStatement(words []string) {
+	applies := len(words) == 3 || len(words) == 4
 	switch words[0] {
 	case "setenv":
-		if len(words) == 3 {
+		if applies {
 			e.setenv(words[1], words[2])
 		}
 	case "presetenv":
-		if len(words) == 3 {
+		if applies {
 			if _, ok := e.lookup(words[1]); !ok {
 				e.setenv(words[1], words[2])
 			}

@@ -411,7 +411,9 @@ func TestSetenvOverlay(t *testing.T) {
 		"  kw \"[$X][$Y][$HOST]\"\n" + // 10
 		"  setenv A back\n" +
 		"  no setenv A never\n" +
-		"  setenv A too many\n" +
+		"  setenv A far too many\n" +
+		"  setenv B set ignored\n" +
+		"  kw \"$A $B\"\n" +
 		"frontend f\n" +
 		"  setenv A frontend\n" +
 		"  kw \"$A\"\n"
@@ -424,13 +426,13 @@ func TestSetenvOverlay(t *testing.T) {
 			}
 		}
 	}
-	want := []string{"one-two-alpha", "[][][two]", "[three][][]", "back"}
+	want := []string{"one-two-alpha", "[][][two]", "[three][][]", "back set", "back"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	// The environment statements are still reported.
-	if n := len(f.Sections[0].Statements); n != 12 {
-		t.Errorf("global has %d statements, want 12", n)
+	if n := len(f.Sections[0].Statements); n != 14 {
+		t.Errorf("global has %d statements, want 14", n)
 	}
 	// The caller's environment is untouched.
 	if testEnv["A"] != "alpha" {
