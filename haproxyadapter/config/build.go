@@ -30,7 +30,7 @@ func Load(filename string, data []byte, env func(string) (string, bool)) (*Confi
 func Build(f *lex.File) (*Config, []Diagnostic) {
 	b := &builder{
 		cfg:           &Config{HTTPErrors: map[string]*HTTPErrors{}},
-		namedDefaults: map[string]*Proxy{},
+		namedDefaults: map[string][]*Proxy{},
 		proxyNames:    map[string]*Proxy{},
 		fileOrder:     map[string]int{},
 	}
@@ -80,8 +80,10 @@ type builder struct {
 
 	// lastDefaults is the most recent defaults section (named or not): the
 	// one a proxy without "from" inherits.
-	lastDefaults  *Proxy
-	namedDefaults map[string]*Proxy
+	lastDefaults *Proxy
+	// namedDefaults lists the defaults sections of each name; a name may
+	// be declared twice but not referenced then.
+	namedDefaults map[string][]*Proxy
 	// defaultsRules tells which defaults sections carry http/tcp rules
 	// (a listen may not inherit from those).
 	defaultsRules map[*Proxy]bool

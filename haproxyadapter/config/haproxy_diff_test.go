@@ -109,6 +109,8 @@ func TestAgreesWithHAProxy(t *testing.T) {
 		{"condition negation alone", "frontend f\n  bind 127.0.0.1:18117\n  use_backend be if !\n" + be},
 		{"closing brace alone", "frontend f\n  bind 127.0.0.1:18118\n  use_backend be if TRUE }\n" + be},
 		{"http-errors section", "http-errors e\n  errorfile 418 /dev/null\n"},
+		{"duplicate defaults name unused", "defaults a\n  mode http\ndefaults a\n  mode http\nbackend x\n  server s 127.0.0.1:1\n"},
+		{"duplicate defaults name used", "defaults a\n  mode http\ndefaults a\n  mode http\nbackend x from a\n  server s 127.0.0.1:1\n"},
 		{"named defaults from defaults", "defaults a\n  mode http\ndefaults b from a\n  retries 4\nbackend x from b\n  server s 127.0.0.1:1\n"},
 	}
 	dir := t.TempDir()

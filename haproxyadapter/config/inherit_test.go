@@ -295,6 +295,13 @@ backend be
 			t.Errorf("errors = %q", errorsOf(diags))
 		}
 	})
+	t.Run("ambiguous from", func(t *testing.T) {
+		_, diags := load(t, "defaults a\n  mode http\ndefaults a\n  mode tcp\nbackend b from a\n  server s 10.0.0.1:80\n")
+		want := []string{"t.cfg:5: backend: ambiguous defaults section name 'a' referenced by backend 'b' exists at least at t.cfg:1 and t.cfg:3"}
+		if got := errorsOf(diags); !slices.Equal(got, want) {
+			t.Errorf("errors = %q, want %q", got, want)
+		}
+	})
 	t.Run("unknown from", func(t *testing.T) {
 		_, diags := load(t, "backend b from nope\n  server s 10.0.0.1:80\n")
 		if !hasDiag(diags, Error, "t.cfg:1: backend: backend 'b' inherits from unknown defaults section 'nope'") {

@@ -202,8 +202,10 @@ const noteFCGI = "FastCGI applications are only used by use-fcgi-app, which is r
 // otherSectionKeywords lists the keywords of the smaller sections.
 func otherSectionKeywords() []*Keyword {
 	return []*Keyword{
-		kw("user", InUserlist|InProgram, Translated, "a user of the userlist (for a program: the user it runs as)"),
-		kw("group", InUserlist|InProgram, Translated, "a group of the userlist (for a program: the group it runs as)"),
+		kw("user", InUserlist, Translated, "a user of the userlist with its password and groups"),
+		kw("group", InUserlist, Translated, "a group of the userlist with its users"),
+		kw("user", InProgram, Ignored, "programs are not started"),
+		kw("group", InProgram, Ignored, "programs are not started"),
 
 		kw("peer", InPeers, Ignored, noteStick),
 		kw("bind", InPeers|InLogForward, Ignored, "peers and log forwarding are not supported"),

@@ -122,10 +122,6 @@ func (b *builder) proxySection(s *lex.Section) {
 		if prev := b.proxyNames[s.Name]; prev != nil && s.Name != "" {
 			b.errorf(s.Pos, s.Kind, "%s '%s' has the same name as %s '%s' declared at %s", s.Kind, s.Name, prev.Kind, prev.Name, prev.Pos)
 		}
-	} else if s.Name != "" {
-		if prev := b.namedDefaults[s.Name]; prev != nil {
-			b.errorf(s.Pos, s.Kind, "defaults section '%s' was already declared at %s", s.Name, prev.Pos)
-		}
 	}
 
 	parent := b.lastDefaults
@@ -133,9 +129,15 @@ func (b *builder) proxySection(s *lex.Section) {
 		parent = nil // a defaults section starts from the built-in values
 	}
 	if s.From != "" {
-		parent = b.namedDefaults[s.From]
-		if parent == nil {
+		switch same := b.namedDefaults[s.From]; len(same) {
+		case 0:
+			parent = nil
 			b.errorf(s.Pos, s.Kind, "%s '%s' inherits from unknown defaults section '%s'", s.Kind, s.Name, s.From)
+		case 1:
+			parent = same[0]
+		default:
+			parent = nil
+			b.errorf(s.Pos, s.Kind, "ambiguous defaults section name '%s' referenced by %s '%s' exists at least at %s and %s", s.From, s.Kind, s.Name, same[0].Pos, same[1].Pos)
 		}
 	}
 	var p *Proxy
@@ -170,7 +172,7 @@ func (b *builder) proxySection(s *lex.Section) {
 		b.cfg.Defaults = append(b.cfg.Defaults, p)
 		b.lastDefaults = p
 		if s.Name != "" {
-			b.namedDefaults[s.Name] = p
+			b.namedDefaults[s.Name] = append(b.namedDefaults[s.Name], p)
 		}
 		if c.hasRules {
 			if b.defaultsRules == nil {
