@@ -31,7 +31,7 @@ func Build(f *lex.File) (*Config, []Diagnostic) {
 	b := &builder{
 		cfg:           &Config{HTTPErrors: map[string]*HTTPErrors{}},
 		namedDefaults: map[string][]*Proxy{},
-		proxyNames:    map[string]*Proxy{},
+		proxyNames:    map[string][]*Proxy{},
 		fileOrder:     map[string]int{},
 	}
 	if f != nil {
@@ -90,7 +90,7 @@ type builder struct {
 	// rulesDefaultsUser remembers whether frontends or backends use a
 	// defaults section with rules (both may not).
 	rulesDefaultsUser map[*Proxy]ProxyKind
-	proxyNames        map[string]*Proxy
+	proxyNames        map[string][]*Proxy
 	globalSeen        bool
 
 	fileOrder map[string]int
@@ -142,12 +142,12 @@ func (b *builder) checkBackendRef(p *Proxy, pos Pos, keyword, name string) {
 	if isDynamicName(name) {
 		return // "%[expr]" is resolved per request
 	}
-	target := b.cfg.Proxy(name)
+	target := b.cfg.Backend(name)
 	switch {
+	case target == nil && b.cfg.Proxy(name) != nil:
+		b.errorf(pos, keyword, "%s '%s' refers to '%s', which is a frontend (it has no servers)", p.Kind, p.Name, name)
 	case target == nil:
 		b.errorf(pos, keyword, "%s '%s' refers to unknown backend '%s'", p.Kind, p.Name, name)
-	case !target.Kind.HasBackend():
-		b.errorf(pos, keyword, "%s '%s' refers to '%s', which is a frontend (it has no servers)", p.Kind, p.Name, name)
 	case target.Mode == "http" && p.Mode != "http" && p.Mode != "tcp":
 		// tcp → http is an upgrade HAProxy allows; anything else mismatches.
 		b.errorf(pos, keyword, "%s '%s' (mode %s) cannot use backend '%s' (mode %s)", p.Kind, p.Name, p.Mode, name, target.Mode)

@@ -73,6 +73,8 @@ func TestAgreesWithHAProxy(t *testing.T) {
 		{"cookie options", "backend b\n  cookie S insert indirect nocache httponly secure maxidle 30m maxlife 8h domain .x.example\n"},
 		{"errorfile bad code", "backend b\n  errorloc 418 http://x/\n"},
 		{"duplicate proxy name", "backend b\nbackend b\n"},
+		{"frontend and backend share a name", "frontend www\n  bind 127.0.0.1:18119\n  default_backend www\nbackend www\n  server s 127.0.0.1:1\n"},
+		{"listen and backend share a name", "listen www\n  bind 127.0.0.1:18119\nbackend www\n  server s 127.0.0.1:1\n"},
 		{"invalid proxy name", "backend b/c\n"},
 		{"stats admin in defaults", "defaults\n  stats admin if TRUE\n"},
 		{"stats refresh bad", "listen s\n  bind 127.0.0.1:18114\n  stats refresh 5x\n"},
@@ -116,6 +118,7 @@ func TestAgreesWithHAProxy(t *testing.T) {
 	dir := t.TempDir()
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			src := tt.cfg
 			if !strings.HasPrefix(src, "defaults") {
 				src = head + src

@@ -405,3 +405,34 @@ frontend f
 		t.Errorf("appsession errors = %q", got)
 	}
 }
+
+func TestProxyNames(t *testing.T) {
+	cfg, diags := load(t, `
+frontend www
+  bind :80
+  default_backend www
+backend www
+  server s 10.0.0.1:80
+listen api
+  bind :81
+backend api
+frontend www
+  bind :82
+`)
+	want := []string{
+		"t.cfg:9: backend: backend 'api' has the same name as listen 'api' declared at t.cfg:7",
+		"t.cfg:10: frontend: frontend 'www' has the same name as frontend 'www' declared at t.cfg:2",
+	}
+	if got := errorsOf(diags); !slices.Equal(got, want) {
+		t.Errorf("errors =\n%q\nwant\n%q", got, want)
+	}
+	if b := cfg.Backend("www"); b == nil || b.Kind != KindBackend || b.Pos.Line != 5 {
+		t.Errorf("Backend(www) = %+v", b)
+	}
+	if f := cfg.Frontend("www"); f == nil || f.Kind != KindFrontend || f.Pos.Line != 2 {
+		t.Errorf("Frontend(www) = %+v", f)
+	}
+	if cfg.Backend("nope") != nil || cfg.Frontend("api") != cfg.Proxy("api") {
+		t.Error("Backend/Frontend lookups disagree with Proxy")
+	}
+}

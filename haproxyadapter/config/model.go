@@ -33,11 +33,34 @@ type Config struct {
 	OtherSections []*lex.Section
 }
 
-// Proxy returns the frontend, backend or listen section with that name, or nil.
-// Names are unique across proxies, as in HAProxy.
+// Proxy returns the first frontend, backend or listen section with that
+// name, or nil. HAProxy 2.6 lets a frontend and a backend share a name
+// (their capabilities do not overlap), so prefer Backend or Frontend when
+// the role is known.
 func (c *Config) Proxy(name string) *Proxy {
 	for _, p := range c.Proxies {
 		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// Backend returns the backend or listen section with that name, or nil:
+// the proxy a use_backend or default_backend rule names.
+func (c *Config) Backend(name string) *Proxy {
+	for _, p := range c.Proxies {
+		if p.Name == name && p.Kind.HasBackend() {
+			return p
+		}
+	}
+	return nil
+}
+
+// Frontend returns the frontend or listen section with that name, or nil.
+func (c *Config) Frontend(name string) *Proxy {
+	for _, p := range c.Proxies {
+		if p.Name == name && p.Kind.HasFrontend() {
 			return p
 		}
 	}

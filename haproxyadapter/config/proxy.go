@@ -119,8 +119,13 @@ func (b *builder) proxySection(s *lex.Section) {
 		case !validProxyName(s.Name):
 			b.errorf(s.Pos, s.Kind, "invalid name '%s': only letters, digits, '-', '_', '.' and ':' are allowed", s.Name)
 		}
-		if prev := b.proxyNames[s.Name]; prev != nil && s.Name != "" {
-			b.errorf(s.Pos, s.Kind, "%s '%s' has the same name as %s '%s' declared at %s", s.Kind, s.Name, prev.Kind, prev.Name, prev.Pos)
+		// A frontend and a backend may share a name; proxies whose
+		// capabilities overlap may not.
+		for _, prev := range b.proxyNames[s.Name] {
+			if s.Name != "" && (prev.Kind.HasFrontend() && kind.HasFrontend() || prev.Kind.HasBackend() && kind.HasBackend()) {
+				b.errorf(s.Pos, s.Kind, "%s '%s' has the same name as %s '%s' declared at %s", s.Kind, s.Name, prev.Kind, prev.Name, prev.Pos)
+				break
+			}
 		}
 	}
 
@@ -183,8 +188,8 @@ func (b *builder) proxySection(s *lex.Section) {
 		return
 	}
 	b.cfg.Proxies = append(b.cfg.Proxies, p)
-	if s.Name != "" && b.proxyNames[s.Name] == nil {
-		b.proxyNames[s.Name] = p
+	if s.Name != "" {
+		b.proxyNames[s.Name] = append(b.proxyNames[s.Name], p)
 	}
 }
 
