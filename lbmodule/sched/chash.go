@@ -20,6 +20,11 @@ type ConsistentHash struct {
 	// last is the point the round-robin walk stopped at, or nilNode. It
 	// may belong to the other group's ring, as in HAProxy.
 	last int32
+	// balanceFactor is hash-balance-factor: a server may take at most
+	// this percentage of the average load (0: no limit).
+	balanceFactor int
+	loads         []int // each server's Load as last reported
+	served        int   // their sum
 	// Sorted copies of the rings for hash lookups: a binary search over
 	// an array beats walking the tree. Rebuilt after a change.
 	actSnap, bckSnap ringSnapshot
@@ -74,10 +79,11 @@ func (s *ringSnapshot) search(h uint32) int {
 // NewConsistentHash builds a consistent hashing ring over servers.
 func NewConsistentHash(servers []Server, pool Pool, allBackups bool) *ConsistentHash {
 	c := &ConsistentHash{
-		st:   newLBState(servers, pool, allBackups, false),
-		pts:  make([][]int32, len(servers)),
-		now:  make([]int, len(servers)),
-		last: nilNode,
+		st:    newLBState(servers, pool, allBackups, false),
+		pts:   make([][]int32, len(servers)),
+		now:   make([]int, len(servers)),
+		loads: make([]int, len(servers)),
+		last:  nilNode,
 	}
 	total := 0
 	for i := range servers {
@@ -244,7 +250,7 @@ func (c *ConsistentHash) lookup(h uint32, avoid int) int {
 		next = prev
 	}
 	srv := int(snap.srv[next])
-	for loops := 0; srv == avoid; {
+	for loops := 0; srv == avoid || (c.balanceFactor > 0 && !c.eligible(srv)); {
 		if next++; next == n {
 			next = 0
 			if loops++; loops > 1 {
@@ -312,5 +318,35 @@ func (c *ConsistentHash) Update(i int) {
 	c.st.commit(i, up, ew)
 }
 
-// LoadChanged does nothing: consistent hashing does not look at load.
-func (c *ConsistentHash) LoadChanged(int) {}
+// SetBalanceFactor sets hash-balance-factor: with f > 0 (HAProxy wants
+// f > 100), a server whose load exceeds f% of its weighted share of the
+// requests in flight is passed over for the next one on the ring. It needs
+// LoadChanged calls.
+func (c *ConsistentHash) SetBalanceFactor(f int) { c.balanceFactor = f }
+
+// eligible reports whether server s is under its share of the load when
+// hash-balance-factor is set. The slots for the requests in flight plus
+// this one are shared out by weight, the remainder by cumulative weight.
+func (c *ConsistentHash) eligible(s int) bool {
+	tot, _ := c.st.totals()
+	if tot <= 0 {
+		return true
+	}
+	totSlots := uint32(((c.served+1)*c.balanceFactor + 99) / 100)
+	perWeight := totSlots / uint32(tot)
+	rem := totSlots % uint32(tot)
+	ew, cum := uint32(c.st.eweight[s]), uint32(c.st.cumWeight[s])
+	slots := ew * perWeight
+	slots += (cum+ew)*rem/uint32(tot) - cum*rem/uint32(tot)
+	if slots == 0 {
+		slots = 1
+	}
+	return uint32(c.loads[s]) < slots
+}
+
+// LoadChanged records server i's load, for hash-balance-factor.
+func (c *ConsistentHash) LoadChanged(i int) {
+	l := c.st.pool.Load(i)
+	c.served += l - c.loads[i]
+	c.loads[i] = l
+}

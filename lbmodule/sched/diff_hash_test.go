@@ -75,6 +75,9 @@ func balanceLines(cfg Config) []string {
 	if cfg.AllBackups {
 		lines = append(lines, "option allbackups")
 	}
+	if cfg.HashBalanceFactor != 0 {
+		lines = append(lines, fmt.Sprintf("hash-balance-factor %d", cfg.HashBalanceFactor))
+	}
 	return lines
 }
 

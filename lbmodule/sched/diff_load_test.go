@@ -28,6 +28,10 @@ func TestLoadAwareMatchesHAProxy(t *testing.T) {
 		{name: "consistent walk full", cfg: Config{Balance: "url_param", Args: []string{"id"}, HashType: "consistent"},
 			opts:  []string{"maxconn 1", "weight 1", "weight 1"},
 			steps: script{"pick 6", "hold 1", "pick 9", "release 1", "pick 6"}},
+		{name: "hash-balance-factor", cfg: Config{Balance: "uri", HashType: "consistent", HashBalanceFactor: 125},
+			opts:  weights(1, 2, 1),
+			steps: script{"hold 7", "pick 6", "release 2", "pick 4", "hold 2", "pick 4"},
+			req:   func(k int) hreq { return hreq{URI: fmt.Sprintf("/same/%d", k%2)} }},
 	}
 	for _, tc := range cases {
 		if tc.req == nil {

@@ -23,9 +23,10 @@ type lbState struct {
 	up      []bool // usable as last committed
 	eweight []int  // effective weight as last committed
 
-	actCount, bckCount int // usable servers per group
-	totAct, totBck     int // sum of their eweights
-	fbck               int // first usable backup when !allBackups, or NoServer
+	actCount, bckCount int   // usable servers per group
+	totAct, totBck     int   // sum of their eweights
+	cumWeight          []int // eweight of the usable servers before i in its group
+	fbck               int   // first usable backup when !allBackups, or NoServer
 }
 
 func newLBState(servers []Server, pool Pool, allBackups, mapWeights bool) lbState {
@@ -37,6 +38,7 @@ func newLBState(servers []Server, pool Pool, allBackups, mapWeights bool) lbStat
 		gcd:        1,
 		up:         make([]bool, len(servers)),
 		eweight:    make([]int, len(servers)),
+		cumWeight:  make([]int, len(servers)),
 		fbck:       NoServer,
 	}
 	if ew, ok := pool.(EffectiveWeighter); ok && !mapWeights {
@@ -116,9 +118,11 @@ func (st *lbState) recount() {
 				st.fbck = i
 			}
 			st.bckCount++
+			st.cumWeight[i] = st.totBck
 			st.totBck += st.eweight[i]
 		} else {
 			st.actCount++
+			st.cumWeight[i] = st.totAct
 			st.totAct += st.eweight[i]
 		}
 	}

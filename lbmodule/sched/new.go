@@ -30,6 +30,10 @@ type Config struct {
 	// HashAvalanche applies FullHash to key hashes. Nil means HAProxy's
 	// default: on for consistent hashing without an explicit function.
 	HashAvalanche *bool
+	// HashBalanceFactor is "hash-balance-factor": with consistent
+	// hashing, a server may take at most this percentage of its share of
+	// the requests in flight (0: no limit; HAProxy requires > 100).
+	HashBalanceFactor int
 	// AllBackups is "option allbackups".
 	AllBackups bool
 	// RandomSeed seeds "random"; 0 seeds from the clock.
@@ -42,6 +46,9 @@ func New(cfg Config, servers []Server, pool Pool) (Algorithm, error) {
 	key, err := NewKey(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if f := cfg.HashBalanceFactor; f != 0 && f <= 100 {
+		return nil, fmt.Errorf("hash-balance-factor: %d must be 0 or above 100", f)
 	}
 	name := cfg.Balance
 	if name == "" {
@@ -77,10 +84,14 @@ func New(cfg Config, servers []Server, pool Pool) (Algorithm, error) {
 		if seed == 0 {
 			seed = uint32(time.Now().UnixNano()) | 1
 		}
-		return NewRandom(servers, pool, cfg.AllBackups, draws, seed), nil
+		r := NewRandom(servers, pool, cfg.AllBackups, draws, seed)
+		r.ring.SetBalanceFactor(cfg.HashBalanceFactor)
+		return r, nil
 	}
 	if key.consistent {
-		return NewConsistentHash(servers, pool, cfg.AllBackups), nil
+		c := NewConsistentHash(servers, pool, cfg.AllBackups)
+		c.SetBalanceFactor(cfg.HashBalanceFactor)
+		return c, nil
 	}
 	return NewMapHash(servers, pool, cfg.AllBackups), nil
 }

@@ -60,5 +60,5 @@ func (r *Random) Pick(req Request) int {
 // Update applies a change of server i's usability or weight.
 func (r *Random) Update(i int) { r.ring.Update(i) }
 
-// LoadChanged does nothing: loads are read at each pick.
-func (r *Random) LoadChanged(int) {}
+// LoadChanged records server i's load, for hash-balance-factor.
+func (r *Random) LoadChanged(i int) { r.ring.LoadChanged(i) }
