@@ -11,7 +11,7 @@ import (
 //
 // Parse follows HAProxy 2.6 where it is observable (see haproxy_test.go),
 // including its refusals: a NUL byte, a last line without LF, more than 64
-// words on a line. It differs on purpose in two places, both failing
+// words on a line, a leading byte order mark. It differs on purpose in two places, both failing
 // closed: an empty word before the end of a line ("" or an unset variable
 // in quotes) is an error, as in later HAProxy versions (2.6 hands it to
 // the keyword, and most keywords then silently ignore the words after
