@@ -40,12 +40,21 @@ type ringSnapshot struct {
 	stale bool
 }
 
-// rebuildIndex sizes the buckets to about one point each.
-func (s *ringSnapshot) rebuildIndex() {
+// indexBits is the bucket count's log2 for n points: about one point per
+// bucket, at most a million buckets.
+func indexBits(n int) uint {
 	bits := uint(1)
-	for 1<<bits < len(s.keys) && bits < 20 {
+	for 1<<bits < n && bits < 20 {
 		bits++
 	}
+	return bits
+}
+
+func indexSize(n int) int { return 1<<indexBits(n) + 1 }
+
+// rebuildIndex sizes the buckets to about one point each.
+func (s *ringSnapshot) rebuildIndex() {
+	bits := indexBits(len(s.keys))
 	s.shift = 32 - bits
 	nb := 1 << bits
 	if cap(s.index) < nb+1 {
@@ -96,6 +105,7 @@ func NewConsistentHash(servers []Server, pool Pool, allBackups bool) *Consistent
 	for _, snap := range [2]*ringSnapshot{&c.actSnap, &c.bckSnap} {
 		snap.keys = make([]uint32, 0, total)
 		snap.srv = make([]int32, 0, total)
+		snap.index = make([]int32, 0, indexSize(total))
 		snap.stale = true
 	}
 	for i := range servers {
