@@ -152,7 +152,7 @@ func (t *translator) lookupBackend(pos config.Pos, keyword, name string) *config
 		t.errorf(pos, keyword, "dynamic backend names (%s) are not supported yet", name)
 		return nil
 	}
-	b := t.cfg.Proxy(name)
+	b := t.cfg.Backend(name)
 	if b == nil {
 		t.errorf(pos, keyword, "unable to find required backend %q", name)
 		return nil
