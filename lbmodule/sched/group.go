@@ -128,18 +128,6 @@ func (st *lbState) recount() {
 	}
 }
 
-// useBackups reports which group serves: false for the actives, true for
-// the backups. ok is false when no server is usable.
-func (st *lbState) useBackups() (backup, ok bool) {
-	switch {
-	case st.actCount > 0:
-		return false, true
-	case st.bckCount > 0:
-		return true, true
-	}
-	return false, false
-}
-
 // totals returns HAProxy's tot_weight and tot_used: the weight and count
 // of the servers in use (only the first backup's when it serves alone).
 func (st *lbState) totals() (weight, used int) {
@@ -152,5 +140,5 @@ func (st *lbState) totals() (weight, used int) {
 	return st.totBck, st.bckCount
 }
 
-// inGroup reports whether server i belongs to the backup group.
+// isBackup reports whether server i belongs to the backup group.
 func (st *lbState) isBackup(i int) bool { return st.servers[i].Backup }

@@ -57,8 +57,6 @@ func (t *tree) less(a, b int32) bool {
 	return na.seq < nb.seq
 }
 
-func (t *tree) empty() bool { return t.root == nilNode }
-
 // contains reports whether node x is in this tree.
 func (t *tree) contains(x int32) bool { return t.nodes[x].owner == t }
 
@@ -170,18 +168,6 @@ func (t *tree) first() int32 {
 	return x
 }
 
-// last returns the largest node, or nilNode.
-func (t *tree) last() int32 {
-	x := t.root
-	if x == nilNode {
-		return nilNode
-	}
-	for t.nodes[x].right != nilNode {
-		x = t.nodes[x].right
-	}
-	return x
-}
-
 // next returns the node after x, or nilNode.
 func (t *tree) next(x int32) int32 {
 	nodes := t.nodes
@@ -198,37 +184,4 @@ func (t *tree) next(x int32) int32 {
 		}
 		x = p
 	}
-}
-
-// prev returns the node before x, or nilNode.
-func (t *tree) prev(x int32) int32 {
-	nodes := t.nodes
-	if l := nodes[x].left; l != nilNode {
-		for nodes[l].right != nilNode {
-			l = nodes[l].right
-		}
-		return l
-	}
-	for {
-		p := nodes[x].parent
-		if p == nilNode || nodes[p].right == x {
-			return p
-		}
-		x = p
-	}
-}
-
-// lowerBound returns the first node whose key is >= key, or nilNode.
-func (t *tree) lowerBound(key uint32) int32 {
-	best := int32(nilNode)
-	x := t.root
-	for x != nilNode {
-		if t.nodes[x].key >= key {
-			best = x
-			x = t.nodes[x].left
-		} else {
-			x = t.nodes[x].right
-		}
-	}
-	return best
 }
