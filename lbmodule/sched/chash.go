@@ -30,6 +30,7 @@ type ConsistentHash struct {
 	actSnap, bckSnap ringSnapshot
 }
 
+// ringSnapshot is a ring's points in key order, with a bucket index.
 type ringSnapshot struct {
 	keys []uint32
 	srv  []int32

@@ -208,6 +208,24 @@ func TestKeyHashAllocations(t *testing.T) {
 			t.Errorf("%+v: %v allocations per hash", cfg, n)
 		}
 	}
+	// Keys found in byte slices: a POST body and an RDP payload.
+	body := KeyInput{Method: "POST", URI: "/form", Body: []byte("a=1&user=bob")}
+	payload := KeyInput{Payload: []byte("\x03\x00\x00\x2a\x25\xe0\x00\x00\x00\x00\x00Cookie: mstshash=bob\r\n")}
+	for _, c := range []struct {
+		cfg Config
+		in  *KeyInput
+	}{
+		{Config{Balance: "url_param", Args: []string{"user"}}, &body},
+		{Config{Balance: "rdp-cookie"}, &payload},
+	} {
+		key, _ := NewKey(c.cfg)
+		if _, ok := key.Hash(c.in); !ok {
+			t.Errorf("%+v: key not found", c.cfg)
+		}
+		if n := testing.AllocsPerRun(100, func() { key.Hash(c.in) }); n != 0 {
+			t.Errorf("%+v: %v allocations per hash", c.cfg, n)
+		}
+	}
 }
 
 func TestConfigErrors(t *testing.T) {
