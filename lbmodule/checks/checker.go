@@ -1,0 +1,227 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Options describe the server a Checker checks and where its results go.
+type Options struct {
+	// Backend and Server name the server, for events and messages.
+	Backend, Server string
+	// Backup marks a backup server (its log lines say "Backup Server").
+	Backup bool
+	// Dial is the server's address, "host:port" or "unix/<path>".
+	Dial string
+	// Check are the server's check settings.
+	Check ServerConfig
+	// Config is the backend's check configuration; nil means the default
+	// TCP check.
+	Config *Config
+
+	// Initial, when set, is the status of a checker of the same server in
+	// an earlier configuration: the new checker continues from its state
+	// (scaled to the new rise and fall) and counters instead of starting
+	// as HAProxy does at start-up.
+	Initial *Status
+	// FirstDelay is the wait before the first check. HAProxy spreads the
+	// first checks of a backend's servers over the interval.
+	FirstDelay time.Duration
+	// OnEvent receives the outcome of every check, on the checker's
+	// goroutine. It must not call Stop.
+	OnEvent func(Event)
+	// Paused, when set and true, skips checks, as HAProxy does for a
+	// server in maintenance; the schedule continues at the interval.
+	Paused func() bool
+}
+
+// Checker checks one server on its own goroutine, from Start until Stop.
+type Checker struct {
+	opts Options
+	p    params
+	pr   *prober
+
+	mu        sync.Mutex
+	status    Status
+	downSince time.Time
+
+	startOnce sync.Once
+	stopOnce  sync.Once
+	cancel    context.CancelFunc
+	ctx       context.Context
+	done      chan struct{}
+}
+
+// New prepares a checker; Start runs it.
+func New(opts Options) (*Checker, error) {
+	if err := opts.Check.Validate(); err != nil {
+		return nil, fmt.Errorf("server %s/%s: %v", opts.Backend, opts.Server, err)
+	}
+	c, err := compile(opts.Config)
+	if err != nil {
+		return nil, fmt.Errorf("backend %s: %v", opts.Backend, err)
+	}
+	pr, err := newProber(opts.Dial, opts.Check, c)
+	if err != nil {
+		return nil, fmt.Errorf("server %s/%s: %v", opts.Backend, opts.Server, err)
+	}
+	ch := &Checker{opts: opts, p: opts.Check.params(), pr: pr, done: make(chan struct{})}
+	ch.ctx, ch.cancel = context.WithCancel(context.Background())
+	now := time.Now()
+	if init := opts.Initial; init != nil {
+		ch.status = *init
+		ch.status.State = carryState(init.State, ch.p)
+		ch.status.InProgress = false
+		if !ch.status.Up {
+			// Downtime keeps counting from now on.
+			ch.downSince = now
+		}
+	} else {
+		ch.status = Status{
+			State:      initialState(ch.p, opts.Check.StartDown),
+			Last:       Result{Code: Initializing},
+			LastChange: now,
+		}
+		if opts.Check.StartDown {
+			ch.downSince = now
+		}
+	}
+	return ch, nil
+}
+
+// carryState maps a health state onto new rise and fall values, keeping
+// its meaning: fully up, going down, going up or fully down.
+func carryState(old State, p params) State {
+	s := State{Rise: p.rise, Fall: p.fall, Up: old.Up, Stopping: old.Stopping}
+	top := p.rise + p.fall - 1
+	switch {
+	case old.Up && old.FullyUp():
+		s.Health = top
+	case old.Up:
+		// Keep how many failures remain before DOWN, within the new range.
+		left := old.Health - old.Rise + 1
+		s.Health = min(max(p.rise+left-1, p.rise), top)
+	default:
+		s.Health = min(old.Health, p.rise-1)
+	}
+	return s
+}
+
+// Start begins checking. It may be called once.
+func (c *Checker) Start() {
+	c.startOnce.Do(func() { go c.loop() })
+}
+
+// Stop ends checking and waits until the check in progress, if any, has
+// been abandoned. It may be called more than once, and without Start.
+func (c *Checker) Stop() {
+	c.stopOnce.Do(func() {
+		c.cancel()
+		started := true
+		c.startOnce.Do(func() { started = false })
+		if started {
+			<-c.done
+		}
+	})
+}
+
+// Status returns a snapshot of the checks' state and counters.
+func (c *Checker) Status() Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.status
+	if !st.Up && !c.downSince.IsZero() {
+		st.Downtime += time.Since(c.downSince)
+	}
+	return st
+}
+
+// Params returns the effective interval, fastinter, downinter, rise and
+// fall.
+func (c *Checker) Params() (inter, fastInter, downInter time.Duration, rise, fall int) {
+	return c.p.inter, c.p.fastInter, c.p.downInter, c.p.rise, c.p.fall
+}
+
+func (c *Checker) loop() {
+	defer close(c.done)
+	timer := time.NewTimer(c.opts.FirstDelay)
+	defer timer.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-timer.C:
+		}
+		if c.opts.Paused != nil && c.opts.Paused() {
+			timer.Reset(c.p.inter)
+			continue
+		}
+		c.mu.Lock()
+		c.status.InProgress = true
+		running := c.status.Up
+		c.mu.Unlock()
+
+		r := c.pr.run(c.ctx, running)
+		if c.ctx.Err() != nil {
+			return
+		}
+		ev := c.record(r)
+		if c.opts.OnEvent != nil {
+			c.opts.OnEvent(ev)
+		}
+		timer.Reset(c.interval())
+	}
+}
+
+// record applies a result to the state and returns the event.
+func (c *Checker) record(r Result) Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	st := &c.status
+	st.InProgress = false
+	st.Last = r
+	wasUp := st.Up
+	moved, failed, tr := st.State.apply(r)
+	if failed {
+		st.FailedChecks++
+	}
+	if tr != NoChange {
+		st.LastChange = now
+	}
+	switch {
+	case tr == WentDown:
+		st.DownTransitions++
+		c.downSince = now
+	case !wasUp && st.Up:
+		st.Downtime += now.Sub(c.downSince)
+		c.downSince = time.Time{}
+	}
+	return Event{
+		Backend:         c.opts.Backend,
+		Server:          c.opts.Server,
+		Backup:          c.opts.Backup,
+		Result:          r,
+		State:           st.State,
+		Moved:           moved,
+		Transition:      tr,
+		LogHealthChecks: c.pr.c.cfg.LogHealthChecks,
+	}
+}
+
+// interval chooses the wait before the next check as HAProxy does:
+// inter when fully up, downinter when fully down, fastinter in between.
+func (c *Checker) interval() time.Duration {
+	c.mu.Lock()
+	st := c.status.State
+	c.mu.Unlock()
+	switch {
+	case st.FullyUp():
+		return c.p.inter
+	case !st.Up && st.Health == 0:
+		return c.p.downInter
+	}
+	return c.p.fastInter
+}
