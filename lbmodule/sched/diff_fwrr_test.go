@@ -198,3 +198,64 @@ func TestStaticRRMatchesHAProxy(t *testing.T) {
 		})
 	}
 }
+
+// randomScript mixes picks with state and weight changes of n servers,
+// keeping at least one server up; static algorithms only get 0 or the
+// initial weight back.
+func randomScript(rng *rand.Rand, initial []int, steps int, static bool) script {
+	n := len(initial)
+	down := make([]bool, n)
+	var s script
+	for k := 0; k < steps; k++ {
+		s = append(s, fmt.Sprintf("pick %d", 1+rng.Intn(12)))
+		i := rng.Intn(n)
+		switch rng.Intn(3) {
+		case 0:
+			up := 0
+			for _, d := range down {
+				if !d {
+					up++
+				}
+			}
+			if !down[i] && up > 1 {
+				down[i] = true
+				s = append(s, fmt.Sprintf("maint %d", i+1))
+			} else if down[i] {
+				down[i] = false
+				s = append(s, fmt.Sprintf("ready %d", i+1))
+			}
+		default:
+			w := rng.Intn(40)
+			if static {
+				w = initial[i] * rng.Intn(2)
+			}
+			s = append(s, fmt.Sprintf("weight %d %d", i+1, w))
+		}
+	}
+	return append(s, "pick 40")
+}
+
+func TestRandomScriptsMatchHAProxy(t *testing.T) {
+	needHAProxy(t)
+	for seed := int64(1); seed <= 4; seed++ {
+		for _, cfg := range []Config{
+			{Balance: "roundrobin"},
+			{Balance: "static-rr"},
+			{Balance: "uri", HashType: "consistent"},
+			{Balance: "url_param", Args: []string{"id"}},
+		} {
+			rng := rand.New(rand.NewSource(seed))
+			w := make([]int, 3+rng.Intn(6))
+			for i := range w {
+				w[i] = 1 + rng.Intn(20)
+			}
+			static := cfg.Balance != "roundrobin" && cfg.HashType != "consistent"
+			tc := diffCase{name: fmt.Sprintf("%s %s seed %d", cfg.Balance, cfg.HashType, seed), cfg: cfg,
+				opts: weights(w...), steps: randomScript(rng, w, 25, static), req: uriReq}
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				runDiff(t, tc)
+			})
+		}
+	}
+}
