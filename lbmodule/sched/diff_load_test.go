@@ -2,6 +2,7 @@ package sched
 
 import (
 	"fmt"
+	"math/rand"
 	"testing"
 )
 
@@ -110,5 +111,56 @@ func TestBackupsMatchHAProxy(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// TestRandomLeastConnMatchesHAProxy plays random holds, releases, picks and
+// weight changes; releases target servers that hold requests in the model.
+func TestRandomLeastConnMatchesHAProxy(t *testing.T) {
+	needHAProxy(t)
+	for seed := int64(1); seed <= 3; seed++ {
+		rng := rand.New(rand.NewSource(seed))
+		w := make([]int, 3+rng.Intn(4))
+		for i := range w {
+			w[i] = 1 + rng.Intn(5)
+		}
+		cfg := Config{Balance: "leastconn"}
+		pool, servers := poolFromOpts(t, weights(w...), nil)
+		alg, _ := New(cfg, servers, pool)
+		var steps script
+		held := 0
+		for k := 0; k < 40; k++ {
+			var step string
+			switch r := rng.Intn(10); {
+			case r < 3 && held < 30:
+				step = fmt.Sprintf("hold %d", 1+rng.Intn(3))
+			case r < 6:
+				var busy []int
+				for i, l := range pool.load {
+					if l > 0 {
+						busy = append(busy, i)
+					}
+				}
+				if len(busy) == 0 {
+					continue
+				}
+				step = fmt.Sprintf("release %d", busy[rng.Intn(len(busy))]+1)
+			case r < 8:
+				step = fmt.Sprintf("pick %d", 1+rng.Intn(4))
+			default:
+				step = fmt.Sprintf("weight %d %d", 1+rng.Intn(len(w)), 1+rng.Intn(8))
+			}
+			runScript(t, nil, keyedAlg{alg, nil}, pool, script{step}, plainRequest)
+			held = 0
+			for _, l := range pool.load {
+				held += l
+			}
+			steps = append(steps, step)
+		}
+		tc := diffCase{name: fmt.Sprintf("seed %d", seed), cfg: cfg, opts: weights(w...), steps: steps, req: plainRequest}
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			runDiff(t, tc)
+		})
 	}
 }
