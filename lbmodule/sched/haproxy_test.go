@@ -55,6 +55,34 @@ func startOrigin(t *testing.T, name string, arrived chan string, all chan struct
 	return o
 }
 
+// startRawOrigin is a TCP server that reads the client's first bytes and
+// answers with its name, for backends in TCP mode.
+func startRawOrigin(t *testing.T, name string) *origin {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+				buf := make([]byte, 512)
+				if _, err := c.Read(buf); err == nil {
+					_, _ = io.WriteString(c, name)
+				}
+			}()
+		}
+	}()
+	t.Cleanup(func() { _ = ln.Close() })
+	return &origin{name: name, addr: ln.Addr().String()}
+}
+
 // haproxyRun is a running HAProxy with one backend "be" of servers s1..sN.
 type haproxyRun struct {
 	t       *testing.T
@@ -86,6 +114,8 @@ type haproxyBackend struct {
 	Dead []bool
 	// H2 makes the frontend speak cleartext HTTP/2 only.
 	H2 bool
+	// TCP runs the proxies in TCP mode, with raw origins.
+	TCP bool
 }
 
 func needHAProxy(t *testing.T) string {
@@ -119,7 +149,12 @@ func startHAProxy(t *testing.T, be haproxyBackend) *haproxyRun {
 		release: make(chan struct{}),
 	}
 	for i := range be.ServerOpts {
-		h.origins = append(h.origins, startOrigin(t, fmt.Sprintf("s%d", i+1), h.arrived, h.release))
+		name := fmt.Sprintf("s%d", i+1)
+		if be.TCP {
+			h.origins = append(h.origins, startRawOrigin(t, name))
+		} else {
+			h.origins = append(h.origins, startOrigin(t, name, h.arrived, h.release))
+		}
 	}
 	for attempt := 1; ; attempt++ {
 		h.addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
@@ -143,7 +178,11 @@ func (h *haproxyRun) launch(bin, dir string, be haproxyBackend) (string, error) 
 	t := h.t
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "global\n  stats socket %s mode 600 level admin\n  nbthread 1\n\n", h.sock)
-	cfg.WriteString("defaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n  timeout queue 30s\n\n")
+	mode := "http"
+	if be.TCP {
+		mode = "tcp"
+	}
+	fmt.Fprintf(&cfg, "defaults\n  mode %s\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n  timeout queue 30s\n\n", mode)
 	proto := ""
 	if be.H2 {
 		proto = " proto h2"
@@ -337,6 +376,19 @@ func (h *haproxyRun) current(k int) int {
 	}
 	h.t.Fatalf("no stats line for s%d", k+1)
 	return 0
+}
+
+// raw sends payload on a new connection and returns what comes back.
+func (h *haproxyRun) raw(payload string) string {
+	h.t.Helper()
+	c := h.dial("")
+	defer c.Close()
+	if _, err := io.WriteString(c, payload); err != nil {
+		h.t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	out, _ := io.ReadAll(c)
+	return string(out)
 }
 
 // cli runs a runtime API command and returns its answer.
