@@ -250,3 +250,21 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestDynamic(t *testing.T) {
+	for _, tt := range []struct {
+		cfg  Config
+		want bool
+	}{
+		{Config{}, true},
+		{Config{Balance: "static-rr"}, false},
+		{Config{Balance: "leastconn"}, true},
+		{Config{Balance: "uri"}, false},
+		{Config{Balance: "uri", HashType: "consistent"}, true},
+		{Config{Balance: "random"}, true},
+	} {
+		if got := tt.cfg.Dynamic(); got != tt.want {
+			t.Errorf("%+v: Dynamic() = %v", tt.cfg, got)
+		}
+	}
+}

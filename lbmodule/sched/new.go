@@ -257,3 +257,17 @@ func (k *Key) NeedsBody() bool { return k.Kind == KeyURLParam }
 // NeedsPayload reports whether the key reads the first bytes of a TCP
 // connection (rdp-cookie, or "hash" over the payload).
 func (k *Key) NeedsPayload() bool { return k.Kind == KeyRDPCookie }
+
+// Dynamic reports whether the algorithm follows weight changes at run time
+// (HAProxy's dynamic algorithms). Static ones (static-rr and map-based
+// hashing) accept only 0% or 100% of the initial weight from "set weight",
+// and ignore slow start.
+func (cfg Config) Dynamic() bool {
+	switch cfg.Balance {
+	case "static-rr":
+		return false
+	case "", "roundrobin", "leastconn", "first", "random":
+		return true
+	}
+	return cfg.HashType == "consistent"
+}
