@@ -97,3 +97,13 @@ type EffectiveWeighter interface {
 type Saturator interface {
 	Saturated(i int) bool
 }
+
+// Interface guards
+var (
+	_ Algorithm = (*RoundRobin)(nil)
+	_ Algorithm = (*Map)(nil)
+	_ Algorithm = (*ConsistentHash)(nil)
+	_ Algorithm = (*LeastConn)(nil)
+	_ Algorithm = (*First)(nil)
+	_ Algorithm = (*Random)(nil)
+)
