@@ -351,7 +351,7 @@ func (s *session) redis() Result {
 	if bytes.Contains(buf, want) {
 		return Result{Code: L7OK, Info: "Redis server is ok"}
 	}
-	if err != nil {
+	if err != nil && (len(buf) == 0 || isTimeout(err)) {
 		return ioFailure(err, L7TOUT)
 	}
 	line, _, _ := bytes.Cut(buf, []byte("\r\n"))
