@@ -1,6 +1,10 @@
 package lbmodule
 
-import "github.com/caddyserver/caddy/v2"
+import (
+	"github.com/caddyserver/caddy/v2"
+
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/checks"
+)
 
 // BackendConfig is the JSON description of an HAProxy backend: its servers
 // and how requests are spread over them. The HTTP selection policy and the
@@ -58,6 +62,11 @@ type BackendConfig struct {
 	// FullConn is the backend's fullconn, for servers with minconn.
 	FullConn int `json:"fullconn,omitempty"`
 
+	// HealthChecks is what the checks of the servers with a "check"
+	// setting send and expect, and their timeouts; nil means HAProxy's
+	// default check, a TCP connection.
+	HealthChecks *checks.Config `json:"health_checks,omitempty"`
+
 	// Servers in declaration order.
 	Servers []ServerConfig `json:"servers,omitempty"`
 }
@@ -86,4 +95,8 @@ type ServerConfig struct {
 	MaxConn  int `json:"maxconn,omitempty"`
 	MaxQueue int `json:"maxqueue,omitempty"`
 	MinConn  int `json:"minconn,omitempty"`
+	// Check enables health checks of the server (HAProxy's "check") with
+	// its interval, rise/fall and check address settings. Without it the
+	// server is always considered up.
+	Check *checks.ServerConfig `json:"check,omitempty"`
 }
