@@ -1,0 +1,275 @@
+package lbmodule
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+// origin is an httptest server that answers its name. Requests to …/slow
+// on a blocking origin wait until release is closed.
+type origin struct {
+	name    string
+	srv     *httptest.Server
+	entered chan struct{}
+	release chan struct{}
+	blocks  bool
+}
+
+func newOrigin(t *testing.T, name string, blocks bool) *origin {
+	o := &origin{name: name, blocks: blocks, entered: make(chan struct{}, 16), release: make(chan struct{})}
+	o.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if o.blocks && strings.HasSuffix(r.URL.Path, "/slow") {
+			o.entered <- struct{}{}
+			<-o.release
+		}
+		_, _ = io.WriteString(w, o.name)
+	}))
+	t.Cleanup(o.srv.Close)
+	return o
+}
+
+func (o *origin) dial() string { return strings.TrimPrefix(o.srv.URL, "http://") }
+
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// proxyRoute is a reverse_proxy route over servers with the haproxy policy.
+func proxyRoute(path string, policy BackendConfig) map[string]any {
+	var upstreams []map[string]any
+	for _, s := range policy.Servers {
+		upstreams = append(upstreams, map[string]any{"dial": s.Dial})
+	}
+	sel, _ := json.Marshal(policy)
+	var selMap map[string]any
+	_ = json.Unmarshal(sel, &selMap)
+	selMap["policy"] = "haproxy"
+	route := map[string]any{
+		"handle": []any{map[string]any{
+			"handler":        "reverse_proxy",
+			"upstreams":      upstreams,
+			"load_balancing": map[string]any{"selection_policy": selMap},
+		}},
+	}
+	if path != "" {
+		route["match"] = []any{map[string]any{"path": []string{path}}}
+	}
+	return route
+}
+
+func loadCaddy(t *testing.T, listen string, routes ...map[string]any) {
+	t.Helper()
+	cfg := map[string]any{
+		"admin":   map[string]any{"disabled": true},
+		"logging": map[string]any{"logs": map[string]any{"default": map[string]any{"level": "ERROR"}}},
+		"apps": map[string]any{"http": map[string]any{"servers": map[string]any{"lb": map[string]any{
+			"listen":          []string{listen},
+			"routes":          routes,
+			"automatic_https": map[string]any{"disable": true},
+		}}}},
+	}
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := caddy.Load(raw, true); err != nil {
+		t.Fatalf("loading config: %v", err)
+	}
+}
+
+func get(t *testing.T, client *http.Client, url string) (int, string) {
+	t.Helper()
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func TestCaddyEndToEnd(t *testing.T) {
+	a, b, c := newOrigin(t, "A", false), newOrigin(t, "B", true), newOrigin(t, "C", false)
+	q := newOrigin(t, "Q", true)
+	web := BackendConfig{Backend: "e2e-web", Servers: []ServerConfig{
+		{Name: "A", Dial: a.dial(), Weight: weight(5)},
+		{Name: "B", Dial: b.dial(), Weight: weight(3)},
+		{Name: "C", Dial: c.dial(), Weight: weight(1)},
+	}}
+	queued := BackendConfig{Backend: "e2e-queue", QueueTimeout: caddy.Duration(10 * time.Second), Servers: []ServerConfig{
+		{Name: "Q", Dial: q.dial(), MaxConn: 1},
+	}}
+	listen := freePort(t)
+	loadCaddy(t, listen, proxyRoute("/q/*", queued), proxyRoute("", web))
+	t.Cleanup(func() { _ = caddy.Stop() })
+	base := "http://" + listen
+	client := &http.Client{Timeout: 10 * time.Second}
+
+	t.Run("weighted round robin 5:3:1", func(t *testing.T) {
+		var seq strings.Builder
+		for range 9 {
+			code, body := get(t, client, base+"/")
+			if code != 200 {
+				t.Fatalf("status %d", code)
+			}
+			seq.WriteString(body)
+		}
+		if got := seq.String(); got != "AABACBAAB" {
+			t.Fatalf("sequence %s, want AABACBAAB", got)
+		}
+	})
+
+	be, ok := LookupBackend("e2e-web")
+	if !ok {
+		t.Fatal("backend e2e-web not registered")
+	}
+
+	t.Run("maint stops new traffic while the in-flight request completes", func(t *testing.T) {
+		// Send /slow requests until one is held by B.
+		inflight := make(chan string, 1)
+		for i := 0; ; i++ {
+			if i == 9 {
+				t.Fatal("no request reached B")
+			}
+			done := make(chan string, 1)
+			go func() {
+				resp, err := client.Get(base + "/slow")
+				if err != nil {
+					t.Error(err)
+					done <- ""
+					return
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				done <- string(body)
+			}()
+			select {
+			case <-b.entered:
+				go func() { inflight <- <-done }()
+			case <-done:
+				continue
+			}
+			break
+		}
+		srvB := be.Server("B")
+		if srvB.Served() != 1 {
+			t.Fatalf("B serves %d, want 1", srvB.Served())
+		}
+		if err := be.SetAdminState("B", AdminMaint); err != nil {
+			t.Fatal(err)
+		}
+		totalB := srvB.Counters().Total.Load()
+		var seq strings.Builder
+		for range 12 {
+			_, body := get(t, client, base+"/")
+			seq.WriteString(body)
+		}
+		if strings.Contains(seq.String(), "B") {
+			t.Fatalf("B in maintenance got traffic: %s", seq.String())
+		}
+		if got := srvB.Counters().Total.Load(); got != totalB {
+			t.Fatalf("B lbtot moved from %d to %d in maintenance", totalB, got)
+		}
+		close(b.release)
+		if body := <-inflight; body != "B" {
+			t.Fatalf("in-flight request on B answered %q", body)
+		}
+		waitFor(t, func() bool { return srvB.Served() == 0 })
+	})
+
+	t.Run("maxconn queues and hands over when the slot frees", func(t *testing.T) {
+		qb, _ := LookupBackend("e2e-queue")
+		results := make(chan string, 2)
+		fetch := func() {
+			resp, err := client.Get(base + "/q/slow")
+			if err != nil {
+				results <- err.Error()
+				return
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			results <- fmt.Sprint(resp.StatusCode, " ", string(body))
+		}
+		go fetch()
+		select {
+		case <-q.entered:
+		case r := <-results:
+			t.Fatalf("first request answered %q without reaching Q", r)
+		}
+		go fetch()
+		waitFor(t, func() bool { return qb.Counters().QueueCurrent.Load() == 1 })
+		if n := qb.Server("Q").Served(); n != 1 {
+			t.Fatalf("Q serves %d with maxconn 1", n)
+		}
+		select {
+		case <-q.entered:
+			t.Fatal("second request reached Q past maxconn")
+		default:
+		}
+		close(q.release)
+		for range 2 {
+			if got := <-results; got != "200 Q" {
+				t.Fatalf("got %q, want 200 Q", got)
+			}
+		}
+		waitFor(t, func() bool { return qb.Server("Q").Served() == 0 })
+		if got := qb.Server("Q").Counters().Max.Load(); got != 1 {
+			t.Fatalf("Q max %d, want 1", got)
+		}
+	})
+
+	t.Run("reload keeps runtime state", func(t *testing.T) {
+		d := newOrigin(t, "D", false)
+		next := web
+		next.Servers = append(append([]ServerConfig(nil), web.Servers...), ServerConfig{Name: "D", Dial: d.dial()})
+		totalA := be.Server("A").Counters().Total.Load()
+		loadCaddy(t, listen, proxyRoute("", next))
+		cur, ok := LookupBackend("e2e-web")
+		if !ok || cur == be {
+			t.Fatal("reload did not build a new backend")
+		}
+		if _, ok := LookupBackend("e2e-queue"); ok {
+			t.Error("backend dropped by the reload is still registered")
+		}
+		if st := cur.Server("B").AdminState(); st != AdminMaint {
+			t.Fatalf("B is %v after reload, want MAINT", st)
+		}
+		if got := cur.Server("A").Counters().Total.Load(); got != totalA {
+			t.Fatalf("A lbtot %d after reload, want %d", got, totalA)
+		}
+		seen := map[string]int{}
+		for range 20 {
+			_, body := get(t, client, base+"/")
+			seen[body]++
+		}
+		if seen["B"] != 0 || seen["D"] == 0 || seen["A"] == 0 {
+			t.Fatalf("after reload got %v; want no B and some D", seen)
+		}
+		if err := cur.SetAdminState("B", AdminReady); err != nil {
+			t.Fatal(err)
+		}
+		seen = map[string]int{}
+		for range 20 {
+			_, body := get(t, client, base+"/")
+			seen[body]++
+		}
+		if seen["B"] == 0 {
+			t.Fatalf("B ready again but got no traffic: %v", seen)
+		}
+	})
+}
