@@ -1,0 +1,366 @@
+package lbmodule
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/checks"
+)
+
+// hcOrigin is an HTTP server whose health check answer the test switches.
+type hcOrigin struct {
+	healthy atomic.Bool
+	hits    atomic.Int64
+	dial    string
+}
+
+func newHCOrigin(t *testing.T) *hcOrigin {
+	o := &hcOrigin{}
+	o.healthy.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		o.hits.Add(1)
+		if !o.healthy.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	o.dial = strings.TrimPrefix(srv.URL, "http://")
+	return o
+}
+
+func hcWait(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func fastCheck(rise, fall int) *checks.ServerConfig {
+	return &checks.ServerConfig{Inter: checks.Duration(20 * time.Millisecond), Rise: rise, Fall: fall}
+}
+
+// attachChecked attaches cfg in the registry and starts its checks with a
+// logger the test reads; cleanup detaches both.
+func attachChecked(t *testing.T, cfg BackendConfig) (*Backend, *observer.ObservedLogs) {
+	t.Helper()
+	core, logs := observer.New(zapcore.DebugLevel)
+	b, err := AttachBackend(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := attachHealth(b, zap.New(core)); err != nil {
+		DetachBackend(b)
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		DetachBackend(b)
+		detachHealth(b, false)
+	})
+	return b, logs
+}
+
+// messages returns the logged lines, with check durations replaced by
+// "Nms" so that they compare exactly.
+func messages(logs *observer.ObservedLogs) []string {
+	dur := regexp.MustCompile(`check duration: \d+ms`)
+	var out []string
+	for _, e := range logs.All() {
+		out = append(out, dur.ReplaceAllString(e.Message, "check duration: Nms"))
+	}
+	return out
+}
+
+func hasMessage(logs *observer.ObservedLogs, want string) func() bool {
+	return func() bool {
+		for _, m := range messages(logs) {
+			if m == want {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func pickName(t *testing.T, b *Backend) string {
+	t.Helper()
+	s, err := b.Acquire(t.Context(), noAvoid, nil)
+	if err != nil {
+		return err.Error()
+	}
+	b.Release(s)
+	return s.Name
+}
+
+func TestHealthChecksMarkServersDownAndUp(t *testing.T) {
+	o1, o2 := newHCOrigin(t), newHCOrigin(t)
+	b, logs := attachChecked(t, BackendConfig{
+		Backend:      "hc-downup",
+		HealthChecks: &checks.Config{Type: checks.TypeHTTP},
+		Servers: []ServerConfig{
+			{Name: "s1", Dial: o1.dial, Check: fastCheck(2, 2)},
+			{Name: "s2", Dial: o2.dial, Check: fastCheck(2, 2)},
+		},
+	})
+	o1.healthy.Store(false)
+	hcWait(t, "s1 down", func() bool { return !b.Server("s1").Up() })
+	for range 4 {
+		if got := pickName(t, b); got != "s2" {
+			t.Fatalf("picked %s while s1 is down", got)
+		}
+	}
+	hcWait(t, "down message", hasMessage(logs, `Server hc-downup/s1 is DOWN, reason: Layer7 wrong status, code: 503, info: "Service Unavailable", check duration: Nms. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.`))
+	st, ok := b.HealthStatus("s1")
+	if !ok || st.Last.Code != checks.L7STS || st.DownTransitions != 1 || st.Label() != "DOWN" {
+		t.Fatalf("status: %+v", st)
+	}
+
+	o1.healthy.Store(true)
+	hcWait(t, "s1 up", func() bool { return b.Server("s1").Up() })
+	hcWait(t, "up message", hasMessage(logs, `Server hc-downup/s1 is UP, reason: Layer7 check passed, code: 200, check duration: Nms. 2 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.`))
+	seen := map[string]bool{}
+	for range 4 {
+		seen[pickName(t, b)] = true
+	}
+	if !seen["s1"] || !seen["s2"] {
+		t.Fatalf("picks after recovery: %v", seen)
+	}
+}
+
+func TestHealthChecksFailoverToBackup(t *testing.T) {
+	for _, allBackups := range []bool{false, true} {
+		t.Run(fmt.Sprintf("allbackups=%v", allBackups), func(t *testing.T) {
+			o1, b1, b2 := newHCOrigin(t), newHCOrigin(t), newHCOrigin(t)
+			name := fmt.Sprintf("hc-failover-%v", allBackups)
+			b, logs := attachChecked(t, BackendConfig{
+				Backend:      name,
+				AllBackups:   allBackups,
+				HealthChecks: &checks.Config{Type: checks.TypeHTTP},
+				Servers: []ServerConfig{
+					{Name: "s1", Dial: o1.dial, Check: fastCheck(2, 1)},
+					{Name: "b1", Dial: b1.dial, Backup: true, Check: fastCheck(2, 1)},
+					{Name: "b2", Dial: b2.dial, Backup: true, Check: fastCheck(2, 1)},
+				},
+			})
+			hcWait(t, "first checks", func() bool {
+				for _, n := range []string{"s1", "b1", "b2"} {
+					if st, _ := b.HealthStatus(n); st.Last.Code != checks.L7OK {
+						return false
+					}
+				}
+				return true
+			})
+			o1.healthy.Store(false)
+			hcWait(t, "s1 down", func() bool { return !b.Server("s1").Up() })
+			hcWait(t, "running on backup", hasMessage(logs, `Server `+name+`/s1 is DOWN, reason: Layer7 wrong status, code: 503, info: "Service Unavailable", check duration: Nms. 0 active and 2 backup servers left. Running on backup. 0 sessions active, 0 requeued, 0 remaining in queue.`))
+			seen := map[string]int{}
+			for range 6 {
+				seen[pickName(t, b)]++
+			}
+			if allBackups && (seen["b1"] == 0 || seen["b2"] == 0) || !allBackups && seen["b1"] != 6 {
+				t.Fatalf("picks on backup: %v", seen)
+			}
+
+			b1.healthy.Store(false)
+			b2.healthy.Store(false)
+			hcWait(t, "no server message", hasMessage(logs, "backend "+name+" has no server available!"))
+			if got := pickName(t, b); got != ErrNoServer.Error() {
+				t.Fatalf("pick with every server down: %s", got)
+			}
+			hcWait(t, "backup down message", func() bool {
+				return hasMessage(logs, `Backup Server `+name+`/b1 is DOWN, reason: Layer7 wrong status, code: 503, info: "Service Unavailable", check duration: Nms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.`)() ||
+					hasMessage(logs, `Backup Server `+name+`/b2 is DOWN, reason: Layer7 wrong status, code: 503, info: "Service Unavailable", check duration: Nms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.`)()
+			})
+
+			o1.healthy.Store(true)
+			hcWait(t, "failback", func() bool { return b.Server("s1").Up() })
+			if got := pickName(t, b); got != "s1" {
+				t.Fatalf("after failback picked %s", got)
+			}
+		})
+	}
+}
+
+// A reload keeps the checker of a server whose settings did not change:
+// no new check cycle, no UP/DOWN flap. A server whose check settings
+// changed continues from the old state.
+func TestHealthSurvivesReload(t *testing.T) {
+	o1, o2 := newHCOrigin(t), newHCOrigin(t)
+	cfg := BackendConfig{
+		Backend:      "hc-reload",
+		HealthChecks: &checks.Config{Type: checks.TypeHTTP},
+		Servers: []ServerConfig{
+			{Name: "s1", Dial: o1.dial, Check: fastCheck(3, 2)},
+			{Name: "s2", Dial: o2.dial, Check: fastCheck(3, 2)},
+		},
+	}
+	old, logs := attachChecked(t, cfg)
+	o1.healthy.Store(false)
+	o2.healthy.Store(false)
+	hcWait(t, "both down", func() bool { return !old.Server("s1").Up() && !old.Server("s2").Up() })
+	before, _ := old.HealthStatus("s1")
+	oldChecker := checkerOf(old, "s1")
+
+	// The new configuration changes s2's checks and a weight.
+	next := cfg
+	next.Servers = []ServerConfig{
+		{Name: "s1", Dial: o1.dial, Check: fastCheck(3, 2), Weight: weight(5)},
+		{Name: "s2", Dial: o2.dial, Check: &checks.ServerConfig{Inter: checks.Duration(25 * time.Millisecond), Rise: 3, Fall: 2}},
+	}
+	core, newLogs := observer.New(zapcore.DebugLevel)
+	nb, err := AttachBackend(next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := attachHealth(nb, zap.New(core)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { DetachBackend(nb); detachHealth(nb, false) })
+	if nb == old {
+		t.Fatal("changed configuration shares the old backend")
+	}
+	DetachBackend(old)
+	detachHealth(old, false)
+
+	if c := checkerOf(nb, "s1"); c == nil || c != oldChecker {
+		t.Fatal("s1's checker was replaced by a reload that did not change it")
+	}
+	after, _ := nb.HealthStatus("s1")
+	if after.DownTransitions != before.DownTransitions || after.Up {
+		t.Fatalf("s1 after reload: %+v (before %+v)", after, before)
+	}
+	if nb.Server("s1").Up() || nb.Server("s2").Up() {
+		t.Fatal("a down server came up on reload")
+	}
+	if st, _ := nb.HealthStatus("s2"); st.Up || st.DownTransitions != 1 {
+		t.Fatalf("s2 did not continue from its old state: %+v", st)
+	}
+
+	o1.healthy.Store(true)
+	o2.healthy.Store(true)
+	hcWait(t, "both up", func() bool { return nb.Server("s1").Up() && nb.Server("s2").Up() })
+	for _, m := range messages(logs) {
+		if strings.Contains(m, "is UP") {
+			t.Errorf("old configuration logged after it was replaced: %s", m)
+		}
+	}
+	ups := 0
+	for _, m := range messages(newLogs) {
+		if strings.Contains(m, "is UP") {
+			ups++
+		}
+		if strings.Contains(m, "is DOWN") {
+			t.Errorf("flap after reload: %s", m)
+		}
+	}
+	if ups != 2 {
+		t.Errorf("UP messages after recovery: %d, want 2\n%s", ups, strings.Join(messages(newLogs), "\n"))
+	}
+}
+
+// checkerOf returns the checker b uses for server.
+func checkerOf(b *Backend, server string) *checks.Checker {
+	healthChecks.mu.Lock()
+	defer healthChecks.mu.Unlock()
+	for _, e := range healthChecks.byBackend[b] {
+		if e.key.server == server {
+			return e.checker
+		}
+	}
+	return nil
+}
+
+func TestHealthStopsWithBackend(t *testing.T) {
+	o := newHCOrigin(t)
+	b, err := NewBackend(BackendConfig{Backend: "hc-stop", Servers: []ServerConfig{{Name: "s1", Dial: o.dial, Check: fastCheck(2, 3)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := StartHealthChecks(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := StartHealthChecks(b); err != nil { // a second call joins
+		t.Fatal(err)
+	}
+	hcWait(t, "a check", func() bool { st, _ := b.HealthStatus("s1"); return st.Last.Code == checks.L4OK })
+	StopHealthChecks(b)
+	if _, ok := b.HealthStatus("s1"); ok {
+		t.Fatal("status still reported after stop")
+	}
+	healthChecks.mu.Lock()
+	n := len(healthChecks.byKey[healthKey{"hc-stop", "s1"}])
+	healthChecks.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d checkers left running", n)
+	}
+}
+
+func TestHealthMaintPausesChecks(t *testing.T) {
+	o := newHCOrigin(t)
+	b, _ := attachChecked(t, BackendConfig{
+		Backend:      "hc-maint",
+		HealthChecks: &checks.Config{Type: checks.TypeHTTP},
+		Servers:      []ServerConfig{{Name: "s1", Dial: o.dial, Check: fastCheck(2, 3)}},
+	})
+	hcWait(t, "checks", func() bool { return o.hits.Load() > 1 })
+	if err := b.SetAdminState("s1", AdminMaint); err != nil {
+		t.Fatal(err)
+	}
+	// A check already running may still land.
+	time.Sleep(50 * time.Millisecond)
+	paused := o.hits.Load()
+	time.Sleep(150 * time.Millisecond)
+	if got := o.hits.Load(); got != paused {
+		t.Fatalf("%d checks while in maintenance", got-paused)
+	}
+	if err := b.SetAdminState("s1", AdminReady); err != nil {
+		t.Fatal(err)
+	}
+	hcWait(t, "checks resume", func() bool { return o.hits.Load() > paused })
+}
+
+func TestHealthUncheckedServerIsUp(t *testing.T) {
+	o := newHCOrigin(t)
+	cfg := BackendConfig{Backend: "hc-unchecked", Servers: []ServerConfig{{Name: "s1", Dial: o.dial, Check: fastCheck(1, 1)}}}
+	b, _ := attachChecked(t, cfg)
+	o.healthy.Store(false)
+	cfg.HealthChecks = &checks.Config{Type: checks.TypeHTTP}
+	// Switch to HTTP checks so the server fails, then reload without checks.
+	b2, _ := attachChecked(t, cfg)
+	DetachBackend(b)
+	detachHealth(b, false)
+	hcWait(t, "down", func() bool { return !b2.Server("s1").Up() })
+	cfg.Servers = []ServerConfig{{Name: "s1", Dial: o.dial}}
+	cfg.HealthChecks = nil
+	b3, _ := attachChecked(t, cfg)
+	if !b3.Server("s1").Up() {
+		t.Fatal("a server without checks is down after reload")
+	}
+}
+
+func TestHealthBadConfig(t *testing.T) {
+	b, err := NewBackend(BackendConfig{Backend: "hc-bad", HealthChecks: &checks.Config{Type: "nope"},
+		Servers: []ServerConfig{{Name: "s1", Dial: "127.0.0.1:1", Check: fastCheck(1, 1)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := StartHealthChecks(b); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Fatalf("bad check type: %v", err)
+	}
+	if _, ok := b.HealthStatus("s1"); ok {
+		t.Fatal("checks left running after an error")
+	}
+}
