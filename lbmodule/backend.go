@@ -145,18 +145,6 @@ func validateBackendConfig(cfg *BackendConfig) error {
 	return nil
 }
 
-// isStatic reports whether cfg's algorithm is map-based, which accepts a
-// runtime weight of 0 or the configured weight only.
-func isStatic(cfg BackendConfig) bool {
-	switch cfg.Balance {
-	case "static-rr":
-		return true
-	case "source", "uri", "url_param", "hdr", "rdp-cookie", "hash":
-		return cfg.HashType != "consistent"
-	}
-	return false
-}
-
 // Name returns the backend's name.
 func (b *Backend) Name() string { return b.name }
 

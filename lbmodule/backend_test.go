@@ -226,7 +226,7 @@ func TestBackendConfigErrors(t *testing.T) {
 		{"missing dial", BackendConfig{Servers: []ServerConfig{{Name: "a"}}}, "missing dial"},
 		{"bad weight", BackendConfig{Servers: []ServerConfig{{Name: "a", Dial: "x:1", Weight: weight(300)}}}, "out of range"},
 		{"duplicate id", BackendConfig{Servers: []ServerConfig{{Name: "a", Dial: "x:1", ID: 2}, {Name: "b", Dial: "y:1"}}}, "id 2 already used"},
-		{"unknown balance", BackendConfig{Balance: "fastest", Servers: servers(1)}, `balance "fastest"`},
+		{"unknown balance", BackendConfig{Balance: "fastest", Servers: servers(1)}, `"fastest"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -38,8 +38,10 @@ type HTTPSelection struct {
 	backend *Backend
 	// varKey names this policy's per-request state in the request vars,
 	// where retries find the server of the previous try.
-	varKey   string
-	keyer    keyer
+	varKey string
+	// key computes request hashes for hash-based algorithms; nil for the
+	// others.
+	key      *sched.Key
 	logger   *zap.Logger
 	mismatch sync.Once
 }
@@ -56,11 +58,11 @@ func (*HTTPSelection) CaddyModule() caddy.ModuleInfo {
 func (p *HTTPSelection) Provision(ctx caddy.Context) error {
 	p.logger = ctx.Logger()
 	p.varKey = fmt.Sprintf("haproxy.lb.%p", p)
-	k, err := newKeyer(p.BackendConfig)
+	k, err := sched.NewKey(schedConfig(p.BackendConfig))
 	if err != nil {
 		return fmt.Errorf("backend %q: %v", p.Backend, err)
 	}
-	p.keyer = k
+	p.key = k
 	if p.Backend == "" {
 		// An unnamed backend is private to this handler.
 		p.backend, err = NewBackend(p.BackendConfig)
@@ -125,13 +127,14 @@ func (p *HTTPSelection) Select(pool reverseproxy.UpstreamPool, r *http.Request, 
 	}
 	a.mu.Unlock()
 
-	req := sched.Request{Avoid: sched.NoServer}
+	if !a.hashed {
+		// Once per request: url_param may have to read the body.
+		a.req, a.hashed = requestFor(p.key, r), true
+	}
+	req := a.req
 	if prev != nil {
 		p.backend.Release(prev)
 		req.Avoid = prev.Index()
-	}
-	if p.keyer != nil {
-		req.Hash, req.HasHash = p.keyer.key(r)
 	}
 
 	a.pool = pool
@@ -179,7 +182,9 @@ func (p *HTTPSelection) redispatchNow(n int, prev *Server) bool {
 	if m := retries + 1 + interval; interval < 0 && m > 0 && n%m == 0 {
 		return true
 	}
-	return !isHashBased(p.Balance) && p.backend.usableActives() > 1
+	// HAProxy counts random as a round-robin kind: only the hashing
+	// algorithms keep a retry on its server.
+	return p.key == nil && p.backend.usableActives() > 1
 }
 
 // upstreamFor returns the pool entry of server s: the one at the server's
@@ -213,6 +218,9 @@ type attempt struct {
 	server *Server
 	// retries counts the retries that left a server.
 	retries int
+	// req is the request's pick input (its key hash), computed once.
+	req    sched.Request
+	hashed bool
 	// done is set when the request has ended.
 	done bool
 }
@@ -241,16 +249,6 @@ func (a *attempt) finish() {
 	if s != nil {
 		a.backend.Release(s)
 	}
-}
-
-// isHashBased reports whether HAProxy classes the algorithm as hash-based
-// (random included), which keeps a retry on its server.
-func isHashBased(balance string) bool {
-	switch balance {
-	case "source", "uri", "url_param", "hdr", "rdp-cookie", "hash", "random":
-		return true
-	}
-	return false
 }
 
 // Interface guards

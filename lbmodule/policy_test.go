@@ -119,15 +119,14 @@ func TestRedispatchRule(t *testing.T) {
 		{"interval 2", BackendConfig{Redispatch: true, RedispatchInterval: 2, Retries: three, Servers: servers(1)}, false, 2, true},
 		{"interval 2, odd retry", BackendConfig{Redispatch: true, RedispatchInterval: 2, Servers: servers(1)}, false, 1, false},
 		{"interval -2 of 3 retries", BackendConfig{Redispatch: true, RedispatchInterval: -2, Retries: three, Servers: servers(1)}, false, 2, true},
-		{"hash-based keeps its server", BackendConfig{Redispatch: true, Balance: "random", Servers: servers(1, 1)}, false, 1, false},
+		{"hash-based keeps its server", BackendConfig{Redispatch: true, Balance: "source", Servers: servers(1, 1)}, false, 1, false},
+		{"hash-based, last retry", BackendConfig{Redispatch: true, Balance: "uri", Servers: servers(1, 1)}, false, 3, true},
+		{"random moves at once", BackendConfig{Redispatch: true, Balance: "random", Servers: servers(1, 1)}, false, 1, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			b, err := NewBackend(tc.cfg)
-			if err != nil {
-				t.Skip(err) // algorithm not available
-			}
-			p := &HTTPSelection{BackendConfig: tc.cfg, backend: b}
+			p := newPolicy(t, tc.cfg)
+			b := p.RuntimeBackend()
 			prev := b.Servers()[0]
 			if tc.down {
 				_ = b.SetOperational(prev.Name, false)

@@ -1,0 +1,5 @@
+//go:build race
+
+package lbmodule
+
+const raceEnabled = true
