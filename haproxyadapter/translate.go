@@ -25,6 +25,12 @@ type translator struct {
 	backendHandlers map[string]json.RawMessage
 	// tls collects certificates loaded for "bind … ssl crt …".
 	tls *caddytls.TLS
+
+	// acls caches translated acl lines (see translate_acl.go).
+	acls map[*config.ACL]aclResult
+	// stateBackends are the backends whose server state a condition
+	// tests (nbsrv, srv_is_up); routedBackends those a frontend routes to.
+	stateBackends, routedBackends map[string]bool
 }
 
 // Translate turns a configuration model into a Caddy config. Diagnostics
@@ -33,6 +39,9 @@ func Translate(cfg *config.Config) (*caddy.Config, []config.Diagnostic) {
 	t := &translator{
 		cfg:             cfg,
 		backendHandlers: make(map[string]json.RawMessage),
+		acls:            make(map[*config.ACL]aclResult),
+		stateBackends:   make(map[string]bool),
+		routedBackends:  make(map[string]bool),
 	}
 	out := t.translate()
 	return out, t.diags
@@ -79,6 +88,7 @@ func (t *translator) translate() *caddy.Config {
 		}
 	}
 	t.checkUnusedBackends()
+	t.checkStateBackends()
 	if frontends == 0 {
 		t.warnf(t.cfg.Global.Pos, "", "the configuration has no frontend or listen section: Caddy starts but serves nothing")
 	}
@@ -108,43 +118,8 @@ func (t *translator) httpServer(p *config.Proxy) *caddyhttp.Server {
 	t.listen(p, srv)
 	t.serverTimeouts(p, srv)
 
-	backend := t.selectBackend(p)
-	var handler json.RawMessage
-	if backend == nil {
-		// HAProxy answers 503 when a request reaches no backend.
-		handler = unavailableHandler()
-	} else {
-		handler = t.backendHandler(p, backend)
-	}
-	if handler == nil {
-		return srv
-	}
-	srv.Routes = caddyhttp.RouteList{{
-		HandlersRaw: []json.RawMessage{handler},
-		Terminal:    true,
-	}}
+	srv.Routes = t.httpRoutes(p)
 	return srv
-}
-
-// selectBackend returns the backend every request of frontend p goes to, or
-// nil when there is none. Conditional switching rules are refused until
-// ACLs are translated, since dropping them would send traffic where the
-// operator did not intend.
-func (t *translator) selectBackend(p *config.Proxy) *config.Proxy {
-	for _, ub := range p.UseBackends {
-		if ub.Cond != nil {
-			t.errorf(ub.Pos, "use_backend", "conditional backend switching (use_backend %s if|unless …) is not supported yet; without it requests would reach the wrong backend", ub.Backend)
-			continue
-		}
-		return t.lookupBackend(ub.Pos, "use_backend", ub.Backend)
-	}
-	if p.DefaultBackend != "" {
-		return t.lookupBackend(p.DefaultBackendPos, "default_backend", p.DefaultBackend)
-	}
-	if p.Kind == config.KindListen {
-		return p
-	}
-	return nil
 }
 
 func (t *translator) lookupBackend(pos config.Pos, keyword, name string) *config.Proxy {

@@ -1,0 +1,515 @@
+package haproxyadapter
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"
+)
+
+// A condition becomes Caddy matcher sets: the sets are OR'ed, as HAProxy's
+// "or" groups are, and the matchers of one set are AND'ed, as terms written
+// side by side are. A term becomes a standard Caddy matcher (method,
+// remote_ip, protocol) when that matcher behaves exactly like the ACL, and
+// otherwise a term of the plugin's haproxy_acl matcher, which evaluates
+// HAProxy's fetches and match methods on the request as sent.
+
+// condMatch is a translated condition.
+type condMatch struct {
+	// sets are the matcher sets; nil with never false means the
+	// condition always holds.
+	sets caddyhttp.RawMatcherSets
+	// never is true when the condition can never hold.
+	never bool
+}
+
+// aclTerm is a translated condition term.
+type aclTerm struct {
+	// constant is +1 for a term that always holds, -1 for one that never
+	// does, 0 otherwise.
+	constant int
+	// std and stdValue are a standard Caddy matcher that is exact for the
+	// term, when there is one.
+	std      string
+	stdValue json.RawMessage
+	// plugin is the term for the haproxy_acl matcher (always set for a
+	// non-constant term).
+	plugin matchers.Term
+}
+
+// aclResult caches the translation of one acl line, so that an ACL used by
+// several rules is diagnosed once.
+type aclResult struct {
+	tests []matchers.Test
+	ok    bool
+}
+
+// condition translates an if/unless condition; keyword names the directive
+// for messages. A nil condition always holds. ok is false when something
+// could not be translated (an error was reported).
+func (t *translator) condition(keyword string, c *config.Condition) (condMatch, bool) {
+	if c == nil {
+		return condMatch{}, true
+	}
+	var out condMatch
+	always := false
+	ok := true
+	for _, group := range c.Terms {
+		set, constant, gok := t.conditionGroup(keyword, c.Pos, group)
+		if !gok {
+			ok = false
+			continue
+		}
+		switch constant {
+		case 1:
+			always = true
+		case -1:
+			// This alternative never holds.
+		default:
+			out.sets = append(out.sets, set)
+		}
+	}
+	if !ok {
+		return condMatch{}, false
+	}
+	if len(c.Terms) == 0 {
+		// HAProxy treats an empty condition as true.
+		always = true
+	}
+	switch {
+	case always:
+		out = condMatch{}
+	case len(out.sets) == 0:
+		out = condMatch{never: true}
+	}
+	if c.Unless {
+		switch {
+		case out.never:
+			out = condMatch{}
+		case out.sets == nil:
+			out = condMatch{never: true}
+		default:
+			out.sets = caddyhttp.RawMatcherSets{{"not": caddyconfig.JSON(out.sets, nil)}}
+		}
+	}
+	return out, true
+}
+
+// conditionGroup translates terms written side by side (AND) into one
+// matcher set. constant is +1 when the group always holds, -1 when it
+// never does.
+func (t *translator) conditionGroup(keyword string, pos config.Pos, group []config.CondTerm) (caddy.ModuleMap, int, bool) {
+	set := caddy.ModuleMap{}
+	var pluginTerms []matchers.Term
+	var notSets []caddy.ModuleMap
+	ok := true
+	never := false
+	for _, ct := range group {
+		term, tok := t.conditionTerm(keyword, pos, ct)
+		if !tok {
+			ok = false
+			continue
+		}
+		switch term.constant {
+		case 1:
+			continue
+		case -1:
+			never = true
+			continue
+		}
+		switch {
+		case term.std != "" && term.plugin.Negate:
+			notSets = append(notSets, caddy.ModuleMap{term.std: term.stdValue})
+		case term.std != "" && set[term.std] == nil:
+			set[term.std] = term.stdValue
+		default:
+			pluginTerms = append(pluginTerms, term.plugin)
+		}
+	}
+	if !ok {
+		return nil, 0, false
+	}
+	if never {
+		return nil, -1, true
+	}
+	if len(pluginTerms) > 0 {
+		set["haproxy_acl"] = caddyconfig.JSON(matchers.MatchACL{Terms: pluginTerms}, nil)
+	}
+	if len(notSets) > 0 {
+		set["not"] = caddyconfig.JSON(notSets, nil)
+	}
+	if len(set) == 0 {
+		return nil, 1, true
+	}
+	return set, 0, true
+}
+
+// conditionTerm translates one operand: a named ACL (its lines OR'ed), a
+// predefined ACL or an anonymous one, possibly negated.
+func (t *translator) conditionTerm(keyword string, pos config.Pos, ct config.CondTerm) (aclTerm, bool) {
+	var tests []matchers.Test
+	var constant int
+	switch {
+	case ct.Anonymous != nil:
+		r := t.aclLine(keyword, ct.Anonymous)
+		if !r.ok {
+			return aclTerm{}, false
+		}
+		tests = r.tests
+	case ct.Defs != nil:
+		ok := true
+		for _, def := range ct.Defs {
+			r := t.aclLine("acl", def)
+			if !r.ok {
+				ok = false
+				continue
+			}
+			tests = append(tests, r.tests...)
+		}
+		if !ok {
+			return aclTerm{}, false
+		}
+	default:
+		var ok bool
+		tests, constant, ok = predefinedACL(ct.Name)
+		if !ok {
+			t.errorf(pos, keyword, "predefined ACL %s is not supported: it tests the connection below HTTP, which Caddy does not expose", ct.Name)
+			return aclTerm{}, false
+		}
+	}
+	// always_true and always_false fold like TRUE and FALSE.
+	if constant == 0 && len(tests) > 0 {
+		constant = constantTests(tests)
+	}
+	if constant != 0 {
+		if ct.Negate {
+			constant = -constant
+		}
+		return aclTerm{constant: constant}, true
+	}
+	term := aclTerm{plugin: matchers.Term{Name: ct.Name, Negate: ct.Negate, Any: tests}}
+	term.std, term.stdValue = standardMatcher(tests)
+	return term, true
+}
+
+// constantTests returns +1 when the tests always match, -1 when none ever
+// can, 0 otherwise.
+func constantTests(tests []matchers.Test) int {
+	allFalse := true
+	for _, ts := range tests {
+		plain := ts.Match == "" && len(ts.Values) == 0
+		switch {
+		case ts.Fetch == "always_true" && plain:
+			return 1
+		case ts.Fetch == "always_false" && plain:
+		default:
+			allFalse = false
+		}
+	}
+	if allFalse {
+		return -1
+	}
+	return 0
+}
+
+// predefinedACL returns the tests of one of HAProxy's predefined ACLs, or
+// a constant. ok is false for the ones that cannot be translated.
+func predefinedACL(name string) (tests []matchers.Test, constant int, ok bool) {
+	method := func(ms ...string) []matchers.Test {
+		return []matchers.Test{{Fetch: "method", Values: ms}}
+	}
+	switch name {
+	case "TRUE", "HTTP":
+		// Every request reaching an HTTP route is valid HTTP.
+		return nil, 1, true
+	case "FALSE":
+		return nil, -1, true
+	case "HTTP_1.0", "HTTP_1.1", "HTTP_2.0":
+		return []matchers.Test{{Fetch: "req_ver", Values: []string{strings.TrimPrefix(name, "HTTP_")}}}, 0, true
+	case "HTTP_CONTENT":
+		return []matchers.Test{{Fetch: "hdr_val", Args: []string{"content-length"}, Values: []string{"gt", "0"}}}, 0, true
+	case "HTTP_URL_ABS":
+		return []matchers.Test{{Fetch: "url", Match: matchers.MatchReg, Values: []string{"^[^/:]*://"}}}, 0, true
+	case "HTTP_URL_SLASH":
+		return []matchers.Test{{Fetch: "url", Match: matchers.MatchBeg, Values: []string{"/"}}}, 0, true
+	case "HTTP_URL_STAR":
+		return []matchers.Test{{Fetch: "url", Values: []string{"*"}}}, 0, true
+	case "LOCALHOST":
+		return []matchers.Test{{Fetch: "src", Values: []string{"127.0.0.0/8", "::1/128"}}}, 0, true
+	case "METH_GET":
+		return method("GET", "HEAD"), 0, true
+	case "METH_CONNECT", "METH_DELETE", "METH_HEAD", "METH_OPTIONS", "METH_POST", "METH_PUT", "METH_TRACE":
+		return method(strings.TrimPrefix(name, "METH_")), 0, true
+	}
+	return nil, 0, false
+}
+
+// standardMatcher returns a standard Caddy matcher that behaves exactly like
+// the OR of the tests, or "" when there is none.
+func standardMatcher(tests []matchers.Test) (string, json.RawMessage) {
+	all := func(pred func(matchers.Test) bool) bool {
+		for _, ts := range tests {
+			if !pred(ts) {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case all(func(ts matchers.Test) bool {
+		// Caddy's method matcher compares the method exactly, as HAProxy
+		// does without -i.
+		return ts.Fetch == "method" && (ts.Match == "" || ts.Match == matchers.MatchStr) && !ts.IgnoreCase && len(ts.Values) > 0
+	}):
+		var ms []string
+		for _, ts := range tests {
+			for _, v := range ts.Values {
+				if !slices.Contains(ms, v) {
+					ms = append(ms, v)
+				}
+			}
+		}
+		return "method", caddyconfig.JSON(ms, nil)
+	case all(func(ts matchers.Test) bool {
+		return ts.Fetch == "src" && (ts.Match == "" || ts.Match == matchers.MatchIP) && len(ts.Values) > 0
+	}):
+		// remote_ip tests the connection's address like src; an IPv6
+		// network also holds the IPv4 addresses HAProxy maps into it.
+		var ranges []string
+		for _, ts := range tests {
+			for _, v := range ts.Values {
+				pfx, err := matchers.ParseIPPattern(v)
+				if err != nil {
+					return "", nil
+				}
+				ranges = append(ranges, prefixString(pfx))
+				if v4, ok := mappedIPv4(pfx); ok {
+					ranges = append(ranges, prefixString(v4))
+				}
+			}
+		}
+		return "remote_ip", caddyconfig.JSON(map[string][]string{"ranges": ranges}, nil)
+	case len(tests) == 1 && tests[0].Fetch == "ssl_fc" && (tests[0].Match == "" || tests[0].Match == matchers.MatchBool) && len(tests[0].Values) == 0:
+		return "protocol", caddyconfig.JSON("https", nil)
+	case len(tests) == 1 && tests[0].Fetch == "req_ver" && tests[0].Match == "" && !tests[0].IgnoreCase && len(tests[0].Values) == 1:
+		proto := map[string]string{"1.0": "http/1.0", "1.1": "http/1.1", "2.0": "http/2"}[tests[0].Values[0]]
+		if proto != "" {
+			return "protocol", caddyconfig.JSON(proto, nil)
+		}
+	}
+	return "", nil
+}
+
+func prefixString(p netip.Prefix) string {
+	if p.IsSingleIP() {
+		return p.Addr().String()
+	}
+	return p.String()
+}
+
+// mappedIPv4 returns the IPv4 network an IPv6 network holds through
+// IPv4-mapped addresses (::ffff:a.b.c.d), which is how HAProxy compares an
+// IPv4 client with an IPv6 pattern.
+func mappedIPv4(p netip.Prefix) (netip.Prefix, bool) {
+	if !p.Addr().Is6() {
+		return netip.Prefix{}, false
+	}
+	mapped := netip.PrefixFrom(netip.AddrFrom16([16]byte{10: 0xff, 11: 0xff}), 96)
+	switch {
+	case p.Bits() >= 96 && mapped.Contains(p.Addr()):
+		return netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96), true
+	case p.Bits() < 96 && p.Contains(mapped.Addr()):
+		return netip.MustParsePrefix("0.0.0.0/0"), true
+	}
+	return netip.Prefix{}, false
+}
+
+// aclLine translates one acl line (or anonymous ACL) into matcher tests.
+func (t *translator) aclLine(keyword string, acl *config.ACL) aclResult {
+	if r, ok := t.acls[acl]; ok {
+		return r
+	}
+	r := aclResult{}
+	r.tests, r.ok = t.translateACLLine(keyword, acl)
+	t.acls[acl] = r
+	return r
+}
+
+// derivedSuffixes are the match methods a fetch name may carry as a suffix
+// (path_beg is path -m beg).
+var derivedSuffixes = []string{"beg", "end", "sub", "reg", "dir", "dom", "len"}
+
+// aclFetches maps HAProxy fetch names to the haproxy_acl matcher's fetches.
+var aclFetches = map[string]string{
+	"path": "path", "url": "url", "base": "base", "query": "query",
+	"url_param": "url_param", "urlp": "url_param",
+	"hdr": "hdr", "req.hdr": "hdr", "req.fhdr": "fhdr",
+	"hdr_cnt": "hdr_cnt", "req.hdr_cnt": "hdr_cnt",
+	"hdr_val": "hdr_val", "req.hdr_val": "hdr_val",
+	"cook": "cook", "req.cook": "cook",
+	"cook_cnt": "cook_cnt", "req.cook_cnt": "cook_cnt",
+	"cook_val": "cook_val", "req.cook_val": "cook_val",
+	"method": "method", "req.ver": "req_ver", "req_ver": "req_ver",
+	"src": "src", "src_port": "src_port", "dst": "dst", "dst_port": "dst_port",
+	"ssl_fc": "ssl_fc", "ssl_fc_sni": "ssl_fc_sni",
+	"nbsrv": "nbsrv", "srv_is_up": "srv_is_up",
+	"always_true": "always_true", "always_false": "always_false",
+}
+
+// derivable are the fetches that take a match-method suffix.
+var derivable = map[string]bool{"path": true, "url": true, "base": true, "hdr": true, "urlp": true, "cook": true, "ssl_fc_sni": true}
+
+func (t *translator) translateACLLine(keyword string, acl *config.ACL) ([]matchers.Test, bool) {
+	fail := func(format string, args ...any) ([]matchers.Test, bool) {
+		what := "anonymous ACL"
+		if acl.Name != "" {
+			what = fmt.Sprintf("ACL %q", acl.Name)
+		}
+		t.errorf(acl.Pos, keyword, "%s: %s", what, fmt.Sprintf(format, args...))
+		return nil, false
+	}
+	name, args, convs := splitFetch(acl.Fetch)
+	if len(convs) > 0 {
+		return fail("converters (%s) are not translated; only plain fetches are", strings.Join(convs, ","))
+	}
+	test := matchers.Test{Args: args}
+	base := name
+	if _, known := aclFetches[name]; !known {
+		for _, suf := range derivedSuffixes {
+			if b, found := strings.CutSuffix(name, "_"+suf); found && derivable[b] {
+				base, test.Match = b, suf
+				break
+			}
+		}
+	}
+	fetch, known := aclFetches[base]
+	if !known {
+		if base == "http_auth" || base == "http_auth_group" {
+			return fail("%s is only translated as the condition of 'http-request auth' (… unless { %s(<userlist>) })", base, base)
+		}
+		return fail("fetch %q is not translated", name)
+	}
+	test.Fetch = fetch
+	derived := test.Match != ""
+
+	var patterns []string
+	for _, f := range acl.Flags {
+		switch f[0] {
+		case "-i":
+			test.IgnoreCase = true
+		case "-n", "-u", "--":
+			// -n forbids DNS lookups, which are refused anyway; -u only
+			// names the ACL for the runtime API.
+		case "-m":
+			if derived {
+				return fail("'-m %s' cannot follow the derived fetch %s", f[1], name)
+			}
+			test.Match = f[1]
+		case "-f":
+			values, err := readPatternFile(acl.Pos.File, f[1])
+			if err != nil {
+				return fail("-f %s: %v", f[1], err)
+			}
+			patterns = append(patterns, values...)
+		case "-M":
+			return fail("map files (-M) are not translated")
+		default:
+			return fail("flag %s is not translated", f[0])
+		}
+	}
+	test.Values = append(slices.Clone(acl.Patterns), patterns...)
+	switch test.Match {
+	case matchers.MatchBin:
+		return fail("match method 'bin' is not translated")
+	}
+	if test.Fetch == "src" || test.Fetch == "dst" {
+		for _, v := range test.Values {
+			if addr, _, _ := strings.Cut(v, "/"); !strings.Contains(addr, ":") && strings.Count(addr, ".") < 3 {
+				if pfx, err := matchers.ParseIPPattern(v); err == nil {
+					t.warnf(acl.Pos, keyword, "address pattern %q is read the way HAProxy reads it, as %s", v, prefixString(pfx))
+				}
+			}
+		}
+	}
+	if err := test.Validate(); err != nil {
+		return fail("%v", err)
+	}
+	if test.Fetch == "nbsrv" || test.Fetch == "srv_is_up" {
+		be, _, _ := strings.Cut(test.Args[0], "/")
+		b := t.cfg.Backend(be)
+		if b == nil || !b.Kind.HasBackend() {
+			return fail("%s(%s): no backend %q", base, test.Args[0], be)
+		}
+		t.stateBackends[be] = true
+	}
+	return []matchers.Test{test}, true
+}
+
+// splitFetch cuts "name(args),conv(x),…" into the name, its arguments and
+// the converters.
+func splitFetch(expr string) (name string, args []string, convs []string) {
+	depth, start := 0, 0
+	var parts []string
+	for i := 0; i < len(expr); i++ {
+		switch expr[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				parts = append(parts, expr[start:i])
+				start = i + 1
+			}
+		}
+	}
+	parts = append(parts, expr[start:])
+	name = parts[0]
+	if i := strings.IndexByte(name, '('); i >= 0 && strings.HasSuffix(name, ")") {
+		inner := name[i+1 : len(name)-1]
+		name = name[:i]
+		if inner != "" {
+			args = strings.Split(inner, ",")
+		}
+	}
+	return name, args, parts[1:]
+}
+
+// readPatternFile reads an ACL pattern file the way HAProxy does: one
+// pattern per line, lines starting with '#' and empty lines skipped,
+// leading blanks removed. A relative path is taken from the directory of
+// the configuration file.
+func readPatternFile(cfgFile, path string) ([]string, error) {
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(filepath.Dir(cfgFile), path)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		line = strings.TrimLeft(line, " \t")
+		if i := strings.IndexAny(line, "\r"); i >= 0 {
+			line = line[:i]
+		}
+		if line == "" {
+			continue
+		}
+		out = append(out, line)
+	}
+	return out, nil
+}

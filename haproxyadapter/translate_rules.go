@@ -1,0 +1,967 @@
+package haproxyadapter
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp/caddyauth"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp/headers"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp/rewrite"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"
+)
+
+// HAProxy handles an HTTP request in this order (frontend, then backend):
+// monitor-uri, the frontend's http-request rules, its redirect rules,
+// use_backend/default_backend, then the backend's http-request and redirect
+// rules and the load balancer. Responses pass the backend's http-response
+// rules, then the frontend's. The routes below keep that order: every rule
+// is a route with the rule's condition as matcher, evaluated when the
+// request reaches it, so earlier rewrites are seen by later conditions.
+
+// httpRoutes builds the routes of an HTTP frontend or listen section.
+func (t *translator) httpRoutes(fe *config.Proxy) caddyhttp.RouteList {
+	var routes caddyhttp.RouteList
+	routes = append(routes, t.monitorRoutes(fe)...)
+	routes = append(routes, t.requestRuleRoutes(fe, "frontend")...)
+	routes = append(routes, t.redirectRoutes(fe)...)
+	for _, ub := range fe.UseBackends {
+		cm, ok := t.condition("use_backend", ub.Cond)
+		be := t.lookupBackend(ub.Pos, "use_backend", ub.Backend)
+		if !ok || be == nil || cm.never {
+			continue
+		}
+		h := t.backendChain(fe, be)
+		if h == nil {
+			continue
+		}
+		routes = append(routes, caddyhttp.Route{MatcherSetsRaw: cm.sets, HandlersRaw: []json.RawMessage{h}, Terminal: true})
+		if cm.sets == nil {
+			// Rules after an unconditional one are never reached.
+			return routes
+		}
+	}
+	var be *config.Proxy
+	switch {
+	case fe.DefaultBackend != "":
+		be = t.lookupBackend(fe.DefaultBackendPos, "default_backend", fe.DefaultBackend)
+	case fe.Kind == config.KindListen:
+		be = fe
+	}
+	var handler json.RawMessage
+	if be == nil {
+		// HAProxy answers 503 when a request reaches no backend.
+		handler = unavailableHandler()
+	} else {
+		handler = t.backendChain(fe, be)
+	}
+	if handler != nil {
+		routes = append(routes, caddyhttp.Route{HandlersRaw: []json.RawMessage{handler}, Terminal: true})
+	}
+	return routes
+}
+
+// backendChain returns the handler that serves a request routed from fe to
+// be: the backend's own request rules, the response rules of both, then
+// the reverse proxy. Without rules it is the reverse proxy alone.
+func (t *translator) backendChain(fe, be *config.Proxy) json.RawMessage {
+	proxy := t.backendHandler(fe, be)
+	if proxy == nil {
+		return nil
+	}
+	t.routedBackends[be.Name] = true
+	var routes caddyhttp.RouteList
+	if be != fe {
+		// A listen section's rules run once, as its frontend's.
+		routes = append(routes, t.requestRuleRoutes(be, "backend")...)
+		routes = append(routes, t.redirectRoutes(be)...)
+	}
+	// Response header handlers wrap the response writer; the one added
+	// last applies first. HAProxy applies the backend's rules in order,
+	// then the frontend's: so frontend rules come first, in reverse.
+	resp := t.responseRuleRoutes(fe)
+	if be != fe {
+		resp = append(resp, t.responseRuleRoutes(be)...)
+	}
+	routes = append(routes, resp...)
+	if len(routes) == 0 {
+		return proxy
+	}
+	routes = append(routes, caddyhttp.Route{HandlersRaw: []json.RawMessage{proxy}})
+	return caddyconfig.JSONModuleObject(caddyhttp.Subroute{Routes: routes}, "handler", "subroute", nil)
+}
+
+// checkStateBackends refuses nbsrv and srv_is_up on backends that no
+// frontend routes to: Caddy does not run them, so their servers could not
+// be counted.
+func (t *translator) checkStateBackends() {
+	for name := range t.stateBackends {
+		if !t.routedBackends[name] {
+			b := t.cfg.Backend(name)
+			t.errorf(b.Pos, b.Kind.String(), "backend %q is tested by nbsrv or srv_is_up but no frontend routes to it, so Caddy does not run it; route to it or remove the test", name)
+		}
+	}
+}
+
+// monitorRoutes answers monitor-uri requests before any rule: 200, or 503
+// when a "monitor fail" condition holds.
+func (t *translator) monitorRoutes(fe *config.Proxy) caddyhttp.RouteList {
+	if fe.MonitorURI == "" {
+		return nil
+	}
+	fetch := "url"
+	if strings.HasPrefix(fe.MonitorURI, "/") {
+		fetch = "path"
+	}
+	uri := matchers.MatchACL{Terms: []matchers.Term{{Name: "monitor-uri", Any: []matchers.Test{{Fetch: fetch, Values: []string{fe.MonitorURI}}}}}}
+	var inner caddyhttp.RouteList
+	for _, c := range fe.MonitorFail {
+		cm, ok := t.condition("monitor fail", c)
+		if !ok || cm.never {
+			continue
+		}
+		inner = append(inner, caddyhttp.Route{MatcherSetsRaw: cm.sets, HandlersRaw: []json.RawMessage{errorPage(http.StatusServiceUnavailable)}, Terminal: true})
+	}
+	inner = append(inner, caddyhttp.Route{HandlersRaw: []json.RawMessage{monitorOK()}, Terminal: true})
+	handler := inner[0].HandlersRaw[0]
+	if len(inner) > 1 {
+		handler = caddyconfig.JSONModuleObject(caddyhttp.Subroute{Routes: inner}, "handler", "subroute", nil)
+	}
+	return caddyhttp.RouteList{{
+		MatcherSetsRaw: caddyhttp.RawMatcherSets{{"haproxy_acl": caddyconfig.JSON(uri, nil)}},
+		HandlersRaw:    []json.RawMessage{handler},
+		Terminal:       true,
+	}}
+}
+
+// requestRuleRoutes translates a section's http-request rules (and the
+// legacy req* and block lines, which the model keeps with them).
+func (t *translator) requestRuleRoutes(p *config.Proxy, scope string) caddyhttp.RouteList {
+	var routes caddyhttp.RouteList
+	// "allow" stops the section's remaining rules: it sets a variable the
+	// later rules' routes require to be unset.
+	allowVar := "haproxy_allow_" + scope
+	allowed := false
+	for _, r := range p.HTTPRequest {
+		cm, ok := t.condition(r.Keyword, r.Cond)
+		if r.Action == "auth" {
+			if h, handled := t.authRule(p, r); handled {
+				if h != nil {
+					routes = append(routes, caddyhttp.Route{MatcherSetsRaw: guardAllow(nil, allowed, allowVar), HandlersRaw: h})
+				}
+				continue
+			}
+		}
+		handlers, hok := t.requestAction(p, r, allowVar)
+		if !ok || !hok || cm.never {
+			continue
+		}
+		routes = append(routes, caddyhttp.Route{MatcherSetsRaw: guardAllow(cm.sets, allowed, allowVar), HandlersRaw: handlers})
+		if r.Action == "allow" {
+			allowed = true
+		}
+	}
+	return routes
+}
+
+// guardAllow adds to each matcher set the requirement that no earlier
+// "allow" rule of the section matched.
+func guardAllow(sets caddyhttp.RawMatcherSets, allowed bool, allowVar string) caddyhttp.RawMatcherSets {
+	if !allowed {
+		return sets
+	}
+	unset := caddyconfig.JSON(caddyhttp.VarsMatcher{allowVar: {""}}, nil)
+	if len(sets) == 0 {
+		return caddyhttp.RawMatcherSets{{"vars": unset}}
+	}
+	out := make(caddyhttp.RawMatcherSets, len(sets))
+	for i, s := range sets {
+		c := caddy.ModuleMap{"vars": unset}
+		for k, v := range s {
+			c[k] = v
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// requestAction translates the action of an http-request rule into
+// handlers.
+func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar string) ([]json.RawMessage, bool) {
+	kw := r.Keyword + " " + r.Action
+	if r.Keyword != "http-request" {
+		kw = r.Keyword
+	}
+	fail := func(format string, args ...any) ([]json.RawMessage, bool) {
+		t.errorf(r.Pos, kw, format, args...)
+		return nil, false
+	}
+	one := func(h json.RawMessage) ([]json.RawMessage, bool) { return []json.RawMessage{h}, true }
+	switch r.Keyword {
+	case "reqadd":
+		name, value, ok := legacyHeader(r.Args)
+		if !ok {
+			return fail("expects one '<name>: <value>' argument")
+		}
+		return one(requestHeaders(&headers.HeaderOps{Add: http.Header{name: {escapeBraces(value)}}}))
+	case "http-request", "block":
+	default:
+		return fail("not translated: use the http-request equivalent")
+	}
+	switch r.Action {
+	case "allow":
+		if len(r.Args) > 0 {
+			return fail("unexpected arguments %q", strings.Join(r.Args, " "))
+		}
+		return one(caddyconfig.JSONModuleObject(caddyhttp.VarsMiddleware{allowVar: "1"}, "handler", "vars", nil))
+	case "auth":
+		realm, ok := authRealm(p, r.Args)
+		if !ok {
+			return fail("expects 'realm <realm>' or nothing before the condition")
+		}
+		return one(authPage(realm))
+	case "deny":
+		code, ok := t.denyStatus(r, kw)
+		if !ok {
+			return nil, false
+		}
+		return one(errorPage(code))
+	case "set-header", "add-header":
+		if len(r.Args) != 2 {
+			return fail("expects a header name and a value")
+		}
+		value, err := logFormat(r.Args[1])
+		if err != nil {
+			return fail("%v", err)
+		}
+		ops := &headers.HeaderOps{}
+		if r.Action == "set-header" {
+			ops.Set = http.Header{r.Args[0]: {value}}
+		} else {
+			ops.Add = http.Header{r.Args[0]: {value}}
+		}
+		return one(requestHeaders(ops))
+	case "del-header":
+		ops, err := deleteHeaderOps(r.Args)
+		if err != nil {
+			return fail("%v", err)
+		}
+		return one(requestHeaders(ops))
+	case "replace-header":
+		ops, err := replaceHeaderOps(r.Args)
+		if err != nil {
+			return fail("%v", err)
+		}
+		if strings.EqualFold(r.Args[0], "host") {
+			return fail("replacing the Host header is not translated; use set-header")
+		}
+		return one(requestHeaders(ops))
+	case "return":
+		h, err := returnHandler(r.Args)
+		if err != nil {
+			return fail("%v", err)
+		}
+		return one(h)
+	case "redirect":
+		h, err := t.redirect(r.Args)
+		if err != nil {
+			return fail("%v", err)
+		}
+		return h, true
+	case "set-path", "set-query", "set-uri", "set-method":
+		if len(r.Args) != 1 {
+			return fail("expects one argument")
+		}
+		value, err := logFormat(r.Args[0])
+		if err != nil {
+			return fail("%v", err)
+		}
+		rw := rewrite.Rewrite{}
+		switch r.Action {
+		case "set-path":
+			if strings.ContainsAny(value, "?#") {
+				return fail("a path containing '?' or '#' is not translated")
+			}
+			rw.URI = value
+		case "set-query":
+			rw.URI = "?" + value
+		case "set-uri":
+			if strings.Contains(value, "#") || !strings.HasPrefix(value, "/") {
+				return fail("only a URI starting with '/' is translated")
+			}
+			rw.URI = value
+			if !strings.Contains(value, "?") {
+				// A URI without a query drops the request's query.
+				rw.URI += "?"
+			}
+		case "set-method":
+			if value == "" || strings.ContainsAny(value, "{} ") {
+				return fail("only a literal method is translated")
+			}
+			rw.Method = value
+		}
+		return one(caddyconfig.JSONModuleObject(rw, "handler", "rewrite", nil))
+	}
+	return fail("not translated")
+}
+
+// denyStatus reads the options of a deny rule: only deny_status is
+// translated.
+func (t *translator) denyStatus(r *config.Rule, kw string) (int, bool) {
+	code := http.StatusForbidden
+	args := r.Args
+	for len(args) > 0 {
+		if args[0] != "deny_status" || len(args) < 2 {
+			t.errorf(r.Pos, kw, "option %q is not translated (only deny_status is)", args[0])
+			return 0, false
+		}
+		n, err := strconv.Atoi(args[1])
+		if err != nil || errorMessages[n] == "" {
+			t.errorf(r.Pos, kw, "deny_status %s is not translated (use one of HAProxy's error codes)", args[1])
+			return 0, false
+		}
+		code = n
+		args = args[2:]
+	}
+	return code, true
+}
+
+// redirectRoutes translates the legacy "redirect" rules.
+func (t *translator) redirectRoutes(p *config.Proxy) caddyhttp.RouteList {
+	var routes caddyhttp.RouteList
+	for _, r := range p.Redirects {
+		cm, ok := t.condition("redirect", r.Cond)
+		h, err := t.redirect(r.Args)
+		if err != nil {
+			t.errorf(r.Pos, "redirect", "%v", err)
+			continue
+		}
+		if !ok || cm.never {
+			continue
+		}
+		routes = append(routes, caddyhttp.Route{MatcherSetsRaw: cm.sets, HandlersRaw: h, Terminal: true})
+	}
+	return routes
+}
+
+// redirect translates "location|prefix|scheme <value> [code N] [drop-query]
+// [append-slash]" into handlers that answer the redirect.
+func (t *translator) redirect(args []string) ([]json.RawMessage, error) {
+	if len(args) < 2 {
+		return nil, fmt.Errorf("expects location, prefix or scheme followed by a value")
+	}
+	kind, value := args[0], args[1]
+	code := http.StatusFound
+	dropQuery, appendSlash := false, false
+	for i := 2; i < len(args); i++ {
+		switch args[i] {
+		case "code":
+			if i+1 >= len(args) {
+				return nil, fmt.Errorf("'code' needs a status")
+			}
+			n, err := strconv.Atoi(args[i+1])
+			if err != nil || !slices.Contains([]int{301, 302, 303, 307, 308}, n) {
+				return nil, fmt.Errorf("redirect code %q must be 301, 302, 303, 307 or 308", args[i+1])
+			}
+			code = n
+			i++
+		case "drop-query":
+			dropQuery = true
+		case "append-slash":
+			appendSlash = true
+		default:
+			return nil, fmt.Errorf("redirect option %q is not translated", args[i])
+		}
+	}
+	v, err := logFormat(value)
+	if err != nil {
+		return nil, err
+	}
+	var location string
+	switch kind {
+	case "location":
+		return []json.RawMessage{redirectResponse(code, v)}, nil
+	case "prefix":
+		if v == "/" {
+			// "prefix /" redirects to the same URI.
+			v = ""
+		}
+		location = v
+	case "scheme":
+		location = v + "://{http.request.hostport}"
+	default:
+		return nil, fmt.Errorf("expects location, prefix or scheme, found %q", kind)
+	}
+	// {http.request.uri} is the path and query as sent; dropping the
+	// query first leaves the path alone.
+	var pre []json.RawMessage
+	if dropQuery {
+		pre = append(pre, caddyconfig.JSONModuleObject(rewrite.Rewrite{URI: "?"}, "handler", "rewrite", nil))
+	}
+	uri := location + "{http.request.uri}"
+	if !appendSlash || !dropQuery {
+		return append(pre, redirectResponse(code, uri)), nil
+	}
+	// append-slash adds a slash to a path that does not end with one.
+	endsWithSlash := matchers.MatchACL{Terms: []matchers.Term{{Any: []matchers.Test{{Fetch: "path", Match: matchers.MatchEnd, Values: []string{"/"}}}}}}
+	choose := caddyhttp.Subroute{Routes: caddyhttp.RouteList{
+		{MatcherSetsRaw: caddyhttp.RawMatcherSets{{"haproxy_acl": caddyconfig.JSON(endsWithSlash, nil)}}, HandlersRaw: []json.RawMessage{redirectResponse(code, uri)}, Terminal: true},
+		{HandlersRaw: []json.RawMessage{redirectResponse(code, uri+"/")}},
+	}}
+	return append(pre, caddyconfig.JSONModuleObject(choose, "handler", "subroute", nil)), nil
+}
+
+// redirectResponse answers a redirect the way HAProxy does: no body, and
+// Cache-Control: no-cache except for permanent redirects.
+func redirectResponse(code int, location string) json.RawMessage {
+	h := http.Header{"Location": {location}, "Content-Length": {"0"}}
+	if code != http.StatusMovedPermanently && code != http.StatusPermanentRedirect {
+		h.Set("Cache-Control", "no-cache")
+	}
+	return caddyconfig.JSONModuleObject(caddyhttp.StaticResponse{
+		StatusCode: caddyhttp.WeakString(strconv.Itoa(code)),
+		Headers:    h,
+	}, "handler", "static_response", nil)
+}
+
+// returnHandler translates "return [status N] [content-type T] [string S]
+// [hdr N V]…".
+func returnHandler(args []string) (json.RawMessage, error) {
+	resp := caddyhttp.StaticResponse{StatusCode: "200", Headers: http.Header{}}
+	contentType := ""
+	hasBody := false
+	for i := 0; i < len(args); i++ {
+		opt := args[i]
+		need := 1
+		if opt == "hdr" {
+			need = 2
+		}
+		if i+need >= len(args) {
+			return nil, fmt.Errorf("'%s' needs %d argument(s)", opt, need)
+		}
+		switch opt {
+		case "status":
+			n, err := strconv.Atoi(args[i+1])
+			if err != nil || n < 200 || n > 599 {
+				return nil, fmt.Errorf("invalid status %q", args[i+1])
+			}
+			resp.StatusCode = caddyhttp.WeakString(args[i+1])
+		case "content-type":
+			contentType = args[i+1]
+		case "string", "lf-string":
+			body := args[i+1]
+			if opt == "lf-string" {
+				lf, err := logFormat(body)
+				if err != nil {
+					return nil, err
+				}
+				body = lf
+			} else {
+				body = escapeBraces(body)
+			}
+			resp.Body = body
+			hasBody = true
+		case "hdr":
+			v, err := logFormat(args[i+2])
+			if err != nil {
+				return nil, err
+			}
+			resp.Headers.Add(args[i+1], v)
+		default:
+			return nil, fmt.Errorf("return option %q is not translated (status, content-type, string, lf-string and hdr are)", opt)
+		}
+		i += need
+	}
+	if hasBody {
+		if contentType == "" {
+			return nil, fmt.Errorf("a return body needs a content-type")
+		}
+		resp.Headers.Set("Content-Type", escapeBraces(contentType))
+	} else {
+		if contentType != "" {
+			return nil, fmt.Errorf("content-type without a body is not translated")
+		}
+		resp.Headers.Set("Content-Length", "0")
+	}
+	if len(resp.Headers) == 0 {
+		resp.Headers = nil
+	}
+	return caddyconfig.JSONModuleObject(resp, "handler", "static_response", nil), nil
+}
+
+// responseRuleRoutes translates a section's http-response rules (and the
+// legacy rsp* lines) into response header handlers, in reverse order (see
+// backendChain).
+func (t *translator) responseRuleRoutes(p *config.Proxy) caddyhttp.RouteList {
+	var routes caddyhttp.RouteList
+	for _, r := range p.HTTPResponse {
+		kw := r.Keyword + " " + r.Action
+		if r.Keyword != "http-response" {
+			kw = r.Keyword
+		}
+		if r.Cond != nil && condUsesResponse(r.Cond) {
+			t.errorf(r.Pos, kw, "conditions on the response (status, res.*) are not translated")
+			continue
+		}
+		cm, ok := t.condition(kw, r.Cond)
+		ops, err := responseOps(r)
+		if err != nil {
+			t.errorf(r.Pos, kw, "%v", err)
+			continue
+		}
+		if !ok || cm.never {
+			continue
+		}
+		h := caddyconfig.JSONModuleObject(headers.Handler{Response: &headers.RespHeaderOps{HeaderOps: ops, Deferred: true}}, "handler", "headers", nil)
+		routes = append(routes, caddyhttp.Route{MatcherSetsRaw: cm.sets, HandlersRaw: []json.RawMessage{h}})
+	}
+	slices.Reverse(routes)
+	return routes
+}
+
+// responseOps translates the header action of an http-response rule.
+func responseOps(r *config.Rule) (*headers.HeaderOps, error) {
+	switch r.Keyword {
+	case "rspadd":
+		name, value, ok := legacyHeader(r.Args)
+		if !ok {
+			return nil, fmt.Errorf("expects one '<name>: <value>' argument")
+		}
+		return &headers.HeaderOps{Add: http.Header{name: {escapeBraces(value)}}}, nil
+	case "http-response":
+	default:
+		return nil, fmt.Errorf("not translated: use the http-response equivalent")
+	}
+	switch r.Action {
+	case "set-header", "add-header":
+		if len(r.Args) != 2 {
+			return nil, fmt.Errorf("expects a header name and a value")
+		}
+		value, err := logFormat(r.Args[1])
+		if err != nil {
+			return nil, err
+		}
+		if r.Action == "set-header" {
+			return &headers.HeaderOps{Set: http.Header{r.Args[0]: {value}}}, nil
+		}
+		return &headers.HeaderOps{Add: http.Header{r.Args[0]: {value}}}, nil
+	case "del-header":
+		return deleteHeaderOps(r.Args)
+	case "replace-header":
+		return replaceHeaderOps(r.Args)
+	}
+	return nil, fmt.Errorf("not translated")
+}
+
+// condUsesResponse reports whether a condition tests the response.
+func condUsesResponse(c *config.Condition) bool {
+	for _, g := range c.Terms {
+		for _, ct := range g {
+			acls := ct.Defs
+			if ct.Anonymous != nil {
+				acls = []*config.ACL{ct.Anonymous}
+			}
+			for _, a := range acls {
+				if strings.HasPrefix(a.Fetch, "res.") || strings.HasPrefix(a.Fetch, "status") || strings.HasPrefix(a.Fetch, "shdr") || strings.HasPrefix(a.Fetch, "scook") {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func requestHeaders(ops *headers.HeaderOps) json.RawMessage {
+	return caddyconfig.JSONModuleObject(headers.Handler{Request: ops}, "handler", "headers", nil)
+}
+
+// deleteHeaderOps translates "del-header <name> [-m str|beg|end|sub]".
+// Header names compare case-insensitively.
+func deleteHeaderOps(args []string) (*headers.HeaderOps, error) {
+	if len(args) != 1 && (len(args) != 3 || args[1] != "-m") {
+		return nil, fmt.Errorf("expects a header name and optionally -m <method>")
+	}
+	name := args[0]
+	if strings.ContainsAny(name, "*{}") {
+		return nil, fmt.Errorf("header name %q is not translated", name)
+	}
+	method := "str"
+	if len(args) == 3 {
+		method = args[2]
+	}
+	// Caddy's wildcards compare with the lower-cased header name.
+	lower := strings.ToLower(name)
+	switch method {
+	case "str":
+	case "beg":
+		name = lower + "*"
+	case "end":
+		name = "*" + lower
+	case "sub":
+		name = "*" + lower + "*"
+	default:
+		return nil, fmt.Errorf("del-header -m %s is not translated (str, beg, end and sub are)", method)
+	}
+	return &headers.HeaderOps{Delete: []string{name}}, nil
+}
+
+// replaceHeaderOps translates "replace-header <name> <regex> <replacement>":
+// every value of the header that the regex matches is replaced entirely by
+// the replacement, where \1…\9 refer to the regex's groups.
+func replaceHeaderOps(args []string) (*headers.HeaderOps, error) {
+	if len(args) != 3 {
+		return nil, fmt.Errorf("expects a header name, a regular expression and a replacement")
+	}
+	// The regex may match anywhere; the whole value is replaced, so the
+	// search expression takes in what is around the match.
+	search := "(?s)^.*?(?:" + args[1] + ").*$"
+	if _, err := regexp.Compile(search); err != nil {
+		return nil, fmt.Errorf("regular expression %q: %v", args[1], err)
+	}
+	repl, err := regexReplacement(args[2])
+	if err != nil {
+		return nil, err
+	}
+	return &headers.HeaderOps{Replace: map[string][]headers.Replacement{
+		args[0]: {{SearchRegexp: search, Replace: repl}},
+	}}, nil
+}
+
+// regexReplacement converts a replacement with \N back-references into Go's
+// ${N} form. Only literal text is translated.
+func regexReplacement(s string) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\' && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9':
+			b.WriteString("${" + string(s[i+1]) + "}")
+			i++
+		case c == '%':
+			return "", fmt.Errorf("log-format expressions in a replacement (%q) are not translated", s)
+		case c == '$':
+			b.WriteString("$$")
+		case c == '{' || c == '}':
+			b.WriteString(`\` + string(c))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), nil
+}
+
+// legacyHeader splits the "Name: value" argument of reqadd and rspadd.
+func legacyHeader(args []string) (name, value string, ok bool) {
+	if len(args) != 1 {
+		return "", "", false
+	}
+	name, value, ok = strings.Cut(args[0], ":")
+	if !ok || name == "" || strings.ContainsAny(name, " \t") {
+		return "", "", false
+	}
+	return name, strings.TrimLeft(value, " \t"), true
+}
+
+// escapeBraces protects literal braces from Caddy's placeholder expansion.
+func escapeBraces(s string) string {
+	return strings.NewReplacer("{", `\{`, "}", `\}`).Replace(s)
+}
+
+// formatFetches maps the sample fetches of log-format expressions that have
+// an exact Caddy placeholder.
+var formatFetches = map[string]string{
+	"src":             "{http.request.remote.host}",
+	"src_port":        "{http.request.remote.port}",
+	"dst":             "{http.request.local.host}",
+	"dst_port":        "{http.request.local.port}",
+	"req.hdr(host)":   "{http.request.hostport}",
+	"hdr(host)":       "{http.request.hostport}",
+	"req.hdr(Host)":   "{http.request.hostport}",
+	"hdr(Host)":       "{http.request.hostport}",
+	"method":          "{http.request.method}",
+	"query":           "{http.request.uri.query}",
+	"ssl_fc_sni":      "{http.request.tls.server_name}",
+	"ssl_fc_protocol": "{http.request.tls.version}",
+}
+
+// formatAliases maps the %-letters of log-format that have an exact Caddy
+// placeholder.
+var formatAliases = map[string]string{
+	"ci": "{http.request.remote.host}",
+	"cp": "{http.request.remote.port}",
+	"fi": "{http.request.local.host}",
+	"fp": "{http.request.local.port}",
+	"HM": "{http.request.method}",
+}
+
+// logFormat converts an HAProxy log-format string into a Caddy string
+// with placeholders. Literal text is kept (braces escaped); %[fetch] and
+// the %-letters listed in formatFetches and formatAliases become
+// placeholders; anything else is an error.
+func logFormat(s string) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '{' || c == '}' {
+			b.WriteString(`\` + string(c))
+			continue
+		}
+		if c != '%' {
+			b.WriteByte(c)
+			continue
+		}
+		if i+1 >= len(s) {
+			return "", fmt.Errorf("log-format %q ends with '%%'", s)
+		}
+		if s[i+1] == '%' {
+			b.WriteByte('%')
+			i++
+			continue
+		}
+		if strings.HasSuffix(b.String(), `\`) {
+			return "", fmt.Errorf("log-format %q: a backslash before an expression is not translated", s)
+		}
+		rest := s[i+1:]
+		if strings.HasPrefix(rest, "[") {
+			end := strings.IndexByte(rest, ']')
+			if end < 0 {
+				return "", fmt.Errorf("log-format %q: missing ']'", s)
+			}
+			expr := rest[1:end]
+			ph, ok := formatFetches[expr]
+			if !ok {
+				return "", fmt.Errorf("log-format expression %%[%s] is not translated", expr)
+			}
+			b.WriteString(ph)
+			i += end + 1
+			continue
+		}
+		j := 0
+		for j < len(rest) && (rest[j] >= 'a' && rest[j] <= 'z' || rest[j] >= 'A' && rest[j] <= 'Z') {
+			j++
+		}
+		alias := rest[:j]
+		ph, ok := formatAliases[alias]
+		if !ok {
+			if alias == "" {
+				return "", fmt.Errorf("log-format %q: '%%' must be followed by [expression], a variable or '%%'", s)
+			}
+			return "", fmt.Errorf("log-format variable %%%s is not translated", alias)
+		}
+		b.WriteString(ph)
+		i += j
+	}
+	return b.String(), nil
+}
+
+// errorMessages are HAProxy's built-in error pages.
+var errorMessages = map[int]string{
+	400: "Your browser sent an invalid request.",
+	401: "You need a valid user and password to access this content.",
+	403: "Request forbidden by administrative rules.",
+	404: "The resource could not be found.",
+	405: "A request was made of a resource using a request method not supported by that resource",
+	408: "Your browser didn't send a complete request in time.",
+	410: "The resource is no longer available and will not be available again.",
+	429: "You have sent too many requests in a given amount of time.",
+	500: "An internal server error occurred.",
+	502: "The server returned an invalid or incomplete response.",
+	503: "No server is available to handle this request.",
+	504: "The server didn't respond in time.",
+}
+
+// errorPage answers with HAProxy's built-in page for a status.
+func errorPage(code int) json.RawMessage {
+	return caddyconfig.JSONModuleObject(errorResponse(code), "handler", "static_response", nil)
+}
+
+func errorResponse(code int) caddyhttp.StaticResponse {
+	return caddyhttp.StaticResponse{
+		StatusCode: caddyhttp.WeakString(strconv.Itoa(code)),
+		Headers: http.Header{
+			"Content-Type":  {"text/html"},
+			"Cache-Control": {"no-cache"},
+		},
+		Body: fmt.Sprintf("<html><body><h1>%d %s</h1>\n%s\n</body></html>\n", code, http.StatusText(code), errorMessages[code]),
+	}
+}
+
+// authPage is HAProxy's answer to "http-request auth": 401 with a Basic
+// challenge for the realm.
+func authPage(realm string) json.RawMessage {
+	resp := errorResponse(http.StatusUnauthorized)
+	resp.Headers.Set("WWW-Authenticate", escapeBraces(`Basic realm="`+realm+`"`))
+	return caddyconfig.JSONModuleObject(resp, "handler", "static_response", nil)
+}
+
+// monitorOK is HAProxy's monitor-uri answer.
+func monitorOK() json.RawMessage {
+	return caddyconfig.JSONModuleObject(caddyhttp.StaticResponse{
+		StatusCode: "200",
+		Headers: http.Header{
+			"Content-Type":  {"text/html"},
+			"Cache-Control": {"no-cache"},
+		},
+		Body: "<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n",
+	}, "handler", "static_response", nil)
+}
+
+// authRule translates "http-request auth [realm R] unless { http_auth(L) }"
+// (or "if !…", with a named ACL or an anonymous one) into Caddy's
+// authentication handler with the userlist's accounts. handled is false
+// when the rule's condition does not test http_auth: it is then an
+// ordinary rule answering 401.
+func (t *translator) authRule(p *config.Proxy, r *config.Rule) (handlers []json.RawMessage, handled bool) {
+	if r.Cond == nil || !condTestsAuth(r.Cond) {
+		return nil, false
+	}
+	kw := r.Keyword + " auth"
+	realm, ok := authRealm(p, r.Args)
+	if !ok {
+		t.errorf(r.Pos, kw, "expects 'realm <realm>' or nothing before the condition")
+		return nil, true
+	}
+	userlist, ok := authCondition(r.Cond)
+	if !ok {
+		t.errorf(r.Pos, kw, "http_auth is only translated as the whole condition: 'http-request auth [realm <r>] unless { http_auth(<userlist>) }'")
+		return nil, true
+	}
+	var ul *config.Userlist
+	for _, u := range t.cfg.Userlists {
+		if u.Name == userlist {
+			ul = u
+		}
+	}
+	if ul == nil {
+		t.errorf(r.Pos, kw, "no userlist %q", userlist)
+		return nil, true
+	}
+	accounts, ok := t.userlistAccounts(ul)
+	if !ok {
+		return nil, true
+	}
+	basic := caddyauth.HTTPBasicAuth{
+		HashRaw:     caddyconfig.JSONModuleObject(caddyauth.BcryptHash{}, "algorithm", "bcrypt", nil),
+		AccountList: accounts,
+		Realm:       realm,
+	}
+	auth := caddyauth.Authentication{ProvidersRaw: caddy.ModuleMap{"http_basic": caddyconfig.JSON(basic, nil)}}
+	return []json.RawMessage{caddyconfig.JSONModuleObject(auth, "handler", "authentication", nil)}, true
+}
+
+// authRealm reads "[realm <r>]"; the default realm is the proxy's name.
+func authRealm(p *config.Proxy, args []string) (string, bool) {
+	switch {
+	case len(args) == 0:
+		return p.Name, true
+	case len(args) == 2 && args[0] == "realm":
+		return args[1], true
+	}
+	return "", false
+}
+
+// authACLUserlist returns the userlist of an ACL that is exactly
+// http_auth(<userlist>).
+func authACLUserlist(a *config.ACL) (string, bool) {
+	name, args, convs := splitFetch(a.Fetch)
+	if name != "http_auth" || len(args) != 1 || len(convs) > 0 || len(a.Flags) > 0 || len(a.Patterns) > 0 {
+		return "", false
+	}
+	return args[0], true
+}
+
+// condTestsAuth reports whether a condition uses http_auth in any way.
+func condTestsAuth(c *config.Condition) bool {
+	for _, g := range c.Terms {
+		for _, ct := range g {
+			acls := ct.Defs
+			if ct.Anonymous != nil {
+				acls = []*config.ACL{ct.Anonymous}
+			}
+			for _, a := range acls {
+				if strings.HasPrefix(a.Fetch, "http_auth") {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// authCondition returns the userlist when the condition is "unless T" or
+// "if !T" with T testing only http_auth(<userlist>).
+func authCondition(c *config.Condition) (string, bool) {
+	if len(c.Terms) != 1 || len(c.Terms[0]) != 1 {
+		return "", false
+	}
+	ct := c.Terms[0][0]
+	if ct.Negate == c.Unless {
+		return "", false
+	}
+	acls := ct.Defs
+	if ct.Anonymous != nil {
+		acls = []*config.ACL{ct.Anonymous}
+	}
+	userlist := ""
+	for _, a := range acls {
+		ul, ok := authACLUserlist(a)
+		if !ok || userlist != "" && ul != userlist {
+			return "", false
+		}
+		userlist = ul
+	}
+	return userlist, userlist != ""
+}
+
+// userlistAccounts turns a userlist into basic-auth accounts. Caddy checks
+// bcrypt hashes: an insecure-password is hashed now, a bcrypt crypt(3) hash
+// is kept, and other crypt(3) hashes (SHA-512, SHA-256, MD5, DES) cannot be
+// checked, so they are refused.
+func (t *translator) userlistAccounts(ul *config.Userlist) ([]caddyauth.Account, bool) {
+	var accounts []caddyauth.Account
+	ok := true
+	for _, u := range ul.Users {
+		switch {
+		case u.Insecure:
+			hash, err := bcrypt.GenerateFromPassword([]byte(u.Password), bcrypt.DefaultCost)
+			if err != nil {
+				t.errorf(u.Pos, "user", "user %q: %v", u.Name, err)
+				ok = false
+				continue
+			}
+			accounts = append(accounts, caddyauth.Account{Username: u.Name, Password: string(hash)})
+		case strings.HasPrefix(u.Password, "$2a$") || strings.HasPrefix(u.Password, "$2b$") || strings.HasPrefix(u.Password, "$2y$"):
+			accounts = append(accounts, caddyauth.Account{Username: u.Name, Password: u.Password})
+		default:
+			t.errorf(u.Pos, "user", "user %q: Caddy verifies only bcrypt password hashes; this %s hash cannot be checked: hash the password with bcrypt (mkpasswd -m bcrypt, or caddy hash-password) or use insecure-password", u.Name, cryptScheme(u.Password))
+			ok = false
+		}
+	}
+	return accounts, ok
+}
+
+// cryptScheme names the crypt(3) scheme of a hash.
+func cryptScheme(h string) string {
+	switch {
+	case strings.HasPrefix(h, "$6$"):
+		return "SHA-512 crypt"
+	case strings.HasPrefix(h, "$5$"):
+		return "SHA-256 crypt"
+	case strings.HasPrefix(h, "$1$"):
+		return "MD5 crypt"
+	case strings.HasPrefix(h, "$y$"):
+		return "yescrypt"
+	}
+	return "crypt(3)"
+}

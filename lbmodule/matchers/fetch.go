@@ -1,0 +1,413 @@
+package matchers
+
+import (
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
+)
+
+// sampleKind is the type of value a fetch returns.
+type sampleKind int
+
+const (
+	kindString sampleKind = iota
+	kindInt
+	kindIP
+	kindBool
+)
+
+// fetchInfo describes a fetch the matcher knows: its sample type (which
+// gives the default match method) and how many arguments it takes.
+type fetchInfo struct {
+	kind             sampleKind
+	minArgs, maxArgs int
+}
+
+// fetches are the sample fetches the matcher evaluates, by HAProxy name.
+var fetches = map[string]fetchInfo{
+	"path":         {kindString, 0, 0},
+	"url":          {kindString, 0, 0},
+	"base":         {kindString, 0, 0},
+	"query":        {kindString, 0, 0},
+	"url_param":    {kindString, 1, 3},
+	"hdr":          {kindString, 1, 2},
+	"hdr_cnt":      {kindInt, 1, 1},
+	"hdr_val":      {kindInt, 1, 2},
+	"fhdr":         {kindString, 1, 2},
+	"cook":         {kindString, 1, 1},
+	"cook_cnt":     {kindInt, 1, 1},
+	"cook_val":     {kindInt, 1, 1},
+	"method":       {kindString, 0, 0},
+	"req_ver":      {kindString, 0, 0},
+	"src":          {kindIP, 0, 0},
+	"src_port":     {kindInt, 0, 0},
+	"dst":          {kindIP, 0, 0},
+	"dst_port":     {kindInt, 0, 0},
+	"ssl_fc":       {kindBool, 0, 0},
+	"ssl_fc_sni":   {kindString, 0, 0},
+	"nbsrv":        {kindInt, 1, 1},
+	"srv_is_up":    {kindBool, 1, 1},
+	"always_true":  {kindBool, 0, 0},
+	"always_false": {kindBool, 0, 0},
+}
+
+// defaultMethod is the match method HAProxy uses for a sample type when
+// none is given.
+func defaultMethod(k sampleKind) string {
+	switch k {
+	case kindInt:
+		return MatchInt
+	case kindIP:
+		return MatchIP
+	case kindBool:
+		return MatchBool
+	}
+	return MatchStr
+}
+
+// evalTest reports whether the request matches one ACL test: whether any
+// sample of the fetch matches any pattern.
+func (t *Test) eval(r *http.Request) bool {
+	p := t.compiled
+	switch t.Fetch {
+	case "path":
+		s, ok := requestPath(r.RequestURI)
+		return ok && p.matchString(s)
+	case "url":
+		return p.matchString(r.RequestURI)
+	case "base":
+		path, ok := requestPath(r.RequestURI)
+		if !ok {
+			return false
+		}
+		return p.matchString(hostHeader(r) + path)
+	case "query":
+		_, q, ok := strings.Cut(r.RequestURI, "?")
+		return ok && p.matchString(q)
+	case "url_param":
+		return t.evalURLParam(r)
+	case "hdr", "fhdr":
+		values := headerValues(r, t.Args[0], t.Fetch == "hdr")
+		if t.occ != 0 {
+			v, ok := occurrence(values, t.occ)
+			return ok && p.matchString(v)
+		}
+		for _, v := range values {
+			if p.matchString(v) {
+				return true
+			}
+		}
+		return false
+	case "hdr_cnt":
+		return p.matchInt(int64(len(headerValues(r, t.Args[0], true))))
+	case "hdr_val":
+		values := headerValues(r, t.Args[0], true)
+		if t.occ != 0 {
+			v, ok := occurrence(values, t.occ)
+			return ok && p.matchInt(leadingInt(v))
+		}
+		for _, v := range values {
+			if p.matchInt(leadingInt(v)) {
+				return true
+			}
+		}
+		return false
+	case "cook":
+		for _, v := range cookieValues(r, t.Args[0]) {
+			if p.matchString(v) {
+				return true
+			}
+		}
+		return false
+	case "cook_cnt":
+		return p.matchInt(int64(len(cookieValues(r, t.Args[0]))))
+	case "cook_val":
+		for _, v := range cookieValues(r, t.Args[0]) {
+			if p.matchInt(leadingInt(v)) {
+				return true
+			}
+		}
+		return false
+	case "method":
+		return t.matchMethod(r.Method)
+	case "req_ver":
+		return p.matchString(strconv.Itoa(r.ProtoMajor) + "." + strconv.Itoa(r.ProtoMinor))
+	case "src", "src_port":
+		ap, err := netip.ParseAddrPort(r.RemoteAddr)
+		if err != nil {
+			return false
+		}
+		if t.Fetch == "src" {
+			return p.matchIP(ap.Addr())
+		}
+		return p.matchInt(int64(ap.Port()))
+	case "dst", "dst_port":
+		addr, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+		if addr == nil {
+			return false
+		}
+		ap, err := netip.ParseAddrPort(addr.String())
+		if err != nil {
+			return false
+		}
+		if t.Fetch == "dst" {
+			return p.matchIP(ap.Addr())
+		}
+		return p.matchInt(int64(ap.Port()))
+	case "ssl_fc":
+		return p.matchInt(boolInt(r.TLS != nil))
+	case "ssl_fc_sni":
+		return r.TLS != nil && r.TLS.ServerName != "" && p.matchString(r.TLS.ServerName)
+	case "nbsrv":
+		return p.matchInt(int64(usableServers(t.Args[0])))
+	case "srv_is_up":
+		return p.matchInt(boolInt(serverUp(t.Args[0])))
+	case "always_true":
+		return p.matchInt(1)
+	case "always_false":
+		return p.matchInt(0)
+	}
+	return false
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// requestPath returns the path of a request target as sent: from the first
+// slash (after any scheme and authority) to the query. A target without a
+// path ("*", or an authority alone) has no path sample.
+func requestPath(uri string) (string, bool) {
+	if !strings.HasPrefix(uri, "/") {
+		i := strings.Index(uri, "://")
+		if i < 0 {
+			return "", false
+		}
+		rest := uri[i+3:]
+		j := strings.IndexByte(rest, '/')
+		if j < 0 {
+			return "", false
+		}
+		uri = rest[j:]
+	}
+	if i := strings.IndexByte(uri, '?'); i >= 0 {
+		uri = uri[:i]
+	}
+	return uri, true
+}
+
+// hostHeader returns the request's Host, which Go keeps out of r.Header.
+func hostHeader(r *http.Request) string {
+	return r.Host
+}
+
+// headerValues returns the values of a request header in order. With
+// split, each line is cut at commas outside quoted strings and the pieces
+// are trimmed, as HAProxy's hdr() sees them; otherwise whole lines are
+// returned, as fhdr() sees them.
+func headerValues(r *http.Request, name string, split bool) []string {
+	var lines []string
+	if strings.EqualFold(name, "host") {
+		if r.Host != "" {
+			lines = []string{r.Host}
+		}
+	} else {
+		lines = r.Header.Values(name)
+	}
+	if !split {
+		out := make([]string, len(lines))
+		for i, l := range lines {
+			out[i] = strings.Trim(l, " \t")
+		}
+		return out
+	}
+	var out []string
+	for _, l := range lines {
+		out = append(out, splitHeaderValue(l)...)
+	}
+	return out
+}
+
+// splitHeaderValue cuts a header line at commas that are not inside a
+// quoted string.
+func splitHeaderValue(line string) []string {
+	var out []string
+	quoted, escaped := false, false
+	start := 0
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case escaped:
+			escaped = false
+		case quoted && c == '\\':
+			escaped = true
+		case c == '"':
+			quoted = !quoted
+		case !quoted && c == ',':
+			out = append(out, strings.Trim(line[start:i], " \t"))
+			start = i + 1
+		}
+	}
+	return append(out, strings.Trim(line[start:], " \t"))
+}
+
+// occurrence picks the n-th value (from 1), or from the end when n is
+// negative.
+func occurrence(values []string, n int) (string, bool) {
+	if n < 0 {
+		n = len(values) + 1 + n
+	}
+	if n < 1 || n > len(values) {
+		return "", false
+	}
+	return values[n-1], true
+}
+
+// leadingInt reads an optional minus sign and the decimal digits that
+// follow, as HAProxy converts a header value to an integer ("+1" is 0).
+func leadingInt(s string) int64 {
+	neg := false
+	if s != "" && s[0] == '-' {
+		neg = true
+		s = s[1:]
+	}
+	var n int64
+	for i := 0; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		n = n*10 + int64(s[i]-'0')
+	}
+	if neg {
+		return -n
+	}
+	return n
+}
+
+// cookieValues returns the values of every cookie with that name in the
+// request's Cookie headers, as sent (quotes included).
+func cookieValues(r *http.Request, name string) []string {
+	var out []string
+	for _, line := range r.Header.Values("Cookie") {
+		for _, part := range strings.Split(line, ";") {
+			part = strings.Trim(part, " \t")
+			n, v, ok := strings.Cut(part, "=")
+			if !ok || strings.TrimRight(n, " \t") != name {
+				continue
+			}
+			out = append(out, strings.Trim(v, " \t"))
+		}
+	}
+	return out
+}
+
+// evalURLParam matches the values of a query parameter.
+func (t *Test) evalURLParam(r *http.Request) bool {
+	_, q, ok := strings.Cut(r.RequestURI, "?")
+	if !ok {
+		return false
+	}
+	name := t.Args[0]
+	delim := "&"
+	if len(t.Args) > 1 && t.Args[1] != "" {
+		delim = t.Args[1]
+	}
+	icase := len(t.Args) > 2 && t.Args[2] == "i"
+	if i := strings.IndexByte(q, '#'); i >= 0 {
+		q = q[:i]
+	}
+	for _, part := range strings.FieldsFunc(q, func(c rune) bool { return strings.ContainsRune(delim, c) }) {
+		n, v, ok := strings.Cut(part, "=")
+		if !ok {
+			continue
+		}
+		if n == name || icase && strings.EqualFold(n, name) {
+			if t.compiled.matchString(v) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// knownMethods are the methods HAProxy identifies by name; a pattern naming
+// one matches only that method, exactly as written.
+var knownMethods = map[string]bool{
+	"OPTIONS": true, "GET": true, "HEAD": true, "POST": true, "PUT": true,
+	"DELETE": true, "TRACE": true, "CONNECT": true,
+}
+
+// matchMethod compares a request method with method patterns: a pattern
+// naming a well-known method matches that method only (case-sensitively);
+// another pattern is compared as a string with the request's own method,
+// which must itself be an unknown one (case-insensitively with -i).
+func (t *Test) matchMethod(m string) bool {
+	p := t.compiled
+	if p.method != MatchStr {
+		// Other methods see the method's name as a string.
+		return p.matchString(m)
+	}
+	for _, v := range p.strs {
+		if knownMethods[v] {
+			if m == v {
+				return true
+			}
+			continue
+		}
+		if knownMethods[m] {
+			continue
+		}
+		if m == v || p.ignoreCase && strings.EqualFold(m, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// usableServers counts the servers of a backend that take load-balanced
+// traffic, as HAProxy's nbsrv: the usable active servers, or when there is
+// none, the usable backup servers (only the first counts without
+// allbackups). An unknown backend has none.
+func usableServers(backend string) int {
+	b, ok := lbmodule.LookupBackend(backend)
+	if !ok {
+		return 0
+	}
+	active, backup := 0, 0
+	for _, s := range b.Servers() {
+		if !s.Usable() {
+			continue
+		}
+		if s.Backup {
+			backup++
+		} else {
+			active++
+		}
+	}
+	switch {
+	case active > 0:
+		return active
+	case backup > 0 && !b.Config().AllBackups:
+		return 1
+	}
+	return backup
+}
+
+// serverUp reports whether "backend/server" is up and not in maintenance,
+// as HAProxy's srv_is_up (a draining server is up).
+func serverUp(ref string) bool {
+	be, srv, ok := strings.Cut(ref, "/")
+	if !ok {
+		return false
+	}
+	b, found := lbmodule.LookupBackend(be)
+	if !found {
+		return false
+	}
+	s := b.Server(srv)
+	return s != nil && s.Up() && s.AdminState() != lbmodule.AdminMaint
+}
