@@ -150,3 +150,34 @@ func TestAcquireReleaseAllocatesNothing(t *testing.T) {
 		}
 	}
 }
+
+type closeCounter struct {
+	io.Reader
+	closed int
+}
+
+func (c *closeCounter) Close() error { c.closed++; return nil }
+
+// A body longer than the peek reaches the upstream whole, and a close
+// before the upstream read it (a failed dial) leaves it readable.
+func TestPeekLongBody(t *testing.T) {
+	body := "id=42&pad=" + strings.Repeat("x", 20000)
+	r := mustRequest(t, "POST", "/", "")
+	cc := &closeCounter{Reader: strings.NewReader(body)}
+	r.Body, r.ContentLength = cc, -1
+	got := peekBody(r)
+	if len(got) != maxBodyPeek || string(got[:5]) != "id=42" {
+		t.Fatalf("peeked %d bytes starting %q", len(got), got[:5])
+	}
+	if err := r.Body.Close(); err != nil || cc.closed != 0 {
+		t.Fatalf("close before reading reached the body (%d closes, %v)", cc.closed, err)
+	}
+	all, err := io.ReadAll(r.Body)
+	if err != nil || string(all) != body {
+		t.Fatalf("read back %d bytes (%v), want %d", len(all), err, len(body))
+	}
+	_ = r.Body.Close()
+	if cc.closed != 1 {
+		t.Fatalf("close after reading: %d closes, want 1", cc.closed)
+	}
+}

@@ -188,6 +188,12 @@ func (b *Backend) Acquire(ctx context.Context, req sched.Request, veto Vetoer) (
 func (b *Backend) pickLocked(req sched.Request, veto Vetoer) (*Server, *waiter, error) {
 	b.veto = veto
 	i := b.algo.Pick(req)
+	if i != sched.NoServer && veto != nil && req.HasHash && veto.Vetoed(b.servers[i]) {
+		// The key's server is out for the caller: fall back to the
+		// algorithm's round robin, as for a request without a key.
+		req.HasHash = false
+		i = b.algo.Pick(req)
+	}
 	b.veto = nil
 	if i == sched.NoServer {
 		if !b.anyCandidateLocked(veto) {
@@ -212,6 +218,52 @@ func (b *Backend) pickLocked(req sched.Request, veto Vetoer) (*Server, *waiter, 
 	}
 	b.takeLocked(s)
 	return s, nil, nil
+}
+
+// AcquireServer counts a request or connection on server s, chosen by the
+// caller rather than the algorithm (cookie persistence, use-server). A full
+// server makes it wait in s's queue, within s's maxqueue (ErrQueueFull) and
+// the queue timeout; a server that leaves the pool while the request waits
+// gives ErrNoServer, after which the caller may load-balance the request
+// (option redispatch). It does not check that s is usable: persistence
+// decides that.
+func (b *Backend) AcquireServer(ctx context.Context, s *Server) error {
+	b.mu.Lock()
+	if !b.fullLocked(s) {
+		b.takeLocked(s)
+		b.mu.Unlock()
+		return nil
+	}
+	if s.MaxQueue > 0 && s.queue.n >= s.MaxQueue {
+		b.mu.Unlock()
+		return ErrQueueFull
+	}
+	w := b.enqueueLocked(s)
+	b.mu.Unlock()
+	var timeout <-chan time.Time
+	if b.queueTimeout > 0 {
+		t := time.NewTimer(b.queueTimeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	var got *Server
+	select {
+	case got = <-w.done:
+	case <-timeout:
+		var ok bool
+		if got, ok = b.abandon(w); !ok {
+			return ErrQueueTimeout
+		}
+	case <-ctx.Done():
+		var ok bool
+		if got, ok = b.abandon(w); !ok {
+			return ctx.Err()
+		}
+	}
+	if got == nil {
+		return ErrNoServer
+	}
+	return nil
 }
 
 // wait blocks until w is granted a server, the queue timeout passes or ctx

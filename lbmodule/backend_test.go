@@ -511,3 +511,66 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// A hash pick that lands on a vetoed server falls back to round robin over
+// the others.
+func TestBackendVetoedHashFallsBack(t *testing.T) {
+	b := mustBackend(t, BackendConfig{Balance: "source", Servers: servers(1, 1, 1)})
+	req := noAvoid
+	req.Hash, req.HasHash = 7, true
+	s, err := b.Acquire(context.Background(), req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Release(s)
+	for range 6 {
+		got, err := b.Acquire(context.Background(), req, vetoSet{s.Name: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got == s {
+			t.Fatalf("vetoed %s picked", s.Name)
+		}
+		b.Release(got)
+	}
+}
+
+func TestBackendAcquireServer(t *testing.T) {
+	cfg := BackendConfig{QueueTimeout: caddy.Duration(time.Minute), Servers: servers(1, 1)}
+	cfg.Servers[0].MaxConn = 1
+	cfg.Servers[0].MaxQueue = 1
+	b := mustBackend(t, cfg)
+	a := b.Server("A")
+	if err := b.AcquireServer(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- b.AcquireServer(context.Background(), a) }()
+	waitFor(t, func() bool { return a.Queued() == 1 })
+	if err := b.AcquireServer(context.Background(), a); !errors.Is(err, ErrQueueFull) {
+		t.Fatalf("past maxqueue: got %v, want ErrQueueFull", err)
+	}
+	// Load-balanced requests skip A while it is full.
+	if s, _ := b.Acquire(context.Background(), noAvoid, nil); s.Name != "B" {
+		t.Fatalf("picked %s while A is full", s.Name)
+	} else {
+		b.Release(s)
+	}
+	b.Release(a)
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if a.Served() != 1 || a.Counters().Total.Load() != 0 {
+		t.Fatalf("A serves %d, lbtot %d; want 1 and 0 (not load-balanced)", a.Served(), a.Counters().Total.Load())
+	}
+	// A waiter on a server going to maintenance is told to redispatch.
+	go func() { errc <- b.AcquireServer(context.Background(), a) }()
+	waitFor(t, func() bool { return a.Queued() == 1 })
+	if err := b.SetAdminState("A", AdminMaint); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; !errors.Is(err, ErrNoServer) {
+		t.Fatalf("got %v, want ErrNoServer", err)
+	}
+	b.Release(a)
+}

@@ -45,23 +45,38 @@ func peekBody(r *http.Request) []byte {
 	buf := make([]byte, n)
 	got, err := io.ReadFull(r.Body, buf)
 	buf = buf[:got]
-	rest := r.Body
+	tail := r.Body
 	if err != nil {
-		// The body ended (or failed) within the peek: keep the error for
-		// the reader, after the bytes already read.
-		r.Body = readCloser{io.MultiReader(bytes.NewReader(buf), errReader{err}), rest}
-	} else {
-		r.Body = readCloser{io.MultiReader(bytes.NewReader(buf), rest), rest}
+		// The body ended (or failed) within the peek: the reader gets the
+		// same end after the bytes already read.
+		tail = io.NopCloser(errReader{err})
 	}
+	r.Body = &peekedBody{Reader: io.MultiReader(bytes.NewReader(buf), tail), body: r.Body}
 	return buf
 }
 
-type readCloser struct {
+// peekedBody is a request body whose first bytes were read to find a key.
+type peekedBody struct {
 	io.Reader
-	closer io.Closer
+	body io.Closer
+	read bool
 }
 
-func (rc readCloser) Close() error { return rc.closer.Close() }
+func (p *peekedBody) Read(b []byte) (int, error) {
+	p.read = true
+	return p.Reader.Read(b)
+}
+
+// Close closes the body once the transport started reading it. Before
+// that, a close comes from a failed dial, and the body must stay readable
+// for the retry (Caddy's reverse_proxy protects its bodies the same way);
+// the HTTP server closes it when the request ends.
+func (p *peekedBody) Close() error {
+	if !p.read {
+		return nil
+	}
+	return p.body.Close()
+}
 
 // errReader returns err, or io.EOF for the short read that ended a peek.
 type errReader struct{ err error }

@@ -112,7 +112,9 @@ func (p *HTTPSelection) Select(pool reverseproxy.UpstreamPool, r *http.Request, 
 	}
 
 	a.mu.Lock()
-	if a.done {
+	if a.done || a.failed {
+		// HAProxy answers 503 at once when no server is left or the
+		// queue timed out; Caddy's retries must not wait again.
 		a.mu.Unlock()
 		return nil
 	}
@@ -141,6 +143,9 @@ func (p *HTTPSelection) Select(pool reverseproxy.UpstreamPool, r *http.Request, 
 	s, err := p.backend.Acquire(ctx, req, a)
 	a.pool = nil
 	if err != nil {
+		a.mu.Lock()
+		a.failed = true
+		a.mu.Unlock()
 		if c := p.logger.Check(zap.DebugLevel, "no server"); c != nil {
 			c.Write(zap.String("backend", p.Backend), zap.Error(err))
 		}
@@ -221,8 +226,9 @@ type attempt struct {
 	// req is the request's pick input (its key hash), computed once.
 	req    sched.Request
 	hashed bool
-	// done is set when the request has ended.
-	done bool
+	// done is set when the request has ended; failed when the backend
+	// had no server for it.
+	done, failed bool
 }
 
 // Vetoed excludes servers whose upstream Caddy considers unavailable

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -197,5 +198,31 @@ func BenchmarkSelectBaseline(b *testing.B) {
 		}
 		clear(vars)
 		cancel()
+	}
+}
+
+// After the backend had no server for a request, Caddy's further retries
+// of it answer at once instead of queueing again.
+func TestSelectFailsFastAfterQueueTimeout(t *testing.T) {
+	cfg := BackendConfig{QueueTimeout: caddy.Duration(10 * time.Millisecond), Servers: servers(1)}
+	cfg.Servers[0].MaxConn = 1
+	p := newPolicy(t, cfg)
+	pool := poolFor(cfg)
+	r1, end1 := newRequest()
+	defer end1()
+	if p.Select(pool, r1, nil) == nil {
+		t.Fatal("first request got no upstream")
+	}
+	r2, end2 := newRequest()
+	defer end2()
+	if up := p.Select(pool, r2, nil); up != nil {
+		t.Fatalf("second request got %s past maxconn", up.Dial)
+	}
+	qmax := p.RuntimeBackend().Counters().QueueMax.Load()
+	if up := p.Select(pool, r2, nil); up != nil {
+		t.Fatalf("retry got %s", up.Dial)
+	}
+	if got := p.RuntimeBackend().Counters().QueueMax.Load(); got != qmax || qmax != 1 {
+		t.Fatalf("queue max %d then %d: the retry queued again", qmax, got)
 	}
 }
