@@ -120,11 +120,8 @@ func (t *translator) monitorRoutes(fe *config.Proxy) caddyhttp.RouteList {
 	if fe.MonitorURI == "" {
 		return nil
 	}
-	fetch := "url"
-	if strings.HasPrefix(fe.MonitorURI, "/") {
-		fetch = "path"
-	}
-	uri := matchers.MatchACL{Terms: []matchers.Term{{Name: "monitor-uri", Any: []matchers.Test{{Fetch: fetch, Values: []string{fe.MonitorURI}}}}}}
+	// HAProxy 2.6 compares the request target as sent, query included.
+	uri := matchers.MatchACL{Terms: []matchers.Term{{Name: "monitor-uri", Any: []matchers.Test{{Fetch: "url", Values: []string{fe.MonitorURI}}}}}}
 	var inner caddyhttp.RouteList
 	for _, c := range fe.MonitorFail {
 		cm, ok := t.condition("monitor fail", c)

@@ -7,9 +7,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -207,4 +209,101 @@ func aclRoutingRequests() []rawRequest {
 		rawRequest{method: "GET", target: "http://x.example.com/zz", headers: h("Host: x.example.com")},
 	)
 	return rs
+}
+
+// echoOrigin answers with the request it received: method, URI and the
+// headers the rules tests look at, one per line.
+func echoOrigin(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s %s\n", r.Method, r.RequestURI)
+		var names []string
+		for k := range r.Header {
+			if strings.HasPrefix(k, "X-") || k == "Authorization" {
+				names = append(names, k)
+			}
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			fmt.Fprintf(&b, "%s: %s\n", k, strings.Join(r.Header[k], " | "))
+		}
+		w.Header().Set("X-Drop", "1")
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, b.String())
+	}))
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String()
+}
+
+// comparedHeaders are the response headers compared between HAProxy and
+// caddy.
+var comparedHeaders = []string{"Location", "Cache-Control", "Content-Type", "Www-Authenticate", "X-Resp", "X-Resp-Order", "X-Drop", "X-Ret"}
+
+// outcome summarises a response for comparison.
+func outcome(resp *http.Response, body string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d\n", resp.StatusCode)
+	for _, h := range comparedHeaders {
+		if v := resp.Header.Values(h); len(v) > 0 {
+			fmt.Fprintf(&b, "%s: %s\n", h, strings.Join(v, " | "))
+		}
+	}
+	b.WriteString(body)
+	return b.String()
+}
+
+// TestRequestRulesMatchHAProxy compares the answers and the forwarded
+// requests of HAProxy and caddy for http-request, http-response, redirect
+// and monitor rules.
+func TestRequestRulesMatchHAProxy(t *testing.T) {
+	origin := echoOrigin(t)
+	port, monPort := freePort(t), freePort(t)
+	cfg := writeConfig(t, "acl_rules.cfg", map[string]any{"Port": port, "MonPort": monPort, "Origin": origin})
+	addr, monAddr := loopback(port), loopback(monPort)
+	type req struct {
+		addr string
+		r    rawRequest
+	}
+	h := func(hs ...string) []string { return hs }
+	var reqs []req
+	for _, path := range []string{
+		"/", "/health", "/health?x", "/admin", "/adminx", "/slow", "/unavail", "/after-allow", "/two", "/ret", "/hello",
+		"/sec/a?b=1", "/old/x?y=1", "/old/x/?y=1", "/keep/a?b", "/m", "/rw?k=v", "/private/a", "/private2", "/put", "/q?old=1",
+		"/q", "/seturi?z=1", "/leg/a?x", "/be-deny", "/rewritten",
+	} {
+		reqs = append(reqs, req{addr, rawRequest{method: "GET", target: path}})
+	}
+	reqs = append(reqs,
+		req{addr, rawRequest{src: "127.0.0.5", method: "GET", target: "/admin"}},
+		req{addr, rawRequest{method: "GET", target: "/after-allow", headers: h("X-Allow: yes")}},
+		req{addr, rawRequest{method: "GET", target: "/admin", headers: h("X-Allow: yes")}},
+		req{addr, rawRequest{method: "GET", target: "/private/a", headers: h("X-Pass: letmein")}},
+		req{addr, rawRequest{method: "GET", target: "/x", headers: h("X-Remove: 1", "X-Pre-A: 1", "x-pre-b: 2", "X-Prefix: 3", "X-Keep: 4")}},
+		req{addr, rawRequest{method: "GET", target: "/x", headers: h("X-Rep: zabcz", "X-Rep: abd", "X-Rep: abc, abc")}},
+		req{addr, rawRequest{method: "GET", target: "/x", headers: h("Host: example.com:8080", "X-Client: forged")}},
+		req{addr, rawRequest{method: "GET", target: "/x", headers: h("X-Added: zero")}},
+		req{addr, rawRequest{method: "POST", target: "/put"}},
+		req{monAddr, rawRequest{method: "GET", target: "/up"}},
+		req{monAddr, rawRequest{method: "GET", target: "/x"}},
+	)
+	run := func() []string {
+		out := make([]string, len(reqs))
+		for i, q := range reqs {
+			resp, body := q.r.send(t, q.addr)
+			out[i] = outcome(resp, body)
+		}
+		return out
+	}
+	haproxy := startHAProxy(t, cfg, addr, monAddr)
+	want := run()
+	haproxy.stop()
+
+	startCaddyTranslated(t, cfg)
+	got := run()
+	for i, q := range reqs {
+		if got[i] != want[i] {
+			t.Errorf("%s:\ncaddy:\n%s\nhaproxy:\n%s", q.r, got[i], want[i])
+		}
+	}
 }
