@@ -268,8 +268,17 @@ func standardMatcher(tests []matchers.Test) (string, json.RawMessage) {
 	switch {
 	case all(func(ts matchers.Test) bool {
 		// Caddy's method matcher compares the method exactly, as HAProxy
-		// does without -i.
-		return ts.Fetch == "method" && (ts.Match == "" || ts.Match == matchers.MatchStr) && !ts.IgnoreCase && len(ts.Values) > 0
+		// does without -i, but it upper-cases its values: only upper-case
+		// patterns translate to it.
+		if ts.Fetch != "method" || ts.Match != "" && ts.Match != matchers.MatchStr || ts.IgnoreCase || len(ts.Values) == 0 {
+			return false
+		}
+		for _, v := range ts.Values {
+			if v != strings.ToUpper(v) {
+				return false
+			}
+		}
+		return true
 	}):
 		var ms []string
 		for _, ts := range tests {

@@ -130,14 +130,18 @@ type backendSpec struct{ Name, Addr string }
 func TestACLRoutingMatchesHAProxy(t *testing.T) {
 	var backends []backendSpec
 	names := []string{"bdef"}
-	for i := 1; i <= 20; i++ {
+	for i := 1; i <= 30; i++ {
 		names = append(names, fmt.Sprintf("b%02d", i))
 	}
 	for _, o := range startOrigins(t, names...) {
 		backends = append(backends, backendSpec{o.name, o.Addr()})
 	}
 	port := freePort(t)
-	cfg := writeConfig(t, "acl_routing.cfg", map[string]any{"Port": port, "Backends": backends})
+	patterns := filepath.Join(t.TempDir(), "paths.lst")
+	if err := os.WriteFile(patterns, []byte("# paths\n/from-file\n  /indented\n\n/trailing \n#/commented\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeConfig(t, "acl_routing.cfg", map[string]any{"Port": port, "Backends": backends, "PatternFile": patterns})
 	addr := loopback(port)
 
 	requests := aclRoutingRequests()
@@ -207,6 +211,22 @@ func aclRoutingRequests() []rawRequest {
 		rawRequest{method: "GET", target: "/bcd?q", headers: h("Host: x.example.com")},
 		rawRequest{method: "GET", target: "http://other.example/api/x", headers: h("Host: other.example")},
 		rawRequest{method: "GET", target: "http://x.example.com/zz", headers: h("Host: x.example.com")},
+		rawRequest{method: "GET", target: "/m-icase"}, rawRequest{method: "get", target: "/m-icase"}, rawRequest{method: "GET", target: "/m-lower"},
+		rawRequest{method: "get", target: "/m-lower"}, rawRequest{method: "gEt", target: "/m-icase"},
+		rawRequest{method: "GET", target: "/zz", headers: h(`X-Q: "a, b"`)}, rawRequest{method: "GET", target: "/zz", headers: h(`X-Q: "A, B", c`)},
+		rawRequest{method: "GET", target: "/zz", headers: h(`X-Q: "a, b`)}, rawRequest{method: "GET", target: "/zz", headers: h(`X-Q: y,x`)},
+		rawRequest{method: "GET", target: "/zz?p"}, rawRequest{method: "GET", target: "/zz?p="}, rawRequest{method: "GET", target: "/zz?a=1&p=2"},
+		rawRequest{method: "GET", target: "/zz?a=1;p=2"}, rawRequest{method: "GET", target: "/zz;p=1"}, rawRequest{method: "GET", target: "/zz&p=1"}, rawRequest{method: "GET", target: "/zz?a&p=1"}, rawRequest{method: "GET", target: "/zz?P=1"},
+		rawRequest{method: "GET", target: "/zz", headers: h("X-E:")}, rawRequest{method: "GET", target: "/zz", headers: h("X-E: a,,b")},
+		rawRequest{method: "GET", target: "/zz", headers: h("X-E: a, ")}, rawRequest{method: "GET", target: "/zz", headers: h("X-E: x")},
+		rawRequest{method: "GET", target: "/zz", headers: h("X-Occ: one, two")}, rawRequest{method: "GET", target: "/zz", headers: h("X-Occ: one", "X-Occ: two, x")},
+		rawRequest{method: "GET", target: "/zz", headers: h("X-Occ: last, one")}, rawRequest{method: "GET", target: "/zz", headers: h("X-Occ: one, last")},
+		rawRequest{method: "GET", target: "/from-file"}, rawRequest{method: "GET", target: "/indented"}, rawRequest{method: "GET", target: "/trailing"},
+		rawRequest{method: "GET", target: "/trailing%20"}, rawRequest{method: "GET", target: "/commented"},
+		rawRequest{method: "GET", target: "/zz", headers: h("X-Full: a, b")}, rawRequest{method: "GET", target: "/zz", headers: h("X-Full:   a, b  ")},
+		rawRequest{method: "GET", target: "/zz", headers: h(`Cookie: q="xy"`)}, rawRequest{method: "GET", target: "/zz", headers: h(`Cookie: q = "xy"`)},
+		rawRequest{method: "GET", target: "/zz", headers: h(`Cookie: a=1;q="x`)}, rawRequest{method: "GET", target: "/zz", headers: h(`Cookie: a="q=\"x"`)},
+		rawRequest{method: "GET", target: "/axyz?"}, rawRequest{method: "GET", target: "/aXyZ?b"}, rawRequest{method: "GET", target: "/aXyZ"},
 	)
 	return rs
 }

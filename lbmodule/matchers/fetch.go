@@ -305,22 +305,24 @@ func cookieValues(r *http.Request, name string) []string {
 	return out
 }
 
-// evalURLParam matches the values of a query parameter.
+// evalURLParam matches the values of a query parameter. As in HAProxy,
+// the parameters start after the first '?' (or the given delimiter) and
+// are separated by '&', ';' or the delimiter; a parameter without '=' has
+// no value.
 func (t *Test) evalURLParam(r *http.Request) bool {
-	_, q, ok := strings.Cut(r.RequestURI, "?")
-	if !ok {
-		return false
-	}
 	name := t.Args[0]
-	delim := "&"
+	delim := rune('?')
 	if len(t.Args) > 1 && t.Args[1] != "" {
-		delim = t.Args[1]
+		delim = rune(t.Args[1][0])
 	}
 	icase := len(t.Args) > 2 && t.Args[2] == "i"
-	if i := strings.IndexByte(q, '#'); i >= 0 {
-		q = q[:i]
+	uri := r.RequestURI
+	start := strings.IndexFunc(uri, func(c rune) bool { return c == '?' || c == delim })
+	if start < 0 {
+		return false
 	}
-	for _, part := range strings.FieldsFunc(q, func(c rune) bool { return strings.ContainsRune(delim, c) }) {
+	isSep := func(c rune) bool { return c == '&' || c == ';' || c == delim }
+	for _, part := range strings.FieldsFunc(uri[start+1:], isSep) {
 		n, v, ok := strings.Cut(part, "=")
 		if !ok {
 			continue
@@ -334,17 +336,17 @@ func (t *Test) evalURLParam(r *http.Request) bool {
 	return false
 }
 
-// knownMethods are the methods HAProxy identifies by name; a pattern naming
-// one matches only that method, exactly as written.
+// knownMethods are the methods HAProxy identifies by name.
 var knownMethods = map[string]bool{
 	"OPTIONS": true, "GET": true, "HEAD": true, "POST": true, "PUT": true,
 	"DELETE": true, "TRACE": true, "CONNECT": true,
 }
 
-// matchMethod compares a request method with method patterns: a pattern
-// naming a well-known method matches that method only (case-sensitively);
-// another pattern is compared as a string with the request's own method,
-// which must itself be an unknown one (case-insensitively with -i).
+// matchMethod compares a request method with method patterns as HAProxy
+// does: a pattern naming a well-known method (in upper case) matches that
+// method only; another pattern is compared as a string with the request's
+// method, which must not be a well-known one (case-insensitively with -i).
+// So "method get" matches a request sent as "get" but not "GET".
 func (t *Test) matchMethod(m string) bool {
 	p := t.compiled
 	if p.method != MatchStr {
