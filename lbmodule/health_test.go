@@ -1,11 +1,20 @@
 package lbmodule
 
 import (
+	"bufio"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -362,5 +371,344 @@ func TestHealthBadConfig(t *testing.T) {
 	}
 	if _, ok := b.HealthStatus("s1"); ok {
 		t.Fatal("checks left running after an error")
+	}
+}
+
+// diffOrigin answers health checks on /health with 200 or 503, as the test
+// decides, counting each kind, and answers other requests with its name.
+type diffOrigin struct {
+	name     string
+	healthy  atomic.Bool
+	oks      atomic.Int64
+	failures atomic.Int64
+	dial     string
+}
+
+func newDiffOrigin(t *testing.T, name string) *diffOrigin {
+	o := &diffOrigin{name: name}
+	o.healthy.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/health" {
+			_, _ = io.WriteString(w, o.name)
+			return
+		}
+		if o.healthy.Load() {
+			o.oks.Add(1)
+			return
+		}
+		o.failures.Add(1)
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	o.dial = strings.TrimPrefix(srv.URL, "http://")
+	return o
+}
+
+// haproxyChecks is a running HAProxy whose log lines the test reads.
+type haproxyChecks struct {
+	t    *testing.T
+	sock string
+	addr string
+	mu   sync.Mutex
+	logs []string
+}
+
+func startHAProxyChecks(t *testing.T, backendLines string) *haproxyChecks {
+	t.Helper()
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Skip("haproxy binary not found in PATH: differential test skipped")
+	}
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	h := &haproxyChecks{t: t, sock: filepath.Join(dir, "admin.sock"), addr: addr}
+	cfg := fmt.Sprintf(`global
+    log stdout format raw local0
+    stats socket %s mode 600 level admin
+defaults
+    mode http
+    log global
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+backend be
+%s
+frontend fe
+    bind %s
+    default_backend be
+`, h.sock, backendLines, addr)
+	path := filepath.Join(dir, "haproxy.cfg")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-db", "-f", path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			h.mu.Lock()
+			h.logs = append(h.logs, sc.Text())
+			h.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+		_ = cmd.Wait()
+	})
+	hcWait(t, "haproxy stats socket", func() bool {
+		c, err := net.Dial("unix", h.sock)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return h
+}
+
+func (h *haproxyChecks) command(cmd string) string {
+	c, err := net.Dial("unix", h.sock)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer c.Close()
+	_, _ = io.WriteString(c, cmd+"\n")
+	b, _ := io.ReadAll(c)
+	return string(b)
+}
+
+// server returns a server's operational state (0 = DOWN, 2 = UP) and
+// health counter from "show servers state".
+func (h *haproxyChecks) server(name string) (op, health int) {
+	for _, line := range strings.Split(h.command("show servers state be"), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 12 && f[1] == "be" && f[3] == name {
+			op, _ = strconv.Atoi(f[5])
+			health, _ = strconv.Atoi(f[12])
+			return op, health
+		}
+	}
+	h.t.Fatalf("server %s not in show servers state", name)
+	return 0, 0
+}
+
+// checkStatus returns the check_status column of "show stat".
+func (h *haproxyChecks) checkStatus(name string) string {
+	for _, line := range strings.Split(h.command("show stat"), "\n") {
+		f := strings.Split(line, ",")
+		if len(f) > 36 && f[0] == "be" && f[1] == name {
+			return f[36]
+		}
+	}
+	return ""
+}
+
+// pick sends one request through HAProxy and returns the answering origin.
+func (h *haproxyChecks) pick() string {
+	resp, err := http.Get("http://" + h.addr + "/")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		return strconv.Itoa(resp.StatusCode)
+	}
+	return string(b)
+}
+
+func (h *haproxyChecks) lines() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return normalizeLines(h.logs)
+}
+
+// startupSorted sorts the leading block of "Health check" lines: the
+// first checks of the servers are spread over the interval on both sides,
+// but their relative order is not part of the comparison.
+func startupSorted(lines []string) []string {
+	out := slices.Clone(lines)
+	n := 0
+	for n < len(out) && strings.HasPrefix(out[n], "Health check ") && strings.HasSuffix(out[n], "3/3 UP.") {
+		n++
+	}
+	slices.Sort(out[:n])
+	return out
+}
+
+var checkDuration = regexp.MustCompile(`check duration: \d+ms`)
+
+// normalizeLines keeps the health check lines, with durations blanked.
+func normalizeLines(in []string) []string {
+	var out []string
+	for _, l := range in {
+		if strings.HasPrefix(l, "Server ") || strings.HasPrefix(l, "Backup Server ") ||
+			strings.HasPrefix(l, "backend ") || strings.HasPrefix(l, "Health check ") {
+			out = append(out, checkDuration.ReplaceAllString(l, "check duration: Nms"))
+		}
+	}
+	return out
+}
+
+// TestHealthChecksAgainstHAProxy runs the same backend in HAProxy and in
+// the model, each checking its own copy of the same origins, and flips
+// the origins' health step by step: each side must need the same number of
+// checks to mark a server DOWN or UP, send traffic to the same servers,
+// and log the same lines (up to the check durations).
+func TestHealthChecksAgainstHAProxy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("differential test")
+	}
+	for _, tc := range []struct {
+		name       string
+		allBackups bool
+		logChecks  bool
+	}{
+		{"first backup", false, false},
+		{"allbackups with log-health-checks", true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			names := []string{"s1", "s2", "b1", "b2"}
+			hp, ours := map[string]*diffOrigin{}, map[string]*diffOrigin{}
+			for _, n := range names {
+				hp[n], ours[n] = newDiffOrigin(t, n), newDiffOrigin(t, n)
+			}
+			const (
+				rise, fall = 2, 3
+				inter      = 100 * time.Millisecond
+				fastInter  = 40 * time.Millisecond
+				downInter  = 600 * time.Millisecond
+			)
+			var lines []string
+			lines = append(lines, "    option httpchk GET /health")
+			if tc.allBackups {
+				lines = append(lines, "    option allbackups")
+			}
+			if tc.logChecks {
+				lines = append(lines, "    option log-health-checks")
+			}
+			cfg := BackendConfig{
+				Backend:      "be",
+				AllBackups:   tc.allBackups,
+				HealthChecks: &checks.Config{Type: checks.TypeHTTP, HTTP: &checks.HTTPCheck{Method: "GET", URI: "/health"}, LogHealthChecks: tc.logChecks},
+			}
+			for _, n := range names {
+				backup := ""
+				if n[0] == 'b' {
+					backup = " backup"
+				}
+				lines = append(lines, fmt.Sprintf("    server %s %s check inter %d fastinter %d downinter %d rise %d fall %d%s",
+					n, hp[n].dial, inter.Milliseconds(), fastInter.Milliseconds(), downInter.Milliseconds(), rise, fall, backup))
+				cfg.Servers = append(cfg.Servers, ServerConfig{Name: n, Dial: ours[n].dial, Backup: backup != "",
+					Check: &checks.ServerConfig{Inter: checks.Duration(inter), FastInter: checks.Duration(fastInter),
+						DownInter: checks.Duration(downInter), Rise: rise, Fall: fall}})
+			}
+			h := startHAProxyChecks(t, strings.Join(lines, "\n"))
+			b, err := NewBackend(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			core, logs := observer.New(zapcore.DebugLevel)
+			if err := attachHealth(b, zap.New(core)); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { StopHealthChecks(b) })
+
+			hcWait(t, "first checks", func() bool {
+				for _, n := range names {
+					st, _ := b.HealthStatus(n)
+					if h.checkStatus(n) != "L7OK" || st.Last.Code != checks.L7OK {
+						return false
+					}
+				}
+				return true
+			})
+
+			// flip changes a server's health on both sides, waits until
+			// both see the change, and compares the number of checks it
+			// took.
+			flip := func(n string, healthy bool) {
+				t.Helper()
+				hFails, hOKs := hp[n].failures.Load(), hp[n].oks.Load()
+				oFails, oOKs := ours[n].failures.Load(), ours[n].oks.Load()
+				hp[n].healthy.Store(healthy)
+				ours[n].healthy.Store(healthy)
+				want := 0
+				if healthy {
+					want = 2
+				}
+				hcWait(t, fmt.Sprintf("%s %v in haproxy", n, healthy), func() bool { op, _ := h.server(n); return op == want })
+				hn := hp[n].failures.Load() - hFails
+				if healthy {
+					hn = hp[n].oks.Load() - hOKs
+				}
+				hcWait(t, fmt.Sprintf("%s %v in the model", n, healthy), func() bool { return b.Server(n).Up() == healthy })
+				on := ours[n].failures.Load() - oFails
+				if healthy {
+					on = ours[n].oks.Load() - oOKs
+				}
+				if hn != on {
+					t.Errorf("%s healthy=%v: haproxy needed %d checks, the model %d", n, healthy, hn, on)
+				}
+				wantN := int64(fall)
+				if healthy {
+					wantN = rise
+				}
+				if on != wantN {
+					t.Errorf("%s healthy=%v: the model needed %d checks, want %d", n, healthy, on, wantN)
+				}
+			}
+			// traffic compares which servers take six requests.
+			traffic := func(step string) {
+				t.Helper()
+				hSeen, oSeen := map[string]bool{}, map[string]bool{}
+				for range 6 {
+					hSeen[h.pick()] = true
+					oSeen[pickName(t, b)] = true
+				}
+				if fmt.Sprint(hSeen) != fmt.Sprint(oSeen) {
+					t.Errorf("%s: haproxy sent traffic to %v, the model to %v", step, hSeen, oSeen)
+				}
+			}
+
+			traffic("all up")
+			flip("s1", false)
+			traffic("s1 down")
+			flip("s2", false)
+			traffic("primaries down")
+			flip("b1", false)
+			traffic("first backup down")
+			flip("b2", false)
+			flip("b1", true)
+			traffic("one backup back")
+			flip("s2", true)
+			traffic("failback")
+
+			var ourLines []string
+			for _, e := range logs.All() {
+				ourLines = append(ourLines, e.Message)
+			}
+			// The log lines come in order on each side; wait for
+			// HAProxy's last one to be read.
+			want := normalizeLines(ourLines)
+			hcWait(t, "haproxy's log lines", func() bool { return len(h.lines()) >= len(want) })
+			if got := h.lines(); strings.Join(startupSorted(got), "\n") != strings.Join(startupSorted(want), "\n") {
+				t.Errorf("log lines differ\nhaproxy:\n%s\nmodel:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
 	}
 }
