@@ -493,29 +493,22 @@ func (b *Backend) anyCandidateLocked(veto Vetoer) bool {
 }
 
 // SetAdminState sets a server's admin state, as HAProxy's "set server
-// <backend>/<server> state ready|drain|maint". Ready also clears a
-// maintenance that came from "disabled" in the configuration.
+// <backend>/<server> state ready|drain|maint": ready also ends a
+// maintenance that "disabled" started; drain and maint replace each other.
 func (b *Backend) SetAdminState(server string, st AdminState) error {
 	s, err := b.lookup(server)
 	if err != nil {
 		return err
 	}
-	var set, clear uint32
 	switch st {
 	case AdminReady:
-		clear = FlagForcedMaint | FlagConfigMaint | FlagForcedDrain
+		setAdminFlags(s.state, 0, FlagForcedMaint|FlagForcedDrain)
 	case AdminDrain:
-		set, clear = FlagForcedDrain, FlagForcedMaint|FlagConfigMaint
+		setAdminFlags(s.state, FlagForcedDrain, FlagForcedMaint)
 	case AdminMaint:
-		set, clear = FlagForcedMaint, FlagForcedDrain
+		setAdminFlags(s.state, FlagForcedMaint, FlagForcedDrain)
 	default:
 		return fmt.Errorf("unknown admin state %v", st)
-	}
-	for {
-		old := s.state.admin.Load()
-		if s.state.admin.CompareAndSwap(old, old&^clear|set) {
-			break
-		}
 	}
 	b.changed(server)
 	return nil

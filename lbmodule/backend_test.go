@@ -574,3 +574,34 @@ func TestBackendAcquireServer(t *testing.T) {
 	}
 	b.Release(a)
 }
+
+// Admin flags as HAProxy 2.6's "show servers state" reports them after the
+// same commands.
+func TestAdminFlagsMatchHAProxy(t *testing.T) {
+	b := mustBackend(t, BackendConfig{Servers: []ServerConfig{
+		{Name: "s1", Dial: "a:1", Disabled: true}, {Name: "s2", Dial: "b:1"},
+	}})
+	steps := []struct {
+		server string
+		set    AdminState
+		flags  uint32
+	}{
+		{"s1", -1, 0x05},
+		{"s1", AdminReady, 0x04},
+		{"s2", AdminMaint, 0x01},
+		{"s2", AdminDrain, 0x08},
+		{"s2", AdminMaint, 0x01},
+		{"s2", AdminReady, 0x00},
+		{"s1", AdminDrain, 0x0c},
+	}
+	for _, st := range steps {
+		if st.set >= 0 {
+			if err := b.SetAdminState(st.server, st.set); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := b.Server(st.server).AdminFlags(); got != st.flags {
+			t.Errorf("%s after %v: flags %#x, want %#x", st.server, st.set, got, st.flags)
+		}
+	}
+}

@@ -137,31 +137,37 @@ func TestRegistryReloadCarriesState(t *testing.T) {
 	}
 }
 
-// "disabled" follows the configuration; runtime maintenance and drain
-// survive whatever the configuration says.
+// Adding or removing "disabled" in the configuration wins; otherwise the
+// runtime admin state carries over, including a "ready" given to a server
+// the configuration still disables.
 func TestRegistryConfigDisabled(t *testing.T) {
 	old := mustAttach(t, BackendConfig{Backend: "disabled", Servers: []ServerConfig{
 		{Name: "A", Dial: "a:1", Disabled: true},
 		{Name: "B", Dial: "b:1"},
 		{Name: "C", Dial: "c:1"},
+		{Name: "D", Dial: "d:1", Disabled: true},
 	}})
 	if err := old.SetAdminState("C", AdminMaint); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.SetAdminState("D", AdminReady); err != nil {
 		t.Fatal(err)
 	}
 	cur := mustAttach(t, BackendConfig{Backend: "disabled", Servers: []ServerConfig{
 		{Name: "A", Dial: "a:1"},
 		{Name: "B", Dial: "b:1", Disabled: true},
 		{Name: "C", Dial: "c:1"},
+		{Name: "D", Dial: "d:1", Disabled: true},
 	}})
 	DetachBackend(old)
 	defer DetachBackend(cur)
-	for name, want := range map[string]AdminState{"A": AdminReady, "B": AdminMaint, "C": AdminMaint} {
+	for name, want := range map[string]AdminState{"A": AdminReady, "B": AdminMaint, "C": AdminMaint, "D": AdminReady} {
 		if got := cur.Server(name).AdminState(); got != want {
 			t.Errorf("%s: %v, want %v", name, got, want)
 		}
 	}
-	if got := picks(t, cur, 3); got != "AAA" {
-		t.Errorf("got %s, want AAA", got)
+	if got := picks(t, cur, 4); got != "ADAD" {
+		t.Errorf("got %s, want ADAD", got)
 	}
 }
 

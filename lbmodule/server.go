@@ -48,16 +48,18 @@ func ParseAdminState(s string) (AdminState, error) {
 }
 
 // Admin flags, with HAProxy's bit values so the stats page can show them
-// as HAProxy does. A server may carry several; any MAINT flag wins.
+// as HAProxy does. Maintenance is FlagForcedMaint; FlagConfigMaint only
+// records that the configuration said "disabled" (which sets both), so a
+// runtime "ready" leaves 0x04, as in HAProxy's "show servers state".
 const (
-	// FlagForcedMaint is maintenance set at run time.
+	// FlagForcedMaint is maintenance, set at run time or by "disabled".
 	FlagForcedMaint uint32 = 0x01
-	// FlagConfigMaint is maintenance from "disabled" in the configuration.
+	// FlagConfigMaint marks a server "disabled" in the configuration.
 	FlagConfigMaint uint32 = 0x04
 	// FlagForcedDrain is drain set at run time.
 	FlagForcedDrain uint32 = 0x08
 
-	maintFlags = FlagForcedMaint | FlagConfigMaint
+	maintFlags = FlagForcedMaint
 	drainFlags = FlagForcedDrain
 )
 
@@ -111,6 +113,8 @@ type serverState struct {
 	// last taken from it; a reload keeps a runtime weight only if the
 	// configured weight did not change, as HAProxy's server-state file.
 	configWeight atomic.Int32
+	// configDisabled is "disabled" as the configuration last said it.
+	configDisabled atomic.Bool
 
 	counters Counters
 }
@@ -169,7 +173,7 @@ func (s *Server) Weight() int { return int(s.state.weight.Load()) }
 // Usable reports whether the load balancer may choose the server: up, not
 // in maintenance or drain, and with a weight above zero.
 func (s *Server) Usable() bool {
-	return !s.state.down.Load() && s.state.admin.Load() == 0 && s.state.weight.Load() > 0
+	return !s.state.down.Load() && s.state.admin.Load()&(maintFlags|drainFlags) == 0 && s.state.weight.Load() > 0
 }
 
 // Counters returns the server's counters.
@@ -197,21 +201,22 @@ func newServer(sc ServerConfig, index int, prev *serverState) *Server {
 		st = new(serverState)
 		st.weight.Store(int32(w))
 		st.configWeight.Store(int32(w))
-	} else if int(st.configWeight.Load()) != w {
-		// The configuration changed the weight: it wins over a runtime one.
-		st.weight.Store(int32(w))
-		st.configWeight.Store(int32(w))
-	}
-	// "disabled" is configuration, so it follows the new configuration;
-	// runtime maint and drain carry over.
-	for {
-		old := st.admin.Load()
-		nf := old &^ FlagConfigMaint
 		if sc.Disabled {
-			nf |= FlagConfigMaint
+			st.admin.Store(FlagConfigMaint | FlagForcedMaint)
+			st.configDisabled.Store(true)
 		}
-		if st.admin.CompareAndSwap(old, nf) {
-			break
+	} else {
+		if int(st.configWeight.Load()) != w {
+			// The configuration changed the weight: it wins over a
+			// runtime one.
+			st.weight.Store(int32(w))
+			st.configWeight.Store(int32(w))
+		}
+		if st.configDisabled.Load() != sc.Disabled {
+			// "disabled" was added or removed: the configuration wins;
+			// otherwise the runtime admin state carries over.
+			st.configDisabled.Store(sc.Disabled)
+			setAdminFlags(st, boolFlags(sc.Disabled, FlagConfigMaint|FlagForcedMaint), FlagConfigMaint|FlagForcedMaint)
 		}
 	}
 	return &Server{
@@ -227,4 +232,21 @@ func newServer(sc ServerConfig, index int, prev *serverState) *Server {
 		index:        index,
 		state:        st,
 	}
+}
+
+// setAdminFlags sets the bits of set and clears those of clear, atomically.
+func setAdminFlags(st *serverState, set, clear uint32) {
+	for {
+		old := st.admin.Load()
+		if st.admin.CompareAndSwap(old, old&^clear|set) {
+			return
+		}
+	}
+}
+
+func boolFlags(on bool, f uint32) uint32 {
+	if on {
+		return f
+	}
+	return 0
 }
