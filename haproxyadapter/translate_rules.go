@@ -151,7 +151,6 @@ func (t *translator) requestRuleRoutes(p *config.Proxy, scope string) caddyhttp.
 	allowVar := "haproxy_allow_" + scope
 	allowed := false
 	for _, r := range p.HTTPRequest {
-		cm, ok := t.condition(r.Keyword, r.Cond)
 		if r.Action == "auth" {
 			if h, handled := t.authRule(p, r); handled {
 				if h != nil {
@@ -160,6 +159,7 @@ func (t *translator) requestRuleRoutes(p *config.Proxy, scope string) caddyhttp.
 				continue
 			}
 		}
+		cm, ok := t.condition(r.Keyword, r.Cond)
 		handlers, hok := t.requestAction(p, r, allowVar)
 		if !ok || !hok || cm.never {
 			continue

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bufio"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -325,5 +326,51 @@ func TestRequestRulesMatchHAProxy(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("%s:\ncaddy:\n%s\nhaproxy:\n%s", q.r, got[i], want[i])
 		}
+	}
+}
+
+// TestAuthMatchesHAProxy checks that caddy accepts and refuses the same
+// basic-auth credentials as HAProxy for "http-request auth … unless
+// { http_auth(<userlist>) }", with a clear-text and a bcrypt password.
+func TestAuthMatchesHAProxy(t *testing.T) {
+	o := startOrigin(t, "app")
+	port := freePort(t)
+	cfg := writeConfig(t, "acl_auth.cfg", map[string]any{"Port": port, "Origin": o.Addr()})
+	addr := loopback(port)
+	basic := func(cred string) []string {
+		return []string{"Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(cred))}
+	}
+	var reqs []rawRequest
+	for _, hs := range [][]string{
+		nil, basic("alice:secret"), basic("alice:Secret"), basic("alice:"), basic("bob:hunter2"), basic("bob:hunter3"),
+		basic("carol:secret"), basic("alice"), {"Authorization: Bearer x"}, {"Authorization: Basic !!!"},
+	} {
+		reqs = append(reqs, rawRequest{method: "GET", target: "/", headers: hs})
+	}
+	// The 401 bodies differ (Caddy sends none); status and challenge
+	// must not.
+	run := func() []string {
+		out := make([]string, len(reqs))
+		for i, r := range reqs {
+			resp, body := r.send(t, addr)
+			if resp.StatusCode != http.StatusOK {
+				body = ""
+			}
+			out[i] = fmt.Sprintf("%d %q %s", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), body)
+		}
+		return out
+	}
+	haproxy := startHAProxy(t, cfg, addr)
+	want := run()
+	haproxy.stop()
+	startCaddyTranslated(t, cfg)
+	got := run()
+	for i, r := range reqs {
+		if got[i] != want[i] {
+			t.Errorf("%s: caddy %s, haproxy %s", r, got[i], want[i])
+		}
+	}
+	if want[1] != `200 "" app` || want[0] == want[1] {
+		t.Errorf("haproxy did not behave as the test expects: %q", want)
 	}
 }
