@@ -291,8 +291,12 @@ func (s *session) sslHello() Result {
 	}
 	var b [1]byte
 	if _, err := io.ReadFull(s.conn, b[:]); err != nil {
-		if isTimeout(err) {
+		switch {
+		case isTimeout(err):
 			return Result{Code: L6TOUT}
+		case isEOF(err):
+			// The built-in rules are: send the hello (1), expect (2).
+			return Result{Code: L6RSP, Info: emptyResponse(2)}
 		}
 		return Result{Code: L6RSP}
 	}
@@ -347,9 +351,12 @@ func (s *session) redis() Result {
 		return ioFailure(err, L7TOUT)
 	}
 	want := []byte("+PONG")
-	buf, _, err := s.readUntil(nil, func(b []byte) bool { return bytes.Contains(b, want) })
+	buf, closed, err := s.readUntil(nil, func(b []byte) bool { return bytes.Contains(b, want) })
 	if bytes.Contains(buf, want) {
 		return Result{Code: L7OK, Info: "Redis server is ok"}
+	}
+	if closed && len(buf) == 0 {
+		return Result{Code: L7STS, Info: emptyResponse(2)}
 	}
 	if err != nil && (len(buf) == 0 || isTimeout(err)) {
 		return ioFailure(err, L7TOUT)

@@ -130,6 +130,10 @@ func TestProbes(t *testing.T) {
 			_, _ = c.Write([]byte{0x16, 0x03, 0x03, 0, 0})
 		}
 	})
+	rawGarbage := fakeServer(t, func(c net.Conn) {
+		_, _ = c.Read(make([]byte, 512))
+		_, _ = io.WriteString(c, "garbage\r\n")
+	})
 	smtp := fakeServer(t, func(c net.Conn) {
 		br := bufio.NewReader(c)
 		_, _ = io.WriteString(c, "220 mail ESMTP\r\n")
@@ -228,7 +232,8 @@ func TestProbes(t *testing.T) {
 		}}, nil, L4CON, 0, "Connection refused at step 1 of tcp-check (connect port " + itoa(portOf(t, refused)) + ")"},
 		{"tcp-check without rules", echo, &Config{Type: TypeTCPCheck}, nil, L4OK, 0, ""},
 		{"ssl hello", tlsHello, &Config{Type: TypeSSLHello}, nil, L6OK, 0, ""},
-		{"ssl hello garbage", garbage, &Config{Type: TypeSSLHello}, nil, L6RSP, 0, ""},
+		{"ssl hello garbage", rawGarbage, &Config{Type: TypeSSLHello}, nil, L6RSP, 0, ""},
+		{"ssl hello empty", garbage, &Config{Type: TypeSSLHello}, nil, L6RSP, 0, "TCPCHK got an empty response at step 2"},
 		{"ssl hello timeout", hung, &Config{Type: TypeSSLHello}, nil, L6TOUT, 0, ""},
 		{"redis", redis, &Config{Type: TypeRedis}, nil, L7OK, 0, "Redis server is ok"},
 		{"redis error", notRedis, &Config{Type: TypeRedis}, nil, L7STS, 0, "-NOAUTH Authentication required."},

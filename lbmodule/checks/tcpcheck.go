@@ -70,6 +70,9 @@ func (s *session) tcpCheck(rules []compiledRule) Result {
 				res.Info += " at step " + strconv.Itoa(r.step) + " of tcp-check (expect " + r.describe() + ")"
 				return res
 			}
+			if !match && closed && len(buf) == 0 {
+				return Result{Code: L7RSP, Info: emptyResponse(r.step)}
+			}
 			if match == r.Negate {
 				info := "TCPCHK did not match content "
 				if r.Negate {
@@ -119,4 +122,10 @@ func (r *compiledRule) shortPattern() string {
 		return "(regex)"
 	}
 	return "(binary regex)"
+}
+
+// emptyResponse is HAProxy's detail for a connection closed before any
+// data came, at the given step of the check's rules.
+func emptyResponse(step int) string {
+	return "TCPCHK got an empty response at step " + strconv.Itoa(step)
 }

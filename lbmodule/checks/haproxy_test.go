@@ -1,0 +1,242 @@
+package checks
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestProbesAgainstHAProxy runs the same checks in HAProxy (with option
+// log-health-checks) and in the prober, against the same fake servers, and
+// compares the first "Health check for server …" line of each, up to the
+// check duration: the status, the response code and the detail text.
+func TestProbesAgainstHAProxy(t *testing.T) {
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Skip("haproxy binary not found in PATH: differential test skipped")
+	}
+	if testing.Short() {
+		t.Skip("differential test")
+	}
+	ok200 := fakeServer(t, httpReply("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"))
+	s503 := fakeServer(t, httpReply("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+	s404 := fakeServer(t, httpReply("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+	garbage := fakeServer(t, httpReply("garbage\r\n\r\n"))
+	hung := fakeServer(t, hang)
+	refused := refusedAddr(t)
+	echo := fakeServer(t, func(c net.Conn) {
+		buf := make([]byte, 512)
+		n, _ := c.Read(buf)
+		_, _ = c.Write(buf[:n])
+		// Stay open a little, as a server that answers then idles.
+		c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		_, _ = c.Read(buf)
+	})
+	banner := fakeServer(t, func(c net.Conn) {
+		_, _ = io.WriteString(c, "+OK ready\r\n")
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		if line == "PING\r\n" {
+			_, _ = io.WriteString(c, "+PONG\r\n")
+		}
+	})
+	redisLike := fakeServer(t, func(c net.Conn) {
+		_, _ = c.Read(make([]byte, 64))
+		_, _ = io.WriteString(c, "-NOAUTH Authentication required.\r\n")
+	})
+	// silent reads what the check sends, then closes without a word.
+	silent := fakeServer(t, func(c net.Conn) {
+		c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		_, _ = c.Read(make([]byte, 512))
+	})
+	tlsAlert := fakeServer(t, func(c net.Conn) {
+		_, _ = c.Read(make([]byte, 512))
+		_, _ = c.Write([]byte{0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28})
+	})
+
+	const inter = 300 * time.Millisecond
+	type tcase struct {
+		name  string
+		mode  string
+		lines string // backend lines before the server
+		extra string // server options
+		addr  string
+		cfg   *Config
+		sc    ServerConfig
+	}
+	sc := ServerConfig{Inter: Duration(inter)}
+	http := func(h *HTTPCheck) *Config { return &Config{Type: TypeHTTP, HTTP: h} }
+	rules := func(r ...TCPRule) *Config { return &Config{Type: TypeTCPCheck, TCPRules: r} }
+	cases := []tcase{
+		{"tcp_ok", "tcp", "", "", ok200, nil, sc},
+		{"tcp_refused", "tcp", "", "", refused, nil, sc},
+		{"http_200", "http", "option httpchk", "", ok200, http(nil), sc},
+		{"http_503", "http", "option httpchk", "", s503, http(nil), sc},
+		{"http_404", "http", "option httpchk", "", s404, http(nil), sc},
+		{"http_garbage", "http", "option httpchk", "", garbage, http(nil), sc},
+		{"http_hang", "http", "option httpchk", "", hung, http(nil), sc},
+		{"http_refused", "http", "option httpchk", "", refused, http(nil), sc},
+		{"http_on404", "http", "option httpchk\n    http-check disable-on-404", "", s404, http(&HTTPCheck{DisableOn404: true}), sc},
+		{"http_status_miss", "http", "option httpchk\n    http-check expect status 201,300-310", "", ok200,
+			http(&HTTPCheck{Expect: []HTTPExpect{{Match: "status", Pattern: "201,300-310"}}}), sc},
+		{"http_rstatus_neg", "http", "option httpchk\n    http-check expect ! rstatus ^5", "", s503,
+			http(&HTTPCheck{Expect: []HTTPExpect{{Match: "rstatus", Pattern: "^5", Negate: true}}}), sc},
+		{"http_string_miss", "http", "option httpchk\n    http-check expect string nothere", "", ok200,
+			http(&HTTPCheck{Expect: []HTTPExpect{{Match: "string", Pattern: "nothere"}}}), sc},
+		{"http_string_unwanted", "http", "option httpchk\n    http-check expect ! string hello", "", ok200,
+			http(&HTTPCheck{Expect: []HTTPExpect{{Match: "string", Pattern: "hello", Negate: true}}}), sc},
+		{"http_rstring", "http", "option httpchk\n    http-check expect rstring ^h.l+o$", "", ok200,
+			http(&HTTPCheck{Expect: []HTTPExpect{{Match: "rstring", Pattern: "^h.l+o$"}}}), sc},
+		{"http_check_timeout", "http", "option httpchk\n    timeout check 100", "", hung,
+			&Config{Type: TypeHTTP, CheckTimeout: Duration(100 * time.Millisecond), ConnectTimeout: Duration(time.Second)}, sc},
+		{"tcpchk_ok", "tcp", "option tcp-check\n    tcp-check expect string +OK\n    tcp-check send PING\\r\\n\n    tcp-check expect string +PONG", "", banner,
+			rules(TCPRule{Action: "expect", Match: "string", Pattern: "+OK"}, TCPRule{Action: "send", Data: "PING\r\n"}, TCPRule{Action: "expect", Match: "string", Pattern: "+PONG"}), sc},
+		{"tcpchk_timeout", "tcp", "option tcp-check\n    tcp-check expect string +OK", "", hung,
+			rules(TCPRule{Action: "expect", Match: "string", Pattern: "+OK"}), sc},
+		{"tcpchk_mismatch", "tcp", "option tcp-check\n    tcp-check send hello\\r\\n\n    tcp-check expect string nope", "", echo,
+			rules(TCPRule{Action: "send", Data: "hello\r\n"}, TCPRule{Action: "expect", Match: "string", Pattern: "nope"}), sc},
+		{"tcpchk_unwanted", "tcp", "option tcp-check\n    tcp-check send hello\\r\\n\n    tcp-check expect ! string hello", "", echo,
+			rules(TCPRule{Action: "send", Data: "hello\r\n"}, TCPRule{Action: "expect", Match: "string", Pattern: "hello", Negate: true}), sc},
+		{"tcpchk_rstring_miss", "tcp", "option tcp-check\n    tcp-check send hello\\r\\n\n    tcp-check expect rstring ^bye", "", echo,
+			rules(TCPRule{Action: "send", Data: "hello\r\n"}, TCPRule{Action: "expect", Match: "rstring", Pattern: "^bye"}), sc},
+		{"tcpchk_binary", "tcp", "option tcp-check\n    tcp-check send-binary 68656c6c6f\n    tcp-check expect binary 68656c6c6f", "", echo,
+			rules(TCPRule{Action: "send-binary", Data: "68656c6c6f"}, TCPRule{Action: "expect", Match: "binary", Pattern: "68656c6c6f"}), sc},
+		{"tcpchk_binary_miss", "tcp", "option tcp-check\n    tcp-check send-binary 50494e47\n    tcp-check expect binary 504f4e47", "", echo,
+			rules(TCPRule{Action: "send-binary", Data: "50494e47"}, TCPRule{Action: "expect", Match: "binary", Pattern: "504f4e47"}), sc},
+		{"tcpchk_initial_refused", "tcp", "option tcp-check\n    tcp-check expect string x", "", refused,
+			rules(TCPRule{Action: "expect", Match: "string", Pattern: "x"}), sc},
+		{"tcpchk_connect_port", "tcp", "option tcp-check\n    tcp-check connect port " + itoa(portOf(t, refused)), "", echo,
+			rules(TCPRule{Action: "connect", Port: portOf(t, refused)}), sc},
+		{"tcpchk_no_rules", "tcp", "option tcp-check", "", echo, &Config{Type: TypeTCPCheck}, sc},
+		{"redis_error", "tcp", "option redis-check", "", redisLike, &Config{Type: TypeRedis}, sc},
+		{"redis_timeout", "tcp", "option redis-check", "", banner, &Config{Type: TypeRedis}, sc},
+		{"sslhello_alert", "tcp", "option ssl-hello-chk", "", tlsAlert, &Config{Type: TypeSSLHello}, sc},
+		{"sslhello_garbage", "tcp", "option ssl-hello-chk", "", garbage, &Config{Type: TypeSSLHello}, sc},
+		{"sslhello_hang", "tcp", "option ssl-hello-chk", "", hung, &Config{Type: TypeSSLHello}, sc},
+		{"sslhello_silent", "tcp", "option ssl-hello-chk", "", silent, &Config{Type: TypeSSLHello}, sc},
+		{"redis_silent", "tcp", "option redis-check", "", silent, &Config{Type: TypeRedis}, sc},
+		{"http_silent", "http", "option httpchk", "", silent, http(nil), sc},
+		{"tcpchk_silent", "tcp", "option tcp-check\n    tcp-check send hello\\r\\n\n    tcp-check expect string hello", "", silent,
+			rules(TCPRule{Action: "send", Data: "hello\r\n"}, TCPRule{Action: "expect", Match: "string", Pattern: "hello"}), sc},
+		{"checkssl_plain_server", "tcp", "", "check-ssl verify none", echo, nil, ServerConfig{Inter: Duration(inter), SSL: true, InsecureSkipVerify: true}},
+		{"check_port", "http", "option httpchk", "port " + itoa(portOf(t, ok200)), refused, http(nil), ServerConfig{Inter: Duration(inter), Port: portOf(t, ok200)}},
+	}
+
+	var cfg strings.Builder
+	cfg.WriteString("global\n    log stdout format raw local0\ndefaults\n    log global\n    option log-health-checks\n" +
+		"    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n")
+	for _, c := range cases {
+		fmt.Fprintf(&cfg, "backend %s\n    mode %s\n", c.name, c.mode)
+		if c.lines != "" {
+			fmt.Fprintf(&cfg, "    %s\n", c.lines)
+		}
+		fmt.Fprintf(&cfg, "    server s %s check inter %d %s\n", c.addr, inter.Milliseconds(), c.extra)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(&cfg, "frontend fe\n    mode tcp\n    bind %s\n    default_backend tcp_ok\n", ln.Addr())
+	ln.Close()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "haproxy.cfg")
+	if err := os.WriteFile(path, []byte(cfg.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// HAProxy's first line per backend.
+	var mu sync.Mutex
+	first := map[string]string{}
+	lineRE := regexp.MustCompile(`^Health check for (?:backup )?server ([^/]+)/s `)
+	cmd := exec.Command(bin, "-db", "-f", path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if m := lineRE.FindStringSubmatch(sc.Text()); m != nil {
+				mu.Lock()
+				if _, ok := first[m[1]]; !ok {
+					first[m[1]] = sc.Text()
+				}
+				mu.Unlock()
+			}
+		}
+	}()
+	defer func() {
+		_ = cmd.Process.Kill()
+		<-readDone
+		_ = cmd.Wait()
+	}()
+
+	// Our side, concurrently.
+	ours := make(map[string]string, len(cases))
+	var wg sync.WaitGroup
+	var omu sync.Mutex
+	for _, c := range cases {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cc, err := compile(c.cfg)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			pr, err := newProber(c.addr, c.sc, cc)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			r := pr.run(t.Context(), true)
+			st := initialState(c.sc.params(), false)
+			st.apply(r)
+			msg := Event{Backend: c.name, Server: "s", Result: r, State: st, Moved: true}.CheckMessage(false)
+			omu.Lock()
+			ours[c.name] = msg
+			omu.Unlock()
+		}()
+	}
+	wg.Wait()
+
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(first)
+		mu.Unlock()
+		if n == len(cases) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	dur := regexp.MustCompile(`check duration: \d+ms`)
+	mu.Lock()
+	defer mu.Unlock()
+	for _, c := range cases {
+		want, ok := first[c.name]
+		if !ok {
+			t.Errorf("%s: haproxy logged no check", c.name)
+			continue
+		}
+		want = dur.ReplaceAllString(want, "check duration: Nms")
+		got := dur.ReplaceAllString(ours[c.name], "check duration: Nms")
+		if got != want {
+			t.Errorf("%s:\nhaproxy: %s\n  model: %s", c.name, want, got)
+		}
+	}
+}
