@@ -1,0 +1,269 @@
+package haproxyadapter
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
+)
+
+// translateText loads a configuration (named t.cfg in dir, "" for the
+// current directory) and translates it. It returns the JSON of the first
+// HTTP server's routes and the translator's diagnostics.
+func translateText(t *testing.T, dir, src string) (string, []config.Diagnostic) {
+	t.Helper()
+	name := "t.cfg"
+	if dir != "" {
+		name = filepath.Join(dir, name)
+	}
+	cfg, diags := config.Load(name, []byte(src), func(string) (string, bool) { return "", false })
+	for _, d := range diags {
+		if d.Severity == config.Error && !strings.HasPrefix(d.Message, "not supported:") {
+			t.Fatalf("load: %s", d.Error())
+		}
+	}
+	out, tdiags := Translate(cfg)
+	var apps map[string]json.RawMessage
+	if raw, ok := out.AppsRaw["http"]; ok {
+		var app struct {
+			Servers map[string]struct {
+				Routes json.RawMessage `json:"routes"`
+			} `json:"servers"`
+		}
+		if err := json.Unmarshal(raw, &app); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range app.Servers {
+			return string(s.Routes), tdiags
+		}
+	}
+	_ = apps
+	return "", tdiags
+}
+
+const aclPrelude = `
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+
+backend a
+    server s 127.0.0.1:9001
+
+backend b
+    server s 127.0.0.1:9002
+
+frontend f
+    bind :8080
+    default_backend b
+`
+
+func errorTexts(diags []config.Diagnostic) []string {
+	var out []string
+	for _, d := range diags {
+		if d.Severity == config.Error {
+			out = append(out, d.Error())
+		}
+	}
+	return out
+}
+
+// TestConditionMatchers checks which Caddy matchers conditions become.
+func TestConditionMatchers(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		lines string
+		// want are substrings of the routes' JSON, in order.
+		want []string
+		// absent must not appear.
+		absent []string
+	}{
+		{"path_beg is the plugin matcher", "use_backend a if { path_beg /api }",
+			[]string{`"haproxy_acl":{"terms":[{"any":[{"fetch":"path","match":"beg","values":["/api"]}]}]}`}, nil},
+		{"upper-case method is Caddy's method matcher", "acl m method GET HEAD\n use_backend a if m",
+			[]string{`"match":[{"method":["GET","HEAD"]}]`}, []string{"haproxy_acl"}},
+		{"lower-case method stays exact", "use_backend a if { method get }",
+			[]string{`{"fetch":"method","values":["get"]}`}, nil},
+		{"src is remote_ip with mapped IPv4", "use_backend a if { src 10.0.0.0/8 ::ffff:192.168.0.0/112 }",
+			[]string{`"remote_ip":{"ranges":["10.0.0.0/8","::ffff:192.168.0.0/112","192.168.0.0/16"]}`}, nil},
+		{"ssl_fc is the protocol matcher", "use_backend a if { ssl_fc }", []string{`"protocol":"https"`}, nil},
+		{"negated standard matcher goes into not", "use_backend a if !{ ssl_fc } { path /x }",
+			[]string{`"fetch":"path"`, `"not":[{"protocol":"https"}]`}, nil},
+		{"unless negates the whole condition", "use_backend a unless { path /x } || METH_POST",
+			[]string{`"match":[{"not":[{"haproxy_acl"`, `{"method":["POST"]}`}, nil},
+		{"or gives matcher sets", "use_backend a if { path /x } or { path /y }",
+			[]string{`"match":[{"haproxy_acl"`, `"values":["/x"]`, `},{"haproxy_acl"`, `"values":["/y"]`}, nil},
+		{"two method terms: the second is evaluated by the plugin", "use_backend a if METH_GET { method PUT }",
+			[]string{`{"fetch":"method","values":["PUT"]}`, `"method":["GET","HEAD"]`}, nil},
+		{"named ACL lines are OR'ed", "acl x path /a\n acl x hdr(host) -i h\n use_backend a if !x",
+			[]string{`"negate":true,"any":[{"fetch":"path","values":["/a"]},{"fetch":"hdr","args":["host"],"ignore_case":true,"values":["h"]}]`}, nil},
+		{"FALSE removes the rule", "use_backend a if FALSE", nil, []string{`9001`}},
+		{"unless FALSE is unconditional", "use_backend a unless FALSE",
+			[]string{`[{"handle":[{"handler":"reverse_proxy"`}, []string{`"match"`, `9002`}},
+		{"TRUE terms vanish", "use_backend a if TRUE { path /x }", []string{`"fetch":"path"`}, []string{`TRUE`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			routes, diags := translateText(t, "", aclPrelude+"    "+tc.lines+"\n")
+			if errs := errorTexts(diags); len(errs) > 0 {
+				t.Fatalf("errors: %v", errs)
+			}
+			rest := routes
+			for _, w := range tc.want {
+				i := strings.Index(rest, w)
+				if i < 0 {
+					t.Fatalf("routes lack %s (in order)\n%s", w, routes)
+				}
+				rest = rest[i+len(w):]
+			}
+			for _, a := range tc.absent {
+				if strings.Contains(routes, a) {
+					t.Errorf("routes contain %s\n%s", a, routes)
+				}
+			}
+		})
+	}
+}
+
+// TestConditionRefused checks that what cannot be translated exactly is an
+// error naming the line.
+func TestConditionRefused(t *testing.T) {
+	for _, tc := range []struct{ lines, want string }{
+		{"use_backend a if { path,lower /x }", "t.cfg:17: use_backend: anonymous ACL: converters (lower) are not translated"},
+		{"acl x req.body -m found\n use_backend a if x", `t.cfg:17: acl: ACL "x": fetch "req.body" is not translated`},
+		{"use_backend a if { src example.com }", `is not an IP address (host names are not supported`},
+		{"use_backend a if { path_reg (?<=a)b }", "regular expression"},
+		{"use_backend a if { path -m bin 41 }", "match method 'bin' is not translated"},
+		{"use_backend a if { hdr(x) -m int 1 }", `match method "int" does not apply`},
+		{"use_backend a if { path -f missing.lst }", "-f missing.lst: open"},
+		{"use_backend a if { http_auth(u) }", "http_auth is only translated as the condition of 'http-request auth'"},
+		{"use_backend a if REQ_CONTENT", "predefined ACL REQ_CONTENT is not supported"},
+		{"use_backend a if { nbsrv(zz) 1 }", `nbsrv(zz): no backend "zz"`},
+		{"http-request deny content-type text/plain if TRUE", `option "content-type" is not translated`},
+		{"http-request deny deny_status 418", "deny_status 418 is not translated"},
+		{"http-request tarpit", "t.cfg:17: http-request tarpit: not translated"},
+		{"http-request replace-value X a b", "http-request replace-value: not translated"},
+		{"http-request set-header X %[path]", "log-format expression %[path] is not translated"},
+		{"http-request set-header X %t", "log-format variable %t is not translated"},
+		{"http-response set-header X y if { res.hdr(x) y }", "conditions on the response (status, res.*) are not translated"},
+		{"http-response deny", "http-response deny: not translated"},
+		{"redirect location /x set-cookie A=1", `redirect option "set-cookie" is not translated`},
+		{"http-request replace-header X a(b %[src]", "regular expression"},
+	} {
+		t.Run(tc.lines, func(t *testing.T) {
+			_, diags := translateText(t, "", aclPrelude+"    "+tc.lines+"\n")
+			errs := strings.Join(errorTexts(diags), "\n")
+			if !strings.Contains(errs, tc.want) {
+				t.Errorf("errors:\n%s\nwant one containing %q", errs, tc.want)
+			}
+		})
+	}
+}
+
+// TestStateBackendMustBeRouted refuses nbsrv on a backend Caddy would not
+// run.
+func TestStateBackendMustBeRouted(t *testing.T) {
+	src := aclPrelude + "    monitor-uri /up\n    monitor fail if { nbsrv(a) lt 1 }\n"
+	_, diags := translateText(t, "", src)
+	if errs := strings.Join(errorTexts(diags), "\n"); !strings.Contains(errs, `backend "a" is tested by nbsrv or srv_is_up but no frontend routes to it`) {
+		t.Errorf("errors: %s", errs)
+	}
+	_, diags = translateText(t, "", src+"    use_backend a if { path /a }\n")
+	if errs := errorTexts(diags); len(errs) > 0 {
+		t.Errorf("errors: %v", errs)
+	}
+}
+
+// TestPatternFileRelativeToConfig reads -f files from the configuration's
+// directory.
+func TestPatternFileRelativeToConfig(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "paths.lst"), []byte("#c\n /a\n\n/b\r\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	routes, diags := translateText(t, dir, aclPrelude+"    use_backend a if { path -f paths.lst }\n")
+	if errs := errorTexts(diags); len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	if !strings.Contains(routes, `"values":["/a","/b"]`) {
+		t.Errorf("routes: %s", routes)
+	}
+}
+
+// TestUserlistPasswords checks how userlist passwords reach Caddy.
+func TestUserlistPasswords(t *testing.T) {
+	base := "userlist u\n    user alice insecure-password s3cret\n    user bob password $2b$04$zqNpwktgkOgTWwh2BEtlH.g8J4RPoKn6P2f5hk6WwovCXUTHXqgYq\n"
+	routes, diags := translateText(t, "", base+aclPrelude+"    http-request auth realm R unless { http_auth(u) }\n")
+	if errs := errorTexts(diags); len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	var parsed []struct {
+		Handle []struct {
+			Handler   string `json:"handler"`
+			Providers struct {
+				HTTPBasic struct {
+					Accounts []struct{ Username, Password string } `json:"accounts"`
+					Realm    string                               `json:"realm"`
+				} `json:"http_basic"`
+			} `json:"providers"`
+		} `json:"handle"`
+	}
+	if err := json.Unmarshal([]byte(routes), &parsed); err != nil {
+		t.Fatal(err)
+	}
+	h := parsed[0].Handle[0]
+	if h.Handler != "authentication" || h.Providers.HTTPBasic.Realm != "R" || len(h.Providers.HTTPBasic.Accounts) != 2 {
+		t.Fatalf("first route: %s", routes)
+	}
+	alice := h.Providers.HTTPBasic.Accounts[0]
+	if bcrypt.CompareHashAndPassword([]byte(alice.Password), []byte("s3cret")) != nil {
+		t.Errorf("alice's insecure-password was not hashed to a bcrypt hash of itself: %q", alice.Password)
+	}
+	if bob := h.Providers.HTTPBasic.Accounts[1]; !strings.HasPrefix(bob.Password, "$2b$04$") {
+		t.Errorf("bob's bcrypt hash was not kept: %q", bob.Password)
+	}
+
+	sha := "userlist u\n    user carol password $6$salt$hash\n"
+	_, diags = translateText(t, "", sha+aclPrelude+"    http-request auth unless { http_auth(u) }\n")
+	if errs := strings.Join(errorTexts(diags), "\n"); !strings.Contains(errs, `t.cfg:2: user: user "carol": Caddy verifies only bcrypt password hashes; this SHA-512 crypt hash cannot be checked`) {
+		t.Errorf("errors: %s", errs)
+	}
+	_, diags = translateText(t, "", base+aclPrelude+"    http-request auth unless { http_auth(u) } { path /x }\n")
+	if errs := strings.Join(errorTexts(diags), "\n"); !strings.Contains(errs, "http_auth is only translated as the whole condition") {
+		t.Errorf("errors: %s", errs)
+	}
+}
+
+// TestLogFormat checks the translation of log-format strings.
+func TestLogFormat(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"plain", "plain"},
+		{"%[src]:%[src_port]", "{http.request.remote.host}:{http.request.remote.port}"},
+		{"%ci-%fp", "{http.request.remote.host}-{http.request.local.port}"},
+		{"100%% {x}", `100% \{x\}`},
+		{"%[req.hdr(host)]", "{http.request.hostport}"},
+	} {
+		got, err := logFormat(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("logFormat(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"%[path]", "%[src,lower]", "%t", "x%", "%[src"} {
+		if _, err := logFormat(bad); err == nil {
+			t.Errorf("logFormat(%q): no error", bad)
+		}
+	}
+}
+
+// TestRegexReplacement checks the conversion of \N references.
+func TestRegexReplacement(t *testing.T) {
+	got, err := regexReplacement(`a\1$b{c}\2`)
+	if want := `a${1}$$b\{c\}${2}`; err != nil || got != want {
+		t.Errorf("got %q, %v; want %q", got, err, want)
+	}
+}
