@@ -69,7 +69,15 @@ func (p *HTTPSelection) Provision(ctx caddy.Context) error {
 	} else {
 		p.backend, err = AttachBackend(p.BackendConfig)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	// Start the servers' health checks, or join those already running.
+	if err := attachHealth(p.backend, p.logger); err != nil {
+		_ = p.Cleanup()
+		return err
+	}
+	return nil
 }
 
 // Validate checks the configuration.
@@ -86,9 +94,14 @@ func (p *HTTPSelection) Validate() error {
 
 // Cleanup releases the runtime backend.
 func (p *HTTPSelection) Cleanup() error {
-	if p.backend != nil && p.backend.slot != nil {
+	if p.backend == nil {
+		return nil
+	}
+	if p.backend.slot != nil {
 		DetachBackend(p.backend)
 	}
+	// Stops the checks only once no handler uses the backend any more.
+	detachHealth(p.backend, p.backend.slot == nil)
 	p.backend = nil
 	return nil
 }
