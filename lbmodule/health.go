@@ -69,6 +69,25 @@ func StartHealthChecks(b *Backend) error { return attachHealth(b, nil) }
 // StopHealthChecks stops the checks that only b uses.
 func StopHealthChecks(b *Backend) { detachHealth(b, true) }
 
+// validateHealth checks the health check settings of cfg, so that a bad
+// setting fails at validation rather than when checks start.
+func validateHealth(cfg *BackendConfig) error {
+	if cfg.HealthChecks != nil {
+		if err := cfg.HealthChecks.Validate(); err != nil {
+			return fmt.Errorf("backend %q: health_checks: %v", cfg.Backend, err)
+		}
+	}
+	for _, sc := range cfg.Servers {
+		if sc.Check == nil {
+			continue
+		}
+		if err := checks.Validate(sc.Dial, *sc.Check, cfg.HealthChecks); err != nil {
+			return fmt.Errorf("backend %q: server %q: check: %v", cfg.Backend, sc.Name, err)
+		}
+	}
+	return nil
+}
+
 // attachHealth is StartHealthChecks with the logger for transition
 // messages; nil means Caddy's default logger.
 func attachHealth(b *Backend, logger *zap.Logger) error {

@@ -360,6 +360,24 @@ func TestHealthUncheckedServerIsUp(t *testing.T) {
 	}
 }
 
+func TestValidateHealth(t *testing.T) {
+	good := BackendConfig{Backend: "v", HealthChecks: &checks.Config{Type: checks.TypeHTTP},
+		Servers: []ServerConfig{{Name: "s1", Dial: "127.0.0.1:80", Check: fastCheck(2, 3)}, {Name: "s2", Dial: "nohost"}}}
+	if err := validateHealth(&good); err != nil {
+		t.Fatalf("good config: %v", err)
+	}
+	bad := []BackendConfig{
+		{Backend: "v", HealthChecks: &checks.Config{Type: "nope"}},
+		{Backend: "v", Servers: []ServerConfig{{Name: "s1", Dial: "nohost", Check: fastCheck(2, 3)}}},
+		{Backend: "v", Servers: []ServerConfig{{Name: "s1", Dial: "127.0.0.1:80", Check: &checks.ServerConfig{Rise: -1}}}},
+	}
+	for _, cfg := range bad {
+		if err := validateHealth(&cfg); err == nil || !strings.Contains(err.Error(), `backend "v"`) {
+			t.Errorf("%+v: error %v", cfg, err)
+		}
+	}
+}
+
 func TestHealthBadConfig(t *testing.T) {
 	b, err := NewBackend(BackendConfig{Backend: "hc-bad", HealthChecks: &checks.Config{Type: "nope"},
 		Servers: []ServerConfig{{Name: "s1", Dial: "127.0.0.1:1", Check: fastCheck(1, 1)}}})

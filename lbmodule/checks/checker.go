@@ -225,3 +225,17 @@ func (c *Checker) interval() time.Duration {
 	}
 	return c.p.fastInter
 }
+
+// Validate reports whether a checker could be built for a server at dial
+// with the given settings, without starting anything.
+func Validate(dial string, sc ServerConfig, cfg *Config) error {
+	if err := sc.Validate(); err != nil {
+		return err
+	}
+	c, err := compile(cfg)
+	if err != nil {
+		return err
+	}
+	_, err = newProber(dial, sc, c)
+	return err
+}
