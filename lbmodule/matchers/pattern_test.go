@@ -3,6 +3,8 @@ package matchers
 import (
 	"net/netip"
 	"testing"
+
+	"github.com/caddyserver/caddy/v2"
 )
 
 func TestMatchWord(t *testing.T) {
@@ -154,3 +156,6 @@ func TestStringMethods(t *testing.T) {
 		t.Error("a regular expression Go cannot compile was accepted")
 	}
 }
+
+// caddyContext is the context Provision gets; the matcher does not use it.
+func caddyContext() caddy.Context { return caddy.Context{} }
