@@ -373,13 +373,17 @@ func compileHTTP(h *HTTPCheck) (*compiledHTTP, error) {
 	}
 	var b strings.Builder
 	b.WriteString(hc.Method + " " + hc.URI + " " + hc.Version + "\r\n")
-	hasConn := false
+	hasConn, connClose := false, false
 	for _, hdr := range hc.Headers {
 		if hdr.Name == "" || strings.ContainsAny(hdr.Name, " :\r\n") || strings.ContainsAny(hdr.Value, "\r\n") {
 			return nil, fmt.Errorf("http check: invalid header %q: %q", hdr.Name, hdr.Value)
 		}
+		// HAProxy's HTTP/1 layer rewrites Connection and Content-Length
+		// itself.
 		if strings.EqualFold(hdr.Name, "Connection") {
 			hasConn = true
+			connClose = connClose || strings.EqualFold(strings.TrimSpace(hdr.Value), "close")
+			continue
 		}
 		if strings.EqualFold(hdr.Name, "Content-Length") {
 			continue
@@ -394,8 +398,9 @@ func compileHTTP(h *HTTPCheck) (*compiledHTTP, error) {
 	case !isBodilessMethod(hc.Method):
 		b.WriteString("content-length: 0\r\n")
 	}
-	// HTTP/1.1 checks ask the server to close; 1.0 closes by default.
-	if !hasConn && hc.Version != "HTTP/1.0" {
+	// HTTP/1.1 checks ask the server to close unless a Connection header
+	// says otherwise; 1.0 closes by default.
+	if (!hasConn || connClose) && hc.Version != "HTTP/1.0" {
 		b.WriteString("connection: close\r\n")
 	}
 	b.WriteString("\r\n")

@@ -9,11 +9,21 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
+
+func durationOf(re *regexp.Regexp, line string) int {
+	m := re.FindStringSubmatch(line)
+	if m == nil {
+		return -1
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
 
 // TestProbesAgainstHAProxy runs the same checks in HAProxy (with option
 // log-health-checks) and in the prober, against the same fake servers, and
@@ -97,6 +107,12 @@ func TestProbesAgainstHAProxy(t *testing.T) {
 			http(&HTTPCheck{Expect: []HTTPExpect{{Match: "rstring", Pattern: "^h.l+o$"}}}), sc},
 		{"http_check_timeout", "http", "option httpchk\n    timeout check 100", "", hung,
 			&Config{Type: TypeHTTP, CheckTimeout: Duration(100 * time.Millisecond), ConnectTimeout: Duration(time.Second)}, sc},
+		{"timeout_connect_longer", "http", "option httpchk\n    timeout connect 500\n    timeout check 200", "", hung,
+			&Config{Type: TypeHTTP, CheckTimeout: Duration(200 * time.Millisecond), ConnectTimeout: Duration(500 * time.Millisecond)}, ServerConfig{Inter: Duration(900 * time.Millisecond)}},
+		{"timeout_check_longer", "http", "option httpchk\n    timeout connect 100\n    timeout check 400", "", hung,
+			&Config{Type: TypeHTTP, CheckTimeout: Duration(400 * time.Millisecond), ConnectTimeout: Duration(100 * time.Millisecond)}, ServerConfig{Inter: Duration(900 * time.Millisecond)}},
+		{"timeout_inter_caps", "http", "option httpchk\n    timeout connect 900\n    timeout check 100", "", hung,
+			&Config{Type: TypeHTTP, CheckTimeout: Duration(100 * time.Millisecond), ConnectTimeout: Duration(900 * time.Millisecond)}, ServerConfig{Inter: Duration(250 * time.Millisecond)}},
 		{"tcpchk_ok", "tcp", "option tcp-check\n    tcp-check expect string +OK\n    tcp-check send PING\\r\\n\n    tcp-check expect string +PONG", "", banner,
 			rules(TCPRule{Action: "expect", Match: "string", Pattern: "+OK"}, TCPRule{Action: "send", Data: "PING\r\n"}, TCPRule{Action: "expect", Match: "string", Pattern: "+PONG"}), sc},
 		{"tcpchk_timeout", "tcp", "option tcp-check\n    tcp-check expect string +OK", "", hung,
@@ -138,7 +154,7 @@ func TestProbesAgainstHAProxy(t *testing.T) {
 		if c.lines != "" {
 			fmt.Fprintf(&cfg, "    %s\n", c.lines)
 		}
-		fmt.Fprintf(&cfg, "    server s %s check inter %d %s\n", c.addr, inter.Milliseconds(), c.extra)
+		fmt.Fprintf(&cfg, "    server s %s check inter %d %s\n", c.addr, time.Duration(c.sc.Inter).Milliseconds(), c.extra)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -224,7 +240,7 @@ func TestProbesAgainstHAProxy(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	dur := regexp.MustCompile(`check duration: \d+ms`)
+	dur := regexp.MustCompile(`check duration: (\d+)ms`)
 	mu.Lock()
 	defer mu.Unlock()
 	for _, c := range cases {
@@ -237,6 +253,120 @@ func TestProbesAgainstHAProxy(t *testing.T) {
 		got := dur.ReplaceAllString(ours[c.name], "check duration: Nms")
 		if got != want {
 			t.Errorf("%s:\nhaproxy: %s\n  model: %s", c.name, want, got)
+		}
+		// Slow checks (timeouts) must take as long on both sides.
+		hd, od := durationOf(dur, first[c.name]), durationOf(dur, ours[c.name])
+		if (hd >= 100 || od >= 100) && (hd-od > 60 || od-hd > 60) {
+			t.Errorf("%s: haproxy's check took %dms, the model's %dms", c.name, hd, od)
+		}
+	}
+}
+
+// recorder keeps the first HTTP request it receives, raw, and answers 200.
+func recorder(t *testing.T) (addr string, first func() string) {
+	var mu sync.Mutex
+	var got string
+	addr = fakeServer(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		var raw strings.Builder
+		length := 0
+		for {
+			line, err := br.ReadString('\n')
+			raw.WriteString(line)
+			if err != nil {
+				return
+			}
+			if name, value, ok := strings.Cut(strings.TrimRight(line, "\r\n"), ":"); ok && strings.EqualFold(name, "content-length") {
+				length, _ = strconv.Atoi(strings.TrimSpace(value))
+			}
+			if line == "\r\n" {
+				break
+			}
+		}
+		body := make([]byte, length)
+		if _, err := io.ReadFull(br, body); err != nil {
+			return
+		}
+		raw.Write(body)
+		mu.Lock()
+		if got == "" {
+			got = raw.String()
+		}
+		mu.Unlock()
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+	})
+	return addr, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return got
+	}
+}
+
+// TestHTTPRequestAgainstHAProxy compares the bytes of HTTP check requests
+// with those HAProxy sends for the same settings.
+func TestHTTPRequestAgainstHAProxy(t *testing.T) {
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Skip("haproxy binary not found in PATH: differential test skipped")
+	}
+	cases := []struct {
+		name  string
+		lines string
+		h     HTTPCheck
+	}{
+		{"default", "option httpchk", HTTPCheck{}},
+		{"uri", "option httpchk /only-uri", HTTPCheck{URI: "/only-uri"}},
+		{"legacy_host", `option httpchk HEAD /p HTTP/1.1\r\nHost:\ www.x.com`,
+			HTTPCheck{Method: "HEAD", URI: "/p", Version: "HTTP/1.1", Headers: []Header{{"Host", "www.x.com"}}}},
+		{"send", "option httpchk\n    http-check send meth POST uri /q ver HTTP/1.1 hdr Host h.example hdr X-A b body abc",
+			HTTPCheck{Method: "POST", URI: "/q", Version: "HTTP/1.1", Headers: []Header{{"Host", "h.example"}, {"X-A", "b"}}, Body: "abc"}},
+		{"option_and_send_hdr", "option httpchk GET /x HTTP/1.1\n    http-check send hdr Host foo",
+			HTTPCheck{Method: "GET", URI: "/x", Version: "HTTP/1.1", Headers: []Header{{"Host", "foo"}}}},
+		{"put_without_body", "option httpchk\n    http-check send meth PUT uri /p ver HTTP/1.1 hdr Host h",
+			HTTPCheck{Method: "PUT", URI: "/p", Version: "HTTP/1.1", Headers: []Header{{"Host", "h"}}}},
+		{"connection_header", "option httpchk\n    http-check send meth GET uri / ver HTTP/1.1 hdr Host h hdr Connection keep-alive",
+			HTTPCheck{Method: "GET", URI: "/", Version: "HTTP/1.1", Headers: []Header{{"Host", "h"}, {"Connection", "keep-alive"}}}},
+		{"connection_close", "option httpchk\n    http-check send meth GET uri / ver HTTP/1.1 hdr Connection close hdr X-B c",
+			HTTPCheck{Method: "GET", URI: "/", Version: "HTTP/1.1", Headers: []Header{{"Connection", "close"}, {"X-B", "c"}}}},
+		{"http10_body", "option httpchk\n    http-check send meth POST uri /b body xyz",
+			HTTPCheck{Method: "POST", URI: "/b", Body: "xyz"}},
+	}
+	var cfg strings.Builder
+	cfg.WriteString("defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n")
+	theirs := map[string]func() string{}
+	for _, c := range cases {
+		addr, got := recorder(t)
+		theirs[c.name] = got
+		fmt.Fprintf(&cfg, "backend %s\n    %s\n    server s %s check inter 200\n", c.name, c.lines, addr)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(&cfg, "frontend fe\n    bind %s\n    default_backend default\n", ln.Addr())
+	ln.Close()
+	path := filepath.Join(t.TempDir(), "haproxy.cfg")
+	if err := os.WriteFile(path, []byte(cfg.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-db", "-f", path)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+
+	for _, c := range cases {
+		addr, ours := recorder(t)
+		r := runProbe(t, addr, ServerConfig{Inter: Duration(time.Second)}, &Config{Type: TypeHTTP, HTTP: &c.h})
+		if r.Code != L7OK {
+			t.Errorf("%s: our check got %s", c.name, r.Code)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for theirs[c.name]() == "" && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if got, want := ours(), theirs[c.name](); got != want {
+			t.Errorf("%s:\nhaproxy sent %q\n  we sent %q", c.name, want, got)
 		}
 	}
 }
