@@ -50,7 +50,8 @@ func freePort(t *testing.T) string {
 }
 
 // proxyRoute is a reverse_proxy route over servers with the haproxy policy.
-func proxyRoute(path string, policy BackendConfig) map[string]any {
+// extra fields go into the reverse_proxy handler, load_balancing merged.
+func proxyRoute(path string, policy BackendConfig, extra ...map[string]any) map[string]any {
 	var upstreams []map[string]any
 	for _, s := range policy.Servers {
 		upstreams = append(upstreams, map[string]any{"dial": s.Dial})
@@ -59,13 +60,24 @@ func proxyRoute(path string, policy BackendConfig) map[string]any {
 	var selMap map[string]any
 	_ = json.Unmarshal(sel, &selMap)
 	selMap["policy"] = "haproxy"
-	route := map[string]any{
-		"handle": []any{map[string]any{
-			"handler":        "reverse_proxy",
-			"upstreams":      upstreams,
-			"load_balancing": map[string]any{"selection_policy": selMap},
-		}},
+	lb := map[string]any{"selection_policy": selMap}
+	handler := map[string]any{
+		"handler":        "reverse_proxy",
+		"upstreams":      upstreams,
+		"load_balancing": lb,
 	}
+	for _, e := range extra {
+		for k, v := range e {
+			if k == "load_balancing" {
+				for lk, lv := range v.(map[string]any) {
+					lb[lk] = lv
+				}
+				continue
+			}
+			handler[k] = v
+		}
+	}
+	route := map[string]any{"handle": []any{handler}}
 	if path != "" {
 		route["match"] = []any{map[string]any{"path": []string{path}}}
 	}
@@ -272,4 +284,68 @@ func TestCaddyEndToEnd(t *testing.T) {
 			t.Fatalf("B ready again but got no traffic: %v", seen)
 		}
 	})
+}
+
+// Caddy's passive health checks and HAProxy's retry rules together: a
+// server that refuses connections costs one retry, which redispatch moves
+// to another server, and Caddy then counts it unavailable so the policy
+// skips it. Without redispatch the retry stays on the same server.
+func TestCaddyRetriesAndPassiveHealth(t *testing.T) {
+	a, b := newOrigin(t, "A", false), newOrigin(t, "B", false)
+	// Ports nothing listens on any more. Caddy keeps passive health per
+	// address, so each backend gets its own.
+	dead1, dead2 := freePort(t), freePort(t)
+	mk := func(name string, redispatch bool, dead string) BackendConfig {
+		return BackendConfig{Backend: name, Redispatch: redispatch, Servers: []ServerConfig{
+			{Name: "A", Dial: a.dial()}, {Name: "B", Dial: b.dial()}, {Name: "X", Dial: dead},
+		}}
+	}
+	extra := map[string]any{
+		"load_balancing": map[string]any{"retries": 1},
+		"health_checks": map[string]any{"passive": map[string]any{
+			"fail_duration": "1m", "max_fails": 1,
+		}},
+	}
+	listen := freePort(t)
+	loadCaddy(t, listen,
+		proxyRoute("/stay/*", mk("e2e-stay", false, dead2), extra),
+		proxyRoute("", mk("e2e-redispatch", true, dead1), extra))
+	t.Cleanup(func() { _ = caddy.Stop() })
+	base := "http://" + listen
+	client := &http.Client{Timeout: 10 * time.Second}
+
+	var seq strings.Builder
+	for range 9 {
+		code, body := get(t, client, base+"/")
+		if code != 200 {
+			t.Fatalf("status %d (%s) after %s", code, body, seq.String())
+		}
+		seq.WriteString(body)
+	}
+	// The third pick was X: its retry went on to the next server, A;
+	// from then on the rotation passes over X.
+	if got := seq.String(); got != "ABABABABA" {
+		t.Errorf("sequence %s, want ABABABABA", got)
+	}
+	rb, _ := LookupBackend("e2e-redispatch")
+	if got := rb.Server("X").Counters().Total.Load(); got != 1 {
+		t.Errorf("X picked %d times, want 1", got)
+	}
+	waitFor(t, func() bool { return rb.Server("X").Served() == 0 && rb.Server("A").Served() == 0 })
+
+	sb, _ := LookupBackend("e2e-stay")
+	var codes []int
+	for range 3 {
+		code, _ := get(t, client, base+"/stay/x")
+		codes = append(codes, code)
+	}
+	if codes[0] != 200 || codes[1] != 200 || codes[2] != 502 {
+		t.Errorf("statuses %v, want [200 200 502]: the retry of X stays on X", codes)
+	}
+	if got := sb.Server("X").Counters().Total.Load(); got != 1 {
+		t.Errorf("X picked %d times, want 1", got)
+	}
+	if got := sb.Server("A").Counters().Total.Load() + sb.Server("B").Counters().Total.Load(); got != 2 {
+		t.Errorf("A and B picked %d times, want 2", got)
+	}
 }
