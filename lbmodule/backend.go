@@ -24,8 +24,9 @@ var (
 
 // Vetoer lets the caller of Acquire rule servers out of one pick, for
 // reasons the backend does not know (Caddy's passive health checks). A
-// vetoed server counts as full: algorithms that skip full servers pass over
-// it, and a hash pick that lands on it fails with ErrNoServer.
+// vetoed server counts as full, so algorithms pass over it; a hash pick
+// that lands on it falls back to the algorithm's round robin, as for a
+// request without a key.
 type Vetoer interface {
 	Vetoed(s *Server) bool
 }
@@ -193,6 +194,17 @@ func (b *Backend) pickLocked(req sched.Request, veto Vetoer) (*Server, *waiter, 
 		// algorithm's round robin, as for a request without a key.
 		req.HasHash = false
 		i = b.algo.Pick(req)
+	}
+	if i == sched.NoServer && veto != nil {
+		// random gives up when its draw is full, and a vetoed server
+		// counts as full: draw again, then take the least loaded server
+		// with room, rather than queue while servers are free.
+		for tries := 1; i == sched.NoServer && tries < len(b.servers); tries++ {
+			i = b.algo.Pick(req)
+		}
+		if i == sched.NoServer {
+			i = b.roomiestLocked(veto)
+		}
 	}
 	b.veto = nil
 	if i == sched.NoServer {
@@ -465,6 +477,22 @@ func (b *Backend) inGroupLocked(s *Server) bool {
 		}
 	}
 	return false
+}
+
+// roomiestLocked returns the server of the group in use, not vetoed and
+// not full, with the lowest load for its weight, or sched.NoServer.
+func (b *Backend) roomiestLocked(veto Vetoer) int {
+	best, bestLoad, bestWeight := sched.NoServer, 0, 1
+	for _, s := range b.servers {
+		if !b.inGroupLocked(s) || b.fullLocked(s) || veto.Vetoed(s) {
+			continue
+		}
+		load, w := s.Served()+s.queue.n, b.lbWeight[s.index]
+		if best == sched.NoServer || load*bestWeight < bestLoad*w {
+			best, bestLoad, bestWeight = s.index, load, w
+		}
+	}
+	return best
 }
 
 // usableActives counts the active servers taking load-balanced traffic

@@ -605,3 +605,21 @@ func TestAdminFlagsMatchHAProxy(t *testing.T) {
 		}
 	}
 }
+
+// random draws again when its draw is vetoed, instead of queueing.
+func TestBackendVetoedRandomDrawsAgain(t *testing.T) {
+	b := mustBackend(t, BackendConfig{Balance: "random", QueueTimeout: caddy.Duration(time.Minute), Servers: servers(1, 1, 1)})
+	veto := vetoSet{"A": true, "B": true}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for range 50 {
+		s, err := b.Acquire(ctx, noAvoid, veto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Name != "C" {
+			t.Fatalf("picked vetoed %s", s.Name)
+		}
+		b.Release(s)
+	}
+}
