@@ -246,7 +246,7 @@ func detachHealth(b *Backend, force bool) {
 	}
 	// A configuration rolled back: the older checker's view applies again.
 	for _, e := range resync {
-		if nb := e.current.Load(); nb != nil && nb.isCurrent() {
+		if nb := e.applyTo(); nb != nil {
 			if s := nb.Server(e.key.server); s != nil {
 				if up := e.checker.Status().Up; up != s.Up() {
 					_ = nb.SetOperational(s.Name, up)
@@ -282,11 +282,6 @@ func (s *backendSlot) hasLive(b *Backend) bool {
 	return ok
 }
 
-// isCurrent reports whether b is the newest configuration of its name.
-func (b *Backend) isCurrent() bool {
-	return b.slot == nil || b.slot.current() == b
-}
-
 // paused reports whether the server is in maintenance, which pauses its
 // checks as in HAProxy.
 func (e *healthEntry) paused() bool {
@@ -301,8 +296,8 @@ func (e *healthEntry) paused() bool {
 // onEvent applies a check's outcome to the newest backend that uses the
 // checker, and logs it in HAProxy's words.
 func (e *healthEntry) onEvent(ev checks.Event) {
-	b := e.current.Load()
-	if b == nil || !b.isCurrent() {
+	b := e.applyTo()
+	if b == nil {
 		// A newer configuration checks this server its own way.
 		return
 	}
@@ -351,6 +346,27 @@ func (e *healthEntry) onEvent(ev checks.Event) {
 	if ev.Transition != checks.WentUp && c.Active == 0 && c.Backup == 0 {
 		logger.Error(checks.NoServerMessage(ev.Backend), zap.String("backend", ev.Backend))
 	}
+}
+
+// applyTo returns the backend whose view the checker's results update:
+// the current backend of its name if that backend uses this checker,
+// else nil.
+func (e *healthEntry) applyTo() *Backend {
+	b := e.current.Load()
+	if b == nil || b.slot == nil {
+		return b
+	}
+	cur := b.slot.current()
+	if cur == b {
+		return b
+	}
+	// An older configuration became current again (it was attached anew).
+	healthChecks.mu.Lock()
+	defer healthChecks.mu.Unlock()
+	if slices.Contains(e.holders, cur) {
+		return cur
+	}
+	return nil
 }
 
 // checkInter is a server's effective check interval.

@@ -280,6 +280,32 @@ func TestHealthSurvivesReload(t *testing.T) {
 	}
 }
 
+// When an older configuration becomes current again (attached anew), the
+// checker it shares with the newer one keeps updating the server.
+func TestHealthOlderConfigurationCurrentAgain(t *testing.T) {
+	o := newHCOrigin(t)
+	cfg1 := BackendConfig{Backend: "hc-again", Servers: []ServerConfig{{Name: "s1", Dial: o.dial, Check: fastCheck(1, 1)}},
+		HealthChecks: &checks.Config{Type: checks.TypeHTTP}}
+	b1, _ := attachChecked(t, cfg1)
+	cfg2 := cfg1
+	cfg2.Redispatch = true
+	b2, logs := attachChecked(t, cfg2)
+	if checkerOf(b1, "s1") != checkerOf(b2, "s1") {
+		t.Fatal("unchanged server got a second checker")
+	}
+	again, err := AttachBackend(cfg1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { DetachBackend(again) })
+	if again != b1 {
+		t.Fatal("identical configuration did not share the older backend")
+	}
+	o.healthy.Store(false)
+	hcWait(t, "s1 down", func() bool { return !b1.Server("s1").Up() })
+	hcWait(t, "down logged", hasMessage(logs, `Server hc-again/s1 is DOWN, reason: Layer7 wrong status, code: 503, info: "Service Unavailable", check duration: Nms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.`))
+}
+
 // checkerOf returns the checker b uses for server.
 func checkerOf(b *Backend, server string) *checks.Checker {
 	healthChecks.mu.Lock()
