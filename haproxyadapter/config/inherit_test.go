@@ -257,12 +257,8 @@ backend be
 		if len(fe.ACLs) != 0 {
 			t.Errorf("defaults ACLs leaked into the proxy: %+v", fe.ACLs)
 		}
-		// The rules are refused until translated, at the defaults' lines only.
-		want := []string{
-			"t.cfg:4: acl: not supported: " + noteACL,
-			"t.cfg:5: http-request deny: not supported: http-request rules are not translated yet; express them with Caddy handlers or remove the line",
-			"t.cfg:8: http-request set-header: not supported: http-request rules are not translated yet; express them with Caddy handlers or remove the line",
-		}
+		// The ACL and the rules are translated: no error.
+		var want []string
 		if got := errorsOf(diags); !slices.Equal(got, want) {
 			t.Errorf("errors =\n%q\nwant\n%q", got, want)
 		}
@@ -285,7 +281,7 @@ backend be
 	})
 	t.Run("defaults cannot inherit rules", func(t *testing.T) {
 		_, diags := load(t, "defaults d\n  http-request deny\ndefaults e from d\n")
-		if got := errorsOf(diags); len(got) != 2 || got[1] != "t.cfg:3: defaults: a defaults section cannot inherit from a defaults section defining TCP/HTTP rules (defaults 'd' at t.cfg:1)" {
+		if got := errorsOf(diags); len(got) != 1 || got[0] != "t.cfg:3: defaults: a defaults section cannot inherit from a defaults section defining TCP/HTTP rules (defaults 'd' at t.cfg:1)" {
 			t.Errorf("errors = %q", got)
 		}
 	})
@@ -393,8 +389,6 @@ frontend f
 		t.Errorf("warnings =\n%q\nwant\n%q", got, wantW)
 	}
 	wantE := []string{
-		"t.cfg:10: block: not supported: removed in HAProxy 2.1 (http-request deny); http-request rules are not translated yet; express them with Caddy handlers or remove the line",
-		"t.cfg:11: reqadd: not supported: removed in HAProxy 2.1 (http-request add-header); http-request rules are not translated yet; express them with Caddy handlers or remove the line",
 		"t.cfg:12: rspdel: not supported: removed in HAProxy 2.1 (http-response rules); http-response rules are not translated yet; express them with Caddy handlers or remove the line",
 	}
 	if got := errorsOf(diags); !slices.Equal(got, wantE) {

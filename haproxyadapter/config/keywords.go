@@ -138,8 +138,10 @@ const (
 	noteMail        = "e-mail alerts are not sent"
 	noteCapture     = "captures only feed HAProxy's logs"
 	noteRules       = "%s rules are not translated yet; express them with Caddy handlers or remove the line"
-	noteACL         = "ACLs are not translated yet; route with Caddy matchers or remove the line"
-	noteCond        = "conditions (if/unless) are not translated yet; remove the condition or express it with Caddy matchers"
+	noteACL         = "request fetches (path, url, base, query, url_param, hdr, cook, method, src, dst, ports, ssl_fc, ssl_fc_sni, nbsrv, srv_is_up and their _beg, _end … forms) become Caddy matchers; converters and other fetches are refused where used"
+	noteCond        = "and, or, ! and anonymous { } ACLs; a condition is refused where one of its ACLs is"
+	noteRedirect    = "location, prefix and scheme redirects with code, drop-query and append-slash"
+	noteHeaderValue = "literal text and the log-format fetches Caddy has a placeholder for (src, src_port, dst, dst_port, method, query, req.hdr(host), ssl_fc_sni)"
 	noteStick       = "stick tables are not supported; use cookie persistence or balance source instead"
 	noteTCPMode     = "TCP proxying is refused by the translator until the layer4 translation lands"
 )

@@ -22,7 +22,7 @@ func proxyKeywords() []*Keyword {
 		px("balance", "X-XX", Translated, "load-balancing algorithm"),
 		px("hash-type", "X-XX", Translated, "hashing method and function for hash-based algorithms"),
 		px("default_backend", "XXX-", Translated, "backend used when no use_backend rule matches"),
-		later(px("use_backend", "-XX-", Translated, "unconditional rules are translated; conditional ones are refused until ACLs are translated")),
+		px("use_backend", "-XX-", Translated, "rules are tried in order with their conditions; the first that holds picks the backend"),
 		px("retries", "X-XX", Translated, "connection retries"),
 		px("fullconn", "X-XX", Translated, "backend load at which dynamic server maxconn reaches its maximum"),
 		px("description", "-XXX", Translated, noteHarmless),
@@ -66,7 +66,7 @@ func proxyKeywords() []*Keyword {
 		px("errorloc302", "XXXX", Ignored, noteErrorPages),
 		px("errorloc303", "XXXX", Ignored, noteErrorPages),
 		px("http-error", "XXXX", Ignored, noteErrorPages),
-		px("monitor-uri", "XXX-", Ignored, "monitor URI not answered yet"),
+		px("monitor-uri", "XXX-", Translated, "answered before any rule: 200, or 503 when a monitor fail condition holds"),
 		px("load-server-state-from-file", "X-XX", Ignored, "server state survives reloads inside Caddy; state files are not read"),
 		px("server-state-file-name", "X-XX", Ignored, "server state survives reloads inside Caddy; state files are not read"),
 		px("retry-on", "X-XX", Ignored, "Caddy retries requests whose connection to the server failed"),
@@ -116,18 +116,18 @@ func proxyKeywords() []*Keyword {
 		px("stats http-request", "-XXX", Refused, "stats access rules are not translated yet; remove the stats lines"),
 
 		// ACLs, rules and switching.
-		px("acl", "!XXX", Refused, noteACL),
-		px("http-request", "!XXX", Refused, rules("http-request")),
-		px("http-response", "!XXX", Refused, rules("http-response")),
+		px("acl", "!XXX", Translated, noteACL),
+		px("http-request", "!XXX", Translated, "see the rule actions table"),
+		px("http-response", "!XXX", Translated, "see the rule actions table"),
 		px("http-after-response", "!XXX", Refused, rules("http-after-response")),
-		px("redirect", "-XXX", Refused, "redirect rules are not translated yet; use Caddy's redir directive or remove the line"),
+		px("redirect", "-XXX", Translated, noteRedirect),
 		px("tcp-request connection", "!XX-", Refused, rules("tcp-request")),
 		px("tcp-request session", "!XX-", Refused, rules("tcp-request")),
 		px("tcp-request content", "!XXX", Refused, rules("tcp-request")),
 		px("tcp-request inspect-delay", "!XXX", Refused, rules("tcp-request")),
 		px("tcp-response content", "!-XX", Refused, rules("tcp-response")),
 		px("tcp-response inspect-delay", "!-XX", Refused, rules("tcp-response")),
-		px("monitor fail", "-XX-", Refused, "monitor fail conditions are not translated yet; remove the line"),
+		px("monitor fail", "-XX-", Translated, "the monitor-uri answers 503 while the condition holds"),
 		px("use-server", "--XX", Refused, "use-server rules are not translated yet; remove the line or use cookie persistence"),
 		px("stick match", "--XX", Refused, noteStick),
 		px("stick on", "--XX", Refused, noteStick),
@@ -140,11 +140,11 @@ func proxyKeywords() []*Keyword {
 		px("source", "X-XX", Refused, "choosing the source address of server connections is not supported; remove the line if the default route works"),
 		px("http-send-name-header", "X-XX", Refused, "the server-name request header is not added; set it with Caddy's header_up or remove the line"),
 		legacy(px("transparent", "X-XX", Refused, "transparent proxying is not supported")),
-		legacy(px("block", "-XXX", Refused, "removed in HAProxy 2.1 (http-request deny); "+rules("http-request"))),
+		legacy(px("block", "-XXX", Translated, "removed in HAProxy 2.1; read as http-request deny")),
 		legacy(px("appsession", "X-XX", Refused, "removed in HAProxy 1.6; use 'cookie <name> insert' with server cookies, or stick tables")),
 		legacy(px("monitor-net", "XXX-", Refused, "removed in HAProxy 2.4; use 'monitor-uri' or an http-request return rule")),
-		legacy(px("reqadd", "-XXX", Refused, "removed in HAProxy 2.1 (http-request add-header); "+rules("http-request"))),
-		legacy(px("rspadd", "-XXX", Refused, "removed in HAProxy 2.1 (http-response add-header); "+rules("http-response"))),
+		legacy(px("reqadd", "-XXX", Translated, "removed in HAProxy 2.1; read as http-request add-header")),
+		legacy(px("rspadd", "-XXX", Translated, "removed in HAProxy 2.1; read as http-response add-header")),
 	}
 	for _, k := range []string{"reqrep", "reqirep", "reqdel", "reqidel", "reqallow", "reqiallow", "reqdeny", "reqideny", "reqpass", "reqipass", "reqtarpit", "reqitarpit", "reqsetbe", "reqisetbe"} {
 		list = append(list, legacy(px(k, "-XXX", Refused, "removed in HAProxy 2.1 (http-request rules); "+rules("http-request"))))
@@ -292,10 +292,38 @@ func ruleActionKeywords() []*Keyword {
 		{"stats http-request", "-XXX", []string{"allow", "deny", "auth"}},
 	} {
 		for _, a := range set.actions {
-			list = append(list, px(set.directive+" "+a, set.where, Refused, actionNote(set.directive, a)))
+			st, note := Refused, actionNote(set.directive, a)
+			if n, ok := translatedActions[set.directive+" "+a]; ok {
+				st, note = Translated, n
+			}
+			list = append(list, px(set.directive+" "+a, set.where, st, note))
 		}
 	}
 	return list
+}
+
+// translatedActions are the http-request and http-response actions the
+// translator carries into Caddy, with their notes. A translated action's
+// arguments that cannot be reproduced exactly are still refused by the
+// translator, naming the line.
+var translatedActions = map[string]string{
+	"http-request allow":           "skips the remaining http-request rules of the section",
+	"http-request auth":            "401 with a Basic challenge; with 'unless { http_auth(<userlist>) }' Caddy's basic authentication checks the userlist (bcrypt hashes or insecure-password)",
+	"http-request deny":            "HAProxy's error page, 403 or the deny_status code",
+	"http-request redirect":        noteRedirect,
+	"http-request return":          "status, content-type, string, lf-string and hdr options",
+	"http-request set-header":      noteHeaderValue,
+	"http-request add-header":      noteHeaderValue,
+	"http-request del-header":      "with -m str, beg, end or sub",
+	"http-request replace-header":  "regular expressions Go can compile; literal replacements with \\1 references",
+	"http-request set-path":        "rewrites the path, keeping the query",
+	"http-request set-query":       "rewrites the query",
+	"http-request set-uri":         "rewrites a URI starting with '/'",
+	"http-request set-method":      "a literal method",
+	"http-response set-header":     noteHeaderValue,
+	"http-response add-header":     noteHeaderValue,
+	"http-response del-header":     "with -m str, beg, end or sub",
+	"http-response replace-header": "regular expressions Go can compile; literal replacements with \\1 references",
 }
 
 // actionNote is the note of a rule action.

@@ -19,7 +19,8 @@ func TestLookupKeyword(t *testing.T) {
 		{"defaults", []string{"timeout", "connect", "5s"}, "timeout connect", true, Translated},
 		{"listen", []string{"stats", "uri", "/s"}, "stats uri", true, Ignored},
 		{"listen", []string{"stats", "http-request", "deny"}, "stats http-request deny", true, Refused},
-		{"frontend", []string{"http-request", "set-header", "X", "y"}, "http-request set-header", true, Refused},
+		{"frontend", []string{"http-request", "set-header", "X", "y"}, "http-request set-header", true, Translated},
+		{"frontend", []string{"http-request", "replace-value", "X", "a", "b"}, "http-request replace-value", true, Refused},
 		{"frontend", []string{"http-request", "set-var(txn.x)", "src"}, "http-request set-var", true, Refused},
 		{"frontend", []string{"http-request", "track-sc1", "src"}, "http-request track-sc", true, Refused},
 		{"frontend", []string{"http-request", "lua.foo"}, "http-request lua", true, Refused},
@@ -87,7 +88,7 @@ func TestKeywordTable(t *testing.T) {
 	translated := map[string][]string{
 		"global":   {"hard-stop-after", "grace", "ca-base", "crt-base", "setenv", "presetenv", "resetenv", "unsetenv"},
 		"listen":   {"mode", "bind", "server", "default-server", "server-template", "balance", "hash-type", "default_backend", "use_backend", "retries", "option redispatch", "option forwardfor", "option allbackups", "timeout connect", "timeout client", "timeout server", "timeout http-request", "timeout http-keep-alive", "timeout queue", "timeout tunnel", "contimeout", "clitimeout", "srvtimeout", "fullconn", "description", "id", "disabled", "enabled"},
-		"frontend": {"maxconn:ignored", "monitor-uri:ignored", "acl:refused", "http-request:refused", "redirect:refused", "block:refused", "reqadd:refused", "rspdel:refused", "tcp-request content:refused", "monitor fail:refused", "stats admin:refused", "stats auth:refused", "stats http-request:refused", "compression:ignored", "errorfile:ignored", "errorloc:ignored", "option httplog:ignored", "option http-server-close:ignored", "capture cookie:ignored", "rate-limit sessions:ignored", "backlog:ignored", "email-alert to:ignored", "log-format:ignored", "stats enable:ignored"},
+		"frontend": {"maxconn:ignored", "monitor-uri", "acl", "http-request", "redirect", "block", "reqadd", "rspdel:refused", "tcp-request content:refused", "monitor fail", "stats admin:refused", "stats auth:refused", "stats http-request:refused", "compression:ignored", "errorfile:ignored", "errorloc:ignored", "option httplog:ignored", "option http-server-close:ignored", "capture cookie:ignored", "rate-limit sessions:ignored", "backlog:ignored", "email-alert to:ignored", "log-format:ignored", "stats enable:ignored"},
 		"backend":  {"cookie:ignored", "option httpchk:ignored", "http-check expect:ignored", "tcp-check connect:ignored", "appsession:refused", "use-server:refused", "stick on:refused", "stick-table:refused", "stick match:refused"},
 	}
 	for section, names := range translated {

@@ -24,7 +24,7 @@ type proxyCtx struct {
 
 // ConditionKeyword is the status of "if"/"unless" conditions on rules whose
 // directive is otherwise translated (use_backend).
-var ConditionKeyword = &Keyword{Name: "if / unless <condition>", Sections: InFrontend | InListen | InBackend, Status: Refused, Note: noteCond, Later: true}
+var ConditionKeyword = &Keyword{Name: "if / unless <condition>", Sections: InFrontend | InListen | InBackend, Status: Translated, Note: noteCond}
 
 // newProxy returns a proxy with HAProxy's built-in defaults.
 func newProxy(kind ProxyKind, name string, pos Pos) *Proxy {
