@@ -218,8 +218,12 @@ func (b *Backend) pickLocked(req sched.Request, veto Vetoer) (*Server, *waiter, 
 	if veto != nil && veto.Vetoed(s) {
 		return nil, nil, ErrNoServer
 	}
-	b.counters.Total.Add(1)
-	s.state.counters.Total.Add(1)
+	if i != req.Avoid {
+		// As HAProxy's lbtot: a retry that lands on the server it
+		// leaves is not counted again.
+		b.counters.Total.Add(1)
+		s.state.counters.Total.Add(1)
+	}
 	if b.fullLocked(s) {
 		// Hash-based picks keep their server even when it is full, and
 		// wait for it, within its maxqueue.
@@ -389,10 +393,10 @@ func (b *Backend) dispatchLocked(s *Server) {
 	for s.MaxConn == 0 || s.Served() < b.dynMaxConn(s) {
 		w := s.queue.head
 		if takesBackendQueue {
+			// Requests from the backend queue get s without the load
+			// balancer: HAProxy's lbtot does not count them.
 			if bw := b.queue.head; bw != nil && (w == nil || bw.seq < w.seq) {
 				w = bw
-				b.counters.Total.Add(1)
-				s.state.counters.Total.Add(1)
 			}
 		}
 		if w == nil {

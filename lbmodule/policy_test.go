@@ -226,3 +226,29 @@ func TestSelectFailsFastAfterQueueTimeout(t *testing.T) {
 		t.Fatalf("queue max %d then %d: the retry queued again", qmax, got)
 	}
 }
+
+// The last retry redispatches; with a single server it lands on the same
+// one, which HAProxy's lbtot does not count twice.
+func TestSelectLastRetryRedispatch(t *testing.T) {
+	cfg := BackendConfig{Redispatch: true, Servers: servers(1)}
+	p := newPolicy(t, cfg)
+	pool := poolFor(cfg)
+	r, end := newRequest()
+	defer end()
+	for try := range 4 {
+		if up := p.Select(pool, r, nil); up != pool[0] {
+			t.Fatalf("try %d: got %v", try, up)
+		}
+	}
+	a := p.RuntimeBackend().Server("A")
+	if got := a.Counters().Total.Load(); got != 1 {
+		t.Errorf("lbtot %d, want 1", got)
+	}
+	// Tries 0-2 hold one slot; the redispatch at retry 3 takes a new one.
+	if got := a.Counters().Sessions.Load(); got != 2 {
+		t.Errorf("sessions %d, want 2", got)
+	}
+	if a.Served() != 1 {
+		t.Errorf("serves %d, want 1", a.Served())
+	}
+}

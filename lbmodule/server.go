@@ -72,7 +72,8 @@ type Counters struct {
 	// Max is the highest Current seen (smax).
 	Max atomic.Int64
 	// Total is the number of times the load balancer chose the server
-	// (lbtot).
+	// (lbtot): not counting requests handed over from the backend queue,
+	// nor a retry that chose the server it was leaving.
 	Total atomic.Int64
 	// Sessions is the number of requests or connections sent to the
 	// server, by the load balancer or otherwise (stot).
