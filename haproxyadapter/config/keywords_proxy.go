@@ -336,6 +336,9 @@ func actionNote(directive, action string) string {
 	case action == "ot-group":
 		return "OpenTracing is not supported; remove the line"
 	}
+	if directive == "http-request" || directive == "http-response" {
+		return fmt.Sprintf("%s %s is not translated; express it with Caddy handlers or remove the line", directive, action)
+	}
 	first, _, _ := strings.Cut(directive, " ")
 	if directive == "stats http-request" {
 		first = directive
