@@ -189,3 +189,85 @@ frontend fe
 		})
 	}
 }
+
+// startHAProxy runs haproxy with cfg (which must use sock as its stats
+// socket) until the test ends.
+func startHAProxy(t *testing.T, bin, cfg, sock string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "haproxy.cfg")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-db", "-f", path)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	waitFor(t, func() bool { return haproxyQueued(t, sock) == 0 })
+}
+
+// Retries leave a refusing server the way HAProxy's do: with redispatch
+// the retry moves on at once (several actives, round robin), without it
+// the retry stays and fails.
+func TestRetriesMatchHAProxy(t *testing.T) {
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Skip("haproxy binary not found; install HAProxy to compare retries")
+	}
+	a, b := newOrigin(t, "A", false), newOrigin(t, "B", false)
+	dead := freePort(t)
+	for _, redispatch := range []bool{true, false} {
+		t.Run(fmt.Sprint("redispatch=", redispatch), func(t *testing.T) {
+			transcript := func(base string) string {
+				client := &http.Client{Timeout: 10 * time.Second}
+				var sb strings.Builder
+				for range 7 {
+					code, body := get(t, client, base+"/")
+					if code != 200 {
+						body = strconv.Itoa(code)
+					}
+					sb.WriteString(body + " ")
+				}
+				return sb.String()
+			}
+			sock := filepath.Join(t.TempDir(), "sock")
+			listen := freePort(t)
+			opt := ""
+			if redispatch {
+				opt = "option redispatch"
+			}
+			startHAProxy(t, bin, fmt.Sprintf(`global
+    stats socket %s mode 600 level admin
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 10s
+    timeout server 10s
+backend be
+    retries 1
+    %s
+    server A %s
+    server B %s
+    server X %s
+frontend fe
+    bind %s
+    default_backend be
+`, sock, opt, a.dial(), b.dial(), dead, listen), sock)
+			want := transcript("http://" + listen)
+
+			bc := BackendConfig{Backend: fmt.Sprint("retry-diff-", redispatch), Redispatch: redispatch, Retries: new(1), Servers: []ServerConfig{
+				{Name: "A", Dial: a.dial()}, {Name: "B", Dial: b.dial()}, {Name: "X", Dial: dead},
+			}}
+			listen = freePort(t)
+			loadCaddy(t, listen, proxyRoute("", bc, map[string]any{"load_balancing": map[string]any{"retries": 1}}))
+			t.Cleanup(func() { _ = caddy.Stop() })
+			got := transcript("http://" + listen)
+			// HAProxy answers 503 when its retries are spent, Caddy 502.
+			got = strings.ReplaceAll(got, "502", "503")
+			if got != want {
+				t.Fatalf("got %q, want %q", got, want)
+			}
+			t.Logf("transcript: %q", got)
+		})
+	}
+}
