@@ -3,22 +3,17 @@ package integration
 import (
 	"bufio"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter"
-	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
 )
 
 // rawRequest is one request written byte for byte, from a chosen source
@@ -82,46 +77,6 @@ func (r rawRequest) send(t *testing.T, addr string) (*http.Response, string) {
 	return resp, string(body)
 }
 
-// startCaddyTranslated runs caddy on the JSON the haproxy adapter's
-// translator makes of cfgPath. TEMPORARY: until the keyword table marks
-// ACLs and rules translated, Build's status refusals are skipped here.
-func startCaddyTranslated(t *testing.T, cfgPath string) *caddyProc {
-	t.Helper()
-	data, err := os.ReadFile(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, diags := config.Load(cfgPath, data, os.LookupEnv)
-	for _, d := range diags {
-		if d.Severity == config.Error && !strings.Contains(d.Message, "not supported:") && !strings.HasPrefix(d.Message, "not supported") {
-			t.Fatalf("load: %s", d.Error())
-		}
-	}
-	out, tdiags := haproxyadapter.Translate(cfg)
-	for _, d := range tdiags {
-		if d.Severity == config.Error {
-			t.Fatalf("translate: %s", d.Error())
-		}
-	}
-	js, err := json.Marshal(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jsonPath := filepath.Join(t.TempDir(), "caddy.json")
-	if err := os.WriteFile(jsonPath, js, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	admin := loopback(freePort(t))
-	cmd := exec.Command(caddyBin, "run", "--config", jsonPath)
-	cmd.Env = caddyEnv(t, admin)
-	c := &caddyProc{process: startProcess(t, "caddy", cmd), admin: admin}
-	c.waitFor("loaded config on the admin API", func() bool {
-		body, err := c.adminGet("/config/")
-		return err == nil && strings.TrimSpace(body) != "null"
-	})
-	return c
-}
-
 // backendSpec names a backend and its origin for a config template.
 type backendSpec struct{ Name, Addr string }
 
@@ -158,7 +113,7 @@ func TestACLRoutingMatchesHAProxy(t *testing.T) {
 	want := route("haproxy")
 	haproxy.stop()
 
-	startCaddyTranslated(t, cfg)
+	startCaddy(t, cfg)
 	got := route("caddy")
 	for i, r := range requests {
 		if got[i] != want[i] {
@@ -320,7 +275,7 @@ func TestRequestRulesMatchHAProxy(t *testing.T) {
 	want := run()
 	haproxy.stop()
 
-	startCaddyTranslated(t, cfg)
+	startCaddy(t, cfg)
 	got := run()
 	for i, q := range reqs {
 		if got[i] != want[i] {
@@ -363,7 +318,7 @@ func TestAuthMatchesHAProxy(t *testing.T) {
 	haproxy := startHAProxy(t, cfg, addr)
 	want := run()
 	haproxy.stop()
-	startCaddyTranslated(t, cfg)
+	startCaddy(t, cfg)
 	got := run()
 	for i, r := range reqs {
 		if got[i] != want[i] {
