@@ -305,6 +305,12 @@ func (e *healthEntry) onEvent(ev checks.Event) {
 	if s == nil {
 		return
 	}
+	if ev.Resumed {
+		if !s.Up() {
+			_ = b.SetOperational(s.Name, true)
+		}
+		return
+	}
 	logger := e.logger.Load()
 	fields := []zap.Field{zap.String("backend", ev.Backend), zap.String("server", ev.Server)}
 	if ev.LogHealthChecks && ev.Moved {
@@ -345,6 +351,16 @@ func (e *healthEntry) onEvent(ev checks.Event) {
 	}
 	if ev.Transition != checks.WentUp && c.Active == 0 && c.Backup == 0 {
 		logger.Error(checks.NoServerMessage(ev.Backend), zap.String("backend", ev.Backend))
+	}
+}
+
+// healthAdminChanged tells the server's checker that its admin state
+// changed, so that a server leaving maintenance is checked at once.
+func healthAdminChanged(b *Backend, server string) {
+	healthChecks.mu.Lock()
+	defer healthChecks.mu.Unlock()
+	for _, e := range healthChecks.byKey[healthKey{b.name, server}] {
+		e.checker.Wake()
 	}
 }
 

@@ -367,6 +367,29 @@ func TestHealthMaintPausesChecks(t *testing.T) {
 	hcWait(t, "checks resume", func() bool { return o.hits.Load() > paused })
 }
 
+// A server disabled in the configuration starts down and unchecked; made
+// ready, it is UP at once (health = rise) and checked, as in HAProxy.
+func TestHealthDisabledServerMadeReady(t *testing.T) {
+	o := newHCOrigin(t)
+	b, _ := attachChecked(t, BackendConfig{
+		Backend:      "hc-disabled",
+		HealthChecks: &checks.Config{Type: checks.TypeHTTP},
+		Servers: []ServerConfig{{Name: "s1", Dial: o.dial, Disabled: true,
+			Check: &checks.ServerConfig{Inter: checks.Duration(time.Hour), Rise: 2, Fall: 3}}},
+	})
+	if b.Server("s1").Up() {
+		t.Fatal("disabled server starts up")
+	}
+	if err := b.SetAdminState("s1", AdminReady); err != nil {
+		t.Fatal(err)
+	}
+	healthAdminChanged(b, "s1")
+	hcWait(t, "up and checked", func() bool {
+		st, _ := b.HealthStatus("s1")
+		return b.Server("s1").Up() && st.Last.Code == checks.L7OK && st.Label() == "UP"
+	})
+}
+
 func TestHealthUncheckedServerIsUp(t *testing.T) {
 	o := newHCOrigin(t)
 	cfg := BackendConfig{Backend: "hc-unchecked", Servers: []ServerConfig{{Name: "s1", Dial: o.dial, Check: fastCheck(1, 1)}}}

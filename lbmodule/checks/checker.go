@@ -47,6 +47,11 @@ type Checker struct {
 	status    Status
 	downSince time.Time
 
+	// wake asks the loop to look at the server now (see Wake).
+	wake chan struct{}
+	// paused is the loop's view of Options.Paused at its last tick.
+	paused bool
+
 	startOnce sync.Once
 	stopOnce  sync.Once
 	cancel    context.CancelFunc
@@ -67,8 +72,10 @@ func New(opts Options) (*Checker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server %s/%s: %v", opts.Backend, opts.Server, err)
 	}
-	ch := &Checker{opts: opts, p: opts.Check.params(), pr: pr, done: make(chan struct{})}
+	ch := &Checker{opts: opts, p: opts.Check.params(), pr: pr, done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	ch.ctx, ch.cancel = context.WithCancel(context.Background())
+	// A server starting in maintenance resumes like one put there later.
+	ch.paused = opts.Check.StartDown && opts.Initial == nil
 	now := time.Now()
 	if init := opts.Initial; init != nil {
 		ch.status = *init
@@ -153,10 +160,26 @@ func (c *Checker) loop() {
 		case <-c.ctx.Done():
 			return
 		case <-timer.C:
+		case <-c.wake:
+			if !timer.Stop() {
+				select {
+				case <-timer.C:
+				default:
+				}
+			}
 		}
 		if c.opts.Paused != nil && c.opts.Paused() {
+			c.paused = true
 			timer.Reset(c.p.inter)
 			continue
+		}
+		if c.paused {
+			// Leaving maintenance: HAProxy restarts the server UP with
+			// health = rise and checks it at once.
+			c.paused = false
+			if ev := c.resume(); c.opts.OnEvent != nil {
+				c.opts.OnEvent(ev)
+			}
 		}
 		c.mu.Lock()
 		c.status.InProgress = true
@@ -172,6 +195,39 @@ func (c *Checker) loop() {
 			c.opts.OnEvent(ev)
 		}
 		timer.Reset(c.interval())
+	}
+}
+
+// Wake makes the checker look at the server now rather than at its next
+// scheduled check: call it when the server leaves maintenance, so that it
+// is checked at once as in HAProxy. It does not block.
+func (c *Checker) Wake() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// resume resets the state when the server leaves maintenance.
+func (c *Checker) resume() Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	st := &c.status
+	if !st.Up && !c.downSince.IsZero() {
+		st.Downtime += now.Sub(c.downSince)
+		c.downSince = time.Time{}
+	}
+	st.State = initialState(c.p, false)
+	st.LastChange = now
+	return Event{
+		Backend:         c.opts.Backend,
+		Server:          c.opts.Server,
+		Backup:          c.opts.Backup,
+		Result:          st.Last,
+		State:           st.State,
+		Resumed:         true,
+		LogHealthChecks: c.pr.c.cfg.LogHealthChecks,
 	}
 }
 

@@ -124,23 +124,35 @@ func TestCheckerTransitionsAndIntervals(t *testing.T) {
 	}
 }
 
-func TestCheckerPaused(t *testing.T) {
+// Leaving maintenance restarts the server UP with health = rise, and
+// Wake checks it at once: one failure then takes it down, as in HAProxy.
+func TestCheckerPausedAndResumed(t *testing.T) {
 	o := newToggled(t)
 	var paused atomic.Bool
 	paused.Store(true)
-	_, events := startChecker(t, Options{
-		Backend: "be", Server: "s1", Dial: o.addr,
-		Check:  ServerConfig{Inter: Duration(20 * time.Millisecond)},
+	c, events := startChecker(t, Options{
+		Backend: "be", Server: "s1", Dial: o.addr, Config: &Config{Type: TypeHTTP},
+		Check:  ServerConfig{Inter: Duration(time.Hour), Rise: 2, Fall: 3, StartDown: true},
 		Paused: paused.Load,
 	})
 	select {
-	case <-events:
-		t.Fatal("checked while paused")
-	case <-time.After(150 * time.Millisecond):
+	case e := <-events:
+		t.Fatalf("event while paused: %+v", e)
+	case <-time.After(100 * time.Millisecond):
 	}
+	if st := c.Status(); st.Up || st.Label() != "DOWN" {
+		t.Fatalf("disabled server starts %s", st.Label())
+	}
+	o.healthy.Store(false)
 	paused.Store(false)
-	if e := nextEvent(t, events, time.Second); e.Result.Code != L4OK {
-		t.Fatalf("after resume: %s", e.Result.Code)
+	c.Wake()
+	e := nextEvent(t, events, time.Second)
+	if !e.Resumed || !e.State.Up || e.State.Health != 2 {
+		t.Fatalf("resume event: %+v", e)
+	}
+	e = nextEvent(t, events, time.Second)
+	if e.Result.Code != L7STS || e.Transition != WentDown {
+		t.Fatalf("first check after resume: %s %v", e.Result.Code, e.Transition)
 	}
 }
 

@@ -31,6 +31,11 @@ type Event struct {
 	Moved bool
 	// Transition is the change of operational state, if any.
 	Transition Transition
+	// Resumed reports that the server left maintenance: its state was
+	// reset to UP with health = rise, before any check (Result is the
+	// last check's). It comes with no Transition and nothing to log:
+	// leaving maintenance is logged by whoever cleared it.
+	Resumed bool
 	// LogHealthChecks is the backend's "option log-health-checks".
 	LogHealthChecks bool
 }
