@@ -499,18 +499,29 @@ func (b *Backend) roomiestLocked(veto Vetoer) int {
 	return best
 }
 
+// UsableCounts returns how many active and backup servers take
+// load-balanced traffic (HAProxy's "act" and "bck" stats). The backend is
+// up while their sum is above zero.
+func (b *Backend) UsableCounts() (active, backup int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, s := range b.servers {
+		switch {
+		case !b.lbUsable[s.index]:
+		case s.Backup:
+			backup++
+		default:
+			active++
+		}
+	}
+	return active, backup
+}
+
 // usableActives counts the active servers taking load-balanced traffic
 // (HAProxy's srv_act).
 func (b *Backend) usableActives() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	n := 0
-	for _, s := range b.servers {
-		if !s.Backup && b.lbUsable[s.index] {
-			n++
-		}
-	}
-	return n
+	active, _ := b.UsableCounts()
+	return active
 }
 
 // anyCandidateLocked reports whether some server could take load-balanced

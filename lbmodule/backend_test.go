@@ -181,6 +181,17 @@ func TestBackendAdminStates(t *testing.T) {
 			if got := picks(t, b, len(tc.want)); got != tc.want {
 				t.Fatalf("got %s, want %s", got, tc.want)
 			}
+			// The picks use exactly the servers counted usable.
+			act, bck := b.UsableCounts()
+			usable := map[bool]int{}
+			for _, s := range b.Servers() {
+				if s.Usable() {
+					usable[s.Backup]++
+				}
+			}
+			if act != usable[false] || bck != usable[true] {
+				t.Fatalf("UsableCounts %d/%d, servers say %d/%d", act, bck, usable[false], usable[true])
+			}
 		})
 	}
 }
