@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -348,4 +349,75 @@ func TestCaddyRetriesAndPassiveHealth(t *testing.T) {
 	if got := sb.Server("A").Counters().Total.Load() + sb.Server("B").Counters().Total.Load(); got != 2 {
 		t.Errorf("A and B picked %d times, want 2", got)
 	}
+}
+
+// Under concurrent load through Caddy, no origin ever serves more
+// requests at once than its maxconn, and every request is answered: the
+// excess waits in the queue.
+func TestCaddyMaxConnUnderLoad(t *testing.T) {
+	const maxconn, clients, perClient = 2, 24, 10
+	type counting struct {
+		mu       sync.Mutex
+		cur, max int
+		srv      *httptest.Server
+	}
+	var origins []*counting
+	bc := BackendConfig{Backend: "e2e-load", Balance: "leastconn", QueueTimeout: caddy.Duration(20 * time.Second)}
+	for i, name := range []string{"A", "B", "C"} {
+		c := &counting{}
+		c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c.mu.Lock()
+			c.cur++
+			c.max = max(c.max, c.cur)
+			c.mu.Unlock()
+			time.Sleep(time.Millisecond) // hold the slot so requests overlap
+			c.mu.Lock()
+			c.cur--
+			c.mu.Unlock()
+			_, _ = io.WriteString(w, name)
+		}))
+		t.Cleanup(c.srv.Close)
+		origins = append(origins, c)
+		bc.Servers = append(bc.Servers, ServerConfig{Name: name, Dial: strings.TrimPrefix(c.srv.URL, "http://"), MaxConn: maxconn, Weight: weight(i + 1)})
+	}
+	listen := freePort(t)
+	loadCaddy(t, listen, proxyRoute("", bc))
+	t.Cleanup(func() { _ = caddy.Stop() })
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range perClient {
+				resp, err := client.Get("http://" + listen + "/")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					t.Errorf("status %d", resp.StatusCode)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	be, _ := LookupBackend("e2e-load")
+	var sessions int64
+	for i, c := range origins {
+		s := be.Servers()[i]
+		if c.max > maxconn || s.Counters().Max.Load() > maxconn {
+			t.Errorf("%s: origin saw %d at once, counted max %d; maxconn %d", s.Name, c.max, s.Counters().Max.Load(), maxconn)
+		}
+		sessions += s.Counters().Sessions.Load()
+	}
+	if sessions != clients*perClient {
+		t.Errorf("%d sessions, want %d", sessions, clients*perClient)
+	}
+	if be.Counters().QueueMax.Load() == 0 {
+		t.Error("no request queued: the test did not load the servers")
+	}
+	waitFor(t, func() bool { return be.Counters().Current.Load() == 0 })
 }

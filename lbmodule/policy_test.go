@@ -165,7 +165,22 @@ func TestSelectMatchesPoolByDial(t *testing.T) {
 }
 
 func BenchmarkSelect(b *testing.B) {
-	cfg := BackendConfig{Servers: servers(5, 3, 1)}
+	for _, cfg := range []BackendConfig{
+		{Servers: servers(5, 3, 1)},
+		{Balance: "leastconn", Servers: servers(5, 3, 1)},
+		{Balance: "uri", Servers: servers(5, 3, 1)},
+		{Balance: "hdr", BalanceParam: "User-Agent", Servers: servers(5, 3, 1)},
+		{Balance: "source", HashType: "consistent", Servers: servers(5, 3, 1)},
+	} {
+		name := cfg.Balance
+		if name == "" {
+			name = "roundrobin"
+		}
+		b.Run(name, func(b *testing.B) { benchmarkSelect(b, cfg) })
+	}
+}
+
+func benchmarkSelect(b *testing.B, cfg BackendConfig) {
 	p := newPolicy(b, cfg)
 	pool := poolFor(cfg)
 	vars := map[string]any{}
