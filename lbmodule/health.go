@@ -354,13 +354,19 @@ func (e *healthEntry) onEvent(ev checks.Event) {
 	}
 }
 
-// healthAdminChanged tells the server's checker that its admin state
-// changed, so that a server leaving maintenance is checked at once.
+// healthAdminChanged tells the server's checkers that its admin state
+// changed: maintenance pauses them, and leaving it restarts the server UP
+// with health = rise and checks it at once, as in HAProxy.
 func healthAdminChanged(b *Backend, server string) {
+	s := b.Server(server)
+	if s == nil {
+		return
+	}
+	maint := s.AdminState() == AdminMaint
 	healthChecks.mu.Lock()
 	defer healthChecks.mu.Unlock()
 	for _, e := range healthChecks.byKey[healthKey{b.name, server}] {
-		e.checker.Wake()
+		e.checker.SetPaused(maint)
 	}
 }
 

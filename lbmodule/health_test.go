@@ -623,6 +623,10 @@ var checkDuration = regexp.MustCompile(`check duration: \d+ms`)
 func normalizeLines(in []string) []string {
 	var out []string
 	for _, l := range in {
+		// Maintenance lines come from the admin side, not the checks.
+		if strings.Contains(l, "maintenance") {
+			continue
+		}
 		if strings.HasPrefix(l, "Server ") || strings.HasPrefix(l, "Backup Server ") ||
 			strings.HasPrefix(l, "backend ") || strings.HasPrefix(l, "Health check ") {
 			out = append(out, checkDuration.ReplaceAllString(l, "check duration: Nms"))
@@ -764,6 +768,30 @@ func TestHealthChecksAgainstHAProxy(t *testing.T) {
 			traffic("one backup back")
 			flip("s2", true)
 			traffic("failback")
+
+			// Maintenance pauses the checks; leaving it restarts the
+			// server UP with health = rise, so one failure takes it down.
+			h.command("set server be/s2 state maint")
+			if err := b.SetAdminState("s2", AdminMaint); err != nil {
+				t.Fatal(err)
+			}
+			healthAdminChanged(b, "s2")
+			hp["s2"].healthy.Store(false)
+			ours["s2"].healthy.Store(false)
+			hFails, oFails := hp["s2"].failures.Load(), ours["s2"].failures.Load()
+			h.command("set server be/s2 state ready")
+			if err := b.SetAdminState("s2", AdminReady); err != nil {
+				t.Fatal(err)
+			}
+			healthAdminChanged(b, "s2")
+			hcWait(t, "s2 down after maintenance in haproxy", func() bool {
+				op, _ := h.server("s2")
+				return op == 0 && hp["s2"].failures.Load() > hFails
+			})
+			hcWait(t, "s2 down after maintenance in the model", func() bool { return !b.Server("s2").Up() })
+			if hn, on := hp["s2"].failures.Load()-hFails, ours["s2"].failures.Load()-oFails; hn != 1 || on != 1 {
+				t.Errorf("checks to DOWN after maintenance: haproxy %d, model %d, want 1", hn, on)
+			}
 
 			var ourLines []string
 			for _, e := range logs.All() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -49,8 +50,9 @@ type Checker struct {
 
 	// wake asks the loop to look at the server now (see Wake).
 	wake chan struct{}
-	// paused is the loop's view of Options.Paused at its last tick.
-	paused bool
+	// paused is set while the server is known to be in maintenance, by
+	// SetPaused or by the loop seeing Options.Paused.
+	paused atomic.Bool
 
 	startOnce sync.Once
 	stopOnce  sync.Once
@@ -75,7 +77,7 @@ func New(opts Options) (*Checker, error) {
 	ch := &Checker{opts: opts, p: opts.Check.params(), pr: pr, done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	ch.ctx, ch.cancel = context.WithCancel(context.Background())
 	// A server starting in maintenance resumes like one put there later.
-	ch.paused = opts.Check.StartDown && opts.Initial == nil
+	ch.paused.Store(opts.Check.StartDown && opts.Initial == nil)
 	now := time.Now()
 	if init := opts.Initial; init != nil {
 		ch.status = *init
@@ -169,14 +171,13 @@ func (c *Checker) loop() {
 			}
 		}
 		if c.opts.Paused != nil && c.opts.Paused() {
-			c.paused = true
+			c.paused.Store(true)
 			timer.Reset(c.p.inter)
 			continue
 		}
-		if c.paused {
+		if c.paused.Swap(false) {
 			// Leaving maintenance: HAProxy restarts the server UP with
 			// health = rise and checks it at once.
-			c.paused = false
 			if ev := c.resume(); c.opts.OnEvent != nil {
 				c.opts.OnEvent(ev)
 			}
@@ -205,6 +206,20 @@ func (c *Checker) Wake() {
 	select {
 	case c.wake <- struct{}{}:
 	default:
+	}
+}
+
+// SetPaused tells the checker that the server entered (true) or left
+// (false) maintenance. Leaving it resets the health to rise, UP, and
+// checks the server at once, even if the checker never saw the pause
+// through Options.Paused. It does not block.
+func (c *Checker) SetPaused(paused bool) {
+	if paused {
+		c.paused.Store(true)
+		return
+	}
+	if c.paused.Load() {
+		c.Wake()
 	}
 }
 

@@ -156,6 +156,34 @@ func TestCheckerPausedAndResumed(t *testing.T) {
 	}
 }
 
+// SetPaused alone (no Paused function) resets the state on leaving
+// maintenance, however short the maintenance was.
+func TestCheckerSetPaused(t *testing.T) {
+	o := newToggled(t)
+	c, events := startChecker(t, Options{
+		Backend: "be", Server: "s1", Dial: o.addr, Config: &Config{Type: TypeHTTP},
+		Check: ServerConfig{Inter: Duration(time.Hour), Rise: 2, Fall: 3},
+	})
+	if e := nextEvent(t, events, time.Second); e.State.Label() != "UP" {
+		t.Fatalf("first check: %s", e.State.Label())
+	}
+	o.healthy.Store(false)
+	c.SetPaused(true)
+	c.SetPaused(false)
+	if e := nextEvent(t, events, time.Second); !e.Resumed || e.State.Label() != "UP 1/3" {
+		t.Fatalf("resume: %+v", e)
+	}
+	if e := nextEvent(t, events, time.Second); e.Transition != WentDown {
+		t.Fatalf("check after resume: %s %v", e.Result.Code, e.Transition)
+	}
+	c.SetPaused(false) // not paused: nothing happens
+	select {
+	case e := <-events:
+		t.Fatalf("event without a pause: %+v", e)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
 // Stop abandons a check that hangs and leaves no goroutine behind.
 func TestCheckerStopDuringCheck(t *testing.T) {
 	accepted := make(chan struct{}, 1)
