@@ -262,22 +262,19 @@ func (b *Backend) AcquireServer(ctx context.Context, s *Server) error {
 		defer t.Stop()
 		timeout = t.C
 	}
-	var got *Server
 	select {
-	case got = <-w.done:
+	case got := <-w.done:
+		if got == nil {
+			return ErrNoServer
+		}
 	case <-timeout:
-		var ok bool
-		if got, ok = b.abandon(w); !ok {
+		if got := b.abandon(w); got == nil {
 			return ErrQueueTimeout
 		}
 	case <-ctx.Done():
-		var ok bool
-		if got, ok = b.abandon(w); !ok {
+		if got := b.abandon(w); got == nil {
 			return ctx.Err()
 		}
-	}
-	if got == nil {
-		return ErrNoServer
 	}
 	return nil
 }
@@ -297,16 +294,13 @@ func (b *Backend) wait(ctx context.Context, w *waiter, req sched.Request, veto V
 		select {
 		case s = <-w.done:
 		case <-timeout:
-			if s, ok := b.abandon(w); !ok {
+			// A grant that raced with the timeout still counts.
+			if s = b.abandon(w); s == nil {
 				return nil, ErrQueueTimeout
-			} else if s != nil {
-				return s, nil
 			}
 		case <-ctx.Done():
-			if s, ok := b.abandon(w); !ok {
+			if s = b.abandon(w); s == nil {
 				return nil, ctx.Err()
-			} else if s != nil {
-				return s, nil
 			}
 		}
 		if s != nil {
@@ -322,17 +316,19 @@ func (b *Backend) wait(ctx context.Context, w *waiter, req sched.Request, veto V
 	}
 }
 
-// abandon takes w out of its queue. If a grant raced with the caller's
-// give-up, it returns the granted server (or nil for a redispatch) and ok.
-func (b *Backend) abandon(w *waiter) (*Server, bool) {
+// abandon takes w out of its queue, for a caller that gives up. If a
+// grant raced with the give-up, it returns the granted server, which the
+// caller keeps; a redispatch that raced with it returns nil, like a
+// give-up.
+func (b *Backend) abandon(w *waiter) *Server {
 	b.mu.Lock()
 	if w.queue != nil {
 		b.dequeueLocked(w)
 		b.mu.Unlock()
-		return nil, false
+		return nil
 	}
 	b.mu.Unlock()
-	return <-w.done, true
+	return <-w.done
 }
 
 // Release ends a request or connection that Acquire counted on s, and

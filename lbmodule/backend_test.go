@@ -646,3 +646,49 @@ func TestBackendVetoedRandomDrawsAgain(t *testing.T) {
 		b.Release(s)
 	}
 }
+
+// A hash pick waiting for its full server goes back to the load balancer
+// when that server enters maintenance, and waits for its new server within
+// the time left.
+func TestBackendQueuedRequestRedistributed(t *testing.T) {
+	cfg := BackendConfig{Balance: "uri", QueueTimeout: caddy.Duration(time.Minute), Servers: servers(1, 1)}
+	cfg.Servers[0].MaxConn = 1
+	cfg.Servers[1].MaxConn = 1
+	b := mustBackend(t, cfg)
+	req := noAvoid
+	req.Hash, req.HasHash = 12345, true
+	first, err := b.Acquire(context.Background(), req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var other *Server
+	for _, s := range b.Servers() {
+		if s != first {
+			other = s
+		}
+	}
+	held, err := b.Acquire(context.Background(), sched.Request{Avoid: sched.NoServer}, nil)
+	if err != nil || held != other {
+		t.Fatalf("second pick %v, %v; want %s", held, err, other.Name)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := b.Acquire(ctx, req, nil)
+		errc <- err
+	}()
+	waitFor(t, func() bool { return first.Queued() == 1 })
+	if err := b.SetAdminState(first.Name, AdminMaint); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return first.Queued() == 0 && other.Queued() == 1 })
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	if other.Queued() != 0 {
+		t.Fatal("abandoned request still queued")
+	}
+	b.Release(first)
+	b.Release(held)
+}
