@@ -411,9 +411,15 @@ func serverCheck(b *config.Proxy, s *config.Server) (*checks.ServerConfig, []con
 	} else {
 		sc.CAFile = ""
 	}
-	if (p.SendProxy || p.SendProxyV2) && p.CheckPort == 0 && p.CheckAddr == "" {
-		d = append(d, config.Diagnostic{Severity: config.Warning, Pos: s.Pos, Keyword: "server", Subject: s.Name,
-			Message: "health checks do not send the PROXY protocol header; a server that requires it fails its checks"})
+	// Like TLS, the PROXY protocol applies to checks that go to the
+	// server's own address.
+	if p.CheckPort == 0 && p.CheckAddr == "" {
+		switch {
+		case p.SendProxyV2:
+			sc.ProxyProtocol = "v2"
+		case p.SendProxy:
+			sc.ProxyProtocol = "v1"
+		}
 	}
 	if err := sc.Validate(); err != nil {
 		d = append(d, config.Diagnostic{Severity: config.Error, Pos: s.Pos, Keyword: "server", Subject: s.Name, Message: err.Error()})

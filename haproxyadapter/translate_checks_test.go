@@ -143,15 +143,19 @@ func TestServerCheckTranslation(t *testing.T) {
 		"    server tls 127.0.0.1:443 check ssl verify none\n"+
 		"    server tlsport 127.0.0.1:443 check ssl verify none port 8080\n"+
 		"    server checkssl 127.0.0.1:80 check check-ssl check-sni h.example verify none\n"+
-		"    server proxied 127.0.0.1:80 check send-proxy\n")
+		"    server proxied 127.0.0.1:80 check send-proxy\n"+
+		"    server proxied2 127.0.0.1:80 check send-proxy-v2\n"+
+		"    server proxiedport 127.0.0.1:80 check send-proxy port 81\n")
 	want := map[string]string{
-		"plain":    `null`,
-		"dflt":     `{"inter":"3s","fall":5}`,
-		"tuned":    `{"inter":"200ms","fastinter":"100ms","downinter":"1s","rise":1,"fall":2,"port":8080,"addr":"127.0.0.2"}`,
-		"tls":      `{"inter":"3s","fall":5,"ssl":true,"insecure_skip_verify":true}`,
-		"tlsport":  `{"inter":"3s","fall":5,"port":8080}`,
-		"checkssl": `{"inter":"3s","fall":5,"ssl":true,"sni":"h.example","insecure_skip_verify":true}`,
-		"proxied":  `{"inter":"3s","fall":5}`,
+		"plain":       `null`,
+		"dflt":        `{"inter":"3s","fall":5}`,
+		"tuned":       `{"inter":"200ms","fastinter":"100ms","downinter":"1s","rise":1,"fall":2,"port":8080,"addr":"127.0.0.2"}`,
+		"tls":         `{"inter":"3s","fall":5,"ssl":true,"insecure_skip_verify":true}`,
+		"tlsport":     `{"inter":"3s","fall":5,"port":8080}`,
+		"checkssl":    `{"inter":"3s","fall":5,"ssl":true,"sni":"h.example","insecure_skip_verify":true}`,
+		"proxied":     `{"inter":"3s","fall":5,"proxy_protocol":"v1"}`,
+		"proxied2":    `{"inter":"3s","fall":5,"proxy_protocol":"v2"}`,
+		"proxiedport": `{"inter":"3s","fall":5,"port":81}`,
 	}
 	for _, s := range b.Servers {
 		sc, diags := serverCheck(b, s)
@@ -159,11 +163,7 @@ func TestServerCheckTranslation(t *testing.T) {
 		if string(js) != want[s.Name] {
 			t.Errorf("server %s:\n got %s\nwant %s", s.Name, js, want[s.Name])
 		}
-		if s.Name == "proxied" {
-			if len(diags) != 1 || !strings.Contains(diags[0].Error(), `server "proxied": health checks do not send the PROXY protocol header`) {
-				t.Errorf("proxied: diagnostics %v", diags)
-			}
-		} else if len(diags) != 0 {
+		if len(diags) != 0 {
 			t.Errorf("server %s: diagnostics %v", s.Name, diags)
 		}
 	}

@@ -192,6 +192,13 @@ type ServerConfig struct {
 	// CAFile verifies the server certificate against these CAs.
 	CAFile string `json:"ca_file,omitempty"`
 
+	// ProxyProtocol sends a PROXY protocol header, "v1" or "v2", first on
+	// each check connection, as HAProxy does for a server with
+	// send-proxy or send-proxy-v2 (and no check port or address). The
+	// header names the check connection's own addresses (v1) or says
+	// LOCAL (v2).
+	ProxyProtocol string `json:"proxy_protocol,omitempty"`
+
 	// StartDown starts the server down with a health of 0, as HAProxy does
 	// for a server that starts in maintenance ("disabled").
 	StartDown bool `json:"start_down,omitempty"`
@@ -270,6 +277,8 @@ func (sc ServerConfig) Validate() error {
 		return fmt.Errorf("rise and fall must not be negative")
 	case sc.Port < 0 || sc.Port > 65535:
 		return fmt.Errorf("check port %d out of range", sc.Port)
+	case sc.ProxyProtocol != "" && sc.ProxyProtocol != "v1" && sc.ProxyProtocol != "v2":
+		return fmt.Errorf("proxy_protocol must be v1 or v2, not %q", sc.ProxyProtocol)
 	}
 	return nil
 }

@@ -370,3 +370,101 @@ func TestHTTPRequestAgainstHAProxy(t *testing.T) {
 		}
 	}
 }
+
+// rawRecorder keeps the first bytes of the first connection it accepts,
+// with the connection's source port.
+func rawRecorder(t *testing.T) (addr string, first func() (string, int)) {
+	var mu sync.Mutex
+	var got string
+	var port int
+	addr = fakeServer(t, func(c net.Conn) {
+		c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		buf := make([]byte, 256)
+		n, _ := io.ReadAtLeast(c, buf, 16)
+		mu.Lock()
+		if got == "" && n > 0 {
+			got, port = string(buf[:n]), c.RemoteAddr().(*net.TCPAddr).Port
+		}
+		mu.Unlock()
+	})
+	return addr, func() (string, int) {
+		mu.Lock()
+		defer mu.Unlock()
+		return got, port
+	}
+}
+
+// TestProxyHeaderAgainstHAProxy compares the PROXY protocol header that
+// starts a check connection with HAProxy's, for send-proxy and
+// send-proxy-v2.
+func TestProxyHeaderAgainstHAProxy(t *testing.T) {
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Skip("haproxy binary not found in PATH: differential test skipped")
+	}
+	type side struct {
+		addr  string
+		first func() (string, int)
+	}
+	versions := map[string]string{"v1": "send-proxy", "v2": "send-proxy-v2"}
+	theirs := map[string]side{}
+	var cfg strings.Builder
+	cfg.WriteString("defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n")
+	for v, kw := range versions {
+		addr, first := rawRecorder(t)
+		theirs[v] = side{addr, first}
+		fmt.Fprintf(&cfg, "backend b%s\n    option tcp-check\n    tcp-check send 0123456789abcdef\n    server s %s check inter 200 %s\n", v, addr, kw)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(&cfg, "frontend fe\n    bind %s\n    default_backend bv1\n", ln.Addr())
+	ln.Close()
+	path := filepath.Join(t.TempDir(), "haproxy.cfg")
+	if err := os.WriteFile(path, []byte(cfg.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-db", "-f", path)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+
+	v1 := regexp.MustCompile(`^PROXY TCP4 127\.0\.0\.1 127\.0\.0\.1 (\d+) (\d+)\r\n0123456789abcdef$`)
+	for v := range versions {
+		addr, ours := rawRecorder(t)
+		runProbe(t, addr, ServerConfig{Inter: Duration(time.Second), ProxyProtocol: v},
+			&Config{Type: TypeTCPCheck, TCPRules: []TCPRule{{Action: "send", Data: "0123456789abcdef"}}})
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			if got, _ := theirs[v].first(); got != "" || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		hGot, hPort := theirs[v].first()
+		oGot, oPort := ours()
+		if v == "v2" {
+			if hGot != oGot {
+				t.Errorf("v2 header:\nhaproxy %q\n  model %q", hGot, oGot)
+			}
+			continue
+		}
+		// v1 names the check connection itself: its source port and the
+		// server's port.
+		for _, c := range []struct {
+			who, got, addr string
+			port           int
+		}{{"haproxy", hGot, theirs[v].addr, hPort}, {"model", oGot, addr, oPort}} {
+			m := v1.FindStringSubmatch(c.got)
+			if m == nil {
+				t.Errorf("%s v1 header: %q", c.who, c.got)
+				continue
+			}
+			if m[1] != strconv.Itoa(c.port) || m[2] != strconv.Itoa(portOf(t, c.addr)) {
+				t.Errorf("%s v1 header %q: want ports %d %d", c.who, c.got, c.port, portOf(t, c.addr))
+			}
+		}
+	}
+}

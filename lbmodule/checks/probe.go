@@ -29,11 +29,12 @@ type prober struct {
 	port     string
 	tlsConf  *tls.Config
 	useTLS   bool
+	proxy    string
 	dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 func newProber(dial string, sc ServerConfig, c *compiled) (*prober, error) {
-	pr := &prober{c: c, p: sc.params(), network: "tcp", useTLS: sc.SSL}
+	pr := &prober{c: c, p: sc.params(), network: "tcp", useTLS: sc.SSL, proxy: sc.ProxyProtocol}
 	switch {
 	case strings.HasPrefix(dial, "unix/"):
 		pr.network, pr.host = "unix", strings.TrimPrefix(dial, "unix/")
@@ -190,6 +191,11 @@ func (s *session) connect(network, addr string, useTLS bool, conf *tls.Config) (
 	_ = conn.SetDeadline(s.deadline)
 	// Stopping the checker interrupts blocked reads and writes.
 	s.stop = context.AfterFunc(s.ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	if s.pr.proxy != "" {
+		if _, err := conn.Write(proxyHeader(s.pr.proxy, conn)); err != nil {
+			return ioFailure(err, L4TOUT), false
+		}
+	}
 	if !useTLS {
 		return Result{}, true
 	}
@@ -542,4 +548,23 @@ func (s *session) ldap() Result {
 		return Result{Code: L7STS, Info: "See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9"}
 	}
 	return Result{Code: L7OK, Info: "Success"}
+}
+
+// proxyHeader is the PROXY protocol header of a check connection: v1
+// names the connection's own addresses, v2 is a LOCAL command.
+func proxyHeader(version string, conn net.Conn) []byte {
+	if version == "v2" {
+		return []byte("\r\n\r\n\x00\r\nQUIT\n\x20\x00\x00\x00")
+	}
+	src, ok1 := conn.LocalAddr().(*net.TCPAddr)
+	dst, ok2 := conn.RemoteAddr().(*net.TCPAddr)
+	if !ok1 || !ok2 {
+		return []byte("PROXY UNKNOWN\r\n")
+	}
+	family := "TCP4"
+	if src.IP.To4() == nil {
+		family = "TCP6"
+	}
+	return []byte("PROXY " + family + " " + src.IP.String() + " " + dst.IP.String() + " " +
+		strconv.Itoa(src.Port) + " " + strconv.Itoa(dst.Port) + "\r\n")
 }
