@@ -32,6 +32,12 @@ func init() {
 // maxconn see requests that are being selected, not only those Caddy has
 // started to send. When every server is at its maxconn the request waits
 // in the backend's queue, up to QueueTimeout, inside Select.
+//
+// Caddy's view of its upstreams counts too: a server whose upstream is not
+// Available (passive health checks, max_requests) is passed over like a
+// full one. HAProxy's "retries" maps to load_balancing.retries, which makes
+// Caddy call Select again on a failed connection; try_duration should stay
+// unset, since queueing already happens here.
 type HTTPSelection struct {
 	BackendConfig
 
@@ -83,13 +89,7 @@ func (p *HTTPSelection) Provision(ctx caddy.Context) error {
 // Validate checks the configuration.
 func (p *HTTPSelection) Validate() error {
 	cfg := p.BackendConfig
-	if err := validateBackendConfig(&cfg); err != nil {
-		return err
-	}
-	if len(p.Servers) == 0 {
-		return fmt.Errorf("backend %q: no servers", p.Backend)
-	}
-	return nil
+	return validateBackendConfig(&cfg)
 }
 
 // Cleanup releases the runtime backend.

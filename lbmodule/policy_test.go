@@ -267,3 +267,13 @@ func TestSelectLastRetryRedispatch(t *testing.T) {
 		t.Errorf("serves %d, want 1", a.Served())
 	}
 }
+
+// A backend without servers answers 503, as in HAProxy.
+func TestSelectNoServers(t *testing.T) {
+	p := newPolicy(t, BackendConfig{Backend: "empty"})
+	r, end := newRequest()
+	defer end()
+	if up := p.Select(nil, r, nil); up != nil {
+		t.Fatalf("got %s", up.Dial)
+	}
+}
