@@ -31,6 +31,8 @@ type translator struct {
 	// stateBackends are the backends whose server state a condition
 	// tests (nbsrv, srv_is_up); routedBackends those a frontend routes to.
 	stateBackends, routedBackends map[string]bool
+	// userlists caches the accounts of each userlist.
+	userlists map[string]userlistResult
 }
 
 // Translate turns a configuration model into a Caddy config. Diagnostics
@@ -42,6 +44,7 @@ func Translate(cfg *config.Config) (*caddy.Config, []config.Diagnostic) {
 		acls:            make(map[*config.ACL]aclResult),
 		stateBackends:   make(map[string]bool),
 		routedBackends:  make(map[string]bool),
+		userlists:       make(map[string]userlistResult),
 	}
 	out := t.translate()
 	return out, t.diags

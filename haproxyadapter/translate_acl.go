@@ -372,6 +372,7 @@ var aclFetches = map[string]string{
 	"src": "src", "src_port": "src_port", "dst": "dst", "dst_port": "dst_port",
 	"ssl_fc": "ssl_fc", "ssl_fc_sni": "ssl_fc_sni",
 	"nbsrv": "nbsrv", "srv_is_up": "srv_is_up",
+	"http_auth": "http_auth", "http_auth_group": "http_auth_group",
 	"always_true": "always_true", "always_false": "always_false",
 }
 
@@ -403,10 +404,17 @@ func (t *translator) translateACLLine(keyword string, acl *config.ACL) ([]matche
 	}
 	fetch, known := aclFetches[base]
 	if !known {
-		if base == "http_auth" || base == "http_auth_group" {
-			return fail("%s is only translated as the condition of 'http-request auth' (… unless { %s(<userlist>) })", base, base)
-		}
 		return fail("fetch %q is not translated", name)
+	}
+	if fetch == "http_auth" || fetch == "http_auth_group" {
+		if len(args) != 1 {
+			return fail("%s needs a userlist", name)
+		}
+		accounts, ok := t.userlistAccounts(acl.Pos, keyword, args[0])
+		if !ok {
+			return nil, false
+		}
+		test.Accounts = accounts
 	}
 	test.Fetch = fetch
 	derived := test.Match != ""

@@ -139,7 +139,7 @@ func TestConditionRefused(t *testing.T) {
 		{"use_backend a if { path -m bin 41 }", "match method 'bin' is not translated"},
 		{"use_backend a if { hdr(x) -m int 1 }", `match method "int" does not apply`},
 		{"use_backend a if { path -f missing.lst }", "-f missing.lst: open"},
-		{"use_backend a if { http_auth(u) }", "http_auth is only translated as the condition of 'http-request auth'"},
+		{"use_backend a if { http_auth(u) }", `no userlist "u"`},
 		{"use_backend a if REQ_CONTENT", "predefined ACL REQ_CONTENT is not supported"},
 		{"use_backend a if { nbsrv(zz) 1 }", `nbsrv(zz): no backend "zz"`},
 		{"http-request deny content-type text/plain if TRUE", `option "content-type" is not translated`},
@@ -228,9 +228,22 @@ func TestUserlistPasswords(t *testing.T) {
 	if errs := strings.Join(errorTexts(diags), "\n"); !strings.Contains(errs, `t.cfg:2: user: user "carol": Caddy verifies only bcrypt password hashes; this SHA-512 crypt hash cannot be checked`) {
 		t.Errorf("errors: %s", errs)
 	}
-	_, diags = translateText(t, "", base+aclPrelude+"    http-request auth unless { http_auth(u) } { path /x }\n")
-	if errs := strings.Join(errorTexts(diags), "\n"); !strings.Contains(errs, "http_auth is only translated as the whole condition") {
-		t.Errorf("errors: %s", errs)
+	// Any other use is evaluated by the haproxy_acl matcher.
+	routes, diags = translateText(t, "", base+aclPrelude+"    http-request auth unless { http_auth(u) } { path /x }\n")
+	if errs := errorTexts(diags); len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	if !strings.Contains(routes, `"fetch":"http_auth","args":["u"],"accounts":[{"username":"alice","password":"$2a$04$`) {
+		t.Errorf("routes: %s", routes)
+	}
+	// http_auth_group lets only the group's members through.
+	groups := "userlist u\n    group admins users bob\n    user alice insecure-password s3cret\n    user bob password $2b$04$zqNpwktgkOgTWwh2BEtlH.g8J4RPoKn6P2f5hk6WwovCXUTHXqgYq\n"
+	routes, diags = translateText(t, "", groups+aclPrelude+"    acl ok http_auth_group(u) admins\n    http-request auth unless ok\n")
+	if errs := errorTexts(diags); len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	if !strings.Contains(routes, `"accounts":[{"password":"$2b$04$zqNpwktgkOgTWwh2BEtlH.g8J4RPoKn6P2f5hk6WwovCXUTHXqgYq","username":"bob"}]`) {
+		t.Errorf("routes: %s", routes)
 	}
 }
 

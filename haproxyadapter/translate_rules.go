@@ -815,12 +815,16 @@ func monitorOK() json.RawMessage {
 }
 
 // authRule translates "http-request auth [realm R] unless { http_auth(L) }"
-// (or "if !…", with a named ACL or an anonymous one) into Caddy's
-// authentication handler with the userlist's accounts. handled is false
-// when the rule's condition does not test http_auth: it is then an
-// ordinary rule answering 401.
+// (or "if !…", with a named ACL or an anonymous one, or http_auth_group)
+// into Caddy's authentication handler with the userlist's accounts.
+// handled is false for other conditions: the rule is then an ordinary one
+// answering 401, its condition evaluated by the haproxy_acl matcher.
 func (t *translator) authRule(p *config.Proxy, r *config.Rule) (handlers []json.RawMessage, handled bool) {
-	if r.Cond == nil || !condTestsAuth(r.Cond) {
+	if r.Cond == nil {
+		return nil, false
+	}
+	userlist, groups, ok := authCondition(r.Cond)
+	if !ok {
 		return nil, false
 	}
 	kw := r.Keyword + " auth"
@@ -829,29 +833,26 @@ func (t *translator) authRule(p *config.Proxy, r *config.Rule) (handlers []json.
 		t.errorf(r.Pos, kw, "expects 'realm <realm>' or nothing before the condition")
 		return nil, true
 	}
-	userlist, ok := authCondition(r.Cond)
-	if !ok {
-		t.errorf(r.Pos, kw, "http_auth is only translated as the whole condition: 'http-request auth [realm <r>] unless { http_auth(<userlist>) }'")
-		return nil, true
-	}
-	var ul *config.Userlist
-	for _, u := range t.cfg.Userlists {
-		if u.Name == userlist {
-			ul = u
-		}
-	}
-	if ul == nil {
-		t.errorf(r.Pos, kw, "no userlist %q", userlist)
-		return nil, true
-	}
-	accounts, ok := t.userlistAccounts(ul)
+	accounts, ok := t.userlistAccounts(r.Pos, kw, userlist)
 	if !ok {
 		return nil, true
 	}
 	basic := caddyauth.HTTPBasicAuth{
-		HashRaw:     caddyconfig.JSONModuleObject(caddyauth.BcryptHash{}, "algorithm", "bcrypt", nil),
-		AccountList: accounts,
-		Realm:       realm,
+		HashRaw: caddyconfig.JSONModuleObject(caddyauth.BcryptHash{}, "algorithm", "bcrypt", nil),
+		Realm:   realm,
+		// bcrypt is slow on purpose; clients send the same credentials
+		// with every request.
+		HashCache: &caddyauth.Cache{},
+	}
+	for _, a := range accounts {
+		// http_auth_group lets only the members of its groups in.
+		if groups == nil || slices.ContainsFunc(groups, func(g string) bool { return slices.Contains(a.Groups, g) }) {
+			basic.AccountList = append(basic.AccountList, caddyauth.Account{Username: a.Username, Password: a.Password})
+		}
+	}
+	if len(basic.AccountList) == 0 {
+		// Nobody can pass: every request gets the challenge.
+		return []json.RawMessage{authPage(realm)}, true
 	}
 	auth := caddyauth.Authentication{ProvidersRaw: caddy.ModuleMap{"http_basic": caddyconfig.JSON(basic, nil)}}
 	return []json.RawMessage{caddyconfig.JSONModuleObject(auth, "handler", "authentication", nil)}, true
@@ -869,83 +870,98 @@ func authRealm(p *config.Proxy, args []string) (string, bool) {
 }
 
 // authACLUserlist returns the userlist of an ACL that is exactly
-// http_auth(<userlist>).
-func authACLUserlist(a *config.ACL) (string, bool) {
+// http_auth(<userlist>), or http_auth_group(<userlist>) with its groups.
+func authACLUserlist(a *config.ACL) (userlist string, groups []string, ok bool) {
 	name, args, convs := splitFetch(a.Fetch)
-	if name != "http_auth" || len(args) != 1 || len(convs) > 0 || len(a.Flags) > 0 || len(a.Patterns) > 0 {
-		return "", false
+	if len(args) != 1 || len(convs) > 0 || len(a.Flags) > 0 {
+		return "", nil, false
 	}
-	return args[0], true
+	switch {
+	case name == "http_auth" && len(a.Patterns) == 0:
+		return args[0], nil, true
+	case name == "http_auth_group" && len(a.Patterns) > 0:
+		return args[0], a.Patterns, true
+	}
+	return "", nil, false
 }
 
-// condTestsAuth reports whether a condition uses http_auth in any way.
-func condTestsAuth(c *config.Condition) bool {
-	for _, g := range c.Terms {
-		for _, ct := range g {
-			acls := ct.Defs
-			if ct.Anonymous != nil {
-				acls = []*config.ACL{ct.Anonymous}
-			}
-			for _, a := range acls {
-				if strings.HasPrefix(a.Fetch, "http_auth") {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
-// authCondition returns the userlist when the condition is "unless T" or
-// "if !T" with T testing only http_auth(<userlist>).
-func authCondition(c *config.Condition) (string, bool) {
+// authCondition returns the userlist (and groups) when the condition is
+// "unless T" or "if !T" with T testing only http_auth(<userlist>) or one
+// http_auth_group.
+func authCondition(c *config.Condition) (string, []string, bool) {
 	if len(c.Terms) != 1 || len(c.Terms[0]) != 1 {
-		return "", false
+		return "", nil, false
 	}
 	ct := c.Terms[0][0]
 	if ct.Negate == c.Unless {
-		return "", false
+		return "", nil, false
 	}
 	acls := ct.Defs
 	if ct.Anonymous != nil {
 		acls = []*config.ACL{ct.Anonymous}
 	}
-	userlist := ""
-	for _, a := range acls {
-		ul, ok := authACLUserlist(a)
-		if !ok || userlist != "" && ul != userlist {
-			return "", false
-		}
-		userlist = ul
+	if len(acls) != 1 {
+		return "", nil, false
 	}
-	return userlist, userlist != ""
+	return authACLUserlist(acls[0])
 }
 
-// userlistAccounts turns a userlist into basic-auth accounts. Caddy checks
-// bcrypt hashes: an insecure-password is hashed now, a bcrypt crypt(3) hash
-// is kept, and other crypt(3) hashes (SHA-512, SHA-256, MD5, DES) cannot be
-// checked, so they are refused.
-func (t *translator) userlistAccounts(ul *config.Userlist) ([]caddyauth.Account, bool) {
-	var accounts []caddyauth.Account
+// userlistAccounts turns a userlist into accounts Caddy can check, with
+// their groups. Caddy checks bcrypt hashes: an insecure-password is hashed
+// now, a bcrypt crypt(3) hash is kept, and other crypt(3) hashes (SHA-512,
+// SHA-256, MD5, DES) cannot be checked, so they are refused. The result is
+// cached so that a userlist is hashed once.
+func (t *translator) userlistAccounts(pos config.Pos, keyword, name string) ([]matchers.Account, bool) {
+	if r, ok := t.userlists[name]; ok {
+		return r.accounts, r.ok
+	}
+	var ul *config.Userlist
+	for _, u := range t.cfg.Userlists {
+		if u.Name == name {
+			ul = u
+		}
+	}
+	if ul == nil {
+		t.errorf(pos, keyword, "no userlist %q", name)
+		return nil, false
+	}
+	var accounts []matchers.Account
 	ok := true
 	for _, u := range ul.Users {
+		a := matchers.Account{Username: u.Name, Groups: slices.Clone(u.Groups)}
+		for _, g := range ul.Groups {
+			if slices.Contains(g.Users, u.Name) && !slices.Contains(a.Groups, g.Name) {
+				a.Groups = append(a.Groups, g.Name)
+			}
+		}
 		switch {
 		case u.Insecure:
-			hash, err := bcrypt.GenerateFromPassword([]byte(u.Password), bcrypt.DefaultCost)
+			// The clear text is in haproxy.cfg already: a costly hash
+			// would protect nothing and slow every request down.
+			hash, err := bcrypt.GenerateFromPassword([]byte(u.Password), bcrypt.MinCost)
 			if err != nil {
 				t.errorf(u.Pos, "user", "user %q: %v", u.Name, err)
 				ok = false
 				continue
 			}
-			accounts = append(accounts, caddyauth.Account{Username: u.Name, Password: string(hash)})
+			a.Password = string(hash)
 		case strings.HasPrefix(u.Password, "$2a$") || strings.HasPrefix(u.Password, "$2b$") || strings.HasPrefix(u.Password, "$2y$"):
-			accounts = append(accounts, caddyauth.Account{Username: u.Name, Password: u.Password})
+			a.Password = u.Password
 		default:
 			t.errorf(u.Pos, "user", "user %q: Caddy verifies only bcrypt password hashes; this %s hash cannot be checked: hash the password with bcrypt (mkpasswd -m bcrypt, or caddy hash-password) or use insecure-password", u.Name, cryptScheme(u.Password))
 			ok = false
+			continue
 		}
+		accounts = append(accounts, a)
 	}
+	t.userlists[name] = userlistResult{accounts, ok}
 	return accounts, ok
+}
+
+// userlistResult caches the accounts of a userlist.
+type userlistResult struct {
+	accounts []matchers.Account
+	ok       bool
 }
 
 // cryptScheme names the crypt(3) scheme of a hash.

@@ -288,44 +288,54 @@ func TestRequestRulesMatchHAProxy(t *testing.T) {
 // basic-auth credentials as HAProxy for "http-request auth … unless
 // { http_auth(<userlist>) }", with a clear-text and a bcrypt password.
 func TestAuthMatchesHAProxy(t *testing.T) {
-	o := startOrigin(t, "app")
-	port := freePort(t)
-	cfg := writeConfig(t, "acl_auth.cfg", map[string]any{"Port": port, "Origin": o.Addr()})
-	addr := loopback(port)
+	o, other := startOrigin(t, "app"), startOrigin(t, "other")
+	port, groupPort := freePort(t), freePort(t)
+	cfg := writeConfig(t, "acl_auth.cfg", map[string]any{"Port": port, "GroupPort": groupPort, "Origin": o.Addr(), "Other": other.Addr()})
+	addr, groupAddr := loopback(port), loopback(groupPort)
 	basic := func(cred string) []string {
 		return []string{"Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(cred))}
 	}
-	var reqs []rawRequest
+	type req struct {
+		addr string
+		r    rawRequest
+	}
+	var reqs []req
 	for _, hs := range [][]string{
 		nil, basic("alice:secret"), basic("alice:Secret"), basic("alice:"), basic("bob:hunter2"), basic("bob:hunter3"),
 		basic("carol:secret"), basic("alice"), {"Authorization: Bearer x"}, {"Authorization: Basic !!!"},
+		{"Authorization: basic " + base64.StdEncoding.EncodeToString([]byte("alice:secret"))},
 	} {
-		reqs = append(reqs, rawRequest{method: "GET", target: "/", headers: hs})
+		reqs = append(reqs, req{addr, rawRequest{method: "GET", target: "/", headers: hs}})
+		for _, path := range []string{"/", "/internal", "/other"} {
+			reqs = append(reqs, req{groupAddr, rawRequest{method: "GET", target: path, headers: hs}})
+			reqs = append(reqs, req{groupAddr, rawRequest{src: "127.0.0.2", method: "GET", target: path, headers: hs}})
+		}
 	}
-	// The 401 bodies differ (Caddy sends none); status and challenge
-	// must not.
+	// The 401 bodies differ when Caddy's authentication handler answers
+	// (it sends none); status and challenge must not.
 	run := func() []string {
 		out := make([]string, len(reqs))
-		for i, r := range reqs {
-			resp, body := r.send(t, addr)
-			if resp.StatusCode != http.StatusOK {
+		for i, q := range reqs {
+			resp, body := q.r.send(t, q.addr)
+			if resp.StatusCode == http.StatusUnauthorized {
 				body = ""
 			}
 			out[i] = fmt.Sprintf("%d %q %s", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), body)
 		}
 		return out
 	}
-	haproxy := startHAProxy(t, cfg, addr)
+	haproxy := startHAProxy(t, cfg, addr, groupAddr)
 	want := run()
 	haproxy.stop()
 	startCaddy(t, cfg)
 	got := run()
-	for i, r := range reqs {
+	for i, q := range reqs {
 		if got[i] != want[i] {
-			t.Errorf("%s: caddy %s, haproxy %s", r, got[i], want[i])
+			t.Errorf("%s to %s: caddy %s, haproxy %s", q.r, q.addr, got[i], want[i])
 		}
 	}
-	if want[1] != `200 "" app` || want[0] == want[1] {
+	// alice's valid credentials on the first frontend.
+	if want[7] != `200 "" app` || want[0] == want[7] {
 		t.Errorf("haproxy did not behave as the test expects: %q", want)
 	}
 }

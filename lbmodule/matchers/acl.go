@@ -49,12 +49,15 @@ type Test struct {
 	// Fetch is the HAProxy sample fetch without match suffix: path, url,
 	// base, query, url_param, hdr, fhdr, hdr_cnt, hdr_val, cook, cook_cnt,
 	// cook_val, method, req_ver, src, src_port, dst, dst_port, ssl_fc,
-	// ssl_fc_sni, nbsrv, srv_is_up, always_true or always_false. Paths and
-	// URLs are read as the client sent them (not decoded).
+	// ssl_fc_sni, nbsrv, srv_is_up, http_auth, http_auth_group, always_true
+	// or always_false. Paths and URLs are read as the client sent them
+	// (not decoded).
 	Fetch string `json:"fetch"`
 	// Args are the fetch's arguments: the header, cookie or parameter name
 	// (hdr also takes an occurrence, url_param a delimiter and "i"), the
-	// backend for nbsrv, "backend/server" for srv_is_up.
+	// backend for nbsrv, "backend/server" for srv_is_up, the userlist's
+	// name for http_auth and http_auth_group (informative: the users are
+	// in Accounts).
 	Args []string `json:"args,omitempty"`
 	// Match is the match method: str, beg, end, sub, reg, dir, dom, len,
 	// int, ip, bool or found. Empty means the fetch type's default (str
@@ -62,13 +65,18 @@ type Test struct {
 	Match string `json:"match,omitempty"`
 	// IgnoreCase compares strings case-insensitively (HAProxy's -i).
 	IgnoreCase bool `json:"ignore_case,omitempty"`
-	// Values are the patterns. Integer patterns may be ranges ("1:5",
+	// Values are the patterns (the groups for http_auth_group). Integer patterns may be ranges ("1:5",
 	// ":5", "10:") or follow an operator (eq, ge, gt, le, lt); address
 	// patterns are addresses or networks.
 	Values []string `json:"values,omitempty"`
 
-	compiled *patterns
-	occ      int
+	// Accounts are the userlist's users for http_auth and
+	// http_auth_group.
+	Accounts []Account `json:"accounts,omitempty"`
+
+	compiled  *patterns
+	occ       int
+	authCache *authCache
 }
 
 // CaddyModule returns the Caddy module information.
@@ -123,6 +131,17 @@ func (t *Test) provision() error {
 	}
 	if t.Fetch == "srv_is_up" && !strings.Contains(t.Args[0], "/") {
 		return fmt.Errorf("srv_is_up needs backend/server, got %q", t.Args[0])
+	}
+	if t.Fetch == "http_auth" || t.Fetch == "http_auth_group" {
+		if len(t.Accounts) == 0 {
+			return fmt.Errorf("%s needs the userlist's accounts", t.Fetch)
+		}
+		t.authCache = new(authCache)
+		if t.Fetch == "http_auth_group" {
+			// The values are group names, compared as such.
+			t.compiled = &patterns{method: MatchStr}
+			return nil
+		}
 	}
 	p, err := compilePatterns(method, t.IgnoreCase, t.Values)
 	if err != nil {

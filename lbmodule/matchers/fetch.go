@@ -29,30 +29,32 @@ type fetchInfo struct {
 
 // fetches are the sample fetches the matcher evaluates, by HAProxy name.
 var fetches = map[string]fetchInfo{
-	"path":         {kindString, 0, 0},
-	"url":          {kindString, 0, 0},
-	"base":         {kindString, 0, 0},
-	"query":        {kindString, 0, 0},
-	"url_param":    {kindString, 1, 3},
-	"hdr":          {kindString, 1, 2},
-	"hdr_cnt":      {kindInt, 1, 1},
-	"hdr_val":      {kindInt, 1, 2},
-	"fhdr":         {kindString, 1, 2},
-	"cook":         {kindString, 1, 1},
-	"cook_cnt":     {kindInt, 1, 1},
-	"cook_val":     {kindInt, 1, 1},
-	"method":       {kindString, 0, 0},
-	"req_ver":      {kindString, 0, 0},
-	"src":          {kindIP, 0, 0},
-	"src_port":     {kindInt, 0, 0},
-	"dst":          {kindIP, 0, 0},
-	"dst_port":     {kindInt, 0, 0},
-	"ssl_fc":       {kindBool, 0, 0},
-	"ssl_fc_sni":   {kindString, 0, 0},
-	"nbsrv":        {kindInt, 1, 1},
-	"srv_is_up":    {kindBool, 1, 1},
-	"always_true":  {kindBool, 0, 0},
-	"always_false": {kindBool, 0, 0},
+	"path":            {kindString, 0, 0},
+	"url":             {kindString, 0, 0},
+	"base":            {kindString, 0, 0},
+	"query":           {kindString, 0, 0},
+	"url_param":       {kindString, 1, 3},
+	"hdr":             {kindString, 1, 2},
+	"hdr_cnt":         {kindInt, 1, 1},
+	"hdr_val":         {kindInt, 1, 2},
+	"fhdr":            {kindString, 1, 2},
+	"cook":            {kindString, 1, 1},
+	"cook_cnt":        {kindInt, 1, 1},
+	"cook_val":        {kindInt, 1, 1},
+	"method":          {kindString, 0, 0},
+	"req_ver":         {kindString, 0, 0},
+	"src":             {kindIP, 0, 0},
+	"src_port":        {kindInt, 0, 0},
+	"dst":             {kindIP, 0, 0},
+	"dst_port":        {kindInt, 0, 0},
+	"ssl_fc":          {kindBool, 0, 0},
+	"ssl_fc_sni":      {kindString, 0, 0},
+	"nbsrv":           {kindInt, 1, 1},
+	"srv_is_up":       {kindBool, 1, 1},
+	"http_auth":       {kindBool, 1, 1},
+	"http_auth_group": {kindString, 1, 1},
+	"always_true":     {kindBool, 0, 0},
+	"always_false":    {kindBool, 0, 0},
 }
 
 // defaultMethod is the match method HAProxy uses for a sample type when
@@ -166,6 +168,8 @@ func (t *Test) eval(r *http.Request) bool {
 		return p.matchInt(int64(usableServers(t.Args[0])))
 	case "srv_is_up":
 		return p.matchInt(boolInt(serverUp(t.Args[0])))
+	case "http_auth", "http_auth_group":
+		return t.evalAuth(r)
 	case "always_true":
 		return p.matchInt(1)
 	case "always_false":
