@@ -378,12 +378,20 @@ func rawRecorder(t *testing.T) (addr string, first func() (string, int)) {
 	var got string
 	var port int
 	addr = fakeServer(t, func(c net.Conn) {
-		c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		var data []byte
 		buf := make([]byte, 256)
-		n, _ := io.ReadAtLeast(c, buf, 16)
+		// The checks in this test end by sending this payload.
+		for !strings.HasSuffix(string(data), "0123456789abcdef") {
+			n, err := c.Read(buf)
+			data = append(data, buf[:n]...)
+			if err != nil {
+				break
+			}
+		}
 		mu.Lock()
-		if got == "" && n > 0 {
-			got, port = string(buf[:n]), c.RemoteAddr().(*net.TCPAddr).Port
+		if got == "" && len(data) > 0 {
+			got, port = string(data), c.RemoteAddr().(*net.TCPAddr).Port
 		}
 		mu.Unlock()
 	})
@@ -438,7 +446,9 @@ func TestProxyHeaderAgainstHAProxy(t *testing.T) {
 			&Config{Type: TypeTCPCheck, TCPRules: []TCPRule{{Action: "send", Data: "0123456789abcdef"}}})
 		deadline := time.Now().Add(5 * time.Second)
 		for {
-			if got, _ := theirs[v].first(); got != "" || time.Now().After(deadline) {
+			hGot, _ := theirs[v].first()
+			oGot, _ := ours()
+			if hGot != "" && oGot != "" || time.Now().After(deadline) {
 				break
 			}
 			time.Sleep(10 * time.Millisecond)
