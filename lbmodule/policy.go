@@ -69,21 +69,9 @@ func (p *HTTPSelection) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("backend %q: %v", p.Backend, err)
 	}
 	p.key = k
-	if p.Backend == "" {
-		// An unnamed backend is private to this handler.
-		p.backend, err = NewBackend(p.BackendConfig)
-	} else {
-		p.backend, err = AttachBackend(p.BackendConfig)
-	}
-	if err != nil {
-		return err
-	}
-	// Start the servers' health checks, or join those already running.
-	if err := attachHealth(p.backend, p.logger); err != nil {
-		_ = p.Cleanup()
-		return err
-	}
-	return nil
+	// An unnamed backend is private to this handler.
+	p.backend, err = OpenBackend(p.BackendConfig, p.logger)
+	return err
 }
 
 // Validate checks the configuration.
@@ -94,14 +82,7 @@ func (p *HTTPSelection) Validate() error {
 
 // Cleanup releases the runtime backend.
 func (p *HTTPSelection) Cleanup() error {
-	if p.backend == nil {
-		return nil
-	}
-	if p.backend.slot != nil {
-		DetachBackend(p.backend)
-	}
-	// Stops the checks only once no handler uses the backend any more.
-	detachHealth(p.backend, p.backend.slot == nil)
+	CloseBackend(p.backend)
 	p.backend = nil
 	return nil
 }

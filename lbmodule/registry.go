@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
 )
 
 // backends holds one *backendSlot per backend name. It is a UsagePool, as
@@ -34,6 +35,42 @@ type backendSlot struct {
 
 // Destruct implements caddy.Destructor; nothing outlives the last user.
 func (s *backendSlot) Destruct() error { return nil }
+
+// OpenBackend is what a handler (the HTTP selection policy, the TCP
+// handler) calls in Provision: it attaches the backend for cfg from the
+// registry — or builds a private one when cfg.Backend is empty — and
+// starts its servers' health checks or joins those already running,
+// logging check transitions to logger (nil: Caddy's default logger). The
+// handler calls CloseBackend in Cleanup.
+func OpenBackend(cfg BackendConfig, logger *zap.Logger) (*Backend, error) {
+	var b *Backend
+	var err error
+	if cfg.Backend == "" {
+		b, err = NewBackend(cfg)
+	} else {
+		b, err = AttachBackend(cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := attachHealth(b, logger); err != nil {
+		CloseBackend(b)
+		return nil, err
+	}
+	return b, nil
+}
+
+// CloseBackend undoes OpenBackend. A backend's health checks stop when
+// the last handler using it closes it.
+func CloseBackend(b *Backend) {
+	if b == nil {
+		return
+	}
+	if b.slot != nil {
+		DetachBackend(b)
+	}
+	detachHealth(b, b.slot == nil)
+}
 
 // AttachBackend returns the Backend for cfg, registered under cfg.Backend,
 // and takes a reference on it; every call must be paired with

@@ -180,3 +180,34 @@ func TestRegistryRejectsBadConfig(t *testing.T) {
 		t.Fatal("failed backend left in the registry")
 	}
 }
+
+func TestOpenCloseBackend(t *testing.T) {
+	named, err := OpenBackend(BackendConfig{Backend: "opened", Servers: servers(1)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := LookupBackend("opened"); !ok || got != named {
+		t.Fatal("opened backend not registered")
+	}
+	private, err := OpenBackend(BackendConfig{Servers: servers(1)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := LookupBackend(""); ok {
+		t.Fatal("unnamed backend registered")
+	}
+	if got := picks(t, private, 2); got != "AA" {
+		t.Fatalf("private backend picked %s", got)
+	}
+	CloseBackend(private)
+	CloseBackend(named)
+	if _, ok := LookupBackend("opened"); ok {
+		t.Fatal("closed backend still registered")
+	}
+	if _, err := OpenBackend(BackendConfig{Backend: "bad-open", Balance: "nope"}, nil); err == nil {
+		t.Fatal("bad balance accepted")
+	}
+	if _, ok := LookupBackend("bad-open"); ok {
+		t.Fatal("failed backend registered")
+	}
+}
