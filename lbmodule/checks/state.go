@@ -137,3 +137,12 @@ type Status struct {
 	// Downtime is the total time spent DOWN, the current period included.
 	Downtime time.Duration
 }
+
+// StatusText is the stats page's check_status: the last code, prefixed
+// with "* " while a check is in progress.
+func (s Status) StatusText() string {
+	if s.InProgress {
+		return "* " + string(s.Last.Code)
+	}
+	return string(s.Last.Code)
+}

@@ -187,3 +187,14 @@ func TestMessages(t *testing.T) {
 		t.Errorf("unknown code description")
 	}
 }
+
+func TestStatusText(t *testing.T) {
+	st := Status{Last: Result{Code: L7OK}}
+	if got := st.StatusText(); got != "L7OK" {
+		t.Errorf("idle: %q", got)
+	}
+	st.InProgress = true
+	if got := st.StatusText(); got != "* L7OK" {
+		t.Errorf("in progress: %q", got)
+	}
+}
