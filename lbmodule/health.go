@@ -321,8 +321,8 @@ func (e *healthEntry) onEvent(ev checks.Event) {
 	}
 	queued := s.Queued()
 	beQueued := b.Counters().QueueCurrent.Load()
-	// The model has no NOLB state yet: a stopping server stays up for the
-	// load balancer; see the report on hooks.
+	// The backend model has no NOLB state: until it has, a stopping
+	// server (disable-on-404) stays in load balancing.
 	_ = b.SetOperational(s.Name, ev.Transition != checks.WentDown)
 
 	var c checks.Counts
