@@ -1,11 +1,22 @@
 package haproxyadapter
 
 import (
+	"bufio"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/checks"
 )
 
 // checkBackend builds the backend "be" of a small configuration.
@@ -165,6 +176,192 @@ func TestServerCheckTranslation(t *testing.T) {
 		}
 		if len(diags) != 0 {
 			t.Errorf("server %s: diagnostics %v", s.Name, diags)
+		}
+	}
+}
+
+// requestRecorder answers checks with "200 OK" and a body of "ok", and
+// keeps the first request's bytes.
+func requestRecorder(t *testing.T) (addr string, first func() string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var got string
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(time.Second))
+				var data []byte
+				buf := make([]byte, 1024)
+				for {
+					n, err := c.Read(buf)
+					data = append(data, buf[:n]...)
+					head, body, ok := strings.Cut(string(data), "\r\n\r\n")
+					if ok && (!strings.Contains(strings.ToLower(head), "content-length: 3") || len(body) >= 3) || err != nil {
+						break
+					}
+				}
+				mu.Lock()
+				if got == "" {
+					got = string(data)
+				}
+				mu.Unlock()
+				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+			}()
+		}
+	}()
+	return ln.Addr().String(), func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return got
+	}
+}
+
+// TestCheckTranslationAgainstHAProxy reads the same haproxy.cfg backends
+// in HAProxy and through the translator, and compares what each side's
+// first check sends and how it is logged (option log-health-checks).
+func TestCheckTranslationAgainstHAProxy(t *testing.T) {
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Skip("haproxy binary not found in PATH: differential test skipped")
+	}
+	backends := []struct{ name, lines string }{
+		{"legacy", `    option httpchk HEAD /p HTTP/1.1\r\nHost:\ www.example.com`},
+		{"send", "    option httpchk\n    http-check send meth POST uri /q ver HTTP/1.1 hdr Host h.example body abc\n    http-check expect status 200"},
+		{"string", "    option httpchk GET /s\n    http-check expect string ok\n    http-check expect ! string down"},
+		{"miss", "    option httpchk GET /m\n    http-check expect rstring ^up"},
+		{"status", "    option httpchk GET /t\n    http-check expect status 201-299"},
+	}
+	build := func(addrs map[string]string, listen string) string {
+		var b strings.Builder
+		b.WriteString("global\n    log stdout format raw local0\ndefaults\n    mode http\n    log global\n    option log-health-checks\n" +
+			"    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    default-server inter 300 rise 2 fall 3\n")
+		for _, be := range backends {
+			fmt.Fprintf(&b, "backend %s\n%s\n    server s %s check\n", be.name, be.lines, addrs[be.name])
+		}
+		fmt.Fprintf(&b, "frontend fe\n    bind %s\n    default_backend legacy\n", listen)
+		return b.String()
+	}
+	theirs, ours := map[string]func() string{}, map[string]func() string{}
+	hAddrs, oAddrs := map[string]string{}, map[string]string{}
+	for _, be := range backends {
+		hAddrs[be.name], theirs[be.name] = requestRecorder(t)
+		oAddrs[be.name], ours[be.name] = requestRecorder(t)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listen := ln.Addr().String()
+	ln.Close()
+
+	// HAProxy's side.
+	path := filepath.Join(t.TempDir(), "haproxy.cfg")
+	if err := os.WriteFile(path, []byte(build(hAddrs, listen)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-db", "-f", path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	hLines := map[string]string{}
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			l := sc.Text()
+			if rest, ok := strings.CutPrefix(l, "Health check for server "); ok {
+				be, _, _ := strings.Cut(rest, "/")
+				mu.Lock()
+				if _, seen := hLines[be]; !seen {
+					hLines[be] = l
+				}
+				mu.Unlock()
+			}
+		}
+	}()
+	defer func() { _ = cmd.Process.Kill(); <-readDone; _ = cmd.Wait() }()
+
+	// The translator's side.
+	cfg, diags := config.Load("haproxy.cfg", []byte(build(oAddrs, listen)), func(string) (string, bool) { return "", false })
+	if config.HasErrors(diags) {
+		t.Fatal(diags)
+	}
+	oLines := map[string]string{}
+	for _, p := range cfg.Proxies {
+		if p.Kind == config.KindFrontend {
+			continue
+		}
+		hc, d := healthChecks(p)
+		if len(d) > 0 {
+			t.Errorf("%s: diagnostics %v", p.Name, d)
+		}
+		sc, d := serverCheck(p, p.Servers[0])
+		if len(d) > 0 {
+			t.Errorf("%s: diagnostics %v", p.Name, d)
+		}
+		events := make(chan checks.Event, 1)
+		c, err := checks.New(checks.Options{Backend: p.Name, Server: "s", Dial: oAddrs[p.Name], Check: *sc, Config: hc,
+			OnEvent: func(e checks.Event) {
+				select {
+				case events <- e:
+				default:
+				}
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Start()
+		select {
+		case e := <-events:
+			oLines[p.Name] = e.CheckMessage(false)
+		case <-time.After(5 * time.Second):
+			t.Errorf("%s: no check", p.Name)
+		}
+		c.Stop()
+	}
+
+	dur := regexp.MustCompile(`check duration: \d+ms`)
+	deadline := time.Now().Add(5 * time.Second)
+	for _, be := range backends {
+		for theirs[be.name]() == "" && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if got, want := ours[be.name](), theirs[be.name](); got != want {
+			t.Errorf("%s request:\nhaproxy %q\n  model %q", be.name, want, got)
+		}
+		for {
+			mu.Lock()
+			want, ok := hLines[be.name]
+			mu.Unlock()
+			if ok || time.Now().After(deadline) {
+				want = dur.ReplaceAllString(want, "check duration: Nms")
+				if got := dur.ReplaceAllString(oLines[be.name], "check duration: Nms"); got != want {
+					t.Errorf("%s log line:\nhaproxy %s\n  model %s", be.name, want, got)
+				}
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	}
 }
