@@ -4,6 +4,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/checks"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/persist"
 )
 
 // BackendConfig is the JSON description of an HAProxy backend: its servers
@@ -66,6 +67,15 @@ type BackendConfig struct {
 	// setting send and expect, and their timeouts; nil means HAProxy's
 	// default check, a TCP connection.
 	HealthChecks *checks.Config `json:"health_checks,omitempty"`
+
+	// Cookie is the persistence cookie (HAProxy's "cookie" line), nil
+	// for none. A request whose cookie names a usable server goes to it
+	// without load balancing. The response side (insert, rewrite, prefix,
+	// nocache) needs the haproxy_cookie handler before the reverse_proxy.
+	Cookie *persist.Config `json:"cookie,omitempty"`
+	// Persist sends a request to the server its cookie names even when
+	// that server is down ("option persist").
+	Persist bool `json:"persist,omitempty"`
 
 	// Servers in declaration order.
 	Servers []ServerConfig `json:"servers,omitempty"`
