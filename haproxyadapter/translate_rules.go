@@ -212,6 +212,12 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 			return fail("expects one '<name>: <value>' argument")
 		}
 		return one(requestHeaders(&headers.HeaderOps{Add: http.Header{name: {escapeBraces(value)}}}))
+	case "reqidel":
+		ops, err := legacyDelete(r.Args)
+		if err != nil {
+			return fail("%v", err)
+		}
+		return one(requestHeaders(ops))
 	case "http-request", "block":
 	default:
 		return fail("not translated: use the http-request equivalent")
@@ -536,6 +542,8 @@ func responseOps(r *config.Rule) (*headers.HeaderOps, error) {
 			return nil, fmt.Errorf("expects one '<name>: <value>' argument")
 		}
 		return &headers.HeaderOps{Add: http.Header{name: {escapeBraces(value)}}}, nil
+	case "rspidel":
+		return legacyDelete(r.Args)
 	case "http-response":
 	default:
 		return nil, fmt.Errorf("not translated: use the http-response equivalent")
@@ -668,6 +676,25 @@ func legacyHeader(args []string) (name, value string, ok bool) {
 		return "", "", false
 	}
 	return name, strings.TrimLeft(value, " \t"), true
+}
+
+// legacyHeaderDelete matches the reqidel/rspidel regexes that delete whole
+// headers by name: "^Name:" alone or followed by ".*".
+var legacyHeaderDelete = regexp.MustCompile(`^\^([A-Za-z0-9!#$%&'*+.^_|~-]+):(\.\*)?$`)
+
+// legacyDelete translates "reqidel|rspidel <regex>" when the regex names a
+// header (case-insensitively, as the 'i' forms compare): the header is
+// deleted. Regexes on values cannot be expressed as Caddy header
+// operations.
+func legacyDelete(args []string) (*headers.HeaderOps, error) {
+	if len(args) != 1 {
+		return nil, fmt.Errorf("expects one regular expression")
+	}
+	m := legacyHeaderDelete.FindStringSubmatch(args[0])
+	if m == nil || strings.ContainsAny(m[1], `\.*+?|^$`) {
+		return nil, fmt.Errorf("only '^<Header-Name>:' is translated (as del-header <Header-Name>); write an http-request/http-response del-header or replace-header rule instead")
+	}
+	return &headers.HeaderOps{Delete: []string{m[1]}}, nil
 }
 
 // escapeBraces protects literal braces from Caddy's placeholder expansion.

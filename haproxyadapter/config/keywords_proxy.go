@@ -146,10 +146,13 @@ func proxyKeywords() []*Keyword {
 		legacy(px("reqadd", "-XXX", Translated, "removed in HAProxy 2.1; read as http-request add-header")),
 		legacy(px("rspadd", "-XXX", Translated, "removed in HAProxy 2.1; read as http-response add-header")),
 	}
-	for _, k := range []string{"reqrep", "reqirep", "reqdel", "reqidel", "reqallow", "reqiallow", "reqdeny", "reqideny", "reqpass", "reqipass", "reqtarpit", "reqitarpit", "reqsetbe", "reqisetbe"} {
+	list = append(list,
+		legacy(px("reqidel", "-XXX", Translated, "removed in HAProxy 2.1; '^<Header-Name>:' is read as http-request del-header, other regexes are refused")),
+		legacy(px("rspidel", "-XXX", Translated, "removed in HAProxy 2.1; '^<Header-Name>:' is read as http-response del-header, other regexes are refused")))
+	for _, k := range []string{"reqrep", "reqirep", "reqdel", "reqallow", "reqiallow", "reqdeny", "reqideny", "reqpass", "reqipass", "reqtarpit", "reqitarpit", "reqsetbe", "reqisetbe"} {
 		list = append(list, legacy(px(k, "-XXX", Refused, "removed in HAProxy 2.1 (http-request rules); "+rules("http-request"))))
 	}
-	for _, k := range []string{"rsprep", "rspirep", "rspdel", "rspidel", "rspdeny", "rspideny"} {
+	for _, k := range []string{"rsprep", "rspirep", "rspdel", "rspdeny", "rspideny"} {
 		list = append(list, legacy(px(k, "-XXX", Refused, "removed in HAProxy 2.1 (http-response rules); "+rules("http-response"))))
 	}
 	for _, k := range []string{"comment", "connect", "disable-on-404", "expect", "send", "send-state", "set-var", "set-var-fmt", "unset-var"} {
