@@ -67,6 +67,13 @@ func TestProbesAgainstHAProxy(t *testing.T) {
 		c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
 		_, _ = c.Read(make([]byte, 512))
 	})
+	ldapReply := func(code byte) func(net.Conn) {
+		return func(c net.Conn) {
+			_, _ = c.Read(make([]byte, 64))
+			_, _ = c.Write([]byte{0x30, 0x0c, 0x02, 0x01, 0x01, 0x61, 0x07, 0x0a, 0x01, code, 0x04, 0x00, 0x04, 0x00})
+		}
+	}
+	ldapOK, ldapErr := fakeServer(t, ldapReply(0)), fakeServer(t, ldapReply(49))
 	tlsAlert := fakeServer(t, func(c net.Conn) {
 		_, _ = c.Read(make([]byte, 512))
 		_, _ = c.Write([]byte{0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28})
@@ -142,6 +149,19 @@ func TestProbesAgainstHAProxy(t *testing.T) {
 		{"http_silent", "http", "option httpchk", "", silent, http(nil), sc},
 		{"tcpchk_silent", "tcp", "option tcp-check\n    tcp-check send hello\\r\\n\n    tcp-check expect string hello", "", silent,
 			rules(TCPRule{Action: "send", Data: "hello\r\n"}, TCPRule{Action: "expect", Match: "string", Pattern: "hello"}), sc},
+		{"ldap_ok", "tcp", "option ldap-check", "", ldapOK, &Config{Type: TypeLDAP}, sc},
+		{"ldap_error", "tcp", "option ldap-check", "", ldapErr, &Config{Type: TypeLDAP}, sc},
+		{"ldap_garbage", "tcp", "option ldap-check", "", garbage, &Config{Type: TypeLDAP}, sc},
+		{"tcpchk_rbinary", "tcp", "option tcp-check\n    tcp-check send-binary 68656c6c6f\n    tcp-check expect rbinary ^68656C", "", echo,
+			rules(TCPRule{Action: "send-binary", Data: "68656c6c6f"}, TCPRule{Action: "expect", Match: "rbinary", Pattern: "^68656C"}), sc},
+		{"tcpchk_rbinary_timeout", "tcp", "option tcp-check\n    tcp-check expect rbinary ^00", "", hung,
+			rules(TCPRule{Action: "expect", Match: "rbinary", Pattern: "^00"}), sc},
+		{"tcpchk_binary_text_timeout", "tcp", "option tcp-check\n    tcp-check expect binary 68656c6c6fff", "", hung,
+			rules(TCPRule{Action: "expect", Match: "binary", Pattern: "68656c6c6fff"}), sc},
+		{"tcpchk_binary_timeout", "tcp", "option tcp-check\n    tcp-check expect binary 00ff", "", hung,
+			rules(TCPRule{Action: "expect", Match: "binary", Pattern: "00ff"}), sc},
+		{"tcpchk_rstring_timeout", "tcp", "option tcp-check\n    tcp-check expect rstring ^x", "", hung,
+			rules(TCPRule{Action: "expect", Match: "rstring", Pattern: "^x"}), sc},
 		{"checkssl_plain_server", "tcp", "", "check-ssl verify none", echo, nil, ServerConfig{Inter: Duration(inter), SSL: true, InsecureSkipVerify: true}},
 		{"check_port", "http", "option httpchk", "port " + itoa(portOf(t, ok200)), refused, http(nil), ServerConfig{Inter: Duration(inter), Port: portOf(t, ok200)}},
 	}

@@ -544,8 +544,8 @@ func (s *session) ldap() Result {
 	if i+2 >= len(buf) || buf[i] != 0x0a || buf[i+1] != 0x01 {
 		return Result{Code: L7RSP, Info: "Not LDAPv3 protocol"}
 	}
-	if buf[i+2] != 0 {
-		return Result{Code: L7STS, Info: "See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9"}
+	if code := int(buf[i+2]); code != 0 {
+		return Result{Code: L7STS, HTTPCode: code, Info: "See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9"}
 	}
 	return Result{Code: L7OK, Info: "Success"}
 }

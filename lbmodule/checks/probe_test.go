@@ -3,10 +3,14 @@ package checks
 import (
 	"bufio"
 	"context"
+	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -378,5 +382,81 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if _, err := New(Options{Dial: "127.0.0.1:80", Check: ServerConfig{Fall: -1}}); err == nil {
 		t.Error("negative fall accepted")
+	}
+}
+
+func TestDurationJSON(t *testing.T) {
+	var sc ServerConfig
+	if err := json.Unmarshal([]byte(`{"inter":"1.5s","fastinter":250000000,"rise":3}`), &sc); err != nil {
+		t.Fatal(err)
+	}
+	if time.Duration(sc.Inter) != 1500*time.Millisecond || time.Duration(sc.FastInter) != 250*time.Millisecond || sc.Rise != 3 {
+		t.Fatalf("decoded %+v", sc)
+	}
+	out, _ := json.Marshal(sc)
+	if string(out) != `{"inter":"1.5s","fastinter":"250ms","rise":3}` {
+		t.Fatalf("encoded %s", out)
+	}
+	for _, bad := range []string{`{"inter":"soon"}`, `{"inter":true}`} {
+		if err := json.Unmarshal([]byte(bad), &sc); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}
+
+func TestParamsDefaults(t *testing.T) {
+	c, err := New(Options{Dial: "127.0.0.1:1", Check: ServerConfig{Inter: Duration(time.Second), DownInter: Duration(5 * time.Second)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inter, fast, down, rise, fall := c.Params()
+	if inter != time.Second || fast != time.Second || down != 5*time.Second || rise != 2 || fall != 3 {
+		t.Fatalf("params %v %v %v %d %d", inter, fast, down, rise, fall)
+	}
+	if err := Validate("127.0.0.1:1", ServerConfig{ProxyProtocol: "v3"}, nil); err == nil {
+		t.Error("proxy_protocol v3 accepted")
+	}
+	if err := Validate("127.0.0.1:1", ServerConfig{}, &Config{Type: TypeHTTP}); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestUnixSocketCheck(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.sock")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Skip("no unix sockets:", err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	if r := runProbe(t, "unix/"+path, ServerConfig{Inter: Duration(time.Second)}, nil); r.Code != L4OK {
+		t.Fatalf("unix socket: %s %q", r.Code, r.Info)
+	}
+}
+
+func TestCheckSSLWithCAFile(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(srv.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	pemData := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(ca, pemData, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := strings.TrimPrefix(srv.URL, "https://")
+	// httptest's certificate is for example.com and 127.0.0.1.
+	r := runProbe(t, addr, ServerConfig{SSL: true, CAFile: ca, SNI: "example.com", Inter: Duration(time.Second)}, nil)
+	if r.Code != L6OK {
+		t.Fatalf("verified TLS check: %s %q", r.Code, r.Info)
+	}
+	if _, err := New(Options{Dial: addr, Check: ServerConfig{SSL: true, CAFile: filepath.Join(t.TempDir(), "missing.pem")}}); err == nil {
+		t.Fatal("missing ca_file accepted")
 	}
 }

@@ -104,7 +104,9 @@ func (r *compiledRule) describe() string {
 	case "string":
 		return "string '" + r.Pattern + "'"
 	case "binary":
-		return "binary '" + r.Pattern + "'"
+		// HAProxy prints the raw bytes as a C string.
+		raw, _, _ := bytes.Cut(r.data, []byte{0})
+		return "binary '" + string(raw) + "'"
 	case "rstring":
 		return "regex"
 	}
