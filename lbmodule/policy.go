@@ -47,7 +47,9 @@ type HTTPSelection struct {
 	varKey string
 	// key computes request hashes for hash-based algorithms; nil for the
 	// others.
-	key      *sched.Key
+	key *sched.Key
+	// cookie is the persistence cookie, nil without one.
+	cookie   *cookiePersistence
 	logger   *zap.Logger
 	mismatch sync.Once
 }
@@ -70,8 +72,10 @@ func (p *HTTPSelection) Provision(ctx caddy.Context) error {
 	}
 	p.key = k
 	// An unnamed backend is private to this handler.
-	p.backend, err = OpenBackend(p.BackendConfig, p.logger)
-	return err
+	if p.backend, err = OpenBackend(p.BackendConfig, p.logger); err != nil {
+		return err
+	}
+	return p.provisionCookie()
 }
 
 // Validate checks the configuration.
@@ -82,6 +86,7 @@ func (p *HTTPSelection) Validate() error {
 
 // Cleanup releases the runtime backend.
 func (p *HTTPSelection) Cleanup() error {
+	p.cleanupCookie()
 	CloseBackend(p.backend)
 	p.backend = nil
 	return nil
@@ -96,7 +101,7 @@ func (p *HTTPSelection) RuntimeBackend() *Backend { return p.backend }
 // server went down, on the retries RedispatchInterval names, or at once
 // when the algorithm is not hash-based and several active servers are up.
 // It returns nil when no server can take the request.
-func (p *HTTPSelection) Select(pool reverseproxy.UpstreamPool, r *http.Request, _ http.ResponseWriter) *reverseproxy.Upstream {
+func (p *HTTPSelection) Select(pool reverseproxy.UpstreamPool, r *http.Request, w http.ResponseWriter) *reverseproxy.Upstream {
 	ctx := r.Context()
 	a, _ := caddyhttp.GetVar(ctx, p.varKey).(*attempt)
 	if a == nil {
@@ -115,7 +120,7 @@ func (p *HTTPSelection) Select(pool reverseproxy.UpstreamPool, r *http.Request, 
 	prev := a.server
 	if prev != nil {
 		a.retries++
-		if !p.redispatchNow(a.retries, prev) {
+		if !p.redispatchNow(a.retries, prev) || p.staysPersistent(ctx, a.retries, prev) {
 			a.mu.Unlock()
 			return p.upstreamFor(pool, prev)
 		}
@@ -134,7 +139,8 @@ func (p *HTTPSelection) Select(pool reverseproxy.UpstreamPool, r *http.Request, 
 	}
 
 	a.pool = pool
-	s, err := p.backend.Acquire(ctx, req, a)
+	// A persistence cookie may name the server; a redispatch ignores it.
+	s, err := p.acquire(ctx, r, w, req, a, prev != nil)
 	a.pool = nil
 	if err != nil {
 		a.mu.Lock()
