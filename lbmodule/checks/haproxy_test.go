@@ -74,6 +74,50 @@ func TestProbesAgainstHAProxy(t *testing.T) {
 		}
 	}
 	ldapOK, ldapErr := fakeServer(t, ldapReply(0)), fakeServer(t, ldapReply(49))
+	mysqlServer := func(deny bool) func(net.Conn) {
+		return func(c net.Conn) {
+			payload := append([]byte{10}, "8.0.36\x00"...)
+			payload = append(payload, make([]byte, 40)...)
+			_, _ = c.Write(append([]byte{byte(len(payload)), 0, 0, 0}, payload...))
+			b := make([]byte, 4)
+			if !readFull(c, b) {
+				return
+			}
+			p := make([]byte, int(b[0])|int(b[1])<<8)
+			if !readFull(c, p) {
+				return
+			}
+			if deny {
+				msg := "\xff\x15\x04#28000Access denied for user"
+				_, _ = c.Write(append([]byte{byte(len(msg)), 0, 0, 2}, msg...))
+				return
+			}
+			_, _ = c.Write([]byte{7, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0})
+			_, _ = c.Read(make([]byte, 16))
+		}
+	}
+	mysqlOK, mysqlDeny := fakeServer(t, mysqlServer(false)), fakeServer(t, mysqlServer(true))
+	pgServer := func(reply []byte) string {
+		return fakeServer(t, func(c net.Conn) {
+			_, _ = c.Read(make([]byte, 256))
+			_, _ = c.Write(reply)
+		})
+	}
+	pgOK := pgServer([]byte{'R', 0, 0, 0, 8, 0, 0, 0, 5})
+	pgErr := pgServer(append([]byte{'E', 0, 0, 0, 30}, "SFATAL\x00Mrole does not exist\x00\x00"...))
+	smtpServer := func(banner, reply string) string {
+		return fakeServer(t, func(c net.Conn) {
+			br := bufio.NewReader(c)
+			_, _ = io.WriteString(c, banner)
+			if _, err := br.ReadString('\n'); err != nil {
+				return
+			}
+			_, _ = io.WriteString(c, reply)
+			_, _ = br.ReadString('\n')
+			_, _ = io.WriteString(c, "221 bye\r\n")
+		})
+	}
+	smtpOK, smtpBad, smtpBanner := smtpServer("220 mail ESMTP\r\n", "250 mail\r\n"), smtpServer("220 mail ESMTP\r\n", "550 no\r\n"), smtpServer("554 go away\r\n", "")
 	tlsAlert := fakeServer(t, func(c net.Conn) {
 		_, _ = c.Read(make([]byte, 512))
 		_, _ = c.Write([]byte{0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28})
@@ -162,6 +206,14 @@ func TestProbesAgainstHAProxy(t *testing.T) {
 			rules(TCPRule{Action: "expect", Match: "binary", Pattern: "00ff"}), sc},
 		{"tcpchk_rstring_timeout", "tcp", "option tcp-check\n    tcp-check expect rstring ^x", "", hung,
 			rules(TCPRule{Action: "expect", Match: "rstring", Pattern: "^x"}), sc},
+		{"mysql_greeting", "tcp", "option mysql-check", "", mysqlOK, &Config{Type: TypeMySQL}, sc},
+		{"mysql_login", "tcp", "option mysql-check user haproxy", "", mysqlOK, &Config{Type: TypeMySQL, User: "haproxy"}, sc},
+		{"mysql_denied", "tcp", "option mysql-check user haproxy", "", mysqlDeny, &Config{Type: TypeMySQL, User: "haproxy"}, sc},
+		{"pgsql_ok", "tcp", "option pgsql-check user alice", "", pgOK, &Config{Type: TypePgSQL, User: "alice"}, sc},
+		{"pgsql_error", "tcp", "option pgsql-check user alice", "", pgErr, &Config{Type: TypePgSQL, User: "alice"}, sc},
+		{"smtp_ok", "tcp", "option smtpchk", "", smtpOK, &Config{Type: TypeSMTP}, sc},
+		{"smtp_refused", "tcp", "option smtpchk", "", smtpBad, &Config{Type: TypeSMTP}, sc},
+		{"smtp_banner", "tcp", "option smtpchk", "", smtpBanner, &Config{Type: TypeSMTP}, sc},
 		{"checkssl_plain_server", "tcp", "", "check-ssl verify none", echo, nil, ServerConfig{Inter: Duration(inter), SSL: true, InsecureSkipVerify: true}},
 		{"check_port", "http", "option httpchk", "port " + itoa(portOf(t, ok200)), refused, http(nil), ServerConfig{Inter: Duration(inter), Port: portOf(t, ok200)}},
 	}

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -386,15 +387,15 @@ func (s *session) readMySQLPacket() ([]byte, error) {
 	return p, err
 }
 
+// mysqlError reads an ERR packet: its code, and the text after it (SQL
+// state marker included), as HAProxy reports them.
 func mysqlError(p []byte) Result {
-	msg := ""
-	if len(p) > 3 {
-		msg = string(p[3:])
-		if strings.HasPrefix(msg, "#") && len(msg) >= 6 {
-			msg = msg[6:]
-		}
+	r := Result{Code: L7STS}
+	if len(p) >= 3 {
+		r.HTTPCode = int(p[1]) | int(p[2])<<8
+		r.Info = string(p[3:])
 	}
-	return Result{Code: L7STS, Info: msg}
+	return r
 }
 
 func (s *session) mysql() Result {
@@ -458,36 +459,57 @@ func (s *session) pgsql() Result {
 		}
 		return Result{Code: L7RSP}
 	case len(buf) > 0 && buf[0] == 'E':
+		// HAProxy shows the first error field's text: the severity.
 		info := ""
-		// Error fields: a type byte then a NUL-terminated string.
-		fields := bytes.Split(buf[min(5, len(buf)):], []byte{0})
-		for _, f := range fields {
-			if len(f) > 1 && f[0] == 'M' {
-				info = string(f[1:])
-			}
+		if len(buf) > 6 {
+			field, _, _ := bytes.Cut(buf[6:], []byte{0})
+			info = string(field)
 		}
-		return Result{Code: L7STS, Info: info}
+		return Result{Code: L7RSP, Info: info}
 	case err != nil:
 		return ioFailure(err, L7TOUT)
 	}
 	return Result{Code: L7RSP}
 }
 
+var (
+	smtpCode  = regexp.MustCompile(`^[0-9]{3}[ \r]`)
+	smtpOK    = regexp.MustCompile(`^2[0-9]{2}[ \r]`)
+	smtpReply = regexp.MustCompile(`^2[0-9]{2}[- \r]`)
+)
+
+// smtpText is a reply's text as HAProxy reports it: after the code, first
+// line only.
+func smtpText(buf []byte) string {
+	if len(buf) <= 4 {
+		return ""
+	}
+	t := strings.TrimLeft(string(buf[4:]), " ")
+	if i := strings.IndexAny(t, "\r\n"); i >= 0 {
+		t = t[:i]
+	}
+	return t
+}
+
+func smtpCodeOf(buf []byte) int {
+	n, _ := strconv.Atoi(string(buf[:min(3, len(buf))]))
+	return n
+}
+
+// smtp checks the banner, says HELO (or EHLO) and QUIT, each reply a 2xx,
+// with the steps, statuses and texts of HAProxy's smtpchk rules.
 func (s *session) smtp() Result {
-	line := func() (string, Result, bool) {
-		buf, _, err := s.readUntil(nil, func(b []byte) bool { return bytes.Contains(b, []byte("\n")) })
-		if err != nil {
-			return "", ioFailure(err, L7TOUT), false
-		}
-		l, _, _ := bytes.Cut(buf, []byte("\n"))
-		return strings.TrimRight(string(l), "\r"), Result{}, true
-	}
-	banner, r, ok := line()
-	if !ok {
-		return r
-	}
-	if len(banner) < 3 || banner[0] != '2' {
-		return Result{Code: L7STS, Info: banner}
+	buf, closed, err := s.readUntil(nil, func(b []byte) bool { return len(b) >= 4 })
+	switch {
+	case len(buf) == 0 && closed:
+		return Result{Code: L7RSP, Info: emptyResponse(2)}
+	case len(buf) < 4 && err != nil:
+		return ioFailure(err, L7TOUT)
+	case !smtpCode.Match(buf):
+		line, _, _ := bytes.Cut(buf, []byte("\r\n"))
+		return Result{Code: L7RSP, Info: string(line)}
+	case !smtpOK.Match(buf):
+		return Result{Code: L7STS, HTTPCode: smtpCodeOf(buf), Info: smtpText(buf)}
 	}
 	hello := strings.ToUpper(s.pr.c.cfg.Hello)
 	if hello == "" {
@@ -497,18 +519,28 @@ func (s *session) smtp() Result {
 	if domain == "" {
 		domain = "localhost"
 	}
-	if _, err := io.WriteString(s.conn, hello+" "+domain+"\r\n"); err != nil {
-		return ioFailure(err, L7TOUT)
+	// exchange sends a command and waits for a 2xx reply, as long as the
+	// connection stays open.
+	exchange := func(cmd string, step int) (Result, bool) {
+		if _, err := io.WriteString(s.conn, cmd); err != nil {
+			return ioFailure(err, L7TOUT), false
+		}
+		buf, closed, err := s.readUntil(nil, func(b []byte) bool { return smtpReply.Match(b) })
+		switch {
+		case smtpReply.Match(buf):
+			return Result{Code: L7OK, HTTPCode: smtpCodeOf(buf), Info: smtpText(buf)}, true
+		case len(buf) == 0 && closed:
+			return Result{Code: L7STS, Info: emptyResponse(step)}, false
+		case closed:
+			return Result{Code: L7STS, HTTPCode: smtpCodeOf(buf), Info: smtpText(buf)}, false
+		}
+		return ioFailure(err, L7TOUT), false
 	}
-	reply, r, ok := line()
-	if !ok {
+	if r, ok := exchange(hello+" "+domain+"\r\n", 5); !ok {
 		return r
 	}
-	if len(reply) < 3 || reply[0] != '2' {
-		return Result{Code: L7STS, Info: reply}
-	}
-	_, _ = io.WriteString(s.conn, "QUIT\r\n")
-	return Result{Code: L7OK, Info: reply}
+	r, _ := exchange("QUIT\r\n", 7)
+	return r
 }
 
 func (s *session) ldap() Result {

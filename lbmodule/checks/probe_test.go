@@ -145,8 +145,11 @@ func TestProbes(t *testing.T) {
 			_, _ = io.WriteString(c, "250 mail\r\n")
 		} else {
 			_, _ = io.WriteString(c, "500 what\r\n")
+			return
 		}
-		_, _ = br.ReadString('\n')
+		if l, _ := br.ReadString('\n'); l == "QUIT\r\n" {
+			_, _ = io.WriteString(c, "221 bye\r\n")
+		}
 	})
 	mysqlGreeting := fakeServer(t, func(c net.Conn) {
 		payload := append([]byte{10}, "8.0.36\x00"...)
@@ -241,13 +244,13 @@ func TestProbes(t *testing.T) {
 		{"ssl hello timeout", hung, &Config{Type: TypeSSLHello}, nil, L6TOUT, 0, ""},
 		{"redis", redis, &Config{Type: TypeRedis}, nil, L7OK, 0, "Redis server is ok"},
 		{"redis error", notRedis, &Config{Type: TypeRedis}, nil, L7STS, 0, "-NOAUTH Authentication required."},
-		{"smtp", smtp, &Config{Type: TypeSMTP}, nil, L7OK, 0, "250 mail"},
-		{"smtp ehlo refused", smtp, &Config{Type: TypeSMTP, Hello: "EHLO", Domain: "x"}, nil, L7STS, 0, "500 what"},
+		{"smtp", smtp, &Config{Type: TypeSMTP}, nil, L7OK, 221, "bye"},
+		{"smtp ehlo refused", smtp, &Config{Type: TypeSMTP, Hello: "EHLO", Domain: "x"}, nil, L7STS, 500, "what"},
 		{"mysql greeting", mysqlGreeting, &Config{Type: TypeMySQL}, nil, L7OK, 0, "8.0.36"},
 		{"mysql login", mysqlGreeting, &Config{Type: TypeMySQL, User: "haproxy"}, nil, L7OK, 0, "8.0.36"},
-		{"mysql denied", mysqlGreeting, &Config{Type: TypeMySQL, User: "bob"}, nil, L7STS, 0, "Access denied"},
+		{"mysql denied", mysqlGreeting, &Config{Type: TypeMySQL, User: "bob"}, nil, L7STS, 1045, "#28000Access denied"},
 		{"pgsql", pgsql, &Config{Type: TypePgSQL, User: "alice"}, nil, L7OK, 0, "PostgreSQL server is ok"},
-		{"pgsql error", pgsql, &Config{Type: TypePgSQL, User: "bob"}, nil, L7STS, 0, "role does not exist"},
+		{"pgsql error", pgsql, &Config{Type: TypePgSQL, User: "bob"}, nil, L7RSP, 0, "FATAL"},
 		{"check port", refused, &Config{Type: TypeHTTP}, &ServerConfig{Inter: Duration(inter), Port: portOf(t, ok200)}, L7OK, 200, ""},
 		{"check addr", "192.0.2.1:" + itoa(portOf(t, ok200)), &Config{Type: TypeHTTP}, &ServerConfig{Inter: Duration(inter), Addr: "127.0.0.1"}, L7OK, 200, ""},
 	}
