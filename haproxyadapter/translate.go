@@ -33,6 +33,10 @@ type translator struct {
 	stateBackends, routedBackends map[string]bool
 	// userlists caches the accounts of each userlist.
 	userlists map[string]userlistResult
+	// errorFiles caches parsed errorfiles.
+	errorFiles map[*config.ErrorFile]errorFileResult
+	// warned remembers warnings given once per line.
+	warned map[string]bool
 }
 
 // Translate turns a configuration model into a Caddy config. Diagnostics
@@ -45,6 +49,8 @@ func Translate(cfg *config.Config) (*caddy.Config, []config.Diagnostic) {
 		stateBackends:   make(map[string]bool),
 		routedBackends:  make(map[string]bool),
 		userlists:       make(map[string]userlistResult),
+		errorFiles:      make(map[*config.ErrorFile]errorFileResult),
+		warned:          make(map[string]bool),
 	}
 	out := t.translate()
 	return out, t.diags

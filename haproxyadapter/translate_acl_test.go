@@ -275,3 +275,58 @@ func TestRegexReplacement(t *testing.T) {
 		t.Errorf("got %q, %v; want %q", got, err, want)
 	}
 }
+
+// TestErrorFiles checks how errorfiles reach the answers of rules.
+func TestErrorFiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("403.http", "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: 3\r\n\r\nno\n")
+	write("empty.http", "")
+	write("untyped.http", "HTTP/1.1 429 Too Many\r\n\r\nslow down {now}\n")
+	src := aclPrelude + `    errorfile 403 403.http
+    errorfile 429 untyped.http
+    errorfile 502 empty.http
+    errorfile 503 empty.http
+    http-request deny if { path /a }
+    http-request deny deny_status 429 if { path /b }
+    http-request deny deny_status 503 if { path /c }
+`
+	routes, diags := translateText(t, dir, src)
+	if errs := errorTexts(diags); len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	for _, want := range []string{
+		`{"body":"no\n","handler":"static_response","headers":{"Content-Type":["text/plain"]},"status_code":403}`,
+		`"body":"slow down \\{now\\}\n","handler":"static_response","status_code":429`,
+		`{"abort":true,"handler":"static_response"}`,
+	} {
+		if !strings.Contains(routes, want) {
+			t.Errorf("routes lack %s\n%s", want, routes)
+		}
+	}
+	var warnings []string
+	for _, d := range diags {
+		if d.Severity == config.Warning {
+			warnings = append(warnings, d.Error())
+		}
+	}
+	got := strings.Join(warnings, "\n")
+	for _, want := range []string{
+		"t.cfg:18: errorfile: untyped.http has no Content-Type header: Caddy sends it as text/plain",
+		"t.cfg:19: errorfile: Caddy answers 502 errors itself; this page is used only by deny rules with deny_status 502",
+		"t.cfg:20: errorfile: the 503 page is used for deny rules, monitor fail and requests no backend takes",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("warnings lack %q:\n%s", want, got)
+		}
+	}
+
+	_, diags = translateText(t, dir, aclPrelude+"    errorfile 403 missing.http\n    http-request deny\n")
+	if errs := strings.Join(errorTexts(diags), "\n"); !strings.Contains(errs, "t.cfg:17: errorfile: missing.http: open") {
+		t.Errorf("errors: %s", errs)
+	}
+}

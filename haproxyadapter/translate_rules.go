@@ -1,9 +1,14 @@
 package haproxyadapter
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -32,9 +37,10 @@ import (
 
 // httpRoutes builds the routes of an HTTP frontend or listen section.
 func (t *translator) httpRoutes(fe *config.Proxy) caddyhttp.RouteList {
+	t.checkErrorFiles(fe)
 	var routes caddyhttp.RouteList
 	routes = append(routes, t.monitorRoutes(fe)...)
-	routes = append(routes, t.requestRuleRoutes(fe, "frontend")...)
+	routes = append(routes, t.requestRuleRoutes(fe, "frontend", fe)...)
 	routes = append(routes, t.redirectRoutes(fe)...)
 	for _, ub := range fe.UseBackends {
 		cm, ok := t.condition("use_backend", ub.Cond)
@@ -62,7 +68,7 @@ func (t *translator) httpRoutes(fe *config.Proxy) caddyhttp.RouteList {
 	var handler json.RawMessage
 	if be == nil {
 		// HAProxy answers 503 when a request reaches no backend.
-		handler = unavailableHandler()
+		handler = t.errorPage(http.StatusServiceUnavailable, fe)
 	} else {
 		handler = t.backendChain(fe, be)
 	}
@@ -81,10 +87,11 @@ func (t *translator) backendChain(fe, be *config.Proxy) json.RawMessage {
 		return nil
 	}
 	t.routedBackends[be.Name] = true
+	t.checkErrorFiles(be)
 	var routes caddyhttp.RouteList
 	if be != fe {
 		// A listen section's rules run once, as its frontend's.
-		routes = append(routes, t.requestRuleRoutes(be, "backend")...)
+		routes = append(routes, t.requestRuleRoutes(be, "backend", be, fe)...)
 		routes = append(routes, t.redirectRoutes(be)...)
 	}
 	// Response header handlers wrap the response writer; the one added
@@ -128,9 +135,9 @@ func (t *translator) monitorRoutes(fe *config.Proxy) caddyhttp.RouteList {
 		if !ok || cm.never {
 			continue
 		}
-		inner = append(inner, caddyhttp.Route{MatcherSetsRaw: cm.sets, HandlersRaw: []json.RawMessage{errorPage(http.StatusServiceUnavailable)}, Terminal: true})
+		inner = append(inner, caddyhttp.Route{MatcherSetsRaw: cm.sets, HandlersRaw: []json.RawMessage{t.errorPage(http.StatusServiceUnavailable, fe)}, Terminal: true})
 	}
-	inner = append(inner, caddyhttp.Route{HandlersRaw: []json.RawMessage{monitorOK()}, Terminal: true})
+	inner = append(inner, caddyhttp.Route{HandlersRaw: []json.RawMessage{t.monitorOK(fe)}, Terminal: true})
 	handler := inner[0].HandlersRaw[0]
 	if len(inner) > 1 {
 		handler = caddyconfig.JSONModuleObject(caddyhttp.Subroute{Routes: inner}, "handler", "subroute", nil)
@@ -143,8 +150,10 @@ func (t *translator) monitorRoutes(fe *config.Proxy) caddyhttp.RouteList {
 }
 
 // requestRuleRoutes translates a section's http-request rules (and the
-// legacy req* and block lines, which the model keeps with them).
-func (t *translator) requestRuleRoutes(p *config.Proxy, scope string) caddyhttp.RouteList {
+// legacy req* and block lines, which the model keeps with them). pages
+// are the sections whose errorfiles the rules' error answers use, in
+// order of preference.
+func (t *translator) requestRuleRoutes(p *config.Proxy, scope string, pages ...*config.Proxy) caddyhttp.RouteList {
 	var routes caddyhttp.RouteList
 	// "allow" stops the section's remaining rules: it sets a variable the
 	// later rules' routes require to be unset.
@@ -152,7 +161,7 @@ func (t *translator) requestRuleRoutes(p *config.Proxy, scope string) caddyhttp.
 	allowed := false
 	for _, r := range p.HTTPRequest {
 		if r.Action == "auth" {
-			if h, handled := t.authRule(p, r); handled {
+			if h, handled := t.authRule(p, r, pages); handled {
 				if h != nil {
 					routes = append(routes, caddyhttp.Route{MatcherSetsRaw: guardAllow(nil, allowed, allowVar), HandlersRaw: h})
 				}
@@ -160,7 +169,7 @@ func (t *translator) requestRuleRoutes(p *config.Proxy, scope string) caddyhttp.
 			}
 		}
 		cm, ok := t.condition(r.Keyword, r.Cond)
-		handlers, hok := t.requestAction(p, r, allowVar)
+		handlers, hok := t.requestAction(p, r, allowVar, pages)
 		if !ok || !hok || cm.never {
 			continue
 		}
@@ -195,7 +204,7 @@ func guardAllow(sets caddyhttp.RawMatcherSets, allowed bool, allowVar string) ca
 
 // requestAction translates the action of an http-request rule into
 // handlers.
-func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar string) ([]json.RawMessage, bool) {
+func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar string, pages []*config.Proxy) ([]json.RawMessage, bool) {
 	kw := r.Keyword + " " + r.Action
 	if r.Keyword != "http-request" {
 		kw = r.Keyword
@@ -233,13 +242,13 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 		if !ok {
 			return fail("expects 'realm <realm>' or nothing before the condition")
 		}
-		return one(authPage(realm))
+		return one(t.authPage(realm, pages))
 	case "deny":
 		code, ok := t.denyStatus(r, kw)
 		if !ok {
 			return nil, false
 		}
-		return one(errorPage(code))
+		return one(t.errorPage(code, pages...))
 	case "set-header", "add-header":
 		if len(r.Args) != 2 {
 			return fail("expects a header name and a value")
@@ -805,12 +814,26 @@ var errorMessages = map[int]string{
 	504: "The server didn't respond in time.",
 }
 
-// errorPage answers with HAProxy's built-in page for a status.
-func errorPage(code int) json.RawMessage {
-	return caddyconfig.JSONModuleObject(errorResponse(code), "handler", "static_response", nil)
+// errorPage answers with the errorfile for the status of the first of
+// pages that has one, or HAProxy's built-in page.
+func (t *translator) errorPage(code int, pages ...*config.Proxy) json.RawMessage {
+	return caddyconfig.JSONModuleObject(t.errorResponse(code, pages), "handler", "static_response", nil)
 }
 
-func errorResponse(code int) caddyhttp.StaticResponse {
+func (t *translator) errorResponse(code int, pages []*config.Proxy) caddyhttp.StaticResponse {
+	for _, p := range pages {
+		if ef := p.ErrorFiles[code]; ef != nil && ef.File != "" {
+			if resp, ok := t.errorFile(ef); ok {
+				return resp
+			}
+			break
+		}
+	}
+	return builtinErrorResponse(code)
+}
+
+// builtinErrorResponse is HAProxy's built-in page for a status.
+func builtinErrorResponse(code int) caddyhttp.StaticResponse {
 	return caddyhttp.StaticResponse{
 		StatusCode: caddyhttp.WeakString(strconv.Itoa(code)),
 		Headers: http.Header{
@@ -821,16 +844,109 @@ func errorResponse(code int) caddyhttp.StaticResponse {
 	}
 }
 
+// errorFile reads an errorfile: a complete HTTP response, sent as it is
+// (its own status, headers and body). It is read once, when the
+// configuration is adapted, as HAProxy reads it at startup. A relative
+// path is taken from the configuration file's directory.
+func (t *translator) errorFile(ef *config.ErrorFile) (caddyhttp.StaticResponse, bool) {
+	if r, ok := t.errorFiles[ef]; ok {
+		return r.resp, r.ok
+	}
+	resp, err := parseErrorFile(ef.Pos.File, ef.File)
+	if err != nil {
+		t.errorf(ef.Pos, ef.Keyword, "%s: %v", ef.File, err)
+	} else if resp.Body != "" && resp.Headers.Get("Content-Type") == "" {
+		// Caddy's static_response types every body it sends.
+		t.warnf(ef.Pos, ef.Keyword, "%s has no Content-Type header: Caddy sends it as text/plain", ef.File)
+	}
+	t.errorFiles[ef] = errorFileResult{resp, err == nil}
+	return resp, err == nil
+}
+
+// checkErrorFiles warns about errorfiles for errors that Caddy answers
+// itself (bad requests, timeouts, server errors), whose pages are Caddy's.
+func (t *translator) checkErrorFiles(p *config.Proxy) {
+	for _, code := range []int{400, 408, 500, 502, 503, 504} {
+		ef := p.ErrorFiles[code]
+		if ef == nil || ef.File == "" {
+			continue
+		}
+		key := fmt.Sprintf("%s %d", ef.Pos, code)
+		if t.warned[key] {
+			continue
+		}
+		t.warned[key] = true
+		if code == http.StatusServiceUnavailable {
+			t.warnf(ef.Pos, ef.Keyword, "the 503 page is used for deny rules, monitor fail and requests no backend takes; when no server is available Caddy answers with its own 503")
+			continue
+		}
+		t.warnf(ef.Pos, ef.Keyword, "Caddy answers %d errors itself; this page is used only by deny rules with deny_status %d", code, code)
+	}
+}
+
+// errorFileResult caches a parsed errorfile.
+type errorFileResult struct {
+	resp caddyhttp.StaticResponse
+	ok   bool
+}
+
+func parseErrorFile(cfgFile, path string) (caddyhttp.StaticResponse, error) {
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(filepath.Dir(cfgFile), path)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return caddyhttp.StaticResponse{}, err
+	}
+	if len(data) == 0 {
+		// An empty errorfile makes HAProxy close without answering.
+		return caddyhttp.StaticResponse{Abort: true}, nil
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(data)), nil)
+	if err != nil {
+		return caddyhttp.StaticResponse{}, fmt.Errorf("not an HTTP response: %v", err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil && len(body) == 0 {
+		return caddyhttp.StaticResponse{}, fmt.Errorf("reading the body: %v", err)
+	}
+	out := caddyhttp.StaticResponse{
+		StatusCode: caddyhttp.WeakString(strconv.Itoa(resp.StatusCode)),
+		Headers:    http.Header{},
+		Body:       escapeBraces(string(body)),
+	}
+	for name, values := range resp.Header {
+		switch name {
+		case "Connection", "Content-Length", "Transfer-Encoding", "Keep-Alive":
+			// Connection management is the server's.
+			continue
+		}
+		for _, v := range values {
+			out.Headers.Add(name, escapeBraces(v))
+		}
+	}
+	return out, nil
+}
+
 // authPage is HAProxy's answer to "http-request auth": 401 with a Basic
 // challenge for the realm.
-func authPage(realm string) json.RawMessage {
-	resp := errorResponse(http.StatusUnauthorized)
+func (t *translator) authPage(realm string, pages []*config.Proxy) json.RawMessage {
+	resp := t.errorResponse(http.StatusUnauthorized, pages)
+	if resp.Headers == nil {
+		resp.Headers = http.Header{}
+	}
 	resp.Headers.Set("WWW-Authenticate", escapeBraces(`Basic realm="`+realm+`"`))
 	return caddyconfig.JSONModuleObject(resp, "handler", "static_response", nil)
 }
 
-// monitorOK is HAProxy's monitor-uri answer.
-func monitorOK() json.RawMessage {
+// monitorOK is HAProxy's monitor-uri answer: the errorfile for 200 when
+// one is set.
+func (t *translator) monitorOK(fe *config.Proxy) json.RawMessage {
+	if ef := fe.ErrorFiles[http.StatusOK]; ef != nil && ef.File != "" {
+		if resp, ok := t.errorFile(ef); ok {
+			return caddyconfig.JSONModuleObject(resp, "handler", "static_response", nil)
+		}
+	}
 	return caddyconfig.JSONModuleObject(caddyhttp.StaticResponse{
 		StatusCode: "200",
 		Headers: http.Header{
@@ -846,7 +962,7 @@ func monitorOK() json.RawMessage {
 // into Caddy's authentication handler with the userlist's accounts.
 // handled is false for other conditions: the rule is then an ordinary one
 // answering 401, its condition evaluated by the haproxy_acl matcher.
-func (t *translator) authRule(p *config.Proxy, r *config.Rule) (handlers []json.RawMessage, handled bool) {
+func (t *translator) authRule(p *config.Proxy, r *config.Rule, pages []*config.Proxy) (handlers []json.RawMessage, handled bool) {
 	if r.Cond == nil {
 		return nil, false
 	}
@@ -879,7 +995,7 @@ func (t *translator) authRule(p *config.Proxy, r *config.Rule) (handlers []json.
 	}
 	if len(basic.AccountList) == 0 {
 		// Nobody can pass: every request gets the challenge.
-		return []json.RawMessage{authPage(realm)}, true
+		return []json.RawMessage{t.authPage(realm, pages)}, true
 	}
 	auth := caddyauth.Authentication{ProvidersRaw: caddy.ModuleMap{"http_basic": caddyconfig.JSON(basic, nil)}}
 	return []json.RawMessage{caddyconfig.JSONModuleObject(auth, "handler", "authentication", nil)}, true

@@ -339,3 +339,55 @@ func TestAuthMatchesHAProxy(t *testing.T) {
 		t.Errorf("haproxy did not behave as the test expects: %q", want)
 	}
 }
+
+// TestErrorFilesMatchHAProxy compares the pages HAProxy and caddy send from
+// errorfiles.
+func TestErrorFilesMatchHAProxy(t *testing.T) {
+	o := startOrigin(t, "app")
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"403.http":  "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nCache-Control: no-cache\r\nX-Custom: {yes}\r\nConnection: close\r\n\r\nGo away\n",
+		"403b.http": "HTTP/1.1 403 Forbidden\r\nX-Page: backend\r\nContent-Type: text/plain\r\n\r\nbackend says no\n",
+		"503.http":  "HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<h1>down</h1>\n",
+		"200.http":  "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nalive\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	port := freePort(t)
+	cfg := writeConfig(t, "acl_errorfiles.cfg", map[string]any{"Port": port, "Origin": o.Addr(), "Dir": dir})
+	addr := loopback(port)
+	reqs := []rawRequest{
+		{method: "GET", target: "/deny"}, {method: "GET", target: "/deny503"}, {method: "GET", target: "/deny429"},
+		{method: "GET", target: "/auth"}, {method: "GET", target: "/mon"}, {method: "GET", target: "/mon", headers: []string{"X-Fail: 1"}},
+		{method: "GET", target: "/nobackend"}, {method: "GET", target: "/app/deny"}, {method: "GET", target: "/app/x"},
+	}
+	headers := []string{"Content-Type", "Cache-Control", "X-Custom", "X-Page", "Www-Authenticate"}
+	run := func() []string {
+		out := make([]string, len(reqs))
+		for i, r := range reqs {
+			resp, body := r.send(t, addr)
+			var b strings.Builder
+			fmt.Fprintf(&b, "%d\n", resp.StatusCode)
+			for _, h := range headers {
+				if v, ok := resp.Header[h]; ok {
+					fmt.Fprintf(&b, "%s: %s\n", h, strings.Join(v, " | "))
+				}
+			}
+			b.WriteString(body)
+			out[i] = b.String()
+		}
+		return out
+	}
+	haproxy := startHAProxy(t, cfg, addr)
+	want := run()
+	haproxy.stop()
+	startCaddy(t, cfg)
+	got := run()
+	for i, r := range reqs {
+		if got[i] != want[i] {
+			t.Errorf("%s:\ncaddy:\n%s\nhaproxy:\n%s", r, got[i], want[i])
+		}
+	}
+}

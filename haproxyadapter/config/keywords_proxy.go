@@ -60,7 +60,7 @@ func proxyKeywords() []*Keyword {
 		px("email-alert mailers", "XXXX", Ignored, noteMail),
 		px("email-alert myhostname", "XXXX", Ignored, noteMail),
 		px("email-alert to", "XXXX", Ignored, noteMail),
-		px("errorfile", "XXXX", Ignored, noteErrorPages),
+		px("errorfile", "XXXX", Translated, "the page answers deny and auth rules, monitor-uri (200) and monitor fail, and requests no backend takes (503); other errors get Caddy's pages, with a warning"),
 		px("errorfiles", "XXXX", Ignored, noteErrorPages),
 		px("errorloc", "XXXX", Ignored, noteErrorPages),
 		px("errorloc302", "XXXX", Ignored, noteErrorPages),
