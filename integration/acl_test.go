@@ -260,6 +260,13 @@ func TestRequestRulesMatchHAProxy(t *testing.T) {
 		req{addr, rawRequest{method: "GET", target: "/x", headers: h("Host: example.com:8080", "X-Client: forged")}},
 		req{addr, rawRequest{method: "GET", target: "/x", headers: h("X-Added: zero")}},
 		req{addr, rawRequest{method: "POST", target: "/put"}},
+		req{addr, rawRequest{method: "GET", target: "http://test.local/sec/a?b=1"}},
+		req{addr, rawRequest{method: "GET", target: "http://test.local/old/x?y=1"}},
+		req{addr, rawRequest{method: "GET", target: "/keep/a%7eb?x=%41"}},
+		req{addr, rawRequest{method: "GET", target: "/keep/%E2%82%AC/%2F?q"}},
+		req{addr, rawRequest{method: "GET", target: "/keep/a;b=c?d"}},
+		req{addr, rawRequest{method: "GET", target: "/rw%41?k=v"}},
+		req{addr, rawRequest{method: "GET", target: "/x%2Fy?z"}},
 		req{monAddr, rawRequest{method: "GET", target: "/up"}},
 		req{monAddr, rawRequest{method: "GET", target: "/x"}},
 	)
