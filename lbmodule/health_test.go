@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -806,4 +807,55 @@ func TestHealthChecksAgainstHAProxy(t *testing.T) {
 			}
 		})
 	}
+}
+
+func slowUpFastDown() *checks.ServerConfig {
+	return &checks.ServerConfig{Inter: checks.Duration(300 * time.Millisecond), FastInter: checks.Duration(20 * time.Millisecond),
+		DownInter: checks.Duration(20 * time.Millisecond), Rise: 2, Fall: 2}
+}
+
+// Through Caddy: the selection policy's backend runs its checks, a failed
+// server gets no requests, and a reload while it is down keeps it down.
+func TestHealthChecksThroughCaddy(t *testing.T) {
+	s1, s2 := newDiffOrigin(t, "s1"), newDiffOrigin(t, "s2")
+	cfg := BackendConfig{
+		Backend:      "hc-caddy",
+		HealthChecks: &checks.Config{Type: checks.TypeHTTP, HTTP: &checks.HTTPCheck{Method: "GET", URI: "/health"}},
+		// s1 comes second: a checker started anew for it would wait
+		// 150ms (half of inter) before its first check, long enough to
+		// see a flap.
+		Servers: []ServerConfig{
+			{Name: "s2", Dial: s2.dial, Check: slowUpFastDown()},
+			{Name: "s1", Dial: s1.dial, Check: slowUpFastDown()},
+		},
+	}
+	listen := freePort(t)
+	loadCaddy(t, listen, proxyRoute("", cfg))
+	t.Cleanup(func() { _ = caddy.Stop() })
+	client := &http.Client{Timeout: 5 * time.Second}
+	served := func() map[string]int {
+		seen := map[string]int{}
+		for range 6 {
+			_, body := get(t, client, "http://"+listen+"/")
+			seen[body]++
+		}
+		return seen
+	}
+	hcWait(t, "checks running", func() bool { return s1.oks.Load() > 0 && s2.oks.Load() > 0 })
+	if got := served(); got["s1"] == 0 || got["s2"] == 0 {
+		t.Fatalf("with both up: %v", got)
+	}
+
+	s1.healthy.Store(false)
+	hcWait(t, "s1 out of rotation", func() bool { return served()["s1"] == 0 })
+
+	// A reload that changes the backend (a weight) keeps s1 down: no
+	// request reaches it before its checks pass again.
+	cfg.Servers[0].Weight = weight(2)
+	loadCaddy(t, listen, proxyRoute("", cfg))
+	if got := served(); got["s1"] != 0 {
+		t.Fatalf("after reload: %v", got)
+	}
+	s1.healthy.Store(true)
+	hcWait(t, "s1 back", func() bool { return served()["s1"] > 0 })
 }
