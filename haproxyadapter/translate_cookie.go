@@ -6,6 +6,7 @@ import (
 	"net/netip"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
@@ -82,4 +83,15 @@ func cookieConfig(b *config.Proxy) (*persist.Config, []config.Diagnostic) {
 // cookie, rewriting or prefixing the server's, nocache).
 func cookieHandler() json.RawMessage {
 	return caddyconfig.JSONModuleObject(lbmodule.CookieHandler{}, "handler", "haproxy_cookie", nil)
+}
+
+// cookieRoutes is the route that puts the cookie handler in front of
+// backend be's chain when be has a persistence cookie. It must come first:
+// its response hook then runs after the http-response rules, as HAProxy
+// handles the cookie after them.
+func cookieRoutes(be *config.Proxy) caddyhttp.RouteList {
+	if be.Cookie == nil {
+		return nil
+	}
+	return caddyhttp.RouteList{{HandlersRaw: []json.RawMessage{cookieHandler()}}}
 }
