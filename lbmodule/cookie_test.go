@@ -3,6 +3,7 @@ package lbmodule
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -350,4 +351,80 @@ func TestCookieHandlerWithoutPolicy(t *testing.T) {
 	if err != nil || rec.Code != 200 || rec.Body.String() != "hi" || rec.Header().Get("Set-Cookie") != "SRV=x" {
 		t.Errorf("err %v code %d body %q header %v", err, rec.Code, rec.Body.String(), rec.Header())
 	}
+}
+
+// TestCookieWriterAppliesOnce checks that the response side runs on the
+// first final header only, however the response is written.
+func TestCookieWriterAppliesOnce(t *testing.T) {
+	cfg := cookieBackend("", persist.Config{Name: "SRV", Mode: persist.ModeInsert})
+	p, pool := cookiePolicy(t, cfg)
+	for _, tc := range []struct {
+		name  string
+		write func(w http.ResponseWriter)
+		code  int
+	}{
+		{"implicit 200 by Write", func(w http.ResponseWriter) { _, _ = w.Write([]byte("x")) }, http.StatusOK},
+		{"implicit 200 by ReadFrom", func(w http.ResponseWriter) {
+			_, _ = w.(interface {
+				ReadFrom(io.Reader) (int64, error)
+			}).ReadFrom(strings.NewReader("x"))
+		}, http.StatusOK},
+		{"flush first", func(w http.ResponseWriter) {
+			_ = http.NewResponseController(w).Flush()
+			_, _ = w.Write([]byte("x"))
+		}, http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			ctx, end := context.WithCancel(context.WithValue(r.Context(), caddyhttp.VarsCtxKey, map[string]any{}))
+			defer end()
+			r = r.WithContext(ctx)
+			rec := httptest.NewRecorder()
+			err := CookieHandler{}.ServeHTTP(rec, r, caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+				p.Select(pool, r, w)
+				tc.write(w)
+				return nil
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.Code != tc.code || len(rec.Result().Header["Set-Cookie"]) != 1 {
+				t.Errorf("code %d, Set-Cookie %q", rec.Code, rec.Result().Header["Set-Cookie"])
+			}
+		})
+	}
+
+	t.Run("interim then final", func(t *testing.T) {
+		r := httptest.NewRequest("GET", "/", nil)
+		ctx, end := context.WithCancel(context.WithValue(r.Context(), caddyhttp.VarsCtxKey, map[string]any{}))
+		defer end()
+		r = r.WithContext(ctx)
+		w := &headerLog{header: http.Header{}}
+		_ = CookieHandler{}.ServeHTTP(w, r, caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			p.Select(pool, r, w)
+			w.WriteHeader(http.StatusEarlyHints)
+			w.WriteHeader(http.StatusCreated)
+			w.WriteHeader(http.StatusAccepted)
+			return nil
+		}))
+		// The interim header carries no cookie; the first final one gets
+		// it, and nothing is added later.
+		if len(w.log) != 3 || w.log[0] != "103 []" || !strings.HasPrefix(w.log[1], "201 [SRV=") ||
+			strings.Count(w.log[1], "SRV=") != 1 || w.log[2] != "202"+w.log[1][3:] {
+			t.Errorf("headers written: %q", w.log)
+		}
+	})
+}
+
+// headerLog is a ResponseWriter that logs each WriteHeader with the
+// Set-Cookie values at that moment.
+type headerLog struct {
+	header http.Header
+	log    []string
+}
+
+func (h *headerLog) Header() http.Header         { return h.header }
+func (h *headerLog) Write(b []byte) (int, error) { return len(b), nil }
+func (h *headerLog) WriteHeader(code int) {
+	h.log = append(h.log, fmt.Sprintf("%d %v", code, h.header["Set-Cookie"]))
 }
