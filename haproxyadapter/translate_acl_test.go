@@ -330,3 +330,38 @@ func TestErrorFiles(t *testing.T) {
 		t.Errorf("errors: %s", errs)
 	}
 }
+
+// TestRuleErrorsReportedOnce checks that the rules of a backend used by
+// several routes, and of a frontend with several backends, are diagnosed
+// once.
+func TestRuleErrorsReportedOnce(t *testing.T) {
+	src := aclPrelude + `    http-response set-header X %[path]
+    use_backend a if { path /x }
+    use_backend a if { path /y }
+    use_backend b if { path /z }
+frontend g
+    bind :8081
+    default_backend a
+backend c
+    http-request set-header Y %t
+    server s 127.0.0.1:9003
+frontend h
+    bind :8082
+    use_backend c if { path /1 }
+    default_backend c
+`
+	_, diags := translateText(t, "", src)
+	errs := errorTexts(diags)
+	want := []string{
+		"t.cfg:17: http-response set-header: log-format expression %[path] is not translated",
+		"t.cfg:25: http-request set-header: log-format variable %t is not translated",
+	}
+	if len(errs) != len(want) {
+		t.Fatalf("errors:\n%s", strings.Join(errs, "\n"))
+	}
+	for i, w := range want {
+		if errs[i] != w {
+			t.Errorf("error %d = %q, want %q", i, errs[i], w)
+		}
+	}
+}

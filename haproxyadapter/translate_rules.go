@@ -89,17 +89,22 @@ func (t *translator) backendChain(fe, be *config.Proxy) json.RawMessage {
 	t.routedBackends[be.Name] = true
 	t.checkErrorFiles(be)
 	var routes caddyhttp.RouteList
+	// A section's rules are translated for every frontend and backend pair
+	// that uses them, but their problems are reported once.
 	if be != fe {
 		// A listen section's rules run once, as its frontend's.
-		routes = append(routes, t.requestRuleRoutes(be, "backend", be, fe)...)
-		routes = append(routes, t.redirectRoutes(be)...)
+		t.reportOnce("request "+be.Kind.String()+" "+be.Name, func() {
+			routes = append(routes, t.requestRuleRoutes(be, "backend", be, fe)...)
+			routes = append(routes, t.redirectRoutes(be)...)
+		})
 	}
 	// Response header handlers wrap the response writer; the one added
 	// last applies first. HAProxy applies the backend's rules in order,
 	// then the frontend's: so frontend rules come first, in reverse.
-	resp := t.responseRuleRoutes(fe)
+	var resp caddyhttp.RouteList
+	t.reportOnce("response "+fe.Kind.String()+" "+fe.Name, func() { resp = t.responseRuleRoutes(fe) })
 	if be != fe {
-		resp = append(resp, t.responseRuleRoutes(be)...)
+		t.reportOnce("response "+be.Kind.String()+" "+be.Name, func() { resp = append(resp, t.responseRuleRoutes(be)...) })
 	}
 	routes = append(routes, resp...)
 	if len(routes) == 0 {
@@ -107,6 +112,17 @@ func (t *translator) backendChain(fe, be *config.Proxy) json.RawMessage {
 	}
 	routes = append(routes, caddyhttp.Route{HandlersRaw: []json.RawMessage{proxy}})
 	return caddyconfig.JSONModuleObject(caddyhttp.Subroute{Routes: routes}, "handler", "subroute", nil)
+}
+
+// reportOnce runs f, keeping the diagnostics it adds only the first time
+// key is seen.
+func (t *translator) reportOnce(key string, f func()) {
+	n := len(t.diags)
+	f()
+	if t.warned[key] {
+		t.diags = t.diags[:n]
+	}
+	t.warned[key] = true
 }
 
 // checkStateBackends refuses nbsrv and srv_is_up on backends that no
