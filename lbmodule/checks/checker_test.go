@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -191,6 +192,7 @@ func TestCheckerStopDuringCheck(t *testing.T) {
 		accepted <- struct{}{}
 		hang(c)
 	})
+	before := runtime.NumGoroutine()
 	c, err := New(Options{Backend: "be", Server: "s", Dial: addr, Config: &Config{Type: TypeHTTP},
 		Check: ServerConfig{Inter: Duration(time.Minute)}})
 	if err != nil {
@@ -209,6 +211,15 @@ func TestCheckerStopDuringCheck(t *testing.T) {
 		t.Fatal("Stop did not return while a check hung")
 	}
 	c.Stop() // again: no effect
+	// The checker's goroutine and its context watcher are gone; the fake
+	// server's own handler ends once the connection is closed.
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Fatalf("%d goroutines after Stop, %d before Start", n, before)
+	}
 }
 
 func TestCheckerInitialStatusCarriesOver(t *testing.T) {

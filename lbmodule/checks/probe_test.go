@@ -25,9 +25,9 @@ func fakeServer(t *testing.T, handle func(net.Conn)) string {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
-	done := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(func() {
-		close(done)
+		cancel()
 		ln.Close()
 		wg.Wait()
 	})
@@ -44,19 +44,13 @@ func fakeServer(t *testing.T, handle func(net.Conn)) string {
 				defer wg.Done()
 				defer c.Close()
 				// Unblock handlers that wait when the test ends.
-				stop := context.AfterFunc(ctxFrom(done), func() { c.SetDeadline(time.Unix(1, 0)) })
+				stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 				defer stop()
 				handle(c)
 			}()
 		}
 	}()
 	return ln.Addr().String()
-}
-
-func ctxFrom(done chan struct{}) context.Context {
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() { <-done; cancel() }()
-	return ctx
 }
 
 // refusedAddr is a loopback address nothing listens on.
