@@ -149,6 +149,7 @@ func TestConditionRefused(t *testing.T) {
 		{"http-response set-header X y if { res.hdr(x) y }", "conditions on the response (status, res.*) are not translated"},
 		{"redirect location /x set-cookie A=1", `redirect option "set-cookie" is not translated`},
 		{"http-request replace-header X a(b %[src]", "regular expression"},
+		{"http-request set-path /a%%2Fb", "http-request set-path: percent-encoded characters are not translated"},
 	} {
 		t.Run(tc.lines, func(t *testing.T) {
 			_, diags := translateText(t, "", aclPrelude+"    "+tc.lines+"\n")

@@ -315,6 +315,11 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 		if err != nil {
 			return fail("%v", err)
 		}
+		if r.Action != "set-method" && strings.Contains(value, "%") {
+			// Caddy's rewrite decodes the new path: an escape would not
+			// reach the server as written.
+			return fail("percent-encoded characters are not translated")
+		}
 		rw := rewrite.Rewrite{}
 		switch r.Action {
 		case "set-path":
