@@ -50,9 +50,12 @@ type Checker struct {
 
 	// wake asks the loop to look at the server now (see Wake).
 	wake chan struct{}
-	// paused is set while the server is known to be in maintenance, by
-	// SetPaused or by the loop seeing Options.Paused.
-	paused atomic.Bool
+	// maint is set by SetPaused while the server is in maintenance;
+	// resumeNext asks the loop to reset the state at its next turn.
+	maint      atomic.Bool
+	resumeNext atomic.Bool
+	// wasPaused is the loop's memory of a pause it saw.
+	wasPaused bool
 
 	startOnce sync.Once
 	stopOnce  sync.Once
@@ -77,7 +80,7 @@ func New(opts Options) (*Checker, error) {
 	ch := &Checker{opts: opts, p: opts.Check.params(), pr: pr, done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	ch.ctx, ch.cancel = context.WithCancel(context.Background())
 	// A server starting in maintenance resumes like one put there later.
-	ch.paused.Store(opts.Check.StartDown && opts.Initial == nil)
+	ch.wasPaused = opts.Check.StartDown && opts.Initial == nil
 	now := time.Now()
 	if init := opts.Initial; init != nil {
 		ch.status = *init
@@ -170,12 +173,13 @@ func (c *Checker) loop() {
 				}
 			}
 		}
-		if c.opts.Paused != nil && c.opts.Paused() {
-			c.paused.Store(true)
+		if c.maint.Load() || (c.opts.Paused != nil && c.opts.Paused()) {
+			c.wasPaused = true
 			timer.Reset(c.p.inter)
 			continue
 		}
-		if c.paused.Swap(false) {
+		if resume := c.resumeNext.Swap(false); resume || c.wasPaused {
+			c.wasPaused = false
 			// Leaving maintenance: HAProxy restarts the server UP with
 			// health = rise and checks it at once.
 			if ev := c.resume(); c.opts.OnEvent != nil {
@@ -215,10 +219,11 @@ func (c *Checker) Wake() {
 // through Options.Paused. It does not block.
 func (c *Checker) SetPaused(paused bool) {
 	if paused {
-		c.paused.Store(true)
+		c.maint.Store(true)
 		return
 	}
-	if c.paused.Load() {
+	if c.maint.Swap(false) {
+		c.resumeNext.Store(true)
 		c.Wake()
 	}
 }

@@ -168,8 +168,18 @@ func TestCheckerSetPaused(t *testing.T) {
 	if e := nextEvent(t, events, time.Second); e.State.Label() != "UP" {
 		t.Fatalf("first check: %s", e.State.Label())
 	}
-	o.healthy.Store(false)
 	c.SetPaused(true)
+	c.Wake()
+	before := o.hits.Load()
+	select {
+	case e := <-events:
+		t.Fatalf("checked in maintenance: %+v", e)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if o.hits.Load() != before {
+		t.Fatal("checked in maintenance")
+	}
+	o.healthy.Store(false)
 	c.SetPaused(false)
 	if e := nextEvent(t, events, time.Second); !e.Resumed || e.State.Label() != "UP 1/3" {
 		t.Fatalf("resume: %+v", e)
