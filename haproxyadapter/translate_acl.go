@@ -417,7 +417,6 @@ func (t *translator) translateACLLine(keyword string, acl *config.ACL) ([]matche
 		test.Accounts = accounts
 	}
 	test.Fetch = fetch
-	derived := test.Match != ""
 
 	var patterns []string
 	for _, f := range acl.Flags {
@@ -428,9 +427,8 @@ func (t *translator) translateACLLine(keyword string, acl *config.ACL) ([]matche
 			// -n forbids DNS lookups, which are refused anyway; -u only
 			// names the ACL for the runtime API.
 		case "-m":
-			if derived {
-				return fail("'-m %s' cannot follow the derived fetch %s", f[1], name)
-			}
+			// HAProxy 2.6 lets -m override a derived fetch's method
+			// (hdr_dir(x) -m dom is hdr(x) -m dom).
 			test.Match = f[1]
 		case "-f":
 			values, err := readPatternFile(acl.Pos.File, f[1])

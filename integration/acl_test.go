@@ -86,7 +86,7 @@ type backendSpec struct{ Name, Addr string }
 func TestACLRoutingMatchesHAProxy(t *testing.T) {
 	var backends []backendSpec
 	names := []string{"bdef"}
-	for i := 1; i <= 30; i++ {
+	for i := 1; i <= 31; i++ {
 		names = append(names, fmt.Sprintf("b%02d", i))
 	}
 	for _, o := range startOrigins(t, names...) {
@@ -182,6 +182,8 @@ func aclRoutingRequests() []rawRequest {
 		rawRequest{method: "GET", target: "/zz", headers: h("X-Full: a, b")}, rawRequest{method: "GET", target: "/zz", headers: h("X-Full:   a, b  ")},
 		rawRequest{method: "GET", target: "/zz", headers: h(`Cookie: q="xy"`)}, rawRequest{method: "GET", target: "/zz", headers: h(`Cookie: q = "xy"`)},
 		rawRequest{method: "GET", target: "/zz", headers: h(`Cookie: a=1;q="x`)}, rawRequest{method: "GET", target: "/zz", headers: h(`Cookie: a="q=\"x"`)},
+		rawRequest{method: "GET", target: "/zz", headers: h("X-Ref: www.example.com.evil")}, rawRequest{method: "GET", target: "/zz", headers: h("X-Ref: https://example.com/x")},
+		rawRequest{method: "GET", target: "/zz", headers: h("X-Ref: x.org")}, rawRequest{method: "GET", target: "/zz", headers: h("X-Ref: org.x")},
 		rawRequest{method: "GET", target: "/axyz?"}, rawRequest{method: "GET", target: "/aXyZ?b"}, rawRequest{method: "GET", target: "/aXyZ"},
 	)
 	return rs
