@@ -375,8 +375,9 @@ func tcpCheckRules(rules []*config.Rule, d *diagnostics) []checks.TCPRule {
 }
 
 // serverCheck translates a server's "check" and its parameters; nil when
-// the server is not checked.
-func serverCheck(b *config.Proxy, s *config.Server) (*checks.ServerConfig, []config.Diagnostic) {
+// the server is not checked. sslServerVerify is the global
+// "ssl-server-verify" value, the default of the server's "verify".
+func serverCheck(b *config.Proxy, s *config.Server, sslServerVerify string) (*checks.ServerConfig, []config.Diagnostic) {
 	var d diagnostics
 	p := s.Params
 	if !p.Check {
@@ -407,7 +408,11 @@ func serverCheck(b *config.Proxy, s *config.Server) (*checks.ServerConfig, []con
 	// address, where only check-ssl applies.
 	sc.SSL = p.CheckSSL || (p.SSL && p.CheckPort == 0 && p.CheckAddr == "")
 	if sc.SSL {
-		sc.InsecureSkipVerify = p.Verify == "none"
+		verify := p.Verify
+		if verify == "" {
+			verify = sslServerVerify
+		}
+		sc.InsecureSkipVerify = verify == "none"
 	} else {
 		sc.CAFile = ""
 	}

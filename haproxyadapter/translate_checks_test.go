@@ -154,6 +154,7 @@ func TestServerCheckTranslation(t *testing.T) {
 		"    server tls 127.0.0.1:443 check ssl verify none\n"+
 		"    server tlsport 127.0.0.1:443 check ssl verify none port 8080\n"+
 		"    server checkssl 127.0.0.1:80 check check-ssl check-sni h.example verify none\n"+
+		"    server tlsdefault 127.0.0.1:443 check ssl\n"+
 		"    server proxied 127.0.0.1:80 check send-proxy\n"+
 		"    server proxied2 127.0.0.1:80 check send-proxy-v2\n"+
 		"    server proxiedport 127.0.0.1:80 check send-proxy port 81\n")
@@ -164,18 +165,27 @@ func TestServerCheckTranslation(t *testing.T) {
 		"tls":         `{"inter":"3s","fall":5,"ssl":true,"insecure_skip_verify":true}`,
 		"tlsport":     `{"inter":"3s","fall":5,"port":8080}`,
 		"checkssl":    `{"inter":"3s","fall":5,"ssl":true,"sni":"h.example","insecure_skip_verify":true}`,
+		"tlsdefault":  `{"inter":"3s","fall":5,"ssl":true}`,
 		"proxied":     `{"inter":"3s","fall":5,"proxy_protocol":"v1"}`,
 		"proxied2":    `{"inter":"3s","fall":5,"proxy_protocol":"v2"}`,
 		"proxiedport": `{"inter":"3s","fall":5,"port":81}`,
 	}
 	for _, s := range b.Servers {
-		sc, diags := serverCheck(b, s)
+		sc, diags := serverCheck(b, s, "")
 		js, _ := json.Marshal(sc)
 		if string(js) != want[s.Name] {
 			t.Errorf("server %s:\n got %s\nwant %s", s.Name, js, want[s.Name])
 		}
 		if len(diags) != 0 {
 			t.Errorf("server %s: diagnostics %v", s.Name, diags)
+		}
+	}
+	// Global "ssl-server-verify none" is the default of "verify".
+	for _, s := range b.Servers {
+		if s.Name == "tlsdefault" {
+			if sc, _ := serverCheck(b, s, "none"); !sc.InsecureSkipVerify {
+				t.Error("ssl-server-verify none not applied to checks")
+			}
 		}
 	}
 }
@@ -316,7 +326,7 @@ func TestCheckTranslationAgainstHAProxy(t *testing.T) {
 		if len(d) > 0 {
 			t.Errorf("%s: diagnostics %v", p.Name, d)
 		}
-		sc, d := serverCheck(p, p.Servers[0])
+		sc, d := serverCheck(p, p.Servers[0], cfg.Global.SSLServerVerify)
 		if len(d) > 0 {
 			t.Errorf("%s: diagnostics %v", p.Name, d)
 		}
