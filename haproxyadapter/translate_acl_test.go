@@ -332,6 +332,18 @@ func TestErrorFiles(t *testing.T) {
 	}
 }
 
+// TestLogOnlyRulesIgnored checks that capture and set-log-level rules,
+// which only feed logs, are dropped with their conditions.
+func TestLogOnlyRulesIgnored(t *testing.T) {
+	routes, diags := translateText(t, "", aclPrelude+"    http-request capture req.hdr(host) len 20 if { path,lower /x }\n    http-response set-log-level err if { status 500 }\n")
+	if errs := errorTexts(diags); len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	if strings.Contains(routes, "haproxy_acl") {
+		t.Errorf("routes: %s", routes)
+	}
+}
+
 // TestRuleErrorsReportedOnce checks that the rules of a backend used by
 // several routes, and of a frontend with several backends, are diagnosed
 // once.

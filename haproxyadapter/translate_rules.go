@@ -176,6 +176,9 @@ func (t *translator) requestRuleRoutes(p *config.Proxy, scope string, pages ...*
 	allowVar := "haproxy_allow_" + scope
 	allowed := false
 	for _, r := range p.HTTPRequest {
+		if logOnlyAction(r) {
+			continue
+		}
 		if r.Action == "auth" {
 			if h, handled := t.authRule(p, r, pages); handled {
 				if h != nil {
@@ -195,6 +198,16 @@ func (t *translator) requestRuleRoutes(p *config.Proxy, scope string, pages ...*
 		}
 	}
 	return routes
+}
+
+// logOnlyAction reports whether a rule only feeds HAProxy's logs (the
+// configuration reader has warned that it is ignored).
+func logOnlyAction(r *config.Rule) bool {
+	switch r.Keyword {
+	case "http-request", "http-response":
+		return r.Action == "capture" || r.Action == "set-log-level"
+	}
+	return false
 }
 
 // guardAllow adds to each matcher set the requirement that no earlier
@@ -539,6 +552,9 @@ func returnHandler(args []string) (json.RawMessage, error) {
 func (t *translator) responseRuleRoutes(p *config.Proxy) caddyhttp.RouteList {
 	var routes caddyhttp.RouteList
 	for _, r := range p.HTTPResponse {
+		if logOnlyAction(r) {
+			continue
+		}
 		kw := r.Keyword + " " + r.Action
 		if r.Keyword != "http-response" {
 			kw = r.Keyword

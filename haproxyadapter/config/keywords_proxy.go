@@ -299,10 +299,22 @@ func ruleActionKeywords() []*Keyword {
 			if n, ok := translatedActions[set.directive+" "+a]; ok {
 				st, note = Translated, n
 			}
+			if n, ok := ignoredActions[set.directive+" "+a]; ok {
+				st, note = Ignored, n
+			}
 			list = append(list, px(set.directive+" "+a, set.where, st, note))
 		}
 	}
 	return list
+}
+
+// ignoredActions are http-request and http-response actions that only
+// feed HAProxy's logs: dropping them changes nothing else.
+var ignoredActions = map[string]string{
+	"http-request capture":        noteCapture,
+	"http-response capture":       noteCapture,
+	"http-request set-log-level":  noteLog,
+	"http-response set-log-level": noteLog,
 }
 
 // translatedActions are the http-request and http-response actions the
