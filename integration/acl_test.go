@@ -2,9 +2,18 @@ package integration
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -397,6 +406,96 @@ func TestErrorFilesMatchHAProxy(t *testing.T) {
 	for i, r := range reqs {
 		if got[i] != want[i] {
 			t.Errorf("%s:\ncaddy:\n%s\nhaproxy:\n%s", r, got[i], want[i])
+		}
+	}
+}
+
+// selfSignedPEM writes a certificate for the names and its key into one
+// PEM file, as "bind … ssl crt" takes it.
+func selfSignedPEM(t *testing.T, names ...string) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: names[0]},
+		DNSNames:     names,
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: der})
+	pem.Encode(&b, &pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+	path := filepath.Join(t.TempDir(), "site.pem")
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestTLSConditionsMatchHAProxy compares ssl_fc and ssl_fc_sni routing and
+// the ssl_fc_sni placeholder between HAProxy and caddy.
+func TestTLSConditionsMatchHAProxy(t *testing.T) {
+	b1, b2, bdef := startOrigin(t, "b1"), startOrigin(t, "b2"), startOrigin(t, "bdef")
+	port, tlsPort := freePort(t), freePort(t)
+	cfg := writeConfig(t, "acl_tls.cfg", map[string]any{
+		"Port": port, "TLSPort": tlsPort, "Cert": selfSignedPEM(t, "a.example", "b.example", "c.test"),
+		"B1": b1.Addr(), "B2": b2.Addr(), "Bdef": bdef.Addr(),
+	})
+	addr, tlsAddr := loopback(port), loopback(tlsPort)
+	type probe struct {
+		sni, path string
+		tls       bool
+	}
+	probes := []probe{
+		{"a.example", "/", true}, {"A.EXAMPLE", "/", true}, {"b.example", "/", true}, {"c.test", "/", true}, {"", "/", true},
+		{"", "/", false}, {"", "/secure/x?y", false},
+	}
+	run := func() []string {
+		out := make([]string, len(probes))
+		for i, p := range probes {
+			target := "http://" + addr + p.path
+			tr := &http.Transport{DisableKeepAlives: true}
+			if p.tls {
+				target = "https://" + tlsAddr + p.path
+				tr.TLSClientConfig = &tls.Config{ServerName: p.sni, InsecureSkipVerify: true}
+			}
+			client := &http.Client{Transport: tr, Timeout: 10 * time.Second,
+				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			resp, err := client.Get(target)
+			if err != nil {
+				t.Fatalf("%+v: %v", p, err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			sni := ""
+			for _, o := range []*origin{b1, b2, bdef} {
+				if o.name == string(body) {
+					sni = o.lastHeader().Get("X-Sni")
+				}
+			}
+			out[i] = fmt.Sprintf("%d %s %q %q", resp.StatusCode, body, resp.Header.Get("Location"), sni)
+		}
+		return out
+	}
+	haproxy := startHAProxy(t, cfg, addr, tlsAddr)
+	want := run()
+	haproxy.stop()
+	startCaddy(t, cfg)
+	got := run()
+	for i, p := range probes {
+		if got[i] != want[i] {
+			t.Errorf("%+v: caddy %s, haproxy %s", p, got[i], want[i])
 		}
 	}
 }
