@@ -94,6 +94,9 @@ func (t *translator) backendConfig(b *config.Proxy) lbmodule.BackendConfig {
 		avalanche := true
 		bc.HashAvalanche = &avalanche
 	}
+	var diags []config.Diagnostic
+	bc.HealthChecks, diags = healthChecks(b)
+	t.diags = append(t.diags, diags...)
 	// timeout queue defaults to timeout connect.
 	if d, ok := firstTimeout(b.Timeouts.Queue, b.Timeouts.Connect); ok {
 		bc.QueueTimeout = caddy.Duration(d)
@@ -108,6 +111,10 @@ func (t *translator) backendConfig(b *config.Proxy) lbmodule.BackendConfig {
 			MaxConn:  s.Params.MaxConn,
 			MaxQueue: s.Params.MaxQueue,
 			MinConn:  s.Params.MinConn,
+		}
+		if s.Params.Check {
+			sc.Check, diags = serverCheck(b, s, t.cfg.Global.SSLServerVerify)
+			t.diags = append(t.diags, diags...)
 		}
 		if s.ID != i+1 {
 			// Only ids that differ from the position need saying.

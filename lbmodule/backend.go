@@ -143,7 +143,7 @@ func validateBackendConfig(cfg *BackendConfig) error {
 	if cfg.QueueTimeout < 0 {
 		return fmt.Errorf("backend %q: negative queue_timeout", cfg.Backend)
 	}
-	return nil
+	return validateHealth(cfg)
 }
 
 // Name returns the backend's name.
@@ -550,6 +550,9 @@ func (b *Backend) SetAdminState(server string, st AdminState) error {
 		return fmt.Errorf("unknown admin state %v", st)
 	}
 	b.changed(server)
+	// Maintenance pauses the server's health checks; leaving it checks
+	// the server at once.
+	healthAdminChanged(b, server)
 	return nil
 }
 

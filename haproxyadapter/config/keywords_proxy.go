@@ -79,9 +79,9 @@ func proxyKeywords() []*Keyword {
 		px("persist rdp-cookie", "X-XX", Ignored, notePersist),
 		px("ignore-persist", "--XX", Ignored, notePersist),
 		px("force-persist", "--XX", Ignored, notePersist),
-		px("external-check command", "X-XX", Ignored, noteChecks),
-		px("external-check path", "X-XX", Ignored, noteChecks),
-		px("timeout check", "X-XX", Ignored, noteChecks),
+		px("external-check command", "X-XX", Ignored, noteChecksUnsupported),
+		px("external-check path", "X-XX", Ignored, noteChecksUnsupported),
+		px("timeout check", "X-XX", Translated, "read timeout of health checks"),
 
 		// Timeouts.
 		px("timeout connect", "X-XX", Translated, "time to establish a connection to a server"),
@@ -155,11 +155,17 @@ func proxyKeywords() []*Keyword {
 	for _, k := range []string{"rsprep", "rspirep", "rspdel", "rspdeny", "rspideny"} {
 		list = append(list, legacy(px(k, "-XXX", Refused, "removed in HAProxy 2.1 (http-response rules); "+rules("http-response"))))
 	}
-	for _, k := range []string{"comment", "connect", "disable-on-404", "expect", "send", "send-state", "set-var", "set-var-fmt", "unset-var"} {
-		list = append(list, px("http-check "+k, "X-XX", Ignored, noteChecks))
+	for _, k := range []string{"comment", "connect", "expect", "send"} {
+		list = append(list, px("http-check "+k, "X-XX", Translated, "HTTP health check rule"))
 	}
-	for _, k := range []string{"comment", "connect", "expect", "send", "send-lf", "send-binary", "send-binary-lf", "set-var", "set-var-fmt", "unset-var"} {
-		list = append(list, px("tcp-check "+k, "X-XX", Ignored, noteChecks))
+	for _, k := range []string{"disable-on-404", "send-state", "set-var", "set-var-fmt", "unset-var"} {
+		list = append(list, px("http-check "+k, "X-XX", Ignored, noteChecksUnsupported))
+	}
+	for _, k := range []string{"comment", "connect", "expect", "send", "send-binary"} {
+		list = append(list, px("tcp-check "+k, "X-XX", Translated, "TCP health check rule"))
+	}
+	for _, k := range []string{"send-lf", "send-binary-lf", "set-var", "set-var-fmt", "unset-var"} {
+		list = append(list, px("tcp-check "+k, "X-XX", Ignored, noteChecksUnsupported))
 	}
 	list = append(list, optionKeywords()...)
 	return list
@@ -184,7 +190,7 @@ func optionKeywords() []*Keyword {
 		o("tcplog", "XXXX", false, Ignored, noteLog),
 		o("dontlognull", "XXX-", true, Ignored, noteLog),
 		o("dontlog-normal", "XXX-", true, Ignored, noteLog),
-		o("log-health-checks", "X-XX", true, Ignored, noteLog),
+		o("log-health-checks", "X-XX", true, Translated, "logs every health check status change in HAProxy's words"),
 		o("log-separate-errors", "XXX-", true, Ignored, noteLog),
 		o("logasap", "XXX-", true, Ignored, noteLog),
 		o("http-server-close", "XXXX", true, Ignored, noteConnMode),
@@ -220,16 +226,16 @@ func optionKeywords() []*Keyword {
 		o("http-use-proxy-header", "XXX-", true, Ignored, noteTune),
 		o("checkcache", "X-XX", true, Ignored, "cacheable responses carrying cookies are not checked"),
 		o("persist", "X-XX", true, Ignored, notePersist),
-		o("httpchk", "X-XX", false, Ignored, noteChecks),
-		o("tcp-check", "X-XX", false, Ignored, noteChecks),
-		o("ssl-hello-chk", "X-XX", false, Ignored, noteChecks),
-		o("smtpchk", "X-XX", false, Ignored, noteChecks),
-		o("mysql-check", "X-XX", false, Ignored, noteChecks),
-		o("pgsql-check", "X-XX", false, Ignored, noteChecks),
-		o("redis-check", "X-XX", false, Ignored, noteChecks),
-		o("ldap-check", "X-XX", false, Ignored, noteChecks),
-		o("spop-check", "X-XX", false, Ignored, noteChecks),
-		o("external-check", "X-XX", false, Ignored, noteChecks),
+		o("httpchk", "X-XX", false, Translated, "health check type"),
+		o("tcp-check", "X-XX", false, Translated, "health check type"),
+		o("ssl-hello-chk", "X-XX", false, Translated, "health check type"),
+		o("smtpchk", "X-XX", false, Translated, "health check type"),
+		o("mysql-check", "X-XX", false, Translated, "health check type"),
+		o("pgsql-check", "X-XX", false, Translated, "health check type"),
+		o("redis-check", "X-XX", false, Translated, "health check type"),
+		o("ldap-check", "X-XX", false, Translated, "health check type"),
+		o("spop-check", "X-XX", false, Ignored, noteChecksUnsupported),
+		o("external-check", "X-XX", false, Ignored, noteChecksUnsupported),
 		o("originalto", "XXXX", false, Refused, "X-Original-To is not added; set it with Caddy's header_up or remove the line"),
 		o("transparent", "X-XX", true, Refused, "transparent proxying is not supported"),
 		legacy(o("http_proxy", "XXXX", true, Refused, "removed in HAProxy 2.5; forward proxying is not supported")),

@@ -28,7 +28,8 @@ func TestLookupKeyword(t *testing.T) {
 		{"frontend", []string{"tcp-request", "connection", "track-sc0", "src"}, "tcp-request connection track-sc", true, Refused},
 		{"backend", []string{"tcp-response", "content", "close"}, "tcp-response content close", true, Refused},
 		{"frontend", []string{"tcp-request", "inspect-delay", "5s"}, "tcp-request inspect-delay", true, Refused},
-		{"backend", []string{"http-check", "expect", "status", "200"}, "http-check expect", true, Ignored},
+		{"backend", []string{"http-check", "expect", "status", "200"}, "http-check expect", true, Translated},
+		{"backend", []string{"http-check", "send-state"}, "http-check send-state", true, Ignored},
 		{"frontend", []string{"capture", "request", "header", "Host"}, "capture request header", true, Ignored},
 		{"frontend", []string{"use_backend", "x"}, "use_backend", true, Translated},
 		// Allowed elsewhere: the keyword comes back with false.
@@ -40,7 +41,8 @@ func TestLookupKeyword(t *testing.T) {
 		{"global", []string{"stats", "socket", "/run/s"}, "stats socket", true, Ignored},
 		{"global", []string{"tune.bufsize", "16384"}, "tune.bufsize", true, Ignored},
 		{"server", []string{"weight"}, "weight", true, Translated},
-		{"server", []string{"check"}, "check", true, Ignored},
+		{"server", []string{"check"}, "check", true, Translated},
+		{"server", []string{"agent-check"}, "agent-check", true, Ignored},
 		{"bind", []string{"crt"}, "crt", true, Translated},
 		{"userlist", []string{"user", "a"}, "user", true, Translated},
 		{"resolvers", []string{"nameserver", "a", "1.1.1.1:53"}, "nameserver", true, Ignored},
@@ -89,7 +91,7 @@ func TestKeywordTable(t *testing.T) {
 		"global":   {"hard-stop-after", "grace", "ca-base", "crt-base", "setenv", "presetenv", "resetenv", "unsetenv"},
 		"listen":   {"mode", "bind", "server", "default-server", "server-template", "balance", "hash-type", "default_backend", "use_backend", "retries", "option redispatch", "option forwardfor", "option allbackups", "timeout connect", "timeout client", "timeout server", "timeout http-request", "timeout http-keep-alive", "timeout queue", "timeout tunnel", "contimeout", "clitimeout", "srvtimeout", "fullconn", "description", "id", "disabled", "enabled"},
 		"frontend": {"maxconn:ignored", "monitor-uri", "acl", "http-request", "redirect", "block", "reqadd", "rspdel:refused", "tcp-request content:refused", "monitor fail", "stats admin:refused", "stats auth:refused", "stats http-request:refused", "compression:ignored", "errorfile", "errorloc:ignored", "option httplog:ignored", "option http-server-close:ignored", "capture cookie:ignored", "rate-limit sessions:ignored", "backlog:ignored", "email-alert to:ignored", "log-format:ignored", "stats enable:ignored"},
-		"backend":  {"cookie:ignored", "option httpchk:ignored", "http-check expect:ignored", "tcp-check connect:ignored", "appsession:refused", "use-server:refused", "stick on:refused", "stick-table:refused", "stick match:refused"},
+		"backend":  {"cookie:ignored", "option httpchk", "http-check expect", "tcp-check connect", "http-check disable-on-404:ignored", "appsession:refused", "use-server:refused", "stick on:refused", "stick-table:refused", "stick match:refused"},
 	}
 	for section, names := range translated {
 		for _, entry := range names {
@@ -103,8 +105,8 @@ func TestKeywordTable(t *testing.T) {
 			}
 		}
 	}
-	if k, _ := LookupKeyword("server", []string{"check"}); k.Note != noteChecks {
-		t.Errorf("server check note = %q", k.Note)
+	if k, _ := LookupKeyword("server", []string{"agent-check"}); k.Note != noteChecksUnsupported {
+		t.Errorf("server agent-check note = %q", k.Note)
 	}
 }
 
@@ -235,10 +237,8 @@ backend b
 		"t.cfg:14: maxconn: ignored: " + noteMaxConn,
 		"t.cfg:15: capture request header: ignored: " + noteCapture,
 		"t.cfg:19: cookie: ignored: " + notePersist,
-		"t.cfg:20: option httpchk: ignored: " + noteChecks,
 		"t.cfg:21: stats enable: ignored: " + noteStats,
 		`t.cfg:22: server "s": option "cookie" ignored: ` + notePersist,
-		`t.cfg:22: server "s": option "check" ignored: ` + noteChecks,
 	}
 	if got := warningsOf(diags); !slices.Equal(got, wantW) {
 		t.Errorf("warnings =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantW, "\n"))
