@@ -365,6 +365,7 @@ var aclFetches = map[string]string{
 	"hdr": "hdr", "req.hdr": "hdr", "req.fhdr": "fhdr",
 	"hdr_cnt": "hdr_cnt", "req.hdr_cnt": "hdr_cnt",
 	"hdr_val": "hdr_val", "req.hdr_val": "hdr_val",
+	"hdr_ip": "hdr_ip", "req.hdr_ip": "hdr_ip",
 	"cook": "cook", "req.cook": "cook",
 	"cook_cnt": "cook_cnt", "req.cook_cnt": "cook_cnt",
 	"cook_val": "cook_val", "req.cook_val": "cook_val",
@@ -447,7 +448,7 @@ func (t *translator) translateACLLine(keyword string, acl *config.ACL) ([]matche
 	case matchers.MatchBin:
 		return fail("match method 'bin' is not translated")
 	}
-	if test.Fetch == "src" || test.Fetch == "dst" {
+	if test.Fetch == "src" || test.Fetch == "dst" || test.Fetch == "hdr_ip" {
 		for _, v := range test.Values {
 			if addr, _, _ := strings.Cut(v, "/"); !strings.Contains(addr, ":") && strings.Count(addr, ".") < 3 {
 				if pfx, err := matchers.ParseIPPattern(v); err == nil {

@@ -47,7 +47,7 @@ type Term struct {
 // matches when any value the fetch returns matches any pattern.
 type Test struct {
 	// Fetch is the HAProxy sample fetch without match suffix: path, url,
-	// base, query, url_param, hdr, fhdr, hdr_cnt, hdr_val, cook, cook_cnt,
+	// base, query, url_param, hdr, fhdr, hdr_cnt, hdr_val, hdr_ip, cook, cook_cnt,
 	// cook_val, method, req_ver, src, src_port, dst, dst_port, ssl_fc,
 	// ssl_fc_sni, nbsrv, srv_is_up, http_auth, http_auth_group, always_true
 	// or always_false. Paths and URLs are read as the client sent them
@@ -122,7 +122,7 @@ func (t *Test) provision() error {
 	if err := checkMethod(info.kind, method); err != nil {
 		return fmt.Errorf("fetch %s: %v", t.Fetch, err)
 	}
-	if (t.Fetch == "hdr" || t.Fetch == "fhdr" || t.Fetch == "hdr_val") && len(t.Args) == 2 {
+	if (t.Fetch == "hdr" || t.Fetch == "fhdr" || t.Fetch == "hdr_val" || t.Fetch == "hdr_ip") && len(t.Args) == 2 {
 		n, err := strconv.Atoi(t.Args[1])
 		if err != nil {
 			return fmt.Errorf("fetch %s: occurrence %q is not an integer", t.Fetch, t.Args[1])

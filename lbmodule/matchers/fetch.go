@@ -38,6 +38,7 @@ var fetches = map[string]fetchInfo{
 	"hdr_cnt":         {kindInt, 1, 1},
 	"hdr_val":         {kindInt, 1, 2},
 	"fhdr":            {kindString, 1, 2},
+	"hdr_ip":          {kindIP, 1, 2},
 	"cook":            {kindString, 1, 1},
 	"cook_cnt":        {kindInt, 1, 1},
 	"cook_val":        {kindInt, 1, 1},
@@ -114,6 +115,21 @@ func (t *Test) eval(r *http.Request) bool {
 		}
 		for _, v := range values {
 			if p.matchInt(leadingInt(v)) {
+				return true
+			}
+		}
+		return false
+	case "hdr_ip":
+		values := headerValues(r, t.Args[0], true)
+		if t.occ != 0 {
+			v, ok := occurrence(values, t.occ)
+			if !ok {
+				return false
+			}
+			values = []string{v}
+		}
+		for _, v := range values {
+			if a, ok := headerIP(v); ok && p.matchIP(a) {
 				return true
 			}
 		}
@@ -260,6 +276,45 @@ func splitHeaderValue(line string) []string {
 		}
 	}
 	return append(out, strings.Trim(line[start:], " \t"))
+}
+
+// headerIP reads an address from a header value the way HAProxy's hdr_ip
+// does: four decimal IPv4 parts, optionally followed by ":<port>", or an
+// IPv6 address.
+func headerIP(v string) (netip.Addr, bool) {
+	if host, port, ok := strings.Cut(v, ":"); ok && strings.Count(v, ":") == 1 {
+		if port == "" || strings.Trim(port, "0123456789") != "" {
+			return netip.Addr{}, false
+		}
+		v = host
+	}
+	if parts := strings.Split(v, "."); !strings.Contains(v, ":") {
+		if len(parts) != 4 {
+			return netip.Addr{}, false
+		}
+		var b [4]byte
+		for i, part := range parts {
+			if part == "" || strings.Trim(part, "0123456789") != "" {
+				return netip.Addr{}, false
+			}
+			// Leading zeros are decimal, not octal.
+			digits := strings.TrimLeft(part, "0")
+			if len(digits) > 3 {
+				return netip.Addr{}, false
+			}
+			n, _ := strconv.Atoi("0" + digits)
+			if n > 255 {
+				return netip.Addr{}, false
+			}
+			b[i] = byte(n)
+		}
+		return netip.AddrFrom4(b), true
+	}
+	a, err := netip.ParseAddr(v)
+	if err != nil || a.Zone() != "" || !a.Is6() {
+		return netip.Addr{}, false
+	}
+	return a, true
 }
 
 // occurrence picks the n-th value (from 1), or from the end when n is

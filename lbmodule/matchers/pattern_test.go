@@ -159,3 +159,34 @@ func TestStringMethods(t *testing.T) {
 
 // caddyContext is the context Provision gets; the matcher does not use it.
 func caddyContext() caddy.Context { return caddy.Context{} }
+
+// TestHeaderIP checks how hdr_ip reads addresses (the forms were checked
+// against HAProxy 2.6).
+func TestHeaderIP(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want string
+	}{
+		{"10.1.2.3", "10.1.2.3"},
+		{"10.1.2.3:80", "10.1.2.3"},
+		{"0010.1.2.3", "10.1.2.3"},
+		{"::1", "::1"},
+		{"::ffff:10.0.0.1", "::ffff:10.0.0.1"},
+		{"10.1.2.3x", ""},
+		{"10.1.2", ""},
+		{"10.1.2.3:abc", ""},
+		{"10.1.2.3:", ""},
+		{"10.1.2.300", ""},
+		{"[::1]", ""},
+		{"::1%lo", ""},
+	} {
+		a, ok := headerIP(tc.in)
+		got := ""
+		if ok {
+			got = a.String()
+		}
+		if got != tc.want {
+			t.Errorf("headerIP(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
