@@ -429,16 +429,18 @@ func TestValidateHealth(t *testing.T) {
 }
 
 func TestHealthBadConfig(t *testing.T) {
-	b, err := NewBackend(BackendConfig{Backend: "hc-bad", HealthChecks: &checks.Config{Type: "nope"},
+	// A bad check setting is a configuration error, reported before any
+	// check starts (so "caddy validate" catches it).
+	_, err := NewBackend(BackendConfig{Backend: "hc-bad", HealthChecks: &checks.Config{Type: "nope"},
 		Servers: []ServerConfig{{Name: "s1", Dial: "127.0.0.1:1", Check: fastCheck(1, 1)}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := StartHealthChecks(b); err == nil || !strings.Contains(err.Error(), "nope") {
+	if err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Fatalf("bad check type: %v", err)
 	}
-	if _, ok := b.HealthStatus("s1"); ok {
-		t.Fatal("checks left running after an error")
+	healthChecks.mu.Lock()
+	_, started := healthChecks.byKey[healthKey{"hc-bad", "s1"}]
+	healthChecks.mu.Unlock()
+	if started {
+		t.Fatal("checks started for a rejected backend")
 	}
 }
 
