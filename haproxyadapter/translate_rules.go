@@ -272,12 +272,12 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 			return fail("expects 'realm <realm>' or nothing before the condition")
 		}
 		return one(t.authPage(realm, pages))
-	case "deny":
-		code, ok := t.denyStatus(r, kw)
-		if !ok {
-			return nil, false
+	case "deny", "return":
+		h, err := t.reply(r, pages)
+		if err != nil {
+			return fail("%v", err)
 		}
-		return one(t.errorPage(code, pages...))
+		return one(h)
 	case "set-header", "add-header":
 		if len(r.Args) != 2 {
 			return fail("expects a header name and a value")
@@ -308,12 +308,6 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 			return fail("replacing the Host header is not translated; use set-header")
 		}
 		return one(requestHeaders(ops))
-	case "return":
-		h, err := returnHandler(r.Args)
-		if err != nil {
-			return fail("%v", err)
-		}
-		return one(h)
 	case "redirect":
 		h, err := t.redirect(r.Args)
 		if err != nil {
@@ -360,27 +354,6 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 		return one(caddyconfig.JSONModuleObject(rw, "handler", "rewrite", nil))
 	}
 	return fail("not translated")
-}
-
-// denyStatus reads the options of a deny rule: only deny_status is
-// translated.
-func (t *translator) denyStatus(r *config.Rule, kw string) (int, bool) {
-	code := http.StatusForbidden
-	args := r.Args
-	for len(args) > 0 {
-		if args[0] != "deny_status" || len(args) < 2 {
-			t.errorf(r.Pos, kw, "option %q is not translated (only deny_status is)", args[0])
-			return 0, false
-		}
-		n, err := strconv.Atoi(args[1])
-		if err != nil || errorMessages[n] == "" {
-			t.errorf(r.Pos, kw, "deny_status %s is not translated (use one of HAProxy's error codes)", args[1])
-			return 0, false
-		}
-		code = n
-		args = args[2:]
-	}
-	return code, true
 }
 
 // redirectRoutes translates the legacy "redirect" rules.
@@ -481,69 +454,136 @@ func redirectResponse(code int, location string) json.RawMessage {
 	}, "handler", "static_response", nil)
 }
 
-// returnHandler translates "return [status N] [content-type T] [string S]
-// [hdr N V]…".
-func returnHandler(args []string) (json.RawMessage, error) {
-	resp := caddyhttp.StaticResponse{StatusCode: "200", Headers: http.Header{}}
-	contentType := ""
-	hasBody := false
+// reply translates the options of "return" and "deny": [status|deny_status
+// N] [content-type T] [string S | lf-string F | file P | lf-file P |
+// errorfile P | default-errorfiles] [hdr N F]*. A deny without options
+// answers the error page for its status; without a payload, other replies
+// have an empty body.
+func (t *translator) reply(r *config.Rule, pages []*config.Proxy) (json.RawMessage, error) {
+	deny := r.Action == "deny"
+	code := http.StatusOK
+	if deny {
+		code = http.StatusForbidden
+	}
+	var contentType, body string
+	payload := ""
+	var extra [][2]string
+	var full *caddyhttp.StaticResponse
+	args := r.Args
 	for i := 0; i < len(args); i++ {
 		opt := args[i]
 		need := 1
-		if opt == "hdr" {
+		switch opt {
+		case "hdr":
 			need = 2
+		case "default-errorfiles":
+			need = 0
 		}
 		if i+need >= len(args) {
 			return nil, fmt.Errorf("'%s' needs %d argument(s)", opt, need)
 		}
 		switch opt {
-		case "status":
+		case "status", "deny_status":
+			if opt == "status" && deny || opt == "deny_status" && !deny {
+				return nil, fmt.Errorf("unknown option %q", opt)
+			}
 			n, err := strconv.Atoi(args[i+1])
 			if err != nil || n < 200 || n > 599 {
 				return nil, fmt.Errorf("invalid status %q", args[i+1])
 			}
-			resp.StatusCode = caddyhttp.WeakString(args[i+1])
+			code = n
 		case "content-type":
 			contentType = args[i+1]
-		case "string", "lf-string":
-			body := args[i+1]
-			if opt == "lf-string" {
-				lf, err := logFormat(body)
-				if err != nil {
-					return nil, err
-				}
-				body = lf
-			} else {
-				body = escapeBraces(body)
+		case "string", "lf-string", "file", "lf-file", "errorfile", "default-errorfiles":
+			if payload != "" {
+				return nil, fmt.Errorf("'%s' and '%s' cannot both be given", payload, opt)
 			}
-			resp.Body = body
-			hasBody = true
+			payload = opt
+			var err error
+			switch opt {
+			case "string":
+				body = escapeBraces(args[i+1])
+			case "lf-string":
+				body, err = logFormat(args[i+1])
+			case "file", "lf-file":
+				var data []byte
+				data, err = os.ReadFile(relativeToConfig(r.Pos.File, args[i+1]))
+				body = escapeBraces(string(data))
+				if err == nil && opt == "lf-file" {
+					body, err = logFormat(string(data))
+				}
+			case "errorfile":
+				var resp caddyhttp.StaticResponse
+				resp, err = parseErrorFile(r.Pos.File, args[i+1])
+				full = &resp
+			}
+			if err != nil {
+				return nil, err
+			}
 		case "hdr":
 			v, err := logFormat(args[i+2])
 			if err != nil {
 				return nil, err
 			}
-			resp.Headers.Add(args[i+1], v)
+			extra = append(extra, [2]string{args[i+1], v})
+		case "errorfiles":
+			return nil, fmt.Errorf("'errorfiles' (http-errors sections) is not translated")
 		default:
-			return nil, fmt.Errorf("return option %q is not translated (status, content-type, string, lf-string and hdr are)", opt)
+			return nil, fmt.Errorf("option %q is not translated", opt)
 		}
 		i += need
 	}
-	if hasBody {
-		if contentType == "" {
-			return nil, fmt.Errorf("a return body needs a content-type")
+	var resp caddyhttp.StaticResponse
+	switch {
+	case full != nil:
+		resp = *full
+	case payload == "string" || payload == "lf-string" || payload == "file" || payload == "lf-file":
+		if contentType == "" && body != "" {
+			return nil, fmt.Errorf("a body needs a content-type")
 		}
-		resp.Headers.Set("Content-Type", escapeBraces(contentType))
-	} else {
+		resp = caddyhttp.StaticResponse{StatusCode: caddyhttp.WeakString(strconv.Itoa(code)), Headers: http.Header{}, Body: body}
+		if contentType != "" {
+			resp.Headers.Set("Content-Type", escapeBraces(contentType))
+		}
+		if body == "" {
+			resp.Headers.Set("Content-Length", "0")
+		}
+	case deny && payload == "" && contentType == "" && len(extra) == 0 || payload == "default-errorfiles":
+		// A bare deny answers the error page; one with reply options
+		// but no payload answers an empty body.
+		if errorMessages[code] == "" && t.pageFile(code, pages) == nil {
+			return nil, fmt.Errorf("status %d has no HAProxy error page", code)
+		}
+		resp = t.errorResponse(code, pages)
+	default:
 		if contentType != "" {
 			return nil, fmt.Errorf("content-type without a body is not translated")
 		}
-		resp.Headers.Set("Content-Length", "0")
+		resp = caddyhttp.StaticResponse{StatusCode: caddyhttp.WeakString(strconv.Itoa(code)), Headers: http.Header{"Content-Length": {"0"}}}
+	}
+	if len(extra) > 0 {
+		h := http.Header{}
+		for k, v := range resp.Headers {
+			h[k] = v
+		}
+		for _, kv := range extra {
+			h.Add(kv[0], kv[1])
+		}
+		resp.Headers = h
 	}
 	if len(resp.Headers) == 0 {
 		resp.Headers = nil
 	}
 	return caddyconfig.JSONModuleObject(resp, "handler", "static_response", nil), nil
+}
+
+// relativeToConfig resolves a path from the configuration file's
+// directory.
+func relativeToConfig(cfgFile, path string) string {
+	if filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(filepath.Dir(cfgFile), path)
 }
 
 // responseRuleRoutes translates a section's http-response rules (and the
@@ -858,15 +898,23 @@ func (t *translator) errorPage(code int, pages ...*config.Proxy) json.RawMessage
 }
 
 func (t *translator) errorResponse(code int, pages []*config.Proxy) caddyhttp.StaticResponse {
-	for _, p := range pages {
-		if ef := p.ErrorFiles[code]; ef != nil && ef.File != "" {
-			if resp, ok := t.errorFile(ef); ok {
-				return resp
-			}
-			break
+	if ef := t.pageFile(code, pages); ef != nil {
+		if resp, ok := t.errorFile(ef); ok {
+			return resp
 		}
 	}
 	return builtinErrorResponse(code)
+}
+
+// pageFile returns the errorfile for a status of the first of pages that
+// has one.
+func (t *translator) pageFile(code int, pages []*config.Proxy) *config.ErrorFile {
+	for _, p := range pages {
+		if ef := p.ErrorFiles[code]; ef != nil && ef.File != "" {
+			return ef
+		}
+	}
+	return nil
 }
 
 // builtinErrorResponse is HAProxy's built-in page for a status.
@@ -928,10 +976,7 @@ type errorFileResult struct {
 }
 
 func parseErrorFile(cfgFile, path string) (caddyhttp.StaticResponse, error) {
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(filepath.Dir(cfgFile), path)
-	}
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(relativeToConfig(cfgFile, path))
 	if err != nil {
 		return caddyhttp.StaticResponse{}, err
 	}

@@ -500,3 +500,54 @@ func TestTLSConditionsMatchHAProxy(t *testing.T) {
 		}
 	}
 }
+
+// TestRepliesMatchHAProxy compares deny and return answers with reply
+// options (payloads, files, headers) between HAProxy and caddy.
+func TestRepliesMatchHAProxy(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"body.txt":  "file body {x}\n",
+		"lf.txt":    "lf %[src] here\n",
+		"page.http": "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nX-Custom: yes\r\n\r\nGo away\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	port := freePort(t)
+	cfg := writeConfig(t, "acl_replies.cfg", map[string]any{"Port": port, "Dir": dir})
+	addr := loopback(port)
+	var reqs []rawRequest
+	for _, path := range []string{"/s", "/h", "/d404", "/f", "/lf", "/ef", "/def", "/rh", "/lfs", "/other"} {
+		reqs = append(reqs, rawRequest{method: "GET", target: path})
+	}
+	// Content-Length is framing: HAProxy sends an errorfile without one
+	// and closes; the bodies are compared.
+	headers := []string{"Content-Type", "Cache-Control", "X-A", "X-B", "X-C", "X-Custom"}
+	run := func() []string {
+		out := make([]string, len(reqs))
+		for i, r := range reqs {
+			resp, body := r.send(t, addr)
+			var b strings.Builder
+			fmt.Fprintf(&b, "%d\n", resp.StatusCode)
+			for _, h := range headers {
+				if v, ok := resp.Header[h]; ok {
+					fmt.Fprintf(&b, "%s: %s\n", h, strings.Join(v, " | "))
+				}
+			}
+			b.WriteString(body)
+			out[i] = b.String()
+		}
+		return out
+	}
+	haproxy := startHAProxy(t, cfg, addr)
+	want := run()
+	haproxy.stop()
+	startCaddy(t, cfg)
+	got := run()
+	for i, r := range reqs {
+		if got[i] != want[i] {
+			t.Errorf("%s:\ncaddy:\n%s\nhaproxy:\n%s", r, got[i], want[i])
+		}
+	}
+}
