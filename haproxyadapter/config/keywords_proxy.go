@@ -330,7 +330,7 @@ var ignoredActions = map[string]string{
 var translatedActions = map[string]string{
 	"http-request allow":           "skips the remaining http-request rules of the section",
 	"http-request auth":            "401 with a Basic challenge; with 'unless { http_auth(<userlist>) }' Caddy's basic authentication checks the userlist (bcrypt hashes or insecure-password)",
-	"http-request deny":            "HAProxy\'s error page (or errorfile) for 403 or deny_status; the reply options of return are translated too",
+	"http-request deny":            "HAProxy's error page (or errorfile) for 403 or deny_status; the reply options of return are translated too",
 	"http-request redirect":        noteRedirect,
 	"http-request return":          "status, content-type, string, lf-string, file, lf-file, errorfile, default-errorfiles and hdr options",
 	"http-request set-header":      noteHeaderValue,
