@@ -259,6 +259,9 @@ type process struct {
 	log  *syncBuffer
 	done chan struct{} // closed when the process has exited
 	err  error         // Wait's result, once done is closed
+	// cleanExit makes stop fail the test unless the process exits with
+	// status 0 after SIGINT.
+	cleanExit bool
 }
 
 // startProcess starts the command and arranges for it to be stopped with
@@ -302,6 +305,9 @@ func (p *process) stop() {
 	_ = p.cmd.Process.Signal(os.Interrupt)
 	select {
 	case <-p.done:
+		if p.cleanExit && p.err != nil {
+			p.t.Errorf("%s did not exit cleanly after SIGINT: %v", p.name, p.err)
+		}
 	case <-time.After(stopTimeout):
 		_ = p.cmd.Process.Kill()
 		<-p.done
@@ -366,6 +372,7 @@ func startCaddy(t *testing.T, cfgPath string) *caddyProc {
 	cmd := exec.Command(caddyBin, "run", "--adapter", "haproxy", "--config", cfgPath)
 	cmd.Env = caddyEnv(t, admin)
 	c := &caddyProc{process: startProcess(t, "caddy", cmd), admin: admin}
+	c.cleanExit = true
 	// The admin API answers "null" until the first config has been
 	// loaded and its servers started.
 	c.waitFor("loaded config on the admin API", func() bool {
