@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -129,7 +130,7 @@ func (t *translator) reportOnce(key string, f func()) {
 // frontend routes to: Caddy does not run them, so their servers could not
 // be counted.
 func (t *translator) checkStateBackends() {
-	for name := range t.stateBackends {
+	for _, name := range slices.Sorted(maps.Keys(t.stateBackends)) {
 		if !t.routedBackends[name] {
 			b := t.cfg.Backend(name)
 			t.errorf(b.Pos, b.Kind.String(), "backend %q is tested by nbsrv or srv_is_up but no frontend routes to it, so Caddy does not run it; route to it or remove the test", name)
@@ -346,8 +347,10 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 				rw.URI += "?"
 			}
 		case "set-method":
-			if value == "" || strings.ContainsAny(value, "{} ") {
-				return fail("only a literal method is translated")
+			// Caddy's rewrite upper-cases the method; HAProxy keeps it
+			// as written.
+			if value == "" || strings.ContainsAny(value, "{} ") || value != strings.ToUpper(value) {
+				return fail("only a literal upper-case method is translated")
 			}
 			rw.Method = value
 		}
@@ -429,11 +432,12 @@ func (t *translator) redirect(args []string) ([]json.RawMessage, error) {
 		pre = append(pre, caddyconfig.JSONModuleObject(rewrite.Rewrite{URI: "?"}, "handler", "rewrite", nil))
 	}
 	uri := location + "{http.request.uri}"
-	if !appendSlash || !dropQuery {
+	if !appendSlash {
 		return append(pre, redirectResponse(code, uri)), nil
 	}
-	// append-slash adds a slash to a path that does not end with one.
-	endsWithSlash := matchers.MatchACL{Terms: []matchers.Term{{Any: []matchers.Test{{Fetch: "path", Match: matchers.MatchEnd, Values: []string{"/"}}}}}}
+	// append-slash adds a slash to a URI (after drop-query, a path) that
+	// does not end with one; HAProxy does so even after a query.
+	endsWithSlash := matchers.MatchACL{Terms: []matchers.Term{{Any: []matchers.Test{{Fetch: "url", Match: matchers.MatchEnd, Values: []string{"/"}}}}}}
 	choose := caddyhttp.Subroute{Routes: caddyhttp.RouteList{
 		{MatcherSetsRaw: caddyhttp.RawMatcherSets{{"haproxy_acl": caddyconfig.JSON(endsWithSlash, nil)}}, HandlersRaw: []json.RawMessage{redirectResponse(code, uri)}, Terminal: true},
 		{HandlersRaw: []json.RawMessage{redirectResponse(code, uri+"/")}},

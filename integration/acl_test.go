@@ -257,7 +257,7 @@ func TestRequestRulesMatchHAProxy(t *testing.T) {
 	var reqs []req
 	for _, path := range []string{
 		"/", "/health", "/health?x", "/admin", "/adminx", "/slow", "/unavail", "/after-allow", "/two", "/ret", "/hello",
-		"/sec/a?b=1", "/old/x?y=1", "/old/x/?y=1", "/keep/a?b", "/m", "/rw?k=v", "/private/a", "/private2", "/put", "/q?old=1",
+		"/sec/a?b=1", "/old/x?y=1", "/old/x/?y=1", "/slash/x?q", "/slash/x/", "/slash/x?q/", "/locslash/x?q", "/keep/a?b", "/m", "/rw?k=v", "/private/a", "/private2", "/put", "/q?old=1",
 		"/q", "/seturi?z=1", "/leg/a?x", "/be-deny", "/rewritten",
 	} {
 		reqs = append(reqs, req{addr, rawRequest{method: "GET", target: path}})
