@@ -1,11 +1,16 @@
 package integration
 
 import (
+	"crypto/tls"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestGlobalAndDefaultsOnly starts a config whose frontends and backends are
@@ -61,6 +66,74 @@ func TestNoAutomaticHTTPS(t *testing.T) {
 			t.Errorf("port %d: status %d body %q", p, status, body)
 		}
 	}
+	assertNoCertificateActivity(t, c)
+}
+
+// TestTLSBindMatchesHAProxy checks that a "bind … ssl crt" frontend serves
+// the certificate it names, negotiates the protocol HAProxy negotiates
+// (HTTP/1.1 unless the bind's "alpn" offers h2) and, like HAProxy, opens no
+// listener besides its binds: no :80 redirect server, no HTTP/3 socket, no
+// Alt-Svc.
+func TestTLSBindMatchesHAProxy(t *testing.T) {
+	for _, tc := range []struct {
+		alpn, proto string
+	}{
+		{"", "HTTP/1.1"},
+		{"h2,http/1.1", "HTTP/2.0"},
+		{"http/1.1", "HTTP/1.1"},
+	} {
+		t.Run("alpn="+tc.alpn, func(t *testing.T) {
+			a := startOrigin(t, "a")
+			port, tlsPort := freePort(t), freePort(t)
+			cfg := writeConfig(t, "tls_bind.cfg", map[string]any{
+				"Port": port, "TLSPort": tlsPort, "Cert": selfSignedPEM(t, "site.test"), "ALPN": tc.alpn, "A": a.Addr(),
+			})
+			// probe says what a client offering h2 and http/1.1 sees.
+			probe := func(t *testing.T) string {
+				t.Helper()
+				client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+					DisableKeepAlives: true,
+					ForceAttemptHTTP2: true,
+					TLSClientConfig:   &tls.Config{ServerName: "site.test", InsecureSkipVerify: true},
+				}}
+				resp, err := client.Get("https://" + loopback(tlsPort) + "/")
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				cn := ""
+				if certs := resp.TLS.PeerCertificates; len(certs) > 0 {
+					cn = certs[0].Subject.CommonName
+				}
+				return fmt.Sprintf("%d %q %s certificate=%s alt-svc=%q", resp.StatusCode, body, resp.Proto, cn, resp.Header.Get("Alt-Svc"))
+			}
+
+			want := fmt.Sprintf(`200 "a" %s certificate=site.test alt-svc=""`, tc.proto)
+			t.Run("haproxy", func(t *testing.T) {
+				haproxy := startHAProxy(t, cfg, loopback(port), loopback(tlsPort))
+				if got := probe(t); got != want {
+					t.Errorf("haproxy: %s, want %s", got, want)
+				}
+				haproxy.stop()
+			})
+			t.Run("caddy", func(t *testing.T) {
+				c := startCaddy(t, cfg)
+				c.waitListening(loopback(port), loopback(tlsPort))
+				if got := probe(t); got != want {
+					t.Errorf("caddy: %s, want %s (as haproxy)", got, want)
+				}
+				assertListening(t, c, []int{port, tlsPort})
+				assertNoCertificateActivity(t, c)
+			})
+		})
+	}
+}
+
+// assertNoCertificateActivity fails on any sign in caddy's log that it
+// tried to obtain a certificate or set up automatic HTTPS redirects.
+func assertNoCertificateActivity(t *testing.T, c *caddyProc) {
+	t.Helper()
 	for _, e := range logEntries(c.log.String()) {
 		logger, msg := strings.ToLower(e.Logger), strings.ToLower(e.Msg)
 		if strings.HasPrefix(logger, "tls.obtain") || strings.HasPrefix(logger, "tls.issuance") ||
