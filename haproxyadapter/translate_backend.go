@@ -61,6 +61,8 @@ func (t *translator) translateBackend(b *config.Proxy, ff forwardForConfig) json
 	// a client's X-Forwarded-For. HAProxy adds only what option forwardfor
 	// asks for, appending to what the client sent.
 	ops := handler.Headers.Request
+	// Caddy names itself in a Via header; HAProxy adds none.
+	ops.Delete = append(ops.Delete, "Via")
 	switch {
 	case !ff.enabled:
 		ops.Delete = append(ops.Delete, forwardedHeaders...)
