@@ -108,3 +108,27 @@ func TestResponseHeadersPassThrough(t *testing.T) {
 		check(t, "caddy")
 	})
 }
+
+// TestUnreachableServerMatchesHAProxy compares the answer when the only
+// server refuses connections: HAProxy retries, then answers 503.
+func TestUnreachableServerMatchesHAProxy(t *testing.T) {
+	closed := loopback(freePort(t))
+	port := freePort(t)
+	cfg := writeConfig(t, "forwardfor.cfg", map[string]any{"Port": port, "Origin": closed})
+	url := "http://" + loopback(port) + "/"
+
+	want := http.StatusServiceUnavailable
+	t.Run("haproxy", func(t *testing.T) {
+		haproxy := startHAProxy(t, cfg, loopback(port))
+		if status, body := get(t, url); status != want {
+			t.Errorf("haproxy: status %d (%s), want %d", status, body, want)
+		}
+		haproxy.stop()
+	})
+	t.Run("caddy", func(t *testing.T) {
+		startCaddy(t, cfg)
+		if status, body := get(t, url); status != want {
+			t.Errorf("caddy: status %d (%s), want %d as haproxy", status, body, want)
+		}
+	})
+}
