@@ -354,32 +354,6 @@ func (t *translator) aclLine(keyword string, acl *config.ACL) aclResult {
 	return r
 }
 
-// derivedSuffixes are the match methods a fetch name may carry as a suffix
-// (path_beg is path -m beg).
-var derivedSuffixes = []string{"beg", "end", "sub", "reg", "dir", "dom", "len"}
-
-// aclFetches maps HAProxy fetch names to the haproxy_acl matcher's fetches.
-var aclFetches = map[string]string{
-	"path": "path", "url": "url", "base": "base", "query": "query",
-	"url_param": "url_param", "urlp": "url_param",
-	"hdr": "hdr", "req.hdr": "hdr", "req.fhdr": "fhdr",
-	"hdr_cnt": "hdr_cnt", "req.hdr_cnt": "hdr_cnt",
-	"hdr_val": "hdr_val", "req.hdr_val": "hdr_val",
-	"hdr_ip": "hdr_ip", "req.hdr_ip": "hdr_ip",
-	"cook": "cook", "req.cook": "cook",
-	"cook_cnt": "cook_cnt", "req.cook_cnt": "cook_cnt",
-	"cook_val": "cook_val", "req.cook_val": "cook_val",
-	"method": "method", "req.ver": "req_ver", "req_ver": "req_ver",
-	"src": "src", "src_port": "src_port", "dst": "dst", "dst_port": "dst_port",
-	"ssl_fc": "ssl_fc", "ssl_fc_sni": "ssl_fc_sni",
-	"nbsrv": "nbsrv", "srv_is_up": "srv_is_up",
-	"http_auth": "http_auth", "http_auth_group": "http_auth_group",
-	"always_true": "always_true", "always_false": "always_false",
-}
-
-// derivable are the fetches that take a match-method suffix.
-var derivable = map[string]bool{"path": true, "url": true, "base": true, "hdr": true, "urlp": true, "cook": true, "ssl_fc_sni": true}
-
 func (t *translator) translateACLLine(keyword string, acl *config.ACL) ([]matchers.Test, bool) {
 	fail := func(format string, args ...any) ([]matchers.Test, bool) {
 		what := "anonymous ACL"
@@ -389,24 +363,15 @@ func (t *translator) translateACLLine(keyword string, acl *config.ACL) ([]matche
 		t.errorf(acl.Pos, keyword, "%s: %s", what, fmt.Sprintf(format, args...))
 		return nil, false
 	}
-	name, args, convs := splitFetch(acl.Fetch)
+	name, args, convs := matchers.SplitFetch(acl.Fetch)
 	if len(convs) > 0 {
 		return fail("converters (%s) are not translated; only plain fetches are", strings.Join(convs, ","))
 	}
-	test := matchers.Test{Args: args}
-	base := name
-	if _, known := aclFetches[name]; !known {
-		for _, suf := range derivedSuffixes {
-			if b, found := strings.CutSuffix(name, "_"+suf); found && derivable[b] {
-				base, test.Match = b, suf
-				break
-			}
-		}
-	}
-	fetch, known := aclFetches[base]
+	fetch, match, known := matchers.LookupFetch(name)
 	if !known {
 		return fail("fetch %q is not translated", name)
 	}
+	test := matchers.Test{Args: args, Match: match}
 	if fetch == "http_auth" || fetch == "http_auth_group" {
 		if len(args) != 1 {
 			return fail("%s needs a userlist", name)
@@ -464,41 +429,11 @@ func (t *translator) translateACLLine(keyword string, acl *config.ACL) ([]matche
 		be, _, _ := strings.Cut(test.Args[0], "/")
 		b := t.cfg.Backend(be)
 		if b == nil || !b.Kind.HasBackend() {
-			return fail("%s(%s): no backend %q", base, test.Args[0], be)
+			return fail("%s(%s): no backend %q", name, test.Args[0], be)
 		}
 		t.stateBackends[be] = true
 	}
 	return []matchers.Test{test}, true
-}
-
-// splitFetch cuts "name(args),conv(x),…" into the name, its arguments and
-// the converters.
-func splitFetch(expr string) (name string, args []string, convs []string) {
-	depth, start := 0, 0
-	var parts []string
-	for i := 0; i < len(expr); i++ {
-		switch expr[i] {
-		case '(':
-			depth++
-		case ')':
-			depth--
-		case ',':
-			if depth == 0 {
-				parts = append(parts, expr[start:i])
-				start = i + 1
-			}
-		}
-	}
-	parts = append(parts, expr[start:])
-	name = parts[0]
-	if i := strings.IndexByte(name, '('); i >= 0 && strings.HasSuffix(name, ")") {
-		inner := name[i+1 : len(name)-1]
-		name = name[:i]
-		if inner != "" {
-			args = strings.Split(inner, ",")
-		}
-	}
-	return name, args, parts[1:]
 }
 
 // readPatternFile reads an ACL pattern file the way HAProxy does: one

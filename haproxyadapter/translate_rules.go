@@ -1101,7 +1101,7 @@ func authRealm(p *config.Proxy, args []string) (string, bool) {
 // authACLUserlist returns the userlist of an ACL that is exactly
 // http_auth(<userlist>), or http_auth_group(<userlist>) with its groups.
 func authACLUserlist(a *config.ACL) (userlist string, groups []string, ok bool) {
-	name, args, convs := splitFetch(a.Fetch)
+	name, args, convs := matchers.SplitFetch(a.Fetch)
 	if len(args) != 1 || len(convs) > 0 || len(a.Flags) > 0 {
 		return "", nil, false
 	}
