@@ -34,6 +34,8 @@ type rawRequest struct {
 	method, target string
 	// headers are written in order, one line each ("Name: value").
 	headers []string
+	// body follows the headers as it is.
+	body string
 }
 
 func (r rawRequest) String() string {
@@ -74,6 +76,7 @@ func (r rawRequest) send(t *testing.T, addr string) (*http.Response, string) {
 		b.WriteString("Host: test.local\r\n")
 	}
 	b.WriteString("Connection: close\r\n\r\n")
+	b.WriteString(r.body)
 	if _, err := io.WriteString(c, b.String()); err != nil {
 		t.Fatalf("%s: %v", r, err)
 	}
@@ -95,7 +98,7 @@ type backendSpec struct{ Name, Addr string }
 func TestACLRoutingMatchesHAProxy(t *testing.T) {
 	var backends []backendSpec
 	names := []string{"bdef"}
-	for i := 1; i <= 32; i++ {
+	for i := 1; i <= 33; i++ {
 		names = append(names, fmt.Sprintf("b%02d", i))
 	}
 	for _, o := range startOrigins(t, names...) {
@@ -194,6 +197,7 @@ func aclRoutingRequests() []rawRequest {
 		rawRequest{method: "GET", target: "/zz", headers: h("X-Ref: www.example.com.evil")}, rawRequest{method: "GET", target: "/zz", headers: h("X-Ref: https://example.com/x")},
 		rawRequest{method: "GET", target: "/zz", headers: h("X-Ref: x.org")}, rawRequest{method: "GET", target: "/zz", headers: h("X-Ref: org.x")},
 		rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 10.1.2.3")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP:  10.1.2.3 ")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 10.1.2.3:80")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 10.1.2.3x")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 10.1.2")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: ::1")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: [::1]")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: ::1:80")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 1.1.1.1, 10.0.0.1")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 10.1.2.3:abc")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 10.1.2.3/8")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 10.1.2.300")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 0010.1.2.3")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 010.0.0.1")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 10.1.2.3.4")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 1.1.1.1, 192.168.0.9")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 192.168.0.9, 1.1.1.1")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: ::ffff:10.0.0.1")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: ::1%lo")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 10.1.2.3:")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 00000010.1.2.3")},
+		rawRequest{method: "POST", target: "/zz", headers: h("Transfer-Encoding: chunked"), body: "0\r\n\r\n"},
 		rawRequest{method: "GET", target: "/axyz?"}, rawRequest{method: "GET", target: "/aXyZ?b"}, rawRequest{method: "GET", target: "/aXyZ"},
 	)
 	return rs

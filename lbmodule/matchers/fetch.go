@@ -234,11 +234,15 @@ func hostHeader(r *http.Request) string {
 // returned, as fhdr() sees them.
 func headerValues(r *http.Request, name string, split bool) []string {
 	var lines []string
-	if strings.EqualFold(name, "host") {
+	switch {
+	case strings.EqualFold(name, "host"):
 		if r.Host != "" {
 			lines = []string{r.Host}
 		}
-	} else {
+	case strings.EqualFold(name, "transfer-encoding"):
+		// Go's server moves this header out of r.Header too.
+		lines = r.TransferEncoding
+	default:
 		lines = r.Header.Values(name)
 	}
 	if !split {
