@@ -98,7 +98,7 @@ type backendSpec struct{ Name, Addr string }
 func TestACLRoutingMatchesHAProxy(t *testing.T) {
 	var backends []backendSpec
 	names := []string{"bdef"}
-	for i := 1; i <= 33; i++ {
+	for i := 1; i <= 35; i++ {
 		names = append(names, fmt.Sprintf("b%02d", i))
 	}
 	for _, o := range startOrigins(t, names...) {
@@ -198,6 +198,7 @@ func aclRoutingRequests() []rawRequest {
 		rawRequest{method: "GET", target: "/zz", headers: h("X-Ref: x.org")}, rawRequest{method: "GET", target: "/zz", headers: h("X-Ref: org.x")},
 		rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 10.1.2.3")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP:  10.1.2.3 ")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 10.1.2.3:80")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 10.1.2.3x")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 10.1.2")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: ::1")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: [::1]")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: ::1:80")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 1.1.1.1, 10.0.0.1")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 10.1.2.3:abc")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 10.1.2.3/8")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 10.1.2.300")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 0010.1.2.3")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 010.0.0.1")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 10.1.2.3.4")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 1.1.1.1, 192.168.0.9")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 192.168.0.9, 1.1.1.1")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: ::ffff:10.0.0.1")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: ::1%lo")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 10.1.2.3:")}, rawRequest{method: "GET", target: "/zz", headers: h("X-IP: 00000010.1.2.3")},
 		rawRequest{method: "POST", target: "/zz", headers: h("Transfer-Encoding: chunked"), body: "0\r\n\r\n"},
+		rawRequest{method: "GET", target: "/zz", headers: h("Connection: close")}, rawRequest{method: "GET", target: "/zz", headers: h("Connection: keep-alive")}, rawRequest{method: "GET", target: "/zz", headers: h("Connection: foo")}, rawRequest{method: "GET", target: "/zz", headers: h("Connection: close, foo")}, rawRequest{method: "GET", target: "/zz", headers: h("Connection: Keep-Alive, Upgrade")}, rawRequest{method: "GET", target: "/zz", headers: h("Connection: foo, bar")}, rawRequest{method: "GET", target: "/zz", headers: h("Connection: Close")}, rawRequest{method: "GET", target: "/zz", headers: h("Connection: upgrade, close, x")},
 		rawRequest{method: "GET", target: "/axyz?"}, rawRequest{method: "GET", target: "/aXyZ?b"}, rawRequest{method: "GET", target: "/aXyZ"},
 	)
 	return rs

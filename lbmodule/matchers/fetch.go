@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -255,6 +256,13 @@ func headerValues(r *http.Request, name string, split bool) []string {
 	var out []string
 	for _, l := range lines {
 		out = append(out, splitHeaderValue(l)...)
+	}
+	if strings.EqualFold(name, "connection") {
+		// HAProxy consumes the close and keep-alive options itself; the
+		// rules see the other ones only.
+		out = slices.DeleteFunc(out, func(v string) bool {
+			return strings.EqualFold(v, "close") || strings.EqualFold(v, "keep-alive")
+		})
 	}
 	return out
 }
