@@ -38,7 +38,9 @@ func TestListenSectionBalancesByWeight(t *testing.T) {
 // TestBalanceMatchesHAProxy runs the same file under caddy and under the
 // real HAProxy and compares which server answers each request of a fixed
 // list: the order of the weighted algorithms, and the key-to-server mapping
-// of the hashing ones.
+// of the hashing ones. leastconn is left out: with one request at a time
+// its choice depends on when each proxy releases the previous request,
+// which is timing, not algorithm.
 func TestBalanceMatchesHAProxy(t *testing.T) {
 	for _, tc := range []struct {
 		balance, hashType string
@@ -50,7 +52,6 @@ func TestBalanceMatchesHAProxy(t *testing.T) {
 		{"roundrobin", "", []int{2, 1, 4, 1, 1}},
 		{"static-rr", "", []int{5, 3, 1}},
 		{"static-rr", "", []int{2, 4, 6}},
-		{"leastconn", "", []int{1, 1, 1}},
 		{"first", "", []int{1, 1, 1}},
 		{"source", "", []int{1, 1, 1}},
 		{"uri", "", []int{1, 1, 1, 1}},
