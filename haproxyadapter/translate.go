@@ -37,6 +37,9 @@ type translator struct {
 	errorFiles map[*config.ErrorFile]errorFileResult
 	// warned remembers warnings given once per line.
 	warned map[string]bool
+	// atResponse is set while the condition of an http-response rule is
+	// translated.
+	atResponse bool
 }
 
 // Translate turns a configuration model into a Caddy config. Diagnostics

@@ -187,6 +187,15 @@ func (t *translator) conditionTerm(keyword string, pos config.Pos, ct config.Con
 			return aclTerm{}, false
 		}
 	}
+	if t.atResponse && len(tests) > 0 {
+		var ok bool
+		if tests, ok = t.responseTests(keyword, pos, ct, tests); !ok {
+			return aclTerm{}, false
+		}
+		if len(tests) == 0 {
+			constant = -1
+		}
+	}
 	// always_true and always_false fold like TRUE and FALSE.
 	if constant == 0 && len(tests) > 0 {
 		constant = constantTests(tests)
@@ -199,7 +208,61 @@ func (t *translator) conditionTerm(keyword string, pos config.Pos, ct config.Con
 	}
 	term := aclTerm{plugin: matchers.Term{Name: ct.Name, Negate: ct.Negate, Any: tests}}
 	term.std, term.stdValue = standardMatcher(tests)
+	if term.std == "method" && t.rewritesMethod() {
+		// Caddy's method matcher sees a set-method rewrite; HAProxy's
+		// method fetch keeps the client's method, as the plugin does.
+		term.std, term.stdValue = "", nil
+	}
 	return term, true
+}
+
+// rewritesMethod reports whether any http-request rule changes the method.
+func (t *translator) rewritesMethod() bool {
+	for _, p := range t.cfg.Proxies {
+		for _, r := range p.HTTPRequest {
+			if r.Keyword == "http-request" && r.Action == "set-method" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// requestOnlyFetches are the fetches HAProxy cannot evaluate in an
+// http-response rule: the request's line and headers are gone by then, so
+// an ACL using them never matches there (HAProxy warns at startup).
+var requestOnlyFetches = map[string]bool{
+	"path": true, "url": true, "base": true, "query": true, "url_param": true,
+	"hdr": true, "fhdr": true, "hdr_cnt": true, "hdr_val": true, "hdr_ip": true,
+	"cook": true, "cook_cnt": true, "cook_val": true, "req_ver": true,
+	"http_auth": true, "http_auth_group": true,
+}
+
+// responseTests keeps the tests of a term that an http-response rule can
+// evaluate: the others never match, as in HAProxy. Backend state tests are
+// refused there, since Caddy would evaluate them before the response.
+func (t *translator) responseTests(keyword string, pos config.Pos, ct config.CondTerm, tests []matchers.Test) ([]matchers.Test, bool) {
+	var kept []matchers.Test
+	for _, ts := range tests {
+		switch {
+		case requestOnlyFetches[ts.Fetch]:
+			key := fmt.Sprintf("response-only %s %s %s", pos, ct.Name, ts.Fetch)
+			if !t.warned[key] {
+				t.warned[key] = true
+				what := "anonymous ACL"
+				if ct.Name != "" {
+					what = fmt.Sprintf("ACL %q", ct.Name)
+				}
+				t.warnf(pos, keyword, "%s never matches here, as in HAProxy: %s reads the request, which a response rule cannot see", what, ts.Fetch)
+			}
+		case ts.Fetch == "nbsrv" || ts.Fetch == "srv_is_up":
+			t.errorf(pos, keyword, "%s in a response rule is not translated: Caddy would test it before the response", ts.Fetch)
+			return nil, false
+		default:
+			kept = append(kept, ts)
+		}
+	}
+	return kept, true
 }
 
 // constantTests returns +1 when the tests always match, -1 when none ever

@@ -105,6 +105,12 @@ func TestConditionMatchers(t *testing.T) {
 		{"unless FALSE is unconditional", "use_backend a unless FALSE",
 			[]string{`[{"handle":[{"handler":"reverse_proxy"`}, []string{`"match"`, `9002`}},
 		{"TRUE terms vanish", "use_backend a if TRUE { path /x }", []string{`"fetch":"path"`}, []string{`TRUE`}},
+		{"status tests become required codes", "acl err status 500:503 404\n http-response set-header X y if err { src 10.0.0.0/8 } { status ge 501 }",
+			[]string{`"require":{"status_code":[501,502,503]}`, `"remote_ip":{"ranges":["10.0.0.0/8"]}`}, []string{`"fetch":"status"`}},
+		{"request fetches never match in response rules", "http-response set-header X y if { path /x } || METH_GET\n http-response set-header Z z unless { hdr(a) b }",
+			[]string{`"handler":"headers","response":{"deferred":true,"set":{"Z":["z"]}}`, `"match":[{"method":["GET","HEAD"]}]`}, []string{`"fetch":"path"`, `"fetch":"hdr"`}},
+		{"whole status classes", "http-response set-header X y if { status 200:299 404 500: }",
+			[]string{`"require":{"status_code":[2,404,5,6,7,8,9]}`}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			routes, diags := translateText(t, "", aclPrelude+"    "+tc.lines+"\n")
@@ -148,7 +154,10 @@ func TestConditionRefused(t *testing.T) {
 		{"http-request return status 200 file missing.txt", "open"},
 		{"http-request set-header X %[path]", "log-format expression %[path] is not translated"},
 		{"http-request set-header X %t", "log-format variable %t is not translated"},
-		{"http-response set-header X y if { res.hdr(x) y }", "conditions on the response (status, res.*) are not translated"},
+		{"http-response set-header X y if { res.hdr(x) y }", "conditions on the response are translated only as positive 'status' tests"},
+		{"http-response set-header X y if { status 500 } || { path /x }", "conditions on the response are translated only as positive 'status' tests"},
+		{"http-response set-header X y unless { status 500 }", "conditions on the response are translated only as positive 'status' tests"},
+		{"http-response set-header X y if { nbsrv(b) 1 }", "nbsrv in a response rule is not translated"},
 		{"redirect location /x set-cookie A=1", `redirect option "set-cookie" is not translated`},
 		{"http-request replace-header X a(b %[src]", "regular expression"},
 		{"http-request set-path /a%%2Fb", "http-request set-path: percent-encoded characters are not translated"},

@@ -603,20 +603,23 @@ func (t *translator) responseRuleRoutes(p *config.Proxy) caddyhttp.RouteList {
 		if r.Keyword != "http-response" {
 			kw = r.Keyword
 		}
-		if r.Cond != nil && condUsesResponse(r.Cond) {
-			t.errorf(r.Pos, kw, "conditions on the response (status, res.*) are not translated")
+		cond, require, err := splitStatusCondition(r.Cond)
+		if err != nil {
+			t.errorf(r.Pos, kw, "%v", err)
 			continue
 		}
-		cm, ok := t.condition(kw, r.Cond)
+		t.atResponse = true
+		cm, ok := t.condition(kw, cond)
+		t.atResponse = false
 		ops, err := responseOps(r)
 		if err != nil {
 			t.errorf(r.Pos, kw, "%v", err)
 			continue
 		}
-		if !ok || cm.never {
+		if !ok || cm.never || require != nil && len(require.StatusCode) == 0 {
 			continue
 		}
-		h := caddyconfig.JSONModuleObject(headers.Handler{Response: &headers.RespHeaderOps{HeaderOps: ops, Deferred: true}}, "handler", "headers", nil)
+		h := caddyconfig.JSONModuleObject(headers.Handler{Response: &headers.RespHeaderOps{HeaderOps: ops, Deferred: true, Require: require}}, "handler", "headers", nil)
 		routes = append(routes, caddyhttp.Route{MatcherSetsRaw: cm.sets, HandlersRaw: []json.RawMessage{h}})
 	}
 	slices.Reverse(routes)
@@ -657,6 +660,100 @@ func responseOps(r *config.Rule) (*headers.HeaderOps, error) {
 		return replaceHeaderOps(r.Args)
 	}
 	return nil, fmt.Errorf("not translated")
+}
+
+// splitStatusCondition takes the response status tests out of an
+// http-response condition: they become the header operations' required
+// status codes, the rest stays a request condition. Only terms written side
+// by side (no "or", no "unless") testing "status" with integer patterns
+// are translated; other tests of the response are refused.
+func splitStatusCondition(c *config.Condition) (*config.Condition, *caddyhttp.ResponseMatcher, error) {
+	if c == nil || !condUsesResponse(c) {
+		return c, nil, nil
+	}
+	unsupported := fmt.Errorf("conditions on the response are translated only as positive 'status' tests joined by and (no or, unless, !, res.* or converters)")
+	if c.Unless || len(c.Terms) != 1 {
+		return nil, nil, unsupported
+	}
+	rest := &config.Condition{Pos: c.Pos}
+	var kept []config.CondTerm
+	var codes []int
+	first := true
+	for _, ct := range c.Terms[0] {
+		acls := ct.Defs
+		if ct.Anonymous != nil {
+			acls = []*config.ACL{ct.Anonymous}
+		}
+		if !condUsesResponse(&config.Condition{Terms: [][]config.CondTerm{{ct}}}) {
+			kept = append(kept, ct)
+			continue
+		}
+		if ct.Negate {
+			return nil, nil, unsupported
+		}
+		// The lines of one ACL are OR'ed: the union of their codes.
+		var union []int
+		for _, a := range acls {
+			got, ok := statusCodes(a)
+			if !ok {
+				return nil, nil, unsupported
+			}
+			union = append(union, got...)
+		}
+		if first {
+			codes, first = union, false
+			continue
+		}
+		codes = slices.DeleteFunc(codes, func(c int) bool { return !slices.Contains(union, c) })
+	}
+	if len(kept) > 0 {
+		rest.Terms = [][]config.CondTerm{kept}
+	} else {
+		rest = nil
+	}
+	slices.Sort(codes)
+	return rest, &caddyhttp.ResponseMatcher{StatusCode: statusClasses(slices.Compact(codes))}, nil
+}
+
+// statusClasses writes a whole class of codes (500 to 599) as Caddy's class
+// number (5).
+func statusClasses(codes []int) []int {
+	var out []int
+	for i := 0; i < len(codes); {
+		c := codes[i]
+		if c%100 == 0 && i+99 < len(codes) && codes[i+99] == c+99 {
+			out = append(out, c/100)
+			i += 100
+			continue
+		}
+		out = append(out, c)
+		i++
+	}
+	return out
+}
+
+// statusCodes lists the codes an ACL on "status" matches (its patterns
+// read as HAProxy's integer patterns).
+func statusCodes(a *config.ACL) ([]int, bool) {
+	if a.Fetch != "status" || len(a.Patterns) == 0 {
+		return nil, false
+	}
+	for _, f := range a.Flags {
+		if f[0] != "-m" || f[1] != "int" {
+			return nil, false
+		}
+	}
+	match, err := matchers.IntMatcher(a.Patterns)
+	if err != nil {
+		return nil, false
+	}
+	var codes []int
+	for code := 100; code <= 999; code++ {
+		if match(int64(code)) {
+			codes = append(codes, code)
+		}
+	}
+	return codes, true
 }
 
 // condUsesResponse reports whether a condition tests the response.

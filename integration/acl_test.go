@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -223,6 +224,10 @@ func echoOrigin(t *testing.T) string {
 		}
 		w.Header().Set("X-Drop", "1")
 		w.Header().Set("Content-Type", "text/plain")
+		if code, found := strings.CutPrefix(r.URL.Path, "/status/"); found {
+			n, _ := strconv.Atoi(code)
+			w.WriteHeader(n)
+		}
 		io.WriteString(w, b.String())
 	}))
 	t.Cleanup(srv.Close)
@@ -231,7 +236,7 @@ func echoOrigin(t *testing.T) string {
 
 // comparedHeaders are the response headers compared between HAProxy and
 // caddy.
-var comparedHeaders = []string{"Location", "Cache-Control", "Content-Type", "Www-Authenticate", "X-Resp", "X-Resp-Order", "X-Drop", "X-Ret"}
+var comparedHeaders = []string{"Location", "Cache-Control", "Content-Type", "Www-Authenticate", "X-Resp", "X-Resp-Order", "X-Drop", "X-Ret", "X-Err", "X-Nf"}
 
 // outcome summarises a response for comparison.
 func outcome(resp *http.Response, body string) string {
@@ -263,7 +268,7 @@ func TestRequestRulesMatchHAProxy(t *testing.T) {
 	for _, path := range []string{
 		"/", "/health", "/health?x", "/admin", "/adminx", "/slow", "/unavail", "/after-allow", "/two", "/ret", "/hello",
 		"/sec/a?b=1", "/old/x?y=1", "/old/x/?y=1", "/slash/x?q", "/slash/x/", "/slash/x?q/", "/locslash/x?q", "/keep/a?b", "/m", "/rw?k=v", "/private/a", "/private2", "/put", "/q?old=1",
-		"/q", "/seturi?z=1", "/leg/a?x", "/be-deny", "/rewritten",
+		"/q", "/seturi?z=1", "/status/404", "/status/500", "/status/302", "/status/399", "/status/599", "/status/204", "/leg/a?x", "/be-deny", "/rewritten",
 	} {
 		reqs = append(reqs, req{addr, rawRequest{method: "GET", target: path}})
 	}

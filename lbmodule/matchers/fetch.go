@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
 )
 
@@ -152,7 +154,7 @@ func (t *Test) eval(r *http.Request) bool {
 		}
 		return false
 	case "method":
-		return t.matchMethod(r.Method)
+		return t.matchMethod(originalMethod(r))
 	case "req_ver":
 		return p.matchString(strconv.Itoa(r.ProtoMajor) + "." + strconv.Itoa(r.ProtoMinor))
 	case "src", "src_port":
@@ -405,6 +407,15 @@ func (t *Test) evalURLParam(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// originalMethod is the method the client sent: HAProxy's method fetch
+// keeps reading it after a set-method rule changed the request.
+func originalMethod(r *http.Request) string {
+	if orig, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok && orig.Method != "" {
+		return orig.Method
+	}
+	return r.Method
 }
 
 // knownMethods are the methods HAProxy identifies by name.

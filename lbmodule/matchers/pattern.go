@@ -287,6 +287,23 @@ func ParseIntPatterns(values []string) ([]intRange, error) {
 	return out, nil
 }
 
+// IntMatcher compiles HAProxy integer patterns (see ParseIntPatterns) into
+// a function that reports whether a value matches one of them.
+func IntMatcher(values []string) (func(int64) bool, error) {
+	ranges, err := ParseIntPatterns(values)
+	if err != nil {
+		return nil, err
+	}
+	return func(v int64) bool {
+		for _, r := range ranges {
+			if r.contains(v) {
+				return true
+			}
+		}
+		return false
+	}, nil
+}
+
 func parseInt(s string) (int64, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
