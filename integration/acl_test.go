@@ -268,7 +268,7 @@ func TestRequestRulesMatchHAProxy(t *testing.T) {
 	for _, path := range []string{
 		"/", "/health", "/health?x", "/admin", "/adminx", "/slow", "/unavail", "/after-allow", "/two", "/ret", "/hello",
 		"/sec/a?b=1", "/old/x?y=1", "/old/x/?y=1", "/slash/x?q", "/slash/x/", "/slash/x?q/", "/locslash/x?q", "/keep/a?b", "/m", "/rw?k=v", "/private/a", "/private2", "/put", "/q?old=1",
-		"/q", "/seturi?z=1", "/status/404", "/status/500", "/status/302", "/status/399", "/status/599", "/status/204", "/leg/a?x", "/be-deny", "/rewritten",
+		"/q", "/seturi?z=1", "/flag", "/host", "/status/404", "/status/500", "/status/302", "/status/399", "/status/599", "/status/204", "/leg/a?x", "/be-deny", "/rewritten",
 	} {
 		reqs = append(reqs, req{addr, rawRequest{method: "GET", target: path}})
 	}
