@@ -1,8 +1,9 @@
 // Package matchers provides Caddy request matchers for what HAProxy's ACLs
 // test and Caddy's standard matchers cannot express exactly: the raw
 // request path and URL, comma-separated header values, HAProxy's match
-// methods (beg, end, sub, dir, dom, len, int ranges) and the state of the
-// plugin's backends (nbsrv, srv_is_up).
+// methods (beg, end, sub, dir, dom, len, int ranges), userlist
+// authentication and the state of the plugin's backends (nbsrv,
+// srv_is_up). Its semantics were checked against HAProxy 2.6.
 package matchers
 
 import (
@@ -47,14 +48,16 @@ type Term struct {
 // matches when any value the fetch returns matches any pattern.
 type Test struct {
 	// Fetch is the HAProxy sample fetch without match suffix: path, url,
-	// base, query, url_param, hdr, fhdr, hdr_cnt, hdr_val, hdr_ip, cook, cook_cnt,
-	// cook_val, method, req_ver, src, src_port, dst, dst_port, ssl_fc,
-	// ssl_fc_sni, nbsrv, srv_is_up, http_auth, http_auth_group, always_true
-	// or always_false. Paths and URLs are read as the client sent them
-	// (not decoded).
+	// base, query, url_param, hdr, fhdr, hdr_cnt, hdr_val, hdr_ip, cook,
+	// cook_cnt, cook_val, method, req_ver, src, src_port, dst, dst_port,
+	// ssl_fc, ssl_fc_sni, nbsrv, srv_is_up, http_auth, http_auth_group,
+	// always_true or always_false. Paths and URLs are read as the client
+	// sent them (not decoded); method is the client's method even after a
+	// rewrite, as in HAProxy.
 	Fetch string `json:"fetch"`
 	// Args are the fetch's arguments: the header, cookie or parameter name
-	// (hdr also takes an occurrence, url_param a delimiter and "i"), the
+	// (hdr, hdr_val and hdr_ip also take an occurrence, url_param a
+	// delimiter and "i"), the
 	// backend for nbsrv, "backend/server" for srv_is_up, the userlist's
 	// name for http_auth and http_auth_group (informative: the users are
 	// in Accounts).
@@ -65,9 +68,9 @@ type Test struct {
 	Match string `json:"match,omitempty"`
 	// IgnoreCase compares strings case-insensitively (HAProxy's -i).
 	IgnoreCase bool `json:"ignore_case,omitempty"`
-	// Values are the patterns (the groups for http_auth_group). Integer patterns may be ranges ("1:5",
-	// ":5", "10:") or follow an operator (eq, ge, gt, le, lt); address
-	// patterns are addresses or networks.
+	// Values are the patterns (the groups for http_auth_group). Integer
+	// patterns may be ranges ("1:5", ":5", "10:") or follow an operator
+	// (eq, ge, gt, le, lt); address patterns are addresses or networks.
 	Values []string `json:"values,omitempty"`
 
 	// Accounts are the userlist's users for http_auth and
