@@ -892,18 +892,17 @@ func escapeBraces(s string) string {
 // formatFetches maps the sample fetches of log-format expressions that have
 // an exact Caddy placeholder.
 var formatFetches = map[string]string{
-	"src":             "{http.request.remote.host}",
-	"src_port":        "{http.request.remote.port}",
-	"dst":             "{http.request.local.host}",
-	"dst_port":        "{http.request.local.port}",
-	"req.hdr(host)":   "{http.request.hostport}",
-	"hdr(host)":       "{http.request.hostport}",
-	"req.hdr(Host)":   "{http.request.hostport}",
-	"hdr(Host)":       "{http.request.hostport}",
-	"method":          "{http.request.method}",
-	"query":           "{http.request.uri.query}",
-	"ssl_fc_sni":      "{http.request.tls.server_name}",
-	"ssl_fc_protocol": "{http.request.tls.version}",
+	"src":           "{http.request.remote.host}",
+	"src_port":      "{http.request.remote.port}",
+	"dst":           "{http.request.local.host}",
+	"dst_port":      "{http.request.local.port}",
+	"req.hdr(host)": "{http.request.hostport}",
+	"hdr(host)":     "{http.request.hostport}",
+	"req.hdr(Host)": "{http.request.hostport}",
+	"hdr(Host)":     "{http.request.hostport}",
+	"method":        "{http.request.method}",
+	"query":         "{http.request.uri.query}",
+	"ssl_fc_sni":    "{http.request.tls.server_name}",
 }
 
 // formatAliases maps the %-letters of log-format that have an exact Caddy
