@@ -900,9 +900,10 @@ var formatFetches = map[string]string{
 	"hdr(host)":     "{http.request.hostport}",
 	"req.hdr(Host)": "{http.request.hostport}",
 	"hdr(Host)":     "{http.request.hostport}",
-	"method":        "{http.request.method}",
-	"query":         "{http.request.uri.query}",
-	"ssl_fc_sni":    "{http.request.tls.server_name}",
+	// HAProxy's method stays the client's after set-method.
+	"method":     "{http.request.orig_method}",
+	"query":      "{http.request.uri.query}",
+	"ssl_fc_sni": "{http.request.tls.server_name}",
 }
 
 // formatAliases maps the %-letters of log-format that have an exact Caddy
@@ -912,7 +913,7 @@ var formatAliases = map[string]string{
 	"cp": "{http.request.remote.port}",
 	"fi": "{http.request.local.host}",
 	"fp": "{http.request.local.port}",
-	"HM": "{http.request.method}",
+	"HM": "{http.request.orig_method}",
 }
 
 // logFormat converts an HAProxy log-format string into a Caddy string
