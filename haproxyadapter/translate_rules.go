@@ -108,12 +108,16 @@ func (t *translator) backendChain(fe, be *config.Proxy) json.RawMessage {
 		t.reportOnce("response "+be.Kind.String()+" "+be.Name, func() { resp = append(resp, t.responseRuleRoutes(be)...) })
 	}
 	routes = append(routes, resp...)
-	if len(routes) == 0 {
-		return proxy
-	}
-	routes = append(routes, caddyhttp.Route{HandlersRaw: []json.RawMessage{proxy}})
+	routes = append(routes, caddyhttp.Route{HandlersRaw: []json.RawMessage{viaRemover, proxy}})
 	return caddyconfig.JSONModuleObject(caddyhttp.Subroute{Routes: routes}, "handler", "subroute", nil)
 }
+
+// viaRemover deletes the Via header reverse_proxy adds to responses
+// ("1.1 Caddy"): HAProxy adds none. It runs before the response rules, so
+// they may still set one.
+var viaRemover = caddyconfig.JSONModuleObject(map[string]any{
+	"response": map[string]any{"delete": []string{"Via"}, "deferred": true},
+}, "handler", "headers", nil)
 
 // reportOnce runs f, keeping the diagnostics it adds only the first time
 // key is seen.
