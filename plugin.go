@@ -5,10 +5,14 @@
 //
 //   - caddy.adapters.haproxy: the "haproxy" config adapter (haproxy.cfg → Caddy JSON)
 //   - http.reverse_proxy.selection_policies.haproxy: HAProxy's schedulers,
-//     backup servers and runtime server state
+//     backup servers, maxconn queues, health checks, cookie persistence and
+//     runtime server state
+//   - http.matchers.haproxy_acl: HAProxy ACL fetches and match methods that
+//     Caddy's own matchers cannot express exactly
 package caddyhaproxy
 
 import (
 	_ "github.com/caddy-haproxy/caddy-haproxy/haproxyadapter"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule"
+	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"
 )
