@@ -587,6 +587,20 @@ func (b *Backend) SetOperational(server string, up bool) error {
 	return nil
 }
 
+// SetStopping puts a server in or out of HAProxy's NOLB state, as an HTTP
+// check with disable-on-404 does: a stopping server that is up takes no
+// load-balanced traffic but still serves persistent requests.
+func (b *Backend) SetStopping(server string, stopping bool) error {
+	s, err := b.lookup(server)
+	if err != nil {
+		return err
+	}
+	if s.state.stopping.Swap(stopping) != stopping {
+		b.changed(server)
+	}
+	return nil
+}
+
 func (b *Backend) lookup(server string) (*Server, error) {
 	s := b.byName[server]
 	if s == nil {

@@ -95,8 +95,8 @@ func attachHealth(b *Backend, logger *zap.Logger) error {
 		logger = caddy.Log().Named("haproxy.health")
 	}
 	type opState struct {
-		name string
-		up   bool
+		name         string
+		up, stopping bool
 	}
 	var syncs []opState
 	var started []*checks.Checker
@@ -122,8 +122,8 @@ func attachHealth(b *Backend, logger *zap.Logger) error {
 	for _, s := range b.servers {
 		sc := b.config.Servers[s.index]
 		if sc.Check == nil {
-			if !s.Up() {
-				syncs = append(syncs, opState{s.Name, true})
+			if !s.Up() || s.Stopping() {
+				syncs = append(syncs, opState{s.Name, true, false})
 			}
 			continue
 		}
@@ -145,8 +145,8 @@ func attachHealth(b *Backend, logger *zap.Logger) error {
 			}
 			healthChecks.byKey[key] = append(healthChecks.byKey[key], e)
 			started = append(started, e.checker)
-			if st := e.checker.Status(); st.Up != s.Up() {
-				syncs = append(syncs, opState{s.Name, st.Up})
+			if st := e.checker.Status(); st.Up != s.Up() || st.Stopping != s.Stopping() {
+				syncs = append(syncs, opState{s.Name, st.Up, st.Stopping})
 			}
 		}
 		pos++
@@ -162,8 +162,8 @@ func attachHealth(b *Backend, logger *zap.Logger) error {
 		detachHealth(b, true)
 		return firstErr
 	}
-	for _, s := range syncs {
-		_ = b.SetOperational(s.name, s.up)
+	for _, st := range syncs {
+		b.setCheckState(b.Server(st.name), st.up, st.stopping)
 	}
 	for _, c := range started {
 		c.Start()
@@ -248,8 +248,8 @@ func detachHealth(b *Backend, force bool) {
 	for _, e := range resync {
 		if nb := e.applyTo(); nb != nil {
 			if s := nb.Server(e.key.server); s != nil {
-				if up := e.checker.Status().Up; up != s.Up() {
-					_ = nb.SetOperational(s.Name, up)
+				if st := e.checker.Status(); st.Up != s.Up() || st.Stopping != s.Stopping() {
+					nb.setCheckState(s, st.Up, st.Stopping)
 				}
 			}
 		}
@@ -306,8 +306,8 @@ func (e *healthEntry) onEvent(ev checks.Event) {
 		return
 	}
 	if ev.Resumed {
-		if !s.Up() {
-			_ = b.SetOperational(s.Name, true)
+		if !s.Up() || s.Stopping() {
+			b.setCheckState(s, true, false)
 		}
 		return
 	}
@@ -321,13 +321,11 @@ func (e *healthEntry) onEvent(ev checks.Event) {
 	}
 	queued := s.Queued()
 	beQueued := b.Counters().QueueCurrent.Load()
-	// The backend model has no NOLB state: until it has, a stopping
-	// server (disable-on-404) stays in load balancing.
-	_ = b.SetOperational(s.Name, ev.Transition != checks.WentDown)
+	b.setCheckState(s, ev.Transition != checks.WentDown, ev.State.Stopping)
 
 	var c checks.Counts
 	for _, o := range b.Servers() {
-		if !o.Usable() || (o == s && ev.Transition == checks.WentStopping) {
+		if !o.Usable() {
 			continue
 		}
 		if o.Backup {
@@ -352,6 +350,21 @@ func (e *healthEntry) onEvent(ev checks.Event) {
 	if ev.Transition != checks.WentUp && c.Active == 0 && c.Backup == 0 {
 		logger.Error(checks.NoServerMessage(ev.Backend), zap.String("backend", ev.Backend))
 	}
+}
+
+// setCheckState applies the checks' view of a server: up or down, and
+// stopping (NOLB) while up. A down server is never stopping.
+func (b *Backend) setCheckState(s *Server, up, stopping bool) {
+	stopping = stopping && up
+	// Stopping goes first when entering NOLB and last when leaving it,
+	// so the server is never briefly in load balancing by mistake.
+	if stopping {
+		_ = b.SetStopping(s.Name, true)
+		_ = b.SetOperational(s.Name, up)
+		return
+	}
+	_ = b.SetOperational(s.Name, up)
+	_ = b.SetStopping(s.Name, false)
 }
 
 // healthAdminChanged tells the server's checkers that its admin state

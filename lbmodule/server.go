@@ -108,6 +108,9 @@ type serverState struct {
 	admin atomic.Uint32
 	// down is the operational state: false is UP. Health checks set it.
 	down atomic.Bool
+	// stopping is HAProxy's NOLB: up, but out of load balancing, as set
+	// by an HTTP check with disable-on-404; persistence still applies.
+	stopping atomic.Bool
 	// weight is the current user weight (0..256).
 	weight atomic.Int32
 	// configWeight is the weight the configuration gave when weight was
@@ -168,13 +171,19 @@ func (s *Server) AdminFlags() uint32 { return s.state.admin.Load() }
 // server down. A server in maintenance may still be Up; see Usable.
 func (s *Server) Up() bool { return !s.state.down.Load() }
 
+// Stopping reports HAProxy's NOLB state: the server is up but takes no
+// load-balanced traffic, only persistent requests ("http-check
+// disable-on-404" saw a 404).
+func (s *Server) Stopping() bool { return s.state.stopping.Load() }
+
 // Weight returns the current user weight.
 func (s *Server) Weight() int { return int(s.state.weight.Load()) }
 
 // Usable reports whether the load balancer may choose the server: up, not
-// in maintenance or drain, and with a weight above zero.
+// stopping (NOLB), not in maintenance or drain, and with a weight above
+// zero.
 func (s *Server) Usable() bool {
-	return !s.state.down.Load() && s.state.admin.Load()&(maintFlags|drainFlags) == 0 && s.state.weight.Load() > 0
+	return !s.state.down.Load() && !s.state.stopping.Load() && s.state.admin.Load()&(maintFlags|drainFlags) == 0 && s.state.weight.Load() > 0
 }
 
 // Counters returns the server's counters.

@@ -158,7 +158,8 @@ func proxyKeywords() []*Keyword {
 	for _, k := range []string{"comment", "connect", "expect", "send"} {
 		list = append(list, px("http-check "+k, "X-XX", Translated, "HTTP health check rule"))
 	}
-	for _, k := range []string{"disable-on-404", "send-state", "set-var", "set-var-fmt", "unset-var"} {
+	list = append(list, px("http-check disable-on-404", "X-XX", Translated, "a 404 answer puts a running server in NOLB: out of load balancing, persistence kept"))
+	for _, k := range []string{"send-state", "set-var", "set-var-fmt", "unset-var"} {
 		list = append(list, px("http-check "+k, "X-XX", Ignored, noteChecksUnsupported))
 	}
 	for _, k := range []string{"comment", "connect", "expect", "send", "send-binary"} {
