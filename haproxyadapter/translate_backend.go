@@ -114,6 +114,9 @@ func (t *translator) backendConfig(b *config.Proxy) lbmodule.BackendConfig {
 			MaxQueue: s.Params.MaxQueue,
 			MinConn:  s.Params.MinConn,
 		}
+		if s.Params.SlowStart > 0 {
+			sc.SlowStart = caddy.Duration(s.Params.SlowStart)
+		}
 		if s.Params.Check {
 			sc.Check, diags = serverCheck(b, s, t.cfg.Global.SSLServerVerify)
 			t.diags = append(t.diags, diags...)

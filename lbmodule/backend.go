@@ -50,6 +50,8 @@ type Backend struct {
 	// slot links the backend to the other live backends of its name;
 	// nil for a backend outside the registry.
 	slot *backendSlot
+	// now is the clock of slow start; nil means time.Now. Tests set it.
+	now func() time.Time
 
 	mu   sync.Mutex
 	algo sched.Algorithm
@@ -63,6 +65,9 @@ type Backend struct {
 	// as last told to algo, so that algo.Update runs on real changes only.
 	lbUsable []bool
 	lbWeight []int
+	// lbEweight is each server's effective weight (eweight, slow start
+	// applied) as last told to algo.
+	lbEweight []int
 }
 
 // NewBackend builds a backend outside the registry, with fresh state.
@@ -87,6 +92,7 @@ func buildBackend(cfg BackendConfig, inherit func(name string) *serverState) (*B
 		queueTimeout: time.Duration(cfg.QueueTimeout),
 		lbUsable:     make([]bool, len(cfg.Servers)),
 		lbWeight:     make([]int, len(cfg.Servers)),
+		lbEweight:    make([]int, len(cfg.Servers)),
 	}
 	scheds := make([]sched.Server, len(cfg.Servers))
 	for i, sc := range cfg.Servers {
@@ -100,6 +106,7 @@ func buildBackend(cfg BackendConfig, inherit func(name string) *serverState) (*B
 		scheds[i] = sched.Server{ID: s.ID, Backup: s.Backup}
 		b.lbUsable[i] = s.Usable()
 		b.lbWeight[i] = s.Weight()
+		b.lbEweight[i] = b.effectiveWeight(s)
 	}
 	algo, err := newAlgorithm(cfg, scheds, (*backendPool)(b))
 	if err != nil {
@@ -441,16 +448,16 @@ func (b *Backend) fullLocked(s *Server) bool {
 
 // dynMaxConn is s's current connection limit: maxconn, or with minconn,
 // a limit between minconn and maxconn that grows with the backend's load
-// up to fullconn.
+// up to fullconn; during slow start, scaled by the share of it elapsed.
 func (b *Backend) dynMaxConn(s *Server) int {
 	if s.MinConn == 0 || s.MinConn >= s.MaxConn || b.config.FullConn <= 0 {
-		return s.MaxConn
+		return b.warmupMaxConn(s, s.MaxConn)
 	}
 	load := int(b.counters.Current.Load()) + b.waiting
 	if load >= b.config.FullConn {
-		return s.MaxConn
+		return b.warmupMaxConn(s, s.MaxConn)
 	}
-	return max(s.MinConn, load*s.MaxConn/b.config.FullConn, 1)
+	return b.warmupMaxConn(s, max(s.MinConn, load*s.MaxConn/b.config.FullConn, 1))
 }
 
 // inGroupLocked reports whether s is in the group that load balancing
@@ -539,6 +546,7 @@ func (b *Backend) SetAdminState(server string, st AdminState) error {
 	if err != nil {
 		return err
 	}
+	wasMaint := s.AdminState() == AdminMaint
 	switch st {
 	case AdminReady:
 		setAdminFlags(s.state, 0, FlagForcedMaint|FlagForcedDrain)
@@ -548,6 +556,13 @@ func (b *Backend) SetAdminState(server string, st AdminState) error {
 		setAdminFlags(s.state, FlagForcedMaint, FlagForcedDrain)
 	default:
 		return fmt.Errorf("unknown admin state %v", st)
+	}
+	// Leaving maintenance starts a slow start, as a recovery does.
+	switch maint := s.AdminState() == AdminMaint; {
+	case maint && !wasMaint:
+		stopWarmup(s)
+	case !maint && wasMaint && s.Up():
+		b.startWarmup(s)
 	}
 	b.changed(server)
 	// Maintenance pauses the server's health checks; leaving it checks
@@ -582,7 +597,13 @@ func (b *Backend) SetOperational(server string, up bool) error {
 	if err != nil {
 		return err
 	}
-	s.state.down.Store(!up)
+	wasDown := s.state.down.Swap(!up)
+	switch {
+	case !up:
+		stopWarmup(s)
+	case wasDown:
+		b.startWarmup(s)
+	}
 	b.changed(server)
 	return nil
 }
@@ -596,6 +617,10 @@ func (b *Backend) SetStopping(server string, stopping bool) error {
 		return err
 	}
 	if s.state.stopping.Swap(stopping) != stopping {
+		if !stopping && s.Up() {
+			// Back in load balancing: a slow start, as from DOWN.
+			b.startWarmup(s)
+		}
 		b.changed(server)
 	}
 	return nil
@@ -627,9 +652,9 @@ func (b *Backend) serverChanged(server string) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	usable, weight := s.Usable(), s.Weight()
-	if usable != b.lbUsable[s.index] || weight != b.lbWeight[s.index] {
-		b.lbUsable[s.index], b.lbWeight[s.index] = usable, weight
+	usable, weight, eweight := s.Usable(), s.Weight(), b.effectiveWeight(s)
+	if usable != b.lbUsable[s.index] || weight != b.lbWeight[s.index] || eweight != b.lbEweight[s.index] {
+		b.lbUsable[s.index], b.lbWeight[s.index], b.lbEweight[s.index] = usable, weight, eweight
 		b.algo.Update(s.index)
 	}
 	// Requests queued on a server in maintenance, or on a down one when
@@ -657,12 +682,14 @@ func (b *Backend) freed(server string) {
 type backendPool Backend
 
 var (
-	_ sched.Pool      = (*backendPool)(nil)
-	_ sched.Saturator = (*backendPool)(nil)
+	_ sched.Pool              = (*backendPool)(nil)
+	_ sched.Saturator         = (*backendPool)(nil)
+	_ sched.EffectiveWeighter = (*backendPool)(nil)
 )
 
-func (p *backendPool) Usable(i int) bool { return p.lbUsable[i] }
-func (p *backendPool) Weight(i int) int  { return p.lbWeight[i] }
+func (p *backendPool) Usable(i int) bool         { return p.lbUsable[i] }
+func (p *backendPool) Weight(i int) int          { return p.lbWeight[i] }
+func (p *backendPool) EffectiveWeight(i int) int { return p.lbEweight[i] }
 
 func (p *backendPool) Full(i int) bool {
 	b := (*Backend)(p)

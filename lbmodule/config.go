@@ -105,6 +105,11 @@ type ServerConfig struct {
 	MaxConn  int `json:"maxconn,omitempty"`
 	MaxQueue int `json:"maxqueue,omitempty"`
 	MinConn  int `json:"minconn,omitempty"`
+	// SlowStart is HAProxy's "slowstart": after the server comes back
+	// (checks mark it UP again, or it leaves maintenance), its weight in
+	// the dynamic algorithms and its dynamic maxconn ramp up over this
+	// period, counted in whole seconds. Zero means no slow start.
+	SlowStart caddy.Duration `json:"slowstart,omitempty"`
 	// Check enables health checks of the server (HAProxy's "check") with
 	// its interval, rise/fall and check address settings. Without it the
 	// server is always considered up.

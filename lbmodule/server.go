@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // AdminState is a server's administrative state, as set by the admin API or
@@ -119,6 +120,8 @@ type serverState struct {
 	configWeight atomic.Int32
 	// configDisabled is "disabled" as the configuration last said it.
 	configDisabled atomic.Bool
+	// warmup is the slow start in progress, if any.
+	warmup warmup
 
 	counters Counters
 }
@@ -141,6 +144,8 @@ type Server struct {
 	MaxConn, MaxQueue, MinConn int
 	// ConfigWeight is the weight from the configuration.
 	ConfigWeight int
+	// SlowStart is the slow start period in whole seconds; 0 for none.
+	SlowStart int64
 
 	index int
 	state *serverState
@@ -239,6 +244,7 @@ func newServer(sc ServerConfig, index int, prev *serverState) *Server {
 		MaxQueue:     sc.MaxQueue,
 		MinConn:      sc.MinConn,
 		ConfigWeight: w,
+		SlowStart:    slowStartSeconds(time.Duration(sc.SlowStart)),
 		index:        index,
 		state:        st,
 	}

@@ -76,7 +76,7 @@ func serverKeywords() []*Keyword {
 		s("on-marked-down", 1, Ignored, noteChecksUnsupported),
 		s("on-marked-up", 1, Ignored, noteChecksUnsupported),
 		s("error-limit", 1, Ignored, noteChecksUnsupported),
-		s("slowstart", 1, Ignored, "slow start is not applied yet: a recovered server gets its full weight at once"),
+		s("slowstart", 1, Translated, "after a recovery or maintenance, the weight (dynamic algorithms) and maxconn ramp up over the period, in whole seconds"),
 
 		// DNS.
 		s("resolvers", 1, Ignored, noteDNS),
