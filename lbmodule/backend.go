@@ -393,7 +393,7 @@ func (b *Backend) dispatchLocked(s *Server) {
 		return
 	}
 	takesBackendQueue := b.inGroupLocked(s)
-	for s.MaxConn == 0 || s.Served() < b.dynMaxConn(s) {
+	for s.MaxConnNow() == 0 || s.Served() < b.dynMaxConn(s) {
 		w := s.queue.head
 		if takesBackendQueue {
 			// Requests from the backend queue get s without the load
@@ -443,21 +443,22 @@ func (b *Backend) redistributeLocked(s *Server) {
 // fullLocked reports whether s has reached its connection limit or has
 // requests waiting for it.
 func (b *Backend) fullLocked(s *Server) bool {
-	return s.MaxConn > 0 && (s.queue.n > 0 || s.Served() >= b.dynMaxConn(s))
+	return s.MaxConnNow() > 0 && (s.queue.n > 0 || s.Served() >= b.dynMaxConn(s))
 }
 
 // dynMaxConn is s's current connection limit: maxconn, or with minconn,
 // a limit between minconn and maxconn that grows with the backend's load
 // up to fullconn; during slow start, scaled by the share of it elapsed.
 func (b *Backend) dynMaxConn(s *Server) int {
-	if s.MinConn == 0 || s.MinConn >= s.MaxConn || b.config.FullConn <= 0 {
-		return b.warmupMaxConn(s, s.MaxConn)
+	maxConn := s.MaxConnNow()
+	if s.MinConn == 0 || s.MinConn >= maxConn || b.config.FullConn <= 0 {
+		return b.warmupMaxConn(s, maxConn)
 	}
 	load := int(b.counters.Current.Load()) + b.waiting
 	if load >= b.config.FullConn {
-		return b.warmupMaxConn(s, s.MaxConn)
+		return b.warmupMaxConn(s, maxConn)
 	}
-	return b.warmupMaxConn(s, max(s.MinConn, load*s.MaxConn/b.config.FullConn, 1))
+	return b.warmupMaxConn(s, max(s.MinConn, load*maxConn/b.config.FullConn, 1))
 }
 
 // inGroupLocked reports whether s is in the group that load balancing
@@ -626,6 +627,22 @@ func (b *Backend) SetStopping(server string, stopping bool) error {
 	return nil
 }
 
+// SetMaxConn sets a server's maxconn at run time (0: unlimited), as an
+// agent-check "maxconn:" answer or HAProxy's "set maxconn server" does.
+// Requests waiting for the server get the slots a higher limit frees.
+func (b *Backend) SetMaxConn(server string, maxConn int) error {
+	s, err := b.lookup(server)
+	if err != nil {
+		return err
+	}
+	if maxConn < 0 {
+		return fmt.Errorf("negative maxconn %d", maxConn)
+	}
+	s.state.maxConn.Store(int64(maxConn) + 1)
+	b.changed(server)
+	return nil
+}
+
 func (b *Backend) lookup(server string) (*Server, error) {
 	s := b.byName[server]
 	if s == nil {
@@ -702,7 +719,7 @@ func (p *backendPool) Full(i int) bool {
 func (p *backendPool) Saturated(i int) bool {
 	b := (*Backend)(p)
 	s := b.servers[i]
-	if s.MaxConn > 0 && s.Served()+s.queue.n >= b.dynMaxConn(s)+s.MaxQueue {
+	if s.MaxConnNow() > 0 && s.Served()+s.queue.n >= b.dynMaxConn(s)+s.MaxQueue {
 		return true
 	}
 	return b.veto != nil && b.veto.Vetoed(s)

@@ -114,4 +114,8 @@ type ServerConfig struct {
 	// its interval, rise/fall and check address settings. Without it the
 	// server is always considered up.
 	Check *checks.ServerConfig `json:"check,omitempty"`
+	// AgentCheck queries the server's agent (HAProxy's "agent-check"),
+	// whose answers set the server's health, admin state, weight and
+	// maxconn. Failing to reach the agent changes nothing.
+	AgentCheck *checks.AgentConfig `json:"agent_check,omitempty"`
 }

@@ -85,7 +85,7 @@ func validateHealth(cfg *BackendConfig) error {
 			return fmt.Errorf("backend %q: server %q: check: %v", cfg.Backend, sc.Name, err)
 		}
 	}
-	return nil
+	return validateAgents(cfg)
 }
 
 // attachHealth is StartHealthChecks with the logger for transition
@@ -168,6 +168,10 @@ func attachHealth(b *Backend, logger *zap.Logger) error {
 	for _, c := range started {
 		c.Start()
 	}
+	if err := startAgents(b, logger); err != nil {
+		detachHealth(b, true)
+		return err
+	}
 	return nil
 }
 
@@ -217,6 +221,7 @@ func detachHealth(b *Backend, force bool) {
 	if !force && b.slot != nil && b.slot.hasLive(b) {
 		return
 	}
+	stopAgents(b)
 	var stop []*healthEntry
 	var resync []*healthEntry
 	healthChecks.mu.Lock()
@@ -319,6 +324,13 @@ func (e *healthEntry) onEvent(ev checks.Event) {
 	if ev.Transition == checks.NoChange {
 		return
 	}
+	applyTransition(b, s, ev, logger)
+}
+
+// applyTransition applies a change of operational state that a check or
+// an agent-check answer decided, and logs it in HAProxy's words.
+func applyTransition(b *Backend, s *Server, ev checks.Event, logger *zap.Logger) {
+	fields := []zap.Field{zap.String("backend", ev.Backend), zap.String("server", ev.Server)}
 	queued := s.Queued()
 	beQueued := b.Counters().QueueCurrent.Load()
 	b.setCheckState(s, ev.Transition != checks.WentDown, ev.State.Stopping)
@@ -356,6 +368,9 @@ func (e *healthEntry) onEvent(ev checks.Event) {
 // stopping (NOLB) while up. A down server is never stopping.
 func (b *Backend) setCheckState(s *Server, up, stopping bool) {
 	stopping = stopping && up
+	if up {
+		s.state.agentDown.Store(false)
+	}
 	// Stopping goes first when entering NOLB and last when leaving it,
 	// so the server is never briefly in load balancing by mistake.
 	if stopping {

@@ -122,6 +122,12 @@ type serverState struct {
 	configDisabled atomic.Bool
 	// warmup is the slow start in progress, if any.
 	warmup warmup
+	// maxConn is a maxconn set at run time (by an agent-check answer),
+	// plus one; 0 keeps the configured one.
+	maxConn atomic.Int64
+	// agentDown records that an agent-check answer took the server down
+	// (the stats page's "DOWN (agent)").
+	agentDown atomic.Bool
 
 	counters Counters
 }
@@ -180,6 +186,19 @@ func (s *Server) Up() bool { return !s.state.down.Load() }
 // load-balanced traffic, only persistent requests ("http-check
 // disable-on-404" saw a 404).
 func (s *Server) Stopping() bool { return s.state.stopping.Load() }
+
+// MaxConnNow is the server's current maxconn: the configured one, or the
+// one an agent-check answer set. 0 is unlimited.
+func (s *Server) MaxConnNow() int {
+	if v := s.state.maxConn.Load(); v > 0 {
+		return int(v - 1)
+	}
+	return s.MaxConn
+}
+
+// DownByAgent reports that the server is down because its agent-check
+// answered down, fail or stopped (the stats page's "DOWN (agent)").
+func (s *Server) DownByAgent() bool { return !s.Up() && s.state.agentDown.Load() }
 
 // Weight returns the current user weight.
 func (s *Server) Weight() int { return int(s.state.weight.Load()) }

@@ -228,6 +228,49 @@ func (c *Checker) SetPaused(paused bool) {
 	}
 }
 
+// Force sets the health as an agent-check answer does: up makes the
+// server fully up, down takes it to 0, whatever the counter was. The
+// event carries r as its result and the transition, if any; the last
+// check result shown by Status is left alone.
+func (c *Checker) Force(up bool, r Result) Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	st := &c.status
+	tr := NoChange
+	if up {
+		st.Health = st.Rise + st.Fall - 1
+		if !st.Up || st.Stopping {
+			tr = WentUp
+			if !st.Up && !c.downSince.IsZero() {
+				st.Downtime += now.Sub(c.downSince)
+				c.downSince = time.Time{}
+			}
+			st.Up, st.Stopping = true, false
+		}
+	} else {
+		st.Health = 0
+		if st.Up {
+			tr = WentDown
+			st.Up, st.Stopping = false, false
+			st.DownTransitions++
+			c.downSince = now
+		}
+	}
+	if tr != NoChange {
+		st.LastChange = now
+	}
+	return Event{
+		Backend:         c.opts.Backend,
+		Server:          c.opts.Server,
+		Backup:          c.opts.Backup,
+		Result:          r,
+		State:           st.State,
+		Transition:      tr,
+		LogHealthChecks: c.pr.c.cfg.LogHealthChecks,
+	}
+}
+
 // resume resets the state when the server leaves maintenance.
 func (c *Checker) resume() Event {
 	c.mu.Lock()

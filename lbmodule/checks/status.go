@@ -29,6 +29,8 @@ const (
 	L7TOUT       Code = "L7TOUT"
 	L7RSP        Code = "L7RSP"
 	L7STS        Code = "L7STS"
+	// Checked is an agent answer that changes no health state.
+	Checked Code = "CHECKED"
 )
 
 var descriptions = map[Code]string{
@@ -46,6 +48,7 @@ var descriptions = map[Code]string{
 	L7TOUT:       "Layer7 timeout",
 	L7RSP:        "Layer7 invalid response",
 	L7STS:        "Layer7 wrong status",
+	Checked:      "No status change",
 }
 
 // Description is HAProxy's wording of the code, e.g. "Layer4 connection
