@@ -47,13 +47,14 @@ func newTestAgent(t *testing.T) *testAgent {
 	return a
 }
 
-// answer sets the reply and waits until two more queries have been
-// answered, so the reply was read at least once in full.
+// answer sets the reply and waits until three more queries have been
+// answered: one may have started before the change, and the querier
+// opens the third only after it has applied the second's answer.
 func (a *testAgent) answer(t *testing.T, reply string) {
 	t.Helper()
 	a.reply.Store(reply)
 	n := a.queries.Load()
-	hcWait(t, "agent queries", func() bool { return a.queries.Load() >= n+2 })
+	hcWait(t, "agent queries", func() bool { return a.queries.Load() >= n+3 })
 }
 
 func agentConfig(a *testAgent) *checks.AgentConfig {
@@ -159,7 +160,8 @@ func TestAgentCheckAgainstHAProxy(t *testing.T) {
 	}
 	t.Cleanup(func() { StopHealthChecks(b) })
 
-	hState := func() string {
+	var hState func() string
+	hSnapshot := func() string {
 		var op, admin, w, slim, code, info string
 		for _, line := range strings.Split(h.command("show servers state be"), "\n") {
 			if f := strings.Fields(line); len(f) > 7 && f[3] == "s1" {
@@ -183,6 +185,16 @@ func TestAgentCheckAgainstHAProxy(t *testing.T) {
 			}
 		}
 		return fmt.Sprintf("op=%s admin=%s weight=%s slim=%s agent=%s %q", op, admin, w, slim, code, info)
+	}
+	// hState waits for a snapshot taken between two agent queries: one
+	// in progress shows "* " and no text.
+	hState = func() string {
+		var snap string
+		hcWait(t, "haproxy between agent queries", func() bool {
+			snap = hSnapshot()
+			return !strings.Contains(snap, "agent=* ")
+		})
+		return snap
 	}
 	oState := func() string {
 		s := b.Server("s1")
