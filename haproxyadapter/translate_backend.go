@@ -121,6 +121,8 @@ func (t *translator) backendConfig(b *config.Proxy) lbmodule.BackendConfig {
 			sc.Check, diags = serverCheck(b, s, t.cfg.Global.SSLServerVerify)
 			t.diags = append(t.diags, diags...)
 		}
+		sc.AgentCheck, diags = serverAgentCheck(s)
+		t.diags = append(t.diags, diags...)
 		if s.ID != i+1 {
 			// Only ids that differ from the position need saying.
 			sc.ID = s.ID

@@ -431,3 +431,34 @@ func serverCheck(b *config.Proxy, s *config.Server, sslServerVerify string) (*ch
 	}
 	return sc, d
 }
+
+// serverAgentCheck translates "agent-check" with agent-port, agent-addr,
+// agent-inter and agent-send. HAProxy refuses an agent-check without a
+// port.
+func serverAgentCheck(s *config.Server) (*checks.AgentConfig, []config.Diagnostic) {
+	p := s.Params
+	if !p.AgentCheck {
+		return nil, nil
+	}
+	var d diagnostics
+	ac := &checks.AgentConfig{Port: p.AgentPort, Inter: checks.Duration(p.AgentInter)}
+	for _, o := range p.Other {
+		if len(o) < 2 {
+			continue
+		}
+		switch o[0] {
+		case "agent-addr":
+			ac.Addr = o[1]
+		case "agent-send":
+			ac.Send = o[1]
+		}
+	}
+	if ac.Inter == checks.Duration(checks.DefaultInter) {
+		ac.Inter = 0
+	}
+	if ac.Port == 0 {
+		d.fail(s.Pos, "agent-check", "server "+s.Name+" has no agent-port: HAProxy refuses an agent-check without one")
+		return nil, d
+	}
+	return ac, d
+}

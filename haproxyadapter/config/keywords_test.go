@@ -42,7 +42,8 @@ func TestLookupKeyword(t *testing.T) {
 		{"global", []string{"tune.bufsize", "16384"}, "tune.bufsize", true, Ignored},
 		{"server", []string{"weight"}, "weight", true, Translated},
 		{"server", []string{"check"}, "check", true, Translated},
-		{"server", []string{"agent-check"}, "agent-check", true, Ignored},
+		{"server", []string{"agent-check"}, "agent-check", true, Translated},
+		{"server", []string{"observe"}, "observe", true, Ignored},
 		{"bind", []string{"crt"}, "crt", true, Translated},
 		{"userlist", []string{"user", "a"}, "user", true, Translated},
 		{"resolvers", []string{"nameserver", "a", "1.1.1.1:53"}, "nameserver", true, Ignored},
@@ -105,8 +106,8 @@ func TestKeywordTable(t *testing.T) {
 			}
 		}
 	}
-	if k, _ := LookupKeyword("server", []string{"agent-check"}); k.Note != noteChecksUnsupported {
-		t.Errorf("server agent-check note = %q", k.Note)
+	if k, _ := LookupKeyword("server", []string{"observe"}); k.Note != noteChecksUnsupported {
+		t.Errorf("server observe note = %q", k.Note)
 	}
 }
 
