@@ -73,8 +73,8 @@ func serverKeywords() []*Keyword {
 		s("agent-port", 1, Translated, "agent port; required with agent-check"),
 		s("observe", 1, Ignored, noteChecksUnsupported),
 		s("on-error", 1, Ignored, noteChecksUnsupported),
-		s("on-marked-down", 1, Ignored, noteChecksUnsupported),
-		s("on-marked-up", 1, Ignored, noteChecksUnsupported),
+		s("on-marked-down", 1, Ignored, "requests in flight on a server marked DOWN finish: they run under the client request's context, which the selection policy cannot cancel; new requests avoid the server at once"),
+		s("on-marked-up", 1, Ignored, "requests in flight on backup servers finish when an active server comes UP: they run under the client request's context, which the selection policy cannot cancel; new requests go to the active server at once"),
 		s("error-limit", 1, Ignored, noteChecksUnsupported),
 		s("slowstart", 1, Translated, "after a recovery or maintenance, the weight (dynamic algorithms) and maxconn ramp up over the period, in whole seconds"),
 
