@@ -60,7 +60,42 @@ func (Adapter) Adapt(body []byte, options map[string]any) ([]byte, []caddyconfig
 	if err != nil {
 		return nil, warnings, err
 	}
-	return out, warnings, nil
+	return unescapeHTML(out), warnings, nil
+}
+
+// unescapeHTML undoes encoding/json's escaping of <, > and & as \u003c,
+// \u003e and \u0026, which Caddy does not need, so that error pages in the
+// output read as HTML. An escape counts only where the backslash is not
+// itself escaped.
+func unescapeHTML(js []byte) []byte {
+	out := make([]byte, 0, len(js))
+	for i := 0; i < len(js); i++ {
+		c := js[i]
+		if c != '\\' {
+			out = append(out, c)
+			continue
+		}
+		if i+5 < len(js) && js[i+1] == 'u' && js[i+2] == '0' && js[i+3] == '0' {
+			switch string(js[i+4 : i+6]) {
+			case "3c":
+				out, i = append(out, '<'), i+5
+				continue
+			case "3e":
+				out, i = append(out, '>'), i+5
+				continue
+			case "26":
+				out, i = append(out, '&'), i+5
+				continue
+			}
+		}
+		// Any other escape: copy the backslash and the escaped byte.
+		out = append(out, c)
+		if i+1 < len(js) {
+			i++
+			out = append(out, js[i])
+		}
+	}
+	return out
 }
 
 func warning(d config.Diagnostic) caddyconfig.Warning {

@@ -175,3 +175,16 @@ func must(t *testing.T, err error) {
 }
 
 var _ caddyconfig.Adapter = Adapter{}
+
+func TestUnescapeHTML(t *testing.T) {
+	for in, want := range map[string]string{
+		`"\u003ch1\u003e a \u0026 b"`: `"<h1> a & b"`,
+		`"\\u003c"`:                   `"\\u003c"`,
+		`"\\\u003c"`:                  `"\\<"`,
+		`"x\u003e\u003e"`:             `"x>>"`,
+	} {
+		if got := string(unescapeHTML([]byte(in))); got != want {
+			t.Errorf("unescapeHTML(%s) = %s, want %s", in, got, want)
+		}
+	}
+}

@@ -90,8 +90,8 @@ func (t *translator) translate() *caddy.Config {
 		frontends++
 		switch p.Mode {
 		case "http":
-			if srv := t.httpServer(p); srv != nil {
-				httpApp.Servers[p.Name] = srv
+			for name, srv := range t.httpServers(p) {
+				httpApp.Servers[name] = srv
 			}
 		case "tcp", "":
 			t.errorf(orPos(p.ModePos, p.Pos), "mode", "%s %q is in tcp mode, which is not supported yet: only mode http sections can be translated (write \"mode http\" if this proxy carries HTTP)", p.Kind, p.Name)
@@ -115,23 +115,40 @@ func (t *translator) translate() *caddy.Config {
 	return &caddy.Config{AppsRaw: apps}
 }
 
-// httpServer translates a frontend or listen section in HTTP mode into a
-// Caddy HTTP server.
-func (t *translator) httpServer(p *config.Proxy) *caddyhttp.Server {
+// httpServers translates a frontend or listen section in HTTP mode into
+// Caddy HTTP servers, keyed by name: one for its plain binds and one for its
+// TLS binds (a Caddy server applies TLS to all its listeners or none), and
+// more when binds differ in PROXY protocol or HTTP versions. They share the
+// same routes.
+func (t *translator) httpServers(p *config.Proxy) map[string]*caddyhttp.Server {
 	if len(p.Binds) == 0 {
 		t.warnf(p.Pos, p.Kind.String(), "%s %q has no bind line: nothing listens for it", p.Kind, p.Name)
 		return nil
 	}
-	srv := &caddyhttp.Server{
-		// The addresses come from haproxy.cfg; Caddy must not add HTTP→HTTPS
-		// redirects or obtain certificates on its own.
-		AutoHTTPS: &caddyhttp.AutoHTTPSConfig{Disabled: true},
+	groups := t.listenGroups(p)
+	if len(groups) == 0 {
+		return nil
 	}
-	t.listen(p, srv)
-	t.serverTimeouts(p, srv)
-
-	srv.Routes = t.httpRoutes(p)
-	return srv
+	routes := t.httpRoutes(p)
+	errorRoutes := t.errorRoutes(p)
+	servers := make(map[string]*caddyhttp.Server, len(groups))
+	for i, g := range groups {
+		srv := &caddyhttp.Server{
+			// The addresses come from haproxy.cfg; Caddy must not add
+			// HTTP→HTTPS redirects or obtain certificates on its own.
+			AutoHTTPS: &caddyhttp.AutoHTTPSConfig{Disabled: true},
+			Routes:    routes,
+			Errors:    &caddyhttp.HTTPErrorConfig{Routes: errorRoutes},
+		}
+		t.applyListenGroup(g, srv)
+		t.serverTimeouts(p, srv)
+		name := p.Name
+		if i > 0 {
+			name = p.Name + "-" + g.suffix()
+		}
+		servers[name] = srv
+	}
+	return servers
 }
 
 func (t *translator) lookupBackend(pos config.Pos, keyword, name string) *config.Proxy {

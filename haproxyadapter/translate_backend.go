@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
@@ -55,6 +56,15 @@ func (t *translator) translateBackend(b *config.Proxy, ff forwardForConfig) json
 	}
 	for _, s := range b.Servers {
 		handler.Upstreams = append(handler.Upstreams, &reverseproxy.Upstream{Dial: t.serverDial(b, s)})
+	}
+	if b.Option("redispatch") == nil || len(b.Servers) == 1 {
+		// HAProxy waits min(timeout connect, 1s) before retrying a
+		// connection on the same server; a redispatched retry goes at once.
+		wait := time.Second
+		if c := b.Timeouts.Connect; c.Set && c.D > 0 && c.D < wait {
+			wait = c.D
+		}
+		handler.LoadBalancing.TryInterval = caddy.Duration(wait)
 	}
 
 	// Caddy adds X-Forwarded-For, -Proto and -Host by itself and replaces

@@ -2,8 +2,10 @@ package haproxyadapter
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -15,53 +17,102 @@ import (
 	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
 )
 
-// listen fills the server's listen addresses, TLS connection policies and
-// listener wrappers from the proxy's bind lines.
-func (t *translator) listen(p *config.Proxy, srv *caddyhttp.Server) {
-	var (
-		tlsBinds, plainBinds int
-		acceptProxy          = -1 // -1 unknown, 0 no, 1 yes: one value per Caddy server
-		policy               *caddytls.ConnectionPolicy
-	)
+// listenGroup is the binds of a proxy that one Caddy server can serve:
+// they agree on TLS, on the PROXY protocol and on the HTTP versions.
+type listenGroup struct {
+	tls         bool
+	acceptProxy bool
+	protocols   []string
+	listen      []string
+	policy      *caddytls.ConnectionPolicy
+}
+
+func (g *listenGroup) key() string {
+	return fmt.Sprint(g.tls, g.acceptProxy, g.protocols)
+}
+
+// suffix names the Caddy server of a group other than the first.
+func (g *listenGroup) suffix() string {
+	var parts []string
+	if g.tls {
+		parts = append(parts, "tls")
+	}
+	if g.acceptProxy {
+		parts = append(parts, "proxy")
+	}
+	parts = append(parts, strings.Join(g.protocols, "-"))
+	return strings.Join(parts, "-")
+}
+
+// listenGroups sorts the proxy's binds into groups, in bind order.
+func (t *translator) listenGroups(p *config.Proxy) []*listenGroup {
+	var groups []*listenGroup
+	byKey := map[string]*listenGroup{}
 	for _, b := range p.Binds {
 		addr, ok := t.listenAddress(p, b)
 		if !ok {
 			continue
 		}
-		srv.Listen = append(srv.Listen, addr)
+		g := &listenGroup{tls: b.SSL, acceptProxy: b.AcceptProxy, protocols: bindProtocols(b)}
+		if existing := byKey[g.key()]; existing != nil {
+			g = existing
+		} else {
+			byKey[g.key()] = g
+			groups = append(groups, g)
+		}
+		g.listen = append(g.listen, addr)
+		if b.SSL {
+			if bp := t.bindTLS(p, b); g.policy == nil {
+				g.policy = bp
+			}
+		}
+	}
+	return groups
+}
 
-		ap := 0
-		if b.AcceptProxy {
-			ap = 1
+// bindProtocols returns the HTTP versions a bind speaks, as HAProxy 2.6
+// does: HTTP/1.1 on a plain bind (cleartext HTTP/2 with "proto h2"), and
+// over TLS what "alpn" offers, HTTP/1.1 when it offers nothing. HTTP/3
+// needs a QUIC bind, which is not translated.
+func bindProtocols(b *config.Bind) []string {
+	if !b.SSL {
+		if b.Proto == "h2" {
+			return []string{"h2c"}
 		}
-		if acceptProxy >= 0 && acceptProxy != ap {
-			t.errorf(b.Pos, "bind", "%s %q mixes binds with and without accept-proxy; split them into separate frontends", p.Kind, p.Name)
+		return []string{"h1"}
+	}
+	var out []string
+	for _, a := range b.ALPN {
+		switch a {
+		case "h2":
+			out = append(out, "h2")
+		case "http/1.1", "http/1.0":
+			if !slices.Contains(out, "h1") {
+				out = append(out, "h1")
+			}
 		}
-		acceptProxy = ap
+	}
+	if len(out) == 0 {
+		out = []string{"h1"}
+	}
+	slices.Sort(out)
+	return out
+}
 
-		if !b.SSL {
-			plainBinds++
-			continue
-		}
-		tlsBinds++
-		bp := t.bindTLS(p, b)
-		if policy == nil {
-			policy = bp
-		}
+// applyListenGroup sets the server's addresses, HTTP versions, TLS policy
+// and listener wrappers for a group of binds.
+func (t *translator) applyListenGroup(g *listenGroup, srv *caddyhttp.Server) {
+	srv.Listen = g.listen
+	srv.Protocols = g.protocols
+	if g.policy != nil {
+		srv.TLSConnPolicies = caddytls.ConnectionPolicies{g.policy}
 	}
-	if tlsBinds > 0 && plainBinds > 0 {
-		// A Caddy server applies its TLS policies to every listener.
-		t.errorf(p.Pos, p.Kind.String(), "%s %q mixes TLS (ssl) and plain binds; split them into two frontends using the same backend", p.Kind, p.Name)
-	}
-	if policy != nil {
-		srv.TLSConnPolicies = caddytls.ConnectionPolicies{policy}
-	}
-	if acceptProxy == 1 {
+	if g.acceptProxy {
 		wrappers := []json.RawMessage{caddyconfig.JSONModuleObject(map[string]any{
 			// accept-proxy requires the PROXY header from every client.
 			"fallback_policy": "REQUIRE",
 		}, "wrapper", "proxy_protocol", nil)}
-		if policy != nil {
+		if g.tls {
 			wrappers = append(wrappers, caddyconfig.JSONModuleObject(struct{}{}, "wrapper", "tls", nil))
 		}
 		srv.ListenerWrappersRaw = wrappers

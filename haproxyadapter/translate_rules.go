@@ -108,7 +108,11 @@ func (t *translator) backendChain(fe, be *config.Proxy) json.RawMessage {
 		t.reportOnce("response "+be.Kind.String()+" "+be.Name, func() { resp = append(resp, t.responseRuleRoutes(be)...) })
 	}
 	routes = append(routes, resp...)
-	routes = append(routes, caddyhttp.Route{HandlersRaw: []json.RawMessage{viaRemover, proxy}})
+	handlers := []json.RawMessage{viaRemover, proxy}
+	if be != fe && t.hasProxyErrorPages(be) {
+		handlers = append([]json.RawMessage{backendTag(be)}, handlers...)
+	}
+	routes = append(routes, caddyhttp.Route{HandlersRaw: handlers})
 	return caddyconfig.JSONModuleObject(caddyhttp.Subroute{Routes: routes}, "handler", "subroute", nil)
 }
 
@@ -1054,9 +1058,11 @@ func (t *translator) errorFile(ef *config.ErrorFile) (caddyhttp.StaticResponse, 
 }
 
 // checkErrorFiles warns about errorfiles for errors that Caddy answers
-// itself (bad requests, timeouts, server errors), whose pages are Caddy's.
+// itself (bad requests, request timeouts, internal errors), whose pages are
+// Caddy's. The proxy errors (502, 503, 504) are HAProxy's pages: see
+// errorRoutes.
 func (t *translator) checkErrorFiles(p *config.Proxy) {
-	for _, code := range []int{400, 408, 500, 502, 503, 504} {
+	for _, code := range []int{400, 408, 500} {
 		ef := p.ErrorFiles[code]
 		if ef == nil || ef.File == "" {
 			continue
@@ -1066,10 +1072,6 @@ func (t *translator) checkErrorFiles(p *config.Proxy) {
 			continue
 		}
 		t.warned[key] = true
-		if code == http.StatusServiceUnavailable {
-			t.warnf(ef.Pos, ef.Keyword, "the 503 page is used for deny rules, monitor fail and requests no backend takes; when no server is available Caddy answers with its own 503")
-			continue
-		}
 		t.warnf(ef.Pos, ef.Keyword, "Caddy answers %d errors itself; this page is used only by deny rules with deny_status %d", code, code)
 	}
 }
