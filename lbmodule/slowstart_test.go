@@ -239,3 +239,76 @@ func TestSlowStartRealTime(t *testing.T) {
 		t.Errorf("weights during a 2 s slow start: %s, want [10 90 160]", got)
 	}
 }
+
+// TestSlowStartAgainstHAProxy takes a server out of maintenance on both
+// sides and compares the throttle percentages each shows until its slow
+// start of 3 s is over: HAProxy's "show stat" throttle column against
+// Backend.Throttle.
+func TestSlowStartAgainstHAProxy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("differential test")
+	}
+	s1, s2 := newDiffOrigin(t, "s1"), newDiffOrigin(t, "s2")
+	h := startHAProxyChecks(t, fmt.Sprintf("    server s1 %s weight 10 slowstart 3s\n    server s2 %s weight 10", s1.dial, s2.dial))
+	cfg := BackendConfig{Servers: []ServerConfig{
+		{Name: "s1", Dial: s1.dial, Weight: weight(10), SlowStart: caddy.Duration(3 * time.Second)},
+		{Name: "s2", Dial: s2.dial, Weight: weight(10)},
+	}}
+	b := mustBackend(t, cfg)
+	t.Cleanup(func() { stopWarmup(b.Server("s1")) })
+
+	hThrottle := func() string {
+		lines := strings.Split(strings.TrimPrefix(h.command("show stat"), "# "), "\n")
+		head := strings.Split(lines[0], ",")
+		for _, line := range lines[1:] {
+			f := strings.Split(line, ",")
+			if len(f) < len(head) || f[0] != "be" || f[1] != "s1" {
+				continue
+			}
+			for i, n := range head {
+				if n == "throttle" {
+					return f[i]
+				}
+			}
+		}
+		t.Fatal("no throttle column for be/s1")
+		return ""
+	}
+	oThrottle := func() string {
+		if p, ok := b.Throttle(b.Server("s1")); ok {
+			return fmt.Sprint(p)
+		}
+		return ""
+	}
+	// follow polls a side until its slow start ends and returns the
+	// throttle values it went through.
+	follow := func(get func() string) []string {
+		var seen []string
+		deadline := time.Now().Add(6 * time.Second)
+		for time.Now().Before(deadline) {
+			v := get()
+			if v == "" {
+				return seen
+			}
+			if len(seen) == 0 || seen[len(seen)-1] != v {
+				seen = append(seen, v)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Errorf("slow start not over after 6 s: %v", seen)
+		return seen
+	}
+
+	h.command("set server be/s1 state maint")
+	h.command("set server be/s1 state ready")
+	_ = b.SetAdminState("s1", AdminMaint)
+	_ = b.SetAdminState("s1", AdminReady)
+	done := make(chan []string)
+	go func() { done <- follow(oThrottle) }()
+	hSeen := follow(hThrottle)
+	oSeen := <-done
+	t.Logf("throttle steps: haproxy %v, model %v", hSeen, oSeen)
+	if fmt.Sprint(hSeen) != fmt.Sprint(oSeen) || len(oSeen) != 3 {
+		t.Errorf("throttle during a 3 s slow start: haproxy %v, model %v (want three steps each)", hSeen, oSeen)
+	}
+}
