@@ -3,6 +3,7 @@ package haproxyadapter
 import (
 	"encoding/json"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,15 +58,6 @@ func (t *translator) translateBackend(b *config.Proxy, ff forwardForConfig) json
 	for _, s := range b.Servers {
 		handler.Upstreams = append(handler.Upstreams, &reverseproxy.Upstream{Dial: t.serverDial(b, s)})
 	}
-	if b.Option("redispatch") == nil || len(b.Servers) == 1 {
-		// HAProxy waits min(timeout connect, 1s) before retrying a
-		// connection on the same server; a redispatched retry goes at once.
-		wait := time.Second
-		if c := b.Timeouts.Connect; c.Set && c.D > 0 && c.D < wait {
-			wait = c.D
-		}
-		handler.LoadBalancing.TryInterval = caddy.Duration(wait)
-	}
 
 	// Caddy adds X-Forwarded-For, -Proto and -Host by itself and replaces
 	// a client's X-Forwarded-For. HAProxy adds only what option forwardfor
@@ -99,9 +91,33 @@ func (t *translator) backendConfig(b *config.Proxy) lbmodule.BackendConfig {
 		HashType:     b.HashType.Method,
 		HashFunction: b.HashType.Function,
 		AllBackups:   b.Option("allbackups") != nil,
-		Redispatch:   b.Option("redispatch") != nil,
 		FullConn:     b.FullConn,
 	}
+	if b.Retries != 3 {
+		retries := b.Retries
+		bc.Retries = &retries
+	}
+	if o := b.Option("redispatch"); o != nil {
+		bc.Redispatch = true
+		if len(o.Args) > 0 {
+			n, err := strconv.Atoi(o.Args[0])
+			switch {
+			case err != nil:
+				t.errorf(o.Pos, "option redispatch", "interval %q is not a number", o.Args[0])
+			case n == 0:
+				bc.Redispatch = false
+			default:
+				bc.RedispatchInterval = n
+			}
+		}
+	}
+	// HAProxy waits min(timeout connect, 1s) before it retries a
+	// connection on the same server.
+	turnaround := time.Second
+	if c := b.Timeouts.Connect; c.Set && c.D > 0 && c.D < turnaround {
+		turnaround = c.D
+	}
+	bc.RetryTurnaround = caddy.Duration(turnaround)
 	if b.HashType.Avalanche {
 		avalanche := true
 		bc.HashAvalanche = &avalanche

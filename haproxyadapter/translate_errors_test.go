@@ -57,7 +57,7 @@ backend web
 		`"match":[{"vars_regexp":{"{http.error.message}":{"pattern":"^dial"}}}]`,
 		`frontenddown`,
 		// A retry on the same server waits min(timeout connect, 1s).
-		`"try_interval":200000000`,
+		`"retry_turnaround":200000000`,
 	} {
 		if !strings.Contains(js, want) {
 			t.Errorf("adapted config lacks %s\n%s", want, out)

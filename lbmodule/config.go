@@ -55,6 +55,11 @@ type BackendConfig struct {
 	// retries themselves are made by reverse_proxy's load_balancing
 	// retries, which the translator sets to the same number.
 	Retries *int `json:"retries,omitempty"`
+	// RetryTurnaround is how long a retry waits before it tries the same
+	// server again after a failed connection; a retry that goes to another
+	// server does not wait. HAProxy waits min(timeout connect, 1s), which
+	// the translator sets. Zero retries at once.
+	RetryTurnaround caddy.Duration `json:"retry_turnaround,omitempty"`
 
 	// QueueTimeout is how long a request may wait for a free server slot
 	// (HAProxy's "timeout queue"). Zero means the connect timeout's value,

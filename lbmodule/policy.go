@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -122,6 +123,9 @@ func (p *HTTPSelection) Select(pool reverseproxy.UpstreamPool, r *http.Request, 
 		a.retries++
 		if !p.redispatchNow(a.retries, prev) || p.staysPersistent(ctx, a.retries, prev) {
 			a.mu.Unlock()
+			if !p.turnaround(ctx) {
+				return nil
+			}
 			return p.upstreamFor(pool, prev)
 		}
 		a.server = nil
@@ -151,6 +155,12 @@ func (p *HTTPSelection) Select(pool reverseproxy.UpstreamPool, r *http.Request, 
 		}
 		return nil
 	}
+	if s == prev && !p.turnaround(ctx) {
+		// The redispatch found no other server: HAProxy waits before it
+		// connects to the same one again.
+		p.backend.Release(s)
+		return nil
+	}
 	up := p.upstreamFor(pool, s)
 	a.mu.Lock()
 	if a.done || up == nil {
@@ -162,6 +172,22 @@ func (p *HTTPSelection) Select(pool reverseproxy.UpstreamPool, r *http.Request, 
 	a.server = s
 	a.mu.Unlock()
 	return up
+}
+
+// turnaround waits RetryTurnaround before a retry on the same server, and
+// reports false when the request ended meanwhile.
+func (p *HTTPSelection) turnaround(ctx context.Context) bool {
+	if p.RetryTurnaround <= 0 {
+		return true
+	}
+	timer := time.NewTimer(time.Duration(p.RetryTurnaround))
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // redispatchNow applies "option redispatch" to retry number n, which

@@ -277,3 +277,41 @@ func TestSelectNoServers(t *testing.T) {
 		t.Fatalf("got %s", up.Dial)
 	}
 }
+
+// A retry on the same server waits the turn-around delay (HAProxy's
+// min(timeout connect, 1s)); a retry that moves to another server does not.
+func TestSelectRetryTurnaround(t *testing.T) {
+	const delay = 60 * time.Millisecond
+	cfg := BackendConfig{RetryTurnaround: caddy.Duration(delay), Servers: servers(1)}
+	p := newPolicy(t, cfg)
+	pool := poolFor(cfg)
+	r, end := newRequest()
+	defer end()
+	if up := p.Select(pool, r, nil); up != pool[0] {
+		t.Fatalf("first pick %v", up)
+	}
+	start := time.Now()
+	if up := p.Select(pool, r, nil); up != pool[0] {
+		t.Fatalf("retry picked %v, want the same server", up)
+	}
+	if d := time.Since(start); d < delay {
+		t.Errorf("retry on the same server after %v, want at least %v", d, delay)
+	}
+
+	cfg = BackendConfig{RetryTurnaround: caddy.Duration(time.Hour), Redispatch: true, Servers: servers(1, 1)}
+	p = newPolicy(t, cfg)
+	pool = poolFor(cfg)
+	r2, end2 := newRequest()
+	defer end2()
+	first := p.Select(pool, r2, nil)
+	done := make(chan *reverseproxy.Upstream)
+	go func() { done <- p.Select(pool, r2, nil) }()
+	select {
+	case up := <-done:
+		if up == first || up == nil {
+			t.Errorf("redispatched retry picked %v after %v", up, first)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a retry that moves to another server waited")
+	}
+}
