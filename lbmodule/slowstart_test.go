@@ -223,6 +223,7 @@ func TestSlowStartRealTime(t *testing.T) {
 	b := mustBackend(t, cfg)
 	t.Cleanup(func() { stopWarmup(b.Server("A")) })
 	_ = b.SetOperational("A", false)
+	earlyInSecond(t)
 	_ = b.SetOperational("A", true)
 	seen := []int{committedEweight(b, "A")}
 	deadline := time.Now().Add(5 * time.Second)
@@ -300,6 +301,7 @@ func TestSlowStartAgainstHAProxy(t *testing.T) {
 	}
 
 	h.command("set server be/s1 state maint")
+	earlyInSecond(t)
 	h.command("set server be/s1 state ready")
 	_ = b.SetAdminState("s1", AdminMaint)
 	_ = b.SetAdminState("s1", AdminReady)
@@ -311,4 +313,13 @@ func TestSlowStartAgainstHAProxy(t *testing.T) {
 	if fmt.Sprint(hSeen) != fmt.Sprint(oSeen) || len(oSeen) != 3 {
 		t.Errorf("throttle during a 3 s slow start: haproxy %v, model %v (want three steps each)", hSeen, oSeen)
 	}
+}
+
+// earlyInSecond waits for the first half of a wall-clock second. Slow
+// start counts whole seconds from the second of the transition but
+// recomputes a second after the transition itself: a transition late in
+// its second, with the recomputation a little late, would skip a step.
+func earlyInSecond(t *testing.T) {
+	t.Helper()
+	hcWait(t, "the start of a second", func() bool { return time.Now().Nanosecond() < 400_000_000 })
 }
