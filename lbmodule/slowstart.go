@@ -20,6 +20,9 @@ type warmup struct {
 	mu    sync.Mutex
 	since int64
 	timer *time.Timer
+	// gen tells a slow start's recomputations from those of one it
+	// replaced.
+	gen uint64
 }
 
 // slowStartSeconds is the slow start period as HAProxy stores it: in
@@ -59,17 +62,19 @@ func (b *Backend) startWarmup(s *Server) {
 	if w.timer != nil {
 		w.timer.Stop()
 	}
-	name := s.Name
+	w.gen++
+	gen, name := w.gen, s.Name
 	var tick func()
 	tick = func() {
-		if !b.warming(s) {
-			// Over: one last update gives the full weight.
-			b.changed(name)
+		// warming ends the slow start once over, even when no live
+		// backend holds the server any more.
+		over := !b.warming(s)
+		b.changed(name)
+		if over {
 			return
 		}
-		b.changed(name)
 		w.mu.Lock()
-		if w.since != 0 {
+		if w.since != 0 && w.gen == gen {
 			w.timer = time.AfterFunc(warmupStep(s.SlowStart), tick)
 		}
 		w.mu.Unlock()
@@ -84,6 +89,7 @@ func stopWarmup(s *Server) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.since = 0
+	w.gen++
 	if w.timer != nil {
 		w.timer.Stop()
 		w.timer = nil
