@@ -91,6 +91,7 @@ func (t *translator) backendConfig(b *config.Proxy) lbmodule.BackendConfig {
 		HashType:     b.HashType.Method,
 		HashFunction: b.HashType.Function,
 		AllBackups:   b.Option("allbackups") != nil,
+		Persist:      b.Option("persist") != nil,
 		FullConn:     b.FullConn,
 	}
 	if b.Retries != 3 {
@@ -124,6 +125,8 @@ func (t *translator) backendConfig(b *config.Proxy) lbmodule.BackendConfig {
 	}
 	var diags []config.Diagnostic
 	bc.HealthChecks, diags = healthChecks(b)
+	t.diags = append(t.diags, diags...)
+	bc.Cookie, diags = cookieConfig(b)
 	t.diags = append(t.diags, diags...)
 	// timeout queue defaults to timeout connect.
 	if d, ok := firstTimeout(b.Timeouts.Queue, b.Timeouts.Connect); ok {

@@ -89,7 +89,9 @@ func (t *translator) backendChain(fe, be *config.Proxy) json.RawMessage {
 	}
 	t.routedBackends[be.Name] = true
 	t.checkErrorFiles(be)
-	var routes caddyhttp.RouteList
+	// The persistence cookie's handler comes first, so that its response
+	// side runs after the http-response rules, as in HAProxy.
+	routes := cookieRoutes(be)
 	// A section's rules are translated for every frontend and backend pair
 	// that uses them, but their problems are reported once.
 	if be != fe {

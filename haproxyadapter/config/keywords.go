@@ -127,7 +127,7 @@ const (
 	noteMaxConn           = "connection limits are not enforced for HTTP yet"
 	noteChecksUnsupported = "not supported: health checks run without it"
 	noteStats             = "stats page not served yet"
-	notePersist           = "persistence not applied yet: every request is load balanced"
+	notePersist           = "not supported: the persistence cookie applies without it"
 	noteErrorPages        = "HAProxy's error pages are replaced by Caddy's"
 	noteCompression       = "responses pass uncompressed; add Caddy's encode handler to compress"
 	noteSplice            = "Go copies data between connections itself; the kernel splice setting has no equivalent"

@@ -35,7 +35,7 @@ func serverKeywords() []*Keyword {
 		s("no-send-proxy-v2-ssl", 0, Translated, "cancels an inherited send-proxy-v2-ssl"),
 		s("no-send-proxy-v2-ssl-cn", 0, Translated, "cancels an inherited send-proxy-v2-ssl-cn"),
 		s("proxy-v2-options", 1, Ignored, "extra PROXY v2 fields are not sent"),
-		s("cookie", 1, Ignored, notePersist),
+		s("cookie", 1, Translated, "the server's persistence cookie value"),
 		s("non-stick", 0, Ignored, noteStick),
 		s("stick", 0, Ignored, noteStick),
 		s("redir", 1, Refused, "redirecting clients to the server is not supported; use Caddy's redir directive"),

@@ -74,8 +74,8 @@ func proxyKeywords() []*Keyword {
 		px("bind-process", "XXXX", Ignored, noteProcess),
 
 		// Persistence and health checks.
-		px("cookie", "X-XX", Ignored, notePersist),
-		px("dynamic-cookie-key", "X-XX", Ignored, notePersist),
+		px("cookie", "X-XX", Translated, "cookie persistence with HAProxy's request and response behaviour (insert, prefix, rewrite, indirect, nocache, postonly, preserve, maxidle, maxlife, dynamic)"),
+		px("dynamic-cookie-key", "X-XX", Translated, "key of dynamic cookies"),
 		px("persist rdp-cookie", "X-XX", Ignored, notePersist),
 		px("ignore-persist", "--XX", Ignored, notePersist),
 		px("force-persist", "--XX", Ignored, notePersist),
@@ -226,7 +226,7 @@ func optionKeywords() []*Keyword {
 		o("disable-h2-upgrade", "XXX-", true, Ignored, "Caddy negotiates HTTP/2 itself"),
 		o("http-use-proxy-header", "XXX-", true, Ignored, noteTune),
 		o("checkcache", "X-XX", true, Ignored, "cacheable responses carrying cookies are not checked"),
-		o("persist", "X-XX", true, Ignored, notePersist),
+		o("persist", "X-XX", true, Translated, "a persistence cookie still reaches its server when it is down"),
 		o("httpchk", "X-XX", false, Translated, "health check type"),
 		o("tcp-check", "X-XX", false, Translated, "health check type"),
 		o("ssl-hello-chk", "X-XX", false, Translated, "health check type"),

@@ -115,7 +115,6 @@ func TestServerWarningsGrouped(t *testing.T) {
 	_, diags := load(t, "backend b\n  server web1 10.0.0.1:80 check inter 3s observe layer4 on-error fastinter cookie a tfo\n")
 	want := []string{
 		`t.cfg:2: server "web1": options "observe", "on-error" ignored: ` + noteChecksUnsupported,
-		`t.cfg:2: server "web1": option "cookie" ignored: ` + notePersist,
 		`t.cfg:2: server "web1": option "tfo" ignored: ` + noteTune,
 	}
 	if got := warningsOf(diags); !slices.Equal(got, want) {
