@@ -109,6 +109,16 @@ func run(ctx context.Context, opts options) error {
 
 	fmt.Fprintf(opts.out, "\nTry it yourself:\n")
 	fmt.Fprintf(opts.out, "  curl %s\n", site.url)
+	if ck := site.backend.Cookie; ck != nil && len(site.backend.Servers) > 0 {
+		last := site.backend.Servers[len(site.backend.Servers)-1]
+		for _, s := range site.backend.Servers {
+			if !s.Params.Backup && s.Params.Cookie != "" {
+				last = s
+			}
+		}
+		fmt.Fprintf(opts.out, "  curl -si %s | grep -i set-cookie    # the persistence cookie (%s)\n", site.url, ck.Name)
+		fmt.Fprintf(opts.out, "  curl -b %s=%s %s    # always %s\n", ck.Name, last.Params.Cookie, site.url, last.Name)
+	}
 	for _, stats := range statsPages(cfg) {
 		fmt.Fprintf(opts.out, "  stats page: %s\n", stats)
 	}
