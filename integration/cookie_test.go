@@ -420,23 +420,8 @@ func TestCookiePersistenceMatchesHAProxy(t *testing.T) {
 
 	c := startCaddy(t, cfg)
 	c.waitListening(listeners...)
-	skipUntranslatedCookie(t, c)
-	// A scenario that needs health checks waits for them, unless the
-	// adapter said it does not run them.
-	skip := map[string]bool{}
-	for _, sc := range scenarios {
-		if sc.checked == "" {
-			continue
-		}
-		line := lineOf(t, cfg, sc.checked)
-		for _, w := range adapterWarnings(c.log.String()) {
-			if w.Line == line && strings.Contains(w.Msg, "health checks") {
-				t.Logf("%s: skipped, the adapter does not run health checks yet: %s", sc.name, w.Msg)
-				skip[sc.name] = true
-			}
-		}
-	}
-	got := runCookieScenarios(t, scenarios, base, skip)
+	requireTranslatedCookie(t, c)
+	got := runCookieScenarios(t, scenarios, base, nil)
 
 	for i, sc := range scenarios {
 		if len(got[i]) != len(sc.requests) || len(want[i]) != len(sc.requests) {
@@ -509,7 +494,7 @@ func TestCookieMaintenanceAtRunTimeMatchesHAProxy(t *testing.T) {
 
 	c := startCaddy(t, cfg)
 	c.waitListening(loopback(port))
-	skipUntranslatedCookie(t, c)
+	requireTranslatedCookie(t, c)
 	got := run(func(maint bool) {
 		params := ""
 		if maint {
@@ -528,17 +513,16 @@ func TestCookieMaintenanceAtRunTimeMatchesHAProxy(t *testing.T) {
 	}
 }
 
-// skipUntranslatedCookie skips the test when the adapter did not translate
-// the cookie lines (the loaded config has no haproxy_cookie handler): there
-// is nothing to compare yet.
-func skipUntranslatedCookie(t *testing.T, c *caddyProc) {
+// requireTranslatedCookie fails the test when the adapter did not translate
+// the cookie lines (the loaded config has no haproxy_cookie handler).
+func requireTranslatedCookie(t *testing.T, c *caddyProc) {
 	t.Helper()
 	loaded, err := c.adminGet("/config/")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(loaded, `"handler":"haproxy_cookie"`) {
-		t.Skip("the adapter does not translate cookie persistence yet (no haproxy_cookie handler in the config)")
+		t.Fatal("the adapted config has no haproxy_cookie handler: cookie persistence was not translated")
 	}
 }
 

@@ -209,9 +209,13 @@ func TestAgentCheckAgainstHAProxy(t *testing.T) {
 		r, _ := b.AgentStatus("s1")
 		return fmt.Sprintf("op=%s admin=%d weight=%d slim=%s agent=%s %q", op, s.AdminFlags(), s.Weight(), slim, r.Code, r.Info)
 	}
+	// An answer without a final newline is left out: HAProxy 2.6 then
+	// sometimes reads past the answer and reports bytes that were never
+	// sent ("agent reports an error : up\x03\x94"), sometimes ignores the
+	// incomplete line as we always do (TestAgentCheck covers it).
 	for _, reply := range []string{"up\n", "75%\n", "weight:50%\n", "maxconn:7\n", "drain\n", "ready\n",
 		"down#gone fishing\n", "fail\n", "up\n", "stopped # for lunch\n", "up 50%\n", "maint\n", "ready\n",
-		"bogus\n", "100%\n", "250%\n", "up", "down maxconn:3 # why not\n", "ready,up 75%x\n", "maxconn:5x\n"} {
+		"bogus\n", "100%\n", "250%\n", "down maxconn:3 # why not\n", "ready,up 75%x\n", "maxconn:5x\n"} {
 		hpAgent.answer(t, reply)
 		ourAgent.answer(t, reply)
 		if hs, os := hState(), oState(); hs != os {
