@@ -33,28 +33,15 @@ func (Adapter) Adapt(body []byte, options map[string]any) ([]byte, []caddyconfig
 		filename = fn
 	}
 	cfg, diags := config.Load(filename, body, os.LookupEnv)
-	var warnings []caddyconfig.Warning
-	var errs []config.Diagnostic
-	for _, d := range diags {
-		if d.Severity == config.Error {
-			errs = append(errs, d)
-			continue
-		}
-		warnings = append(warnings, warning(d))
+	warnings, err := sortDiagnostics(diags)
+	if err != nil {
+		return nil, warnings, err
 	}
-	if len(errs) > 0 {
-		return nil, warnings, diagnosticsError(errs)
-	}
-	caddyCfg, tdiags := Translate(cfg)
-	for _, d := range tdiags {
-		if d.Severity == config.Error {
-			errs = append(errs, d)
-			continue
-		}
-		warnings = append(warnings, warning(d))
-	}
-	if len(errs) > 0 {
-		return nil, warnings, diagnosticsError(errs)
+	caddyCfg, diags := Translate(cfg)
+	moreWarnings, err := sortDiagnostics(diags)
+	warnings = append(warnings, moreWarnings...)
+	if err != nil {
+		return nil, warnings, err
 	}
 	out, err := json.MarshalIndent(caddyCfg, "", "\t")
 	if err != nil {
@@ -96,6 +83,24 @@ func unescapeHTML(js []byte) []byte {
 		}
 	}
 	return out
+}
+
+// sortDiagnostics turns warnings into Caddy's adapter warnings and joins
+// the errors into one error, nil when there is none.
+func sortDiagnostics(diags []config.Diagnostic) ([]caddyconfig.Warning, error) {
+	var warnings []caddyconfig.Warning
+	var errs diagnosticsError
+	for _, d := range diags {
+		if d.Severity == config.Error {
+			errs = append(errs, d)
+			continue
+		}
+		warnings = append(warnings, warning(d))
+	}
+	if len(errs) > 0 {
+		return warnings, errs
+	}
+	return warnings, nil
 }
 
 func warning(d config.Diagnostic) caddyconfig.Warning {

@@ -218,21 +218,7 @@ func (p *HTTPSelection) staysPersistent(ctx context.Context, n int, prev *Server
 	if x == nil || x.server != prev || !x.req.Direct {
 		return false
 	}
-	// The interval rule, as redispatchNow applies it.
-	interval, retries := p.RedispatchInterval, 3
-	if interval == 0 {
-		interval = -1
-	}
-	if p.Retries != nil {
-		retries = *p.Retries
-	}
-	if interval > 0 && n%interval == 0 {
-		return false
-	}
-	if m := retries + 1 + interval; interval < 0 && m > 0 && n%m == 0 {
-		return false
-	}
-	return true
+	return !p.redispatchRetry(n)
 }
 
 // insertUnhooked sets the cookie from the policy when no CookieHandler will

@@ -196,9 +196,18 @@ func (p *HTTPSelection) redispatchNow(n int, prev *Server) bool {
 	if !p.Redispatch {
 		return false
 	}
-	if !prev.Up() || prev.AdminState() == AdminMaint {
+	if !prev.Up() || prev.AdminState() == AdminMaint || p.redispatchRetry(n) {
 		return true
 	}
+	// HAProxy counts random as a round-robin kind: only the hashing
+	// algorithms keep a retry on its server.
+	return p.key == nil && p.backend.usableActives() > 1
+}
+
+// redispatchRetry reports whether retry number n is one the redispatch
+// interval names: every P-th retry for a positive P, and for a negative -N
+// the retries that are multiples of retries+1-N (by default -1: the last).
+func (p *HTTPSelection) redispatchRetry(n int) bool {
 	interval := p.RedispatchInterval
 	if interval == 0 {
 		interval = -1
@@ -207,15 +216,11 @@ func (p *HTTPSelection) redispatchNow(n int, prev *Server) bool {
 	if p.Retries != nil {
 		retries = *p.Retries
 	}
-	if interval > 0 && n%interval == 0 {
-		return true
+	if interval > 0 {
+		return n%interval == 0
 	}
-	if m := retries + 1 + interval; interval < 0 && m > 0 && n%m == 0 {
-		return true
-	}
-	// HAProxy counts random as a round-robin kind: only the hashing
-	// algorithms keep a retry on its server.
-	return p.key == nil && p.backend.usableActives() > 1
+	m := retries + 1 + interval
+	return m > 0 && n%m == 0
 }
 
 // upstreamFor returns the pool entry of server s: the one at the server's
