@@ -284,7 +284,7 @@ func TestCheckTranslationAgainstHAProxy(t *testing.T) {
 	if err := os.WriteFile(path, []byte(build(hAddrs, listen)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-db", "-f", path)
+	cmd := exec.Command(bin, "-db", "-dR", "-f", path)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -508,7 +508,9 @@ func startHAProxy(t *testing.T, cfgPath string, listeners ...string) *process {
 	if out, err := check.CombinedOutput(); err != nil {
 		t.Fatalf("haproxy -c rejects %s: %v\n%s", cfgPath, err, out)
 	}
-	p := startProcess(t, "haproxy", exec.Command(bin, "-f", cfgPath, "-db"))
+	// -dR: no SO_REUSEPORT, so that a port taken by another process fails
+	// to bind instead of silently sharing its connections.
+	p := startProcess(t, "haproxy", exec.Command(bin, "-f", cfgPath, "-db", "-dR"))
 	p.waitListening(listeners...)
 	return p
 }

@@ -155,7 +155,7 @@ frontend fe
 			if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			cmd := exec.Command(bin, "-db", "-f", path)
+			cmd := exec.Command(bin, "-db", "-dR", "-f", path)
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -198,7 +198,7 @@ func startHAProxy(t *testing.T, bin, cfg, sock string) {
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-db", "-f", path)
+	cmd := exec.Command(bin, "-db", "-dR", "-f", path)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

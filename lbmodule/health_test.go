@@ -516,7 +516,7 @@ frontend fe
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-db", "-f", path)
+	cmd := exec.Command(bin, "-db", "-dR", "-f", path)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -244,7 +244,7 @@ func TestProbesAgainstHAProxy(t *testing.T) {
 	var mu sync.Mutex
 	first := map[string]string{}
 	lineRE := regexp.MustCompile(`^Health check for (?:backup )?server ([^/]+)/s `)
-	cmd := exec.Command(bin, "-db", "-f", path)
+	cmd := exec.Command(bin, "-db", "-dR", "-f", path)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -421,7 +421,7 @@ func TestHTTPRequestAgainstHAProxy(t *testing.T) {
 	if err := os.WriteFile(path, []byte(cfg.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-db", "-f", path)
+	cmd := exec.Command(bin, "-db", "-dR", "-f", path)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -505,7 +505,7 @@ func TestProxyHeaderAgainstHAProxy(t *testing.T) {
 	if err := os.WriteFile(path, []byte(cfg.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-db", "-f", path)
+	cmd := exec.Command(bin, "-db", "-dR", "-f", path)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

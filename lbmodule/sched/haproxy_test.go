@@ -207,7 +207,9 @@ func (h *haproxyRun) launch(bin, dir string, be haproxyBackend) (string, error) 
 	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-db", "-f", cfgPath)
+	// -dR: no SO_REUSEPORT, so that a port another test's HAProxy took
+	// fails to bind instead of silently sharing its connections.
+	cmd := exec.Command(bin, "-db", "-dR", "-f", cfgPath)
 	var output strings.Builder
 	cmd.Stdout, cmd.Stderr = &output, &output
 	if err := cmd.Start(); err != nil {
