@@ -54,8 +54,11 @@ type Checker struct {
 	// resumeNext asks the loop to reset the state at its next turn.
 	maint      atomic.Bool
 	resumeNext atomic.Bool
-	// wasPaused is the loop's memory of a pause it saw.
+	// wasPaused is the loop's memory of a pause it saw; sawPause
+	// publishes it, so that SetPaused(false) wakes a loop that found the
+	// server in maintenance through Options.Paused.
 	wasPaused bool
+	sawPause  atomic.Bool
 
 	startOnce sync.Once
 	stopOnce  sync.Once
@@ -175,11 +178,13 @@ func (c *Checker) loop() {
 		}
 		if c.maint.Load() || (c.opts.Paused != nil && c.opts.Paused()) {
 			c.wasPaused = true
+			c.sawPause.Store(true)
 			timer.Reset(c.p.inter)
 			continue
 		}
 		if resume := c.resumeNext.Swap(false); resume || c.wasPaused {
 			c.wasPaused = false
+			c.sawPause.Store(false)
 			// Leaving maintenance: HAProxy restarts the server UP with
 			// health = rise and checks it at once.
 			if ev := c.resume(); c.opts.OnEvent != nil {
@@ -224,6 +229,10 @@ func (c *Checker) SetPaused(paused bool) {
 	}
 	if c.maint.Swap(false) {
 		c.resumeNext.Store(true)
+		c.Wake()
+	} else if c.sawPause.Load() {
+		// The loop saw the maintenance through Options.Paused and now
+		// sleeps for an interval: wake it to resume at once.
 		c.Wake()
 	}
 }

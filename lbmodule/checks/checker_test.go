@@ -195,6 +195,35 @@ func TestCheckerSetPaused(t *testing.T) {
 	}
 }
 
+// SetPaused(false) wakes a checker that found the server in maintenance
+// through Options.Paused (a server disabled in the configuration), so that
+// leaving maintenance checks it at once instead of after an interval.
+func TestCheckerSetPausedAfterPausedOption(t *testing.T) {
+	o := newToggled(t)
+	var paused atomic.Bool
+	paused.Store(true)
+	c, events := startChecker(t, Options{
+		Backend: "be", Server: "s1", Dial: o.addr, Config: &Config{Type: TypeHTTP},
+		Check:  ServerConfig{Inter: Duration(time.Hour), Rise: 2, Fall: 3, StartDown: true},
+		Paused: paused.Load,
+	})
+	deadline := time.Now().Add(5 * time.Second)
+	for !c.sawPause.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("the checker never looked at the paused server")
+		}
+		time.Sleep(time.Millisecond) // polls the loop's first turn
+	}
+	paused.Store(false)
+	c.SetPaused(false)
+	if e := nextEvent(t, events, time.Second); !e.Resumed || !e.State.Up {
+		t.Fatalf("resume event: %+v", e)
+	}
+	if e := nextEvent(t, events, time.Second); e.Result.Code != L7OK {
+		t.Fatalf("check after resume: %s", e.Result.Code)
+	}
+}
+
 // Stop abandons a check that hangs and leaves no goroutine behind.
 func TestCheckerStopDuringCheck(t *testing.T) {
 	accepted := make(chan struct{}, 1)
