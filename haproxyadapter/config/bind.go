@@ -47,22 +47,9 @@ func (b *builder) bindLine(c *proxyCtx, st lex.Statement) bool {
 // "host:port" with the port after the last colon; the port may be a range
 // "lo-hi". Only the address fields of the returned Bind are set.
 func ParseBindAddress(addr string) (*Bind, error) {
-	rest := addr
-	network := "tcp"
-	if i := strings.Index(rest, "@"); i >= 0 && !strings.ContainsAny(rest[:i], "/:[") {
-		family := rest[:i]
-		rest = rest[i+1:]
-		switch family {
-		case "ipv4", "tcp4":
-			network = "tcp4"
-		case "ipv6", "tcp6":
-			network = "tcp6"
-		case "tcp":
-		case "unix", "abns", "fd", "sockpair", "quic4", "quic6", "udp", "udp4", "udp6":
-			network = family
-		default:
-			return nil, fmt.Errorf("unknown address family '%s@' in '%s'", family, addr)
-		}
+	network, rest, err := splitAddressFamily(addr)
+	if err != nil {
+		return nil, err
 	}
 	if network == "unix" || network == "abns" || network == "fd" || network == "sockpair" || strings.HasPrefix(rest, "/") {
 		if rest == "" {
@@ -216,4 +203,29 @@ func (b *builder) applyBindParams(st lex.Statement, subject string, bd *Bind, wo
 		b.diags = append(b.diags, d)
 	}
 	return true
+}
+
+// splitAddressFamily reads an address's optional family prefix ("ipv4@",
+// "ipv6@", "unix@" …), shared by bind and server addresses, and returns
+// the network it names ("tcp" without a prefix) and the rest.
+func splitAddressFamily(addr string) (network, rest string, err error) {
+	network, rest = "tcp", addr
+	i := strings.Index(rest, "@")
+	if i < 0 || strings.ContainsAny(rest[:i], "/:[") {
+		return network, rest, nil
+	}
+	family := rest[:i]
+	rest = rest[i+1:]
+	switch family {
+	case "ipv4", "tcp4":
+		network = "tcp4"
+	case "ipv6", "tcp6":
+		network = "tcp6"
+	case "tcp":
+	case "unix", "abns", "fd", "sockpair", "quic4", "quic6", "udp", "udp4", "udp6":
+		network = family
+	default:
+		return "", "", fmt.Errorf("unknown address family '%s@' in '%s'", family, addr)
+	}
+	return network, rest, nil
 }

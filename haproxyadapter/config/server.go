@@ -391,22 +391,9 @@ func (b *builder) numberServers(c *proxyCtx) {
 // port may be "+N"/"-N" (relative to the client's port) and may be
 // absent. UNIX socket paths have no port.
 func SplitServerAddress(addr string) (network, host, port string, err error) {
-	network = "tcp"
-	rest := addr
-	family := ""
-	if i := strings.Index(rest, "@"); i >= 0 && !strings.ContainsAny(rest[:i], "/:[") {
-		family, rest = rest[:i], rest[i+1:]
-		switch family {
-		case "ipv4", "tcp4":
-			network = "tcp4"
-		case "ipv6", "tcp6":
-			network = "tcp6"
-		case "tcp":
-		case "unix", "abns", "sockpair", "fd", "udp", "udp4", "udp6", "quic4", "quic6":
-			network = family
-		default:
-			return "", "", "", fmt.Errorf("unknown address family '%s@' in '%s'", family, addr)
-		}
+	network, rest, err := splitAddressFamily(addr)
+	if err != nil {
+		return "", "", "", err
 	}
 	if rest == "" {
 		return "", "", "", fmt.Errorf("missing address")
