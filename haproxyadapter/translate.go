@@ -10,7 +10,10 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/caddyserver/caddy/v2/modules/caddytls"
 
+	"github.com/mholt/caddy-l4/layer4"
+
 	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
 )
 
 // translator carries the state of one translation: the model it reads, the
@@ -23,6 +26,10 @@ type translator struct {
 	// a backend used by several frontends is translated (and diagnosed)
 	// once.
 	backendHandlers map[string]json.RawMessage
+	// tcpHandlers caches the layer4 handler of each mode tcp frontend and
+	// backend pair; tcpBackends each mode tcp backend's description.
+	tcpHandlers map[string]json.RawMessage
+	tcpBackends map[string]lbmodule.BackendConfig
 	// tls collects certificates loaded for "bind … ssl crt …".
 	tls *caddytls.TLS
 
@@ -48,6 +55,8 @@ func Translate(cfg *config.Config) (*caddy.Config, []config.Diagnostic) {
 	t := &translator{
 		cfg:             cfg,
 		backendHandlers: make(map[string]json.RawMessage),
+		tcpHandlers:     make(map[string]json.RawMessage),
+		tcpBackends:     make(map[string]lbmodule.BackendConfig),
 		acls:            make(map[*config.ACL]aclResult),
 		stateBackends:   make(map[string]bool),
 		routedBackends:  make(map[string]bool),
@@ -73,6 +82,7 @@ func (t *translator) errorf(pos config.Pos, keyword, format string, args ...any)
 
 func (t *translator) translate() *caddy.Config {
 	httpApp := &caddyhttp.App{Servers: make(map[string]*caddyhttp.Server)}
+	l4App := &layer4.App{Servers: make(map[string]*layer4.Server)}
 	if d := t.cfg.Global.HardStopAfter; d > 0 {
 		// Caddy's grace period bounds how long old connections may live
 		// after a reload or stop, as hard-stop-after does.
@@ -90,13 +100,21 @@ func (t *translator) translate() *caddy.Config {
 		frontends++
 		switch p.Mode {
 		case "http":
+			t.refuseTCPRequestRules(p, "in mode http; express the rule with http-request")
 			for name, srv := range t.httpServers(p) {
 				httpApp.Servers[name] = srv
 			}
 		case "tcp", "":
-			t.errorf(orPos(p.ModePos, p.Pos), "mode", "%s %q is in tcp mode, which is not supported yet: only mode http sections can be translated (write \"mode http\" if this proxy carries HTTP)", p.Kind, p.Name)
+			for name, srv := range t.layer4Servers(p) {
+				l4App.Servers[name] = srv
+			}
 		default:
 			t.errorf(orPos(p.ModePos, p.Pos), "mode", "%s %q: mode %q cannot be translated", p.Kind, p.Name, p.Mode)
+		}
+	}
+	for _, p := range t.cfg.Proxies {
+		if p.Kind == config.KindBackend {
+			t.refuseTCPRequestRules(p, "in backends")
 		}
 	}
 	t.checkUnusedBackends()
@@ -108,6 +126,9 @@ func (t *translator) translate() *caddy.Config {
 	apps := caddy.ModuleMap{}
 	if len(httpApp.Servers) > 0 || httpApp.GracePeriod > 0 || httpApp.ShutdownDelay > 0 {
 		apps["http"] = caddyconfig.JSON(httpApp, nil)
+	}
+	if len(l4App.Servers) > 0 {
+		apps["layer4"] = caddyconfig.JSON(l4App, nil)
 	}
 	if t.tls != nil {
 		apps["tls"] = caddyconfig.JSON(t.tls, nil)
@@ -149,6 +170,16 @@ func (t *translator) httpServers(p *config.Proxy) map[string]*caddyhttp.Server {
 		servers[name] = srv
 	}
 	return servers
+}
+
+// refuseTCPRequestRules reports tcp-request rules where they are not
+// translated yet (mode http proxies, backends): they decide who gets in.
+func (t *translator) refuseTCPRequestRules(p *config.Proxy, where string) {
+	for _, r := range p.TCPRequest {
+		if r.Action != "inspect-delay" {
+			t.errorf(r.Pos, "tcp-request "+r.Action, "tcp-request rules are translated in mode tcp frontends and listen sections only, not %s", where)
+		}
+	}
 }
 
 func (t *translator) lookupBackend(pos config.Pos, keyword, name string) *config.Proxy {

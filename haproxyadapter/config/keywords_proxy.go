@@ -14,7 +14,7 @@ func proxyKeywords() []*Keyword {
 	rules := func(what string) string { return fmt.Sprintf(noteRules, what) }
 	list := []*Keyword{
 		// Modeled and translated.
-		later(px("mode", "XXXX", Translated, "http is translated; tcp is refused by the translator until the layer4 translation lands")),
+		px("mode", "XXXX", Translated, "http becomes Caddy's http app; tcp (the default) becomes caddy-l4's layer4 app with the plugin's haproxy handler; a tcp frontend using an http backend is refused"),
 		px("bind", "-XX-", Translated, "listening addresses; see the bind parameters table"),
 		px("server", "--XX", Translated, "see the server parameters table"),
 		px("default-server", "X-XX", Translated, "accumulates parameters for the server lines that follow"),
@@ -121,10 +121,10 @@ func proxyKeywords() []*Keyword {
 		px("http-response", "!XXX", Translated, "see the rule actions table"),
 		px("http-after-response", "!XXX", Refused, rules("http-after-response")),
 		px("redirect", "-XXX", Translated, noteRedirect),
-		px("tcp-request connection", "!XX-", Refused, rules("tcp-request")),
+		px("tcp-request connection", "!XX-", Translated, noteTCPRules),
 		px("tcp-request session", "!XX-", Refused, rules("tcp-request")),
-		px("tcp-request content", "!XXX", Refused, rules("tcp-request")),
-		px("tcp-request inspect-delay", "!XXX", Refused, rules("tcp-request")),
+		px("tcp-request content", "!XXX", Translated, noteTCPRules),
+		px("tcp-request inspect-delay", "!XXX", Translated, "caddy-l4's matching timeout: how long content matchers (req.ssl_sni, req.ssl_hello_type) wait for data; a client that sends nothing is closed when it expires instead of reaching the default backend"),
 		px("tcp-response content", "!-XX", Refused, rules("tcp-response")),
 		px("tcp-response inspect-delay", "!-XX", Refused, rules("tcp-response")),
 		px("monitor fail", "-XX-", Translated, "the monitor-uri answers 503 while the condition holds"),
@@ -288,7 +288,11 @@ func ruleActionKeywords() []*Keyword {
 		{"tcp-response content", "!-XX", tcpResp},
 	} {
 		for _, a := range set.actions {
-			list = append(list, px(set.directive+" "+a, set.where, Refused, actionNote(set.directive, a)))
+			st, note := Refused, actionNote(set.directive, a)
+			if n, ok := translatedActions[set.directive+" "+a]; ok {
+				st, note = Translated, n
+			}
+			list = append(list, px(set.directive+" "+a, set.where, st, note))
 		}
 	}
 	for _, set := range []struct {
@@ -329,6 +333,10 @@ var ignoredActions = map[string]string{
 // arguments that cannot be reproduced exactly are still refused by the
 // translator, naming the line.
 var translatedActions = map[string]string{
+	"tcp-request connection accept": "ends the connection rules; later rejects apply only where its condition fails",
+	"tcp-request connection reject": "caddy-l4's close handler, before the PROXY header and TLS are read",
+	"tcp-request content accept":     "ends the content rules; later rejects apply only where its condition fails",
+	"tcp-request content reject":     "caddy-l4's close handler",
 	"http-request allow":           "skips the remaining http-request rules of the section",
 	"http-request auth":            "401 with a Basic challenge; with 'unless { http_auth(<userlist>) }' Caddy's basic authentication checks the userlist (bcrypt hashes or insecure-password)",
 	"http-request deny":            "HAProxy's error page (or errorfile) for 403 or deny_status; the reply options of return are translated too",
@@ -360,6 +368,9 @@ func actionNote(directive, action string) string {
 	}
 	if directive == "http-request" || directive == "http-response" {
 		return fmt.Sprintf("%s %s is not translated; express it with Caddy handlers or remove the line", directive, action)
+	}
+	if directive == "tcp-request connection" || directive == "tcp-request content" {
+		return fmt.Sprintf("%s %s is not translated (accept and reject are); remove the line", directive, action)
 	}
 	first, _, _ := strings.Cut(directive, " ")
 	if directive == "stats http-request" {

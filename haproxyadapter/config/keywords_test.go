@@ -24,10 +24,11 @@ func TestLookupKeyword(t *testing.T) {
 		{"frontend", []string{"http-request", "set-var(txn.x)", "src"}, "http-request set-var", true, Refused},
 		{"frontend", []string{"http-request", "track-sc1", "src"}, "http-request track-sc", true, Refused},
 		{"frontend", []string{"http-request", "lua.foo"}, "http-request lua", true, Refused},
-		{"frontend", []string{"tcp-request", "content", "accept"}, "tcp-request content accept", true, Refused},
+		{"frontend", []string{"tcp-request", "content", "accept"}, "tcp-request content accept", true, Translated},
+		{"frontend", []string{"tcp-request", "content", "set-var(txn.x)", "int(1)"}, "tcp-request content set-var", true, Refused},
 		{"frontend", []string{"tcp-request", "connection", "track-sc0", "src"}, "tcp-request connection track-sc", true, Refused},
 		{"backend", []string{"tcp-response", "content", "close"}, "tcp-response content close", true, Refused},
-		{"frontend", []string{"tcp-request", "inspect-delay", "5s"}, "tcp-request inspect-delay", true, Refused},
+		{"frontend", []string{"tcp-request", "inspect-delay", "5s"}, "tcp-request inspect-delay", true, Translated},
 		{"backend", []string{"http-check", "expect", "status", "200"}, "http-check expect", true, Translated},
 		{"backend", []string{"http-check", "send-state"}, "http-check send-state", true, Ignored},
 		{"frontend", []string{"capture", "request", "header", "Host"}, "capture request header", true, Ignored},
@@ -91,7 +92,7 @@ func TestKeywordTable(t *testing.T) {
 	translated := map[string][]string{
 		"global":   {"hard-stop-after", "grace", "ca-base", "crt-base", "setenv", "presetenv", "resetenv", "unsetenv"},
 		"listen":   {"mode", "bind", "server", "default-server", "server-template", "balance", "hash-type", "default_backend", "use_backend", "retries", "option redispatch", "option forwardfor", "option allbackups", "timeout connect", "timeout client", "timeout server", "timeout http-request", "timeout http-keep-alive", "timeout queue", "timeout tunnel", "contimeout", "clitimeout", "srvtimeout", "fullconn", "description", "id", "disabled", "enabled"},
-		"frontend": {"maxconn:ignored", "monitor-uri", "acl", "http-request", "redirect", "block", "reqadd", "rspdel:refused", "tcp-request content:refused", "monitor fail", "stats admin:refused", "stats auth:refused", "stats http-request:refused", "compression:ignored", "errorfile", "errorloc:ignored", "option httplog:ignored", "option http-server-close:ignored", "capture cookie:ignored", "rate-limit sessions:ignored", "backlog:ignored", "email-alert to:ignored", "log-format:ignored", "stats enable:ignored"},
+		"frontend": {"maxconn:ignored", "monitor-uri", "acl", "http-request", "redirect", "block", "reqadd", "rspdel:refused", "tcp-request content", "tcp-request session:refused", "monitor fail", "stats admin:refused", "stats auth:refused", "stats http-request:refused", "compression:ignored", "errorfile", "errorloc:ignored", "option httplog:ignored", "option http-server-close:ignored", "capture cookie:ignored", "rate-limit sessions:ignored", "backlog:ignored", "email-alert to:ignored", "log-format:ignored", "stats enable:ignored"},
 		"backend":  {"cookie", "option httpchk", "http-check expect", "tcp-check connect", "http-check disable-on-404", "appsession:refused", "use-server:refused", "stick on:refused", "stick-table:refused", "stick match:refused"},
 	}
 	for section, names := range translated {
