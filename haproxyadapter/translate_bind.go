@@ -15,6 +15,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddytls"
 
 	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/maxconn"
 )
 
 // listenGroup is the binds of a proxy that one Caddy server can serve:
@@ -101,22 +102,42 @@ func bindProtocols(b *config.Bind) []string {
 
 // applyListenGroup sets the server's addresses, HTTP versions, TLS policy
 // and listener wrappers for a group of binds.
-func (t *translator) applyListenGroup(g *listenGroup, srv *caddyhttp.Server) {
+func (t *translator) applyListenGroup(p *config.Proxy, g *listenGroup, srv *caddyhttp.Server) {
 	srv.Listen = g.listen
 	srv.Protocols = g.protocols
 	if g.policy != nil {
 		srv.TLSConnPolicies = caddytls.ConnectionPolicies{g.policy}
 	}
+	var wrappers []json.RawMessage
+	if limits := t.connLimits(p); len(limits) > 0 {
+		// First, so that connections are counted as the kernel hands
+		// them over, before the PROXY header or TLS.
+		wrappers = append(wrappers, caddyconfig.JSONModuleObject(maxconn.ListenerWrapper{Limits: limits}, "wrapper", "haproxy_maxconn", nil))
+	}
 	if g.acceptProxy {
-		wrappers := []json.RawMessage{caddyconfig.JSONModuleObject(map[string]any{
+		wrappers = append(wrappers, caddyconfig.JSONModuleObject(map[string]any{
 			// accept-proxy requires the PROXY header from every client.
 			"fallback_policy": "REQUIRE",
-		}, "wrapper", "proxy_protocol", nil)}
-		if g.tls {
-			wrappers = append(wrappers, caddyconfig.JSONModuleObject(struct{}{}, "wrapper", "tls", nil))
-		}
-		srv.ListenerWrappersRaw = wrappers
+		}, "wrapper", "proxy_protocol", nil))
 	}
+	if len(wrappers) > 0 && g.tls {
+		wrappers = append(wrappers, caddyconfig.JSONModuleObject(struct{}{}, "wrapper", "tls", nil))
+	}
+	srv.ListenerWrappersRaw = wrappers
+}
+
+// connLimits returns the connection limits of a frontend's listeners:
+// its own maxconn and the global one. HAProxy stops accepting while either
+// is reached.
+func (t *translator) connLimits(p *config.Proxy) []maxconn.Limit {
+	var limits []maxconn.Limit
+	if p.MaxConn > 0 {
+		limits = append(limits, maxconn.Limit{Name: "frontend/" + p.Name, Max: p.MaxConn})
+	}
+	if g := t.cfg.Global.MaxConn; g > 0 {
+		limits = append(limits, maxconn.Limit{Name: "global", Max: g})
+	}
+	return limits
 }
 
 // listenAddress converts a bind address to a Caddy network address.

@@ -38,6 +38,9 @@ func (t *translator) layer4Servers(p *config.Proxy) map[string]*layer4.Server {
 		return nil
 	}
 	t.tcpFrontendWarnings(p)
+	if len(t.connLimits(p)) > 0 {
+		t.warnf(p.Pos, "maxconn", "%s %q: maxconn (its own or the global one) is not applied to mode tcp frontends yet: caddy-l4 servers take no listener wrappers", p.Kind, p.Name)
+	}
 	groups := t.listenGroups(p)
 	servers := make(map[string]*layer4.Server, len(groups))
 	for i, g := range groups {

@@ -36,9 +36,9 @@ func TestLookupKeyword(t *testing.T) {
 		// Allowed elsewhere: the keyword comes back with false.
 		{"backend", []string{"bind", ":80"}, "bind", false, Translated},
 		{"frontend", []string{"balance", "roundrobin"}, "balance", false, Translated},
-		{"backend", []string{"maxconn", "10"}, "maxconn", false, Ignored},
+		{"backend", []string{"maxconn", "10"}, "maxconn", false, Translated},
 		{"frontend", []string{"daemon"}, "daemon", false, Ignored},
-		{"global", []string{"maxconn", "10"}, "maxconn", true, Ignored},
+		{"global", []string{"maxconn", "10"}, "maxconn", true, Translated},
 		{"global", []string{"stats", "socket", "/run/s"}, "stats socket", true, Ignored},
 		{"global", []string{"tune.bufsize", "16384"}, "tune.bufsize", true, Ignored},
 		{"server", []string{"weight"}, "weight", true, Translated},
@@ -92,7 +92,7 @@ func TestKeywordTable(t *testing.T) {
 	translated := map[string][]string{
 		"global":   {"hard-stop-after", "grace", "ca-base", "crt-base", "setenv", "presetenv", "resetenv", "unsetenv"},
 		"listen":   {"mode", "bind", "server", "default-server", "server-template", "balance", "hash-type", "default_backend", "use_backend", "retries", "option redispatch", "option forwardfor", "option allbackups", "timeout connect", "timeout client", "timeout server", "timeout http-request", "timeout http-keep-alive", "timeout queue", "timeout tunnel", "contimeout", "clitimeout", "srvtimeout", "fullconn", "description", "id", "disabled", "enabled"},
-		"frontend": {"maxconn:ignored", "monitor-uri", "acl", "http-request", "redirect", "block", "reqadd", "rspdel:refused", "tcp-request content", "tcp-request session:refused", "monitor fail", "stats admin:refused", "stats auth:refused", "stats http-request:refused", "compression:ignored", "errorfile", "errorloc:ignored", "option httplog:ignored", "option http-server-close:ignored", "capture cookie:ignored", "rate-limit sessions:ignored", "backlog:ignored", "email-alert to:ignored", "log-format:ignored", "stats enable:ignored"},
+		"frontend": {"maxconn", "monitor-uri", "acl", "http-request", "redirect", "block", "reqadd", "rspdel:refused", "tcp-request content", "tcp-request session:refused", "monitor fail", "stats admin:refused", "stats auth:refused", "stats http-request:refused", "compression:ignored", "errorfile", "errorloc:ignored", "option httplog:ignored", "option http-server-close:ignored", "capture cookie:ignored", "rate-limit sessions:ignored", "backlog:ignored", "email-alert to:ignored", "log-format:ignored", "stats enable:ignored"},
 		"backend":  {"cookie", "option httpchk", "http-check expect", "tcp-check connect", "http-check disable-on-404", "appsession:refused", "use-server:refused", "stick on:refused", "stick-table:refused", "stick match:refused"},
 	}
 	for section, names := range translated {
@@ -229,14 +229,12 @@ backend b
 `)
 	wantW := []string{
 		"t.cfg:2: daemon: ignored: " + noteProcess,
-		"t.cfg:3: maxconn: ignored: " + noteMaxConn,
 		"t.cfg:4: ssl-default-bind-ciphers: ignored: " + noteTLSBind,
 		"t.cfg:5: log: ignored: " + noteLog,
 		"t.cfg:8: option httplog: ignored: " + noteLog,
 		"t.cfg:9: option http-server-close: ignored: " + noteConnMode,
 		"t.cfg:10: compression: ignored: " + noteCompression,
 		"t.cfg:11: errorloc: ignored: " + noteErrorPages,
-		"t.cfg:14: maxconn: ignored: " + noteMaxConn,
 		"t.cfg:15: capture request header: ignored: " + noteCapture,
 		"t.cfg:21: stats enable: ignored: " + noteStats,
 	}
