@@ -111,7 +111,7 @@ func buildBackend(cfg BackendConfig, inherit func(name string) *serverState) (*B
 		b.lbWeight[i] = s.Weight()
 		b.lbEweight[i] = b.effectiveWeight(s)
 	}
-	key, err := sched.NewKey(schedConfig(cfg))
+	key, err := KeyFor(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("backend %q: %v", cfg.Backend, err)
 	}
@@ -142,6 +142,9 @@ func validateBackendConfig(cfg *BackendConfig) error {
 		}
 		if sc.Weight != nil && (*sc.Weight < 0 || *sc.Weight > 256) {
 			return fmt.Errorf("%s: weight %d out of range 0..256", where, *sc.Weight)
+		}
+		if sc.SendProxy != "" && sc.SendProxy != "v1" && sc.SendProxy != "v2" {
+			return fmt.Errorf("%s: send_proxy %q: want v1 or v2", where, sc.SendProxy)
 		}
 		if sc.MaxConn < 0 || sc.MaxQueue < 0 || sc.MinConn < 0 {
 			return fmt.Errorf("%s: maxconn, maxqueue and minconn must not be negative", where)
