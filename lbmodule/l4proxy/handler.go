@@ -215,7 +215,10 @@ func (h *Handler) Handle(cx *layer4.Connection, _ layer4.Handler) error {
 		return nil
 	}
 	defer h.backend.Release(s)
+	// The matchers' bytes went out with the connection.
+	early := int64(len(cx.MatchingBytes()))
 	t := newTunnel(cx, upstream, h.idleTimeout(), h.countersFor(s))
+	t.count(early, true)
 	t.run()
 	return nil
 }
