@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddy-haproxy/caddy-haproxy/internal/tcptest"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
 )
 
@@ -32,7 +33,7 @@ func closedAddr(t *testing.T) string {
 }
 
 func TestBalanceSequences(t *testing.T) {
-	a, b, c := startTCPOrigin(t, "A", false), startTCPOrigin(t, "B", false), startTCPOrigin(t, "C", false)
+	a, b, c := tcptest.Start(t, "A", false), tcptest.Start(t, "B", false), tcptest.Start(t, "C", false)
 	tests := []struct {
 		balance string
 		weights [3]int
@@ -52,9 +53,9 @@ func TestBalanceSequences(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.balance, func(t *testing.T) {
 			h := newHandler(t, `{"backend":`+backendJSON(`"balance":"`+tc.balance+`"`,
-				srv("a", a.addr(), fmt.Sprintf(`"weight":%d`, tc.weights[0])),
-				srv("b", b.addr(), fmt.Sprintf(`"weight":%d`, tc.weights[1])),
-				srv("c", c.addr(), fmt.Sprintf(`"weight":%d`, tc.weights[2])))+`}`)
+				srv("a", a.Addr(), fmt.Sprintf(`"weight":%d`, tc.weights[0])),
+				srv("b", b.Addr(), fmt.Sprintf(`"weight":%d`, tc.weights[1])),
+				srv("c", c.Addr(), fmt.Sprintf(`"weight":%d`, tc.weights[2])))+`}`)
 			f := startFrontend(t, h, "")
 			got := map[string]int{}
 			for range tc.n {
@@ -74,8 +75,8 @@ func TestBalanceSequences(t *testing.T) {
 }
 
 func TestLeastConnCountsOpenConnections(t *testing.T) {
-	a, b := startTCPOrigin(t, "A", false), startTCPOrigin(t, "B", false)
-	h := newHandler(t, `{"backend":`+backendJSON(`"balance":"leastconn"`, srv("a", a.addr(), ""), srv("b", b.addr(), ""))+`}`)
+	a, b := tcptest.Start(t, "A", false), tcptest.Start(t, "B", false)
+	h := newHandler(t, `{"backend":`+backendJSON(`"balance":"leastconn"`, srv("a", a.Addr(), ""), srv("b", b.Addr(), ""))+`}`)
 	f := startFrontend(t, h, "")
 	// Two open connections on A (leastconn alternates from an empty
 	// backend: A, B), then B's closes: the next ones go to B until even.
@@ -119,8 +120,8 @@ func readName(t *testing.T, c net.Conn) string {
 }
 
 func TestEarlyBytesThenHalfClose(t *testing.T) {
-	o := startTCPOrigin(t, "A", false)
-	h := newHandler(t, `{"backend":`+backendJSON("", srv("a", o.addr(), ""))+`}`)
+	o := tcptest.Start(t, "A", false)
+	h := newHandler(t, `{"backend":`+backendJSON("", srv("a", o.Addr(), ""))+`}`)
 	f := startFrontend(t, h, "early ")
 	c := f.dial(t)
 	if _, err := io.WriteString(c, "late"); err != nil {
@@ -151,8 +152,8 @@ func TestEarlyBytesThenHalfClose(t *testing.T) {
 }
 
 func TestFrontendCounters(t *testing.T) {
-	o := startTCPOrigin(t, "A", false)
-	h := newHandler(t, `{"frontend":"fe_unit","backend":`+backendJSON("", srv("a", o.addr(), ""))+`}`)
+	o := tcptest.Start(t, "A", false)
+	h := newHandler(t, `{"frontend":"fe_unit","backend":`+backendJSON("", srv("a", o.Addr(), ""))+`}`)
 	f := startFrontend(t, h, "")
 	// The counters outlive handlers (and test runs): count the change.
 	fc := FrontendCounters("fe_unit")
@@ -170,7 +171,7 @@ func TestFrontendCounters(t *testing.T) {
 }
 
 func TestRetriesAndRedispatch(t *testing.T) {
-	good := startTCPOrigin(t, "B", false)
+	good := tcptest.Start(t, "B", false)
 	dead := closedAddr(t)
 	tests := []struct {
 		name                        string
@@ -187,7 +188,7 @@ func TestRetriesAndRedispatch(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHandler(t, `{"connect_timeout":"1s","backend":`+backendJSON(tc.extra,
-				srv("a", dead, ""), srv("b", good.addr(), ""))+`}`)
+				srv("a", dead, ""), srv("b", good.Addr(), ""))+`}`)
 			f := startFrontend(t, h, "")
 			if got := f.serverName(t); got != tc.wantServer {
 				t.Fatalf("answered by %q, want %q", got, tc.wantServer)
@@ -212,8 +213,8 @@ func TestRetriesAndRedispatch(t *testing.T) {
 func TestSendProxy(t *testing.T) {
 	for _, version := range []string{"v1", "v2"} {
 		t.Run(version, func(t *testing.T) {
-			o := startTCPOrigin(t, "A", true)
-			h := newHandler(t, `{"backend":`+backendJSON("", srv("a", o.addr(), `"send_proxy":"`+version+`"`))+`}`)
+			o := tcptest.Start(t, "A", true)
+			h := newHandler(t, `{"backend":`+backendJSON("", srv("a", o.Addr(), `"send_proxy":"`+version+`"`))+`}`)
 			f := startFrontend(t, h, "hello")
 			c := f.dial(t)
 			_ = c.CloseWrite()
@@ -222,7 +223,7 @@ func TestSendProxy(t *testing.T) {
 			if string(got) != "A\nhello" {
 				t.Fatalf("client got %q", got)
 			}
-			hdrs := o.proxyHeaders()
+			hdrs := o.ProxyHeaders()
 			if len(hdrs) != 1 {
 				t.Fatalf("origin got %d PROXY headers", len(hdrs))
 			}
@@ -238,8 +239,8 @@ func TestSendProxy(t *testing.T) {
 }
 
 func TestMaxConnQueue(t *testing.T) {
-	o := startTCPOrigin(t, "A", false)
-	h := newHandler(t, `{"backend":`+backendJSON(`"queue_timeout":"300ms"`, srv("a", o.addr(), `"maxconn":1`))+`}`)
+	o := tcptest.Start(t, "A", false)
+	h := newHandler(t, `{"backend":`+backendJSON(`"queue_timeout":"300ms"`, srv("a", o.Addr(), `"maxconn":1`))+`}`)
 	f := startFrontend(t, h, "")
 	b := h.RuntimeBackend()
 	first := f.dial(t)
@@ -266,8 +267,8 @@ func TestMaxConnQueue(t *testing.T) {
 }
 
 func TestBackupServer(t *testing.T) {
-	a, bk := startTCPOrigin(t, "A", false), startTCPOrigin(t, "BK", false)
-	h := newHandler(t, `{"backend":`+backendJSON("", srv("a", a.addr(), ""), srv("bk", bk.addr(), `"backup":true`))+`}`)
+	a, bk := tcptest.Start(t, "A", false), tcptest.Start(t, "BK", false)
+	h := newHandler(t, `{"backend":`+backendJSON("", srv("a", a.Addr(), ""), srv("bk", bk.Addr(), `"backup":true`))+`}`)
 	f := startFrontend(t, h, "")
 	if name := f.serverName(t); name != "A" {
 		t.Fatalf("with A up: %q", name)
@@ -281,9 +282,9 @@ func TestBackupServer(t *testing.T) {
 }
 
 func TestIdleTimeout(t *testing.T) {
-	o := startTCPOrigin(t, "A", false)
+	o := tcptest.Start(t, "A", false)
 	const idle = 300 * time.Millisecond
-	h := newHandler(t, `{"client_timeout":"10s","tunnel_timeout":"300ms","backend":`+backendJSON("", srv("a", o.addr(), ""))+`}`)
+	h := newHandler(t, `{"client_timeout":"10s","tunnel_timeout":"300ms","backend":`+backendJSON("", srv("a", o.Addr(), ""))+`}`)
 	f := startFrontend(t, h, "")
 
 	// A connection with traffic every 100ms outlives the timeout.

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"io"
 	"net"
 	"strings"
 	"sync"
@@ -13,81 +12,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/mholt/caddy-l4/layer4"
-	"github.com/pires/go-proxyproto"
 	"go.uber.org/zap"
 )
-
-// tcpOrigin is a TCP server standing in for one server line. On each
-// connection it reads a PROXY header if told to, writes its name and a
-// newline, then echoes until the client half-closes, and half-closes too.
-type tcpOrigin struct {
-	name      string
-	ln        net.Listener
-	readProxy bool
-
-	mu      sync.Mutex
-	headers []*proxyproto.Header
-	// hold, when not nil, delays each connection's answer until closed.
-	hold chan struct{}
-}
-
-func startTCPOrigin(t *testing.T, name string, readProxy bool) *tcpOrigin {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &tcpOrigin{name: name, ln: ln, readProxy: readProxy}
-	t.Cleanup(func() { _ = ln.Close() })
-	go o.serve()
-	return o
-}
-
-func (o *tcpOrigin) addr() string { return o.ln.Addr().String() }
-
-func (o *tcpOrigin) serve() {
-	for {
-		c, err := o.ln.Accept()
-		if err != nil {
-			return
-		}
-		go o.handle(c.(*net.TCPConn))
-	}
-}
-
-func (o *tcpOrigin) handle(c *net.TCPConn) {
-	defer c.Close()
-	var r io.Reader = c
-	if o.readProxy {
-		br := bufio.NewReader(c)
-		h, err := proxyproto.Read(br)
-		if err != nil {
-			return
-		}
-		o.mu.Lock()
-		o.headers = append(o.headers, h)
-		o.mu.Unlock()
-		r = br
-	}
-	o.mu.Lock()
-	hold := o.hold
-	o.mu.Unlock()
-	if hold != nil {
-		<-hold
-	}
-	if _, err := io.WriteString(c, o.name+"\n"); err != nil {
-		return
-	}
-	_, _ = io.Copy(c, r)
-	_ = c.CloseWrite()
-}
-
-// proxyHeaders returns the PROXY headers received so far.
-func (o *tcpOrigin) proxyHeaders() []*proxyproto.Header {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return append([]*proxyproto.Header(nil), o.headers...)
-}
 
 // frontend runs h behind a plain TCP listener the way the layer4 server
 // does: each accepted connection, wrapped with early bytes (as the
