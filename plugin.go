@@ -9,11 +9,14 @@
 //     runtime server state
 //   - http.matchers.haproxy_acl: HAProxy ACL fetches and match methods that
 //     Caddy's own matchers cannot express exactly
+//   - layer4.handlers.haproxy: the same backends for raw TCP connections
+//     (HAProxy's mode tcp) in caddy-l4 routes
 package caddyhaproxy
 
 import (
 	_ "github.com/caddy-haproxy/caddy-haproxy/haproxyadapter"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule"
+	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/l4proxy"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/maxconn"
 )

@@ -132,7 +132,7 @@ func TestRedispatchRule(t *testing.T) {
 			if tc.down {
 				_ = b.SetOperational(prev.Name, false)
 			}
-			if got := p.redispatchNow(tc.retry, prev); got != tc.redispatch {
+			if got := b.RedispatchNow(tc.retry, prev); got != tc.redispatch {
 				t.Fatalf("redispatch = %v, want %v", got, tc.redispatch)
 			}
 		})

@@ -83,6 +83,17 @@ type Counters struct {
 	// (qcur); QueueMax the highest QueueCurrent seen (qmax).
 	QueueCurrent atomic.Int64
 	QueueMax     atomic.Int64
+	// BytesIn and BytesOut count the bytes received from clients and sent
+	// to them (bin, bout); the TCP handler counts them.
+	BytesIn  atomic.Int64
+	BytesOut atomic.Int64
+	// ConnectErrors counts failed connections to a server (econ).
+	ConnectErrors atomic.Int64
+	// Retries counts retries on the server a failed connection was for
+	// (wretr); Redispatches retries that moved to another server (wredis),
+	// on the server they left.
+	Retries      atomic.Int64
+	Redispatches atomic.Int64
 }
 
 // take counts one more request being served.

@@ -4,10 +4,21 @@
 package l4proxy
 
 import (
+	"fmt"
+	"net/netip"
+	"time"
+
 	"github.com/caddyserver/caddy/v2"
+	"github.com/mholt/caddy-l4/layer4"
+	"go.uber.org/zap"
 
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/sched"
 )
+
+func init() {
+	caddy.RegisterModule(new(Handler))
+}
 
 // Handler proxies a layer-4 connection to a server of an HAProxy backend.
 // It picks the server with the backend's algorithm (counting the
@@ -64,4 +75,204 @@ type Handler struct {
 	// max and total, bytes in and out) count this handler's connections.
 	// Empty counts none.
 	Frontend string `json:"frontend,omitempty"`
+
+	backend *lbmodule.Backend
+	// key hashes a connection for the hashing algorithms; nil for the
+	// others.
+	key *sched.Key
+	// targets are the servers' dial addresses and PROXY header versions,
+	// by server index.
+	targets  []target
+	frontend *frontendCounters
+	logger   *zap.Logger
 }
+
+// target is where a server is dialed.
+type target struct {
+	network, address string
+	// proxyVersion is the PROXY protocol version to send, 0 for none.
+	proxyVersion byte
+}
+
+// CaddyModule returns the Caddy module information.
+func (*Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "layer4.handlers.haproxy",
+		New: func() caddy.Module { return new(Handler) },
+	}
+}
+
+// httpOnlyBalance are the algorithms that need an HTTP request. HAProxy
+// replaces them with roundrobin in a TCP backend.
+var httpOnlyBalance = map[string]bool{"uri": true, "url_param": true, "hdr": true}
+
+// Provision builds or joins the runtime backend and resolves the servers'
+// addresses.
+func (h *Handler) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	cfg := h.backendConfig()
+	if cfg.Balance != h.Backend.Balance {
+		h.logger.Warn("layer 7 hash not possible in a TCP backend; falling back to round robin, as HAProxy",
+			zap.String("backend", cfg.Backend), zap.String("balance", h.Backend.Balance))
+	}
+	key, err := lbmodule.KeyFor(cfg)
+	if err != nil {
+		return fmt.Errorf("backend %q: %v", cfg.Backend, err)
+	}
+	h.key = key
+	h.targets = make([]target, len(cfg.Servers))
+	for i, sc := range cfg.Servers {
+		if h.targets[i], err = newTarget(sc); err != nil {
+			return fmt.Errorf("backend %q: server %q: %v", cfg.Backend, sc.Name, err)
+		}
+	}
+	if h.backend, err = lbmodule.OpenBackend(cfg, h.logger); err != nil {
+		return err
+	}
+	if h.Frontend != "" {
+		h.frontend = openFrontend(h.Frontend)
+	}
+	return nil
+}
+
+// backendConfig is Backend as the runtime backend gets it: HTTP-only
+// algorithms replaced by roundrobin, and the queue timeout defaulting to
+// the connect timeout, as in HAProxy.
+func (h *Handler) backendConfig() lbmodule.BackendConfig {
+	cfg := h.Backend
+	if httpOnlyBalance[cfg.Balance] {
+		cfg.Balance, cfg.BalanceParam, cfg.BalanceArgs = "roundrobin", "", nil
+	}
+	if cfg.QueueTimeout == 0 {
+		cfg.QueueTimeout = h.ConnectTimeout
+	}
+	return cfg
+}
+
+func newTarget(sc lbmodule.ServerConfig) (target, error) {
+	addr, err := caddy.ParseNetworkAddressWithDefaults(sc.Dial, "tcp", 0)
+	if err != nil {
+		return target{}, err
+	}
+	if addr.PortRangeSize() != 1 {
+		return target{}, fmt.Errorf("dial %q: want one address, not a port range", sc.Dial)
+	}
+	t := target{network: addr.Network, address: addr.JoinHostPort(0)}
+	switch sc.SendProxy {
+	case "v1":
+		t.proxyVersion = 1
+	case "v2":
+		t.proxyVersion = 2
+	}
+	return t, nil
+}
+
+// Validate checks the configuration.
+func (h *Handler) Validate() error {
+	for _, d := range []struct {
+		name string
+		v    caddy.Duration
+	}{
+		{"connect_timeout", h.ConnectTimeout}, {"client_timeout", h.ClientTimeout},
+		{"server_timeout", h.ServerTimeout}, {"tunnel_timeout", h.TunnelTimeout},
+	} {
+		if d.v < 0 {
+			return fmt.Errorf("negative %s", d.name)
+		}
+	}
+	return nil
+}
+
+// Cleanup releases the runtime backend.
+func (h *Handler) Cleanup() error {
+	lbmodule.CloseBackend(h.backend)
+	h.backend = nil
+	return nil
+}
+
+// RuntimeBackend returns the runtime backend the handler balances over.
+func (h *Handler) RuntimeBackend() *lbmodule.Backend { return h.backend }
+
+// Handle proxies cx to a server of the backend. It is terminal: next is
+// not called. A connection that finds no server, or whose connection
+// attempts all fail, is closed without a byte, as HAProxy does.
+func (h *Handler) Handle(cx *layer4.Connection, _ layer4.Handler) error {
+	if h.frontend != nil {
+		h.frontend.open()
+		defer h.frontend.close()
+	}
+	s, err := h.backend.Acquire(cx.Context, h.request(cx), nil)
+	if err != nil {
+		h.debug("no server", cx, err)
+		return nil
+	}
+	upstream, s, err := h.connect(cx, s)
+	if err != nil {
+		if s != nil {
+			h.backend.Release(s)
+		}
+		h.debug("cannot connect", cx, err)
+		return nil
+	}
+	defer h.backend.Release(s)
+	// The matchers' bytes went out with the connection.
+	early := int64(len(cx.MatchingBytes()))
+	t := newTunnel(cx, upstream, h.idleTimeout(), h.countersFor(s))
+	t.count(early, true)
+	t.run()
+	return nil
+}
+
+// request is the connection's pick input: the client's address and the
+// bytes the matchers read, for source, hash and rdp-cookie.
+func (h *Handler) request(cx *layer4.Connection) sched.Request {
+	if h.key == nil {
+		return sched.Request{Avoid: sched.NoServer}
+	}
+	in := sched.KeyInput{Payload: cx.MatchingBytes()}
+	if ap, err := netip.ParseAddrPort(cx.RemoteAddr().String()); err == nil {
+		in.Remote = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	return h.key.Request(&in)
+}
+
+// idleTimeout is how long the established tunnel may stay without data:
+// the tunnel timeout, or else the shorter of the client and server
+// timeouts, either of which would end an idle connection in HAProxy. 0
+// is no limit.
+func (h *Handler) idleTimeout() time.Duration {
+	if h.TunnelTimeout > 0 {
+		return time.Duration(h.TunnelTimeout)
+	}
+	c, s := time.Duration(h.ClientTimeout), time.Duration(h.ServerTimeout)
+	switch {
+	case c == 0:
+		return s
+	case s == 0:
+		return c
+	}
+	return min(c, s)
+}
+
+// countersFor lists the counters a connection to s adds its bytes to.
+func (h *Handler) countersFor(s *lbmodule.Server) []*lbmodule.Counters {
+	cs := []*lbmodule.Counters{s.Counters(), h.backend.Counters()}
+	if h.frontend != nil {
+		cs = append(cs, &h.frontend.counters)
+	}
+	return cs
+}
+
+func (h *Handler) debug(msg string, cx *layer4.Connection, err error) {
+	if c := h.logger.Check(zap.DebugLevel, msg); c != nil {
+		c.Write(zap.String("backend", h.backend.Name()), zap.String("remote", cx.RemoteAddr().String()), zap.Error(err))
+	}
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner  = (*Handler)(nil)
+	_ caddy.Validator    = (*Handler)(nil)
+	_ caddy.CleanerUpper = (*Handler)(nil)
+	_ layer4.NextHandler = (*Handler)(nil)
+)

@@ -1,0 +1,337 @@
+package l4proxy
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddy-haproxy/caddy-haproxy/internal/tcptest"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
+)
+
+func srv(name, addr, extra string) string {
+	if extra != "" {
+		extra = "," + extra
+	}
+	return fmt.Sprintf(`{"name":%q,"dial":%q%s}`, name, addr, extra)
+}
+
+// closedAddr is an address where nothing listens.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	return addr
+}
+
+func TestBalanceSequences(t *testing.T) {
+	a, b, c := tcptest.Start(t, "A", false), tcptest.Start(t, "B", false), tcptest.Start(t, "C", false)
+	tests := []struct {
+		balance string
+		weights [3]int
+		n       int
+		want    map[string]int
+	}{
+		{"roundrobin", [3]int{5, 3, 1}, 18, map[string]int{"A": 10, "B": 6, "C": 2}},
+		{"static-rr", [3]int{2, 1, 1}, 8, map[string]int{"A": 4, "B": 2, "C": 2}},
+		// Layer-7 algorithms balance round robin in TCP.
+		{"uri", [3]int{1, 1, 1}, 9, map[string]int{"A": 3, "B": 3, "C": 3}},
+		{"hdr", [3]int{1, 1, 1}, 6, map[string]int{"A": 2, "B": 2, "C": 2}},
+		// Every connection comes from 127.0.0.1: one server gets them all.
+		{"source", [3]int{1, 1, 1}, 6, nil},
+		// first fills the first server (no maxconn: all of them).
+		{"first", [3]int{1, 1, 1}, 4, map[string]int{"A": 4}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.balance, func(t *testing.T) {
+			h := newHandler(t, `{"backend":`+backendJSON(`"balance":"`+tc.balance+`"`,
+				srv("a", a.Addr(), fmt.Sprintf(`"weight":%d`, tc.weights[0])),
+				srv("b", b.Addr(), fmt.Sprintf(`"weight":%d`, tc.weights[1])),
+				srv("c", c.Addr(), fmt.Sprintf(`"weight":%d`, tc.weights[2])))+`}`)
+			f := startFrontend(t, h, "")
+			got := map[string]int{}
+			for range tc.n {
+				got[f.serverName(t)]++
+			}
+			if tc.want == nil {
+				if len(got) != 1 || got[""] != 0 {
+					t.Fatalf("source spread one client over %v", got)
+				}
+				return
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Fatalf("connections per server = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestLeastConnCountsOpenConnections(t *testing.T) {
+	a, b := tcptest.Start(t, "A", false), tcptest.Start(t, "B", false)
+	h := newHandler(t, `{"backend":`+backendJSON(`"balance":"leastconn"`, srv("a", a.Addr(), ""), srv("b", b.Addr(), ""))+`}`)
+	f := startFrontend(t, h, "")
+	// Two open connections on A (leastconn alternates from an empty
+	// backend: A, B), then B's closes: the next ones go to B until even.
+	first := f.dial(t)
+	readName(t, first)
+	second := f.dial(t)
+	if name := readName(t, second); name != "B" {
+		t.Fatalf("second connection on %s, want B", name)
+	}
+	if name := f.serverName(t); name != "A" && name != "B" {
+		t.Fatalf("third connection: %q", name)
+	}
+	_ = second.Close()
+	waitFor(t, "B released", func() bool { return h.RuntimeBackend().Server("b").Served() == 0 })
+	for i := range 3 {
+		c := f.dial(t)
+		if name := readName(t, c); name != "B" && i == 0 {
+			t.Fatalf("with A busy, got %s, want B", name)
+		}
+		defer c.Close()
+	}
+	if a, b := h.RuntimeBackend().Server("a").Served(), h.RuntimeBackend().Server("b").Served(); a != 2 || b != 2 {
+		t.Fatalf("served A=%d B=%d, want 2 and 2", a, b)
+	}
+}
+
+func readName(t *testing.T, c net.Conn) string {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var name []byte
+	one := make([]byte, 1)
+	for {
+		if _, err := c.Read(one); err != nil {
+			t.Fatalf("reading the server name: %v", err)
+		}
+		if one[0] == '\n' {
+			return string(name)
+		}
+		name = append(name, one[0])
+	}
+}
+
+func TestEarlyBytesThenHalfClose(t *testing.T) {
+	o := tcptest.Start(t, "A", false)
+	h := newHandler(t, `{"backend":`+backendJSON("", srv("a", o.Addr(), ""))+`}`)
+	f := startFrontend(t, h, "early ")
+	c := f.dial(t)
+	if _, err := io.WriteString(c, "late"); err != nil {
+		t.Fatal(err)
+	}
+	// The client is done sending; the origin must still answer, and
+	// only then end its side.
+	if err := c.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != "A\nearly late" {
+		t.Fatalf("client got %q, want the name then the echo of early and late bytes", got)
+	}
+	b := h.RuntimeBackend()
+	waitFor(t, "the connection released", func() bool { return b.Counters().Current.Load() == 0 })
+	s := b.Server("a").Counters()
+	if s.BytesIn.Load() != int64(len("early late")) || s.BytesOut.Load() != int64(len(got)) {
+		t.Fatalf("server bytes in/out = %d/%d, want %d/%d", s.BytesIn.Load(), s.BytesOut.Load(), len("early late"), len(got))
+	}
+	if b.Counters().BytesOut.Load() != int64(len(got)) {
+		t.Fatalf("backend bytes out = %d", b.Counters().BytesOut.Load())
+	}
+}
+
+func TestFrontendCounters(t *testing.T) {
+	o := tcptest.Start(t, "A", false)
+	h := newHandler(t, `{"frontend":"fe_unit","backend":`+backendJSON("", srv("a", o.Addr(), ""))+`}`)
+	f := startFrontend(t, h, "")
+	// The counters outlive handlers (and test runs): count the change.
+	fc := FrontendCounters("fe_unit")
+	sessions, out := fc.Sessions.Load(), fc.BytesOut.Load()
+	for range 3 {
+		f.serverName(t)
+	}
+	waitFor(t, "connections closed", func() bool { return fc.Current.Load() == 0 })
+	if fc.Sessions.Load()-sessions != 3 || fc.BytesOut.Load()-out != 3*int64(len("A\n")) {
+		t.Fatalf("frontend sessions +%d bytes out +%d", fc.Sessions.Load()-sessions, fc.BytesOut.Load()-out)
+	}
+	if FrontendCounters("no such frontend") != nil {
+		t.Fatal("an unknown frontend has counters")
+	}
+}
+
+func TestRetriesAndRedispatch(t *testing.T) {
+	good := tcptest.Start(t, "B", false)
+	dead := closedAddr(t)
+	tests := []struct {
+		name                        string
+		extra                       string
+		wantServer                  string
+		econ, wretr, wredis, dialed int64
+	}{
+		// Without redispatch the connection retries the dead server,
+		// then gives up: 1 + 2 attempts.
+		{"no redispatch", `"retries":2`, "", 3, 2, 0, 0},
+		// With it and two servers up, the first retry moves at once.
+		{"redispatch", `"retries":2,"redispatch":true`, "B", 1, 0, 1, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHandler(t, `{"connect_timeout":"1s","backend":`+backendJSON(tc.extra,
+				srv("a", dead, ""), srv("b", good.Addr(), ""))+`}`)
+			f := startFrontend(t, h, "")
+			if got := f.serverName(t); got != tc.wantServer {
+				t.Fatalf("answered by %q, want %q", got, tc.wantServer)
+			}
+			b := h.RuntimeBackend()
+			a := b.Server("a").Counters()
+			if a.ConnectErrors.Load() != tc.econ || a.Retries.Load() != tc.wretr || a.Redispatches.Load() != tc.wredis {
+				t.Fatalf("server a econ/wretr/wredis = %d/%d/%d, want %d/%d/%d", a.ConnectErrors.Load(), a.Retries.Load(), a.Redispatches.Load(), tc.econ, tc.wretr, tc.wredis)
+			}
+			bc := b.Counters()
+			if bc.ConnectErrors.Load() != tc.econ || bc.Retries.Load() != tc.wretr || bc.Redispatches.Load() != tc.wredis {
+				t.Fatalf("backend econ/wretr/wredis = %d/%d/%d", bc.ConnectErrors.Load(), bc.Retries.Load(), bc.Redispatches.Load())
+			}
+			waitFor(t, "slots released", func() bool { return bc.Current.Load() == 0 })
+			if got := b.Server("b").Counters().Sessions.Load(); got != tc.dialed {
+				t.Fatalf("server b sessions = %d, want %d", got, tc.dialed)
+			}
+		})
+	}
+}
+
+func TestSendProxy(t *testing.T) {
+	for _, version := range []string{"v1", "v2"} {
+		t.Run(version, func(t *testing.T) {
+			o := tcptest.Start(t, "A", true)
+			h := newHandler(t, `{"backend":`+backendJSON("", srv("a", o.Addr(), `"send_proxy":"`+version+`"`))+`}`)
+			f := startFrontend(t, h, "hello")
+			c := f.dial(t)
+			_ = c.CloseWrite()
+			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			got, _ := io.ReadAll(c)
+			if string(got) != "A\nhello" {
+				t.Fatalf("client got %q", got)
+			}
+			hdrs := o.ProxyHeaders()
+			if len(hdrs) != 1 {
+				t.Fatalf("origin got %d PROXY headers", len(hdrs))
+			}
+			src, dst, ok := hdrs[0].TCPAddrs()
+			if !ok || src.String() != c.LocalAddr().String() || dst.String() != f.addr() {
+				t.Fatalf("PROXY header says %v -> %v, want %v -> %v", src, dst, c.LocalAddr(), f.addr())
+			}
+			if want := map[string]byte{"v1": 1, "v2": 2}[version]; hdrs[0].Version != want {
+				t.Fatalf("PROXY version %d, want %d", hdrs[0].Version, want)
+			}
+		})
+	}
+}
+
+func TestMaxConnQueue(t *testing.T) {
+	o := tcptest.Start(t, "A", false)
+	h := newHandler(t, `{"backend":`+backendJSON(`"queue_timeout":"300ms"`, srv("a", o.Addr(), `"maxconn":1`))+`}`)
+	f := startFrontend(t, h, "")
+	b := h.RuntimeBackend()
+	first := f.dial(t)
+	readName(t, first)
+	// The second waits in the queue and gets the slot when the first
+	// closes.
+	second := f.dial(t)
+	waitFor(t, "the second queued", func() bool { return b.Counters().QueueCurrent.Load() == 1 })
+	_ = first.Close()
+	if name := readName(t, second); name != "A" {
+		t.Fatalf("queued connection served by %q", name)
+	}
+	// A third waits past the queue timeout and is closed unanswered.
+	start := time.Now()
+	if name := f.serverName(t); name != "" {
+		t.Fatalf("connection beyond maxconn answered by %q after %v", name, time.Since(start))
+	}
+	if d := time.Since(start); d < 300*time.Millisecond {
+		t.Fatalf("closed after %v, before the queue timeout", d)
+	}
+	if q := b.Counters().QueueMax.Load(); q != 1 {
+		t.Fatalf("qmax = %d", q)
+	}
+}
+
+func TestBackupServer(t *testing.T) {
+	a, bk := tcptest.Start(t, "A", false), tcptest.Start(t, "BK", false)
+	h := newHandler(t, `{"backend":`+backendJSON("", srv("a", a.Addr(), ""), srv("bk", bk.Addr(), `"backup":true`))+`}`)
+	f := startFrontend(t, h, "")
+	if name := f.serverName(t); name != "A" {
+		t.Fatalf("with A up: %q", name)
+	}
+	if err := h.RuntimeBackend().SetAdminState("a", lbmodule.AdminMaint); err != nil {
+		t.Fatal(err)
+	}
+	if name := f.serverName(t); name != "BK" {
+		t.Fatalf("with A in maintenance: %q, want the backup", name)
+	}
+}
+
+func TestIdleTimeout(t *testing.T) {
+	o := tcptest.Start(t, "A", false)
+	const idle = 300 * time.Millisecond
+	h := newHandler(t, `{"client_timeout":"10s","tunnel_timeout":"300ms","backend":`+backendJSON("", srv("a", o.Addr(), ""))+`}`)
+	f := startFrontend(t, h, "")
+
+	// A connection with traffic every 100ms outlives the timeout.
+	busy := f.dial(t)
+	r := bufio.NewReader(busy)
+	_ = busy.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := r.ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	for range 8 {
+		if _, err := io.WriteString(busy, "x"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.ReadByte(); err != nil {
+			t.Fatalf("busy connection closed: %v", err)
+		}
+		time.Sleep(idle / 3)
+	}
+
+	// An idle one is closed after the timeout, and not much later.
+	start := time.Now()
+	quiet := f.dial(t)
+	_ = quiet.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got, _ := io.ReadAll(quiet)
+	d := time.Since(start)
+	if string(got) != "A\n" || d < idle || d > idle+idle/2 {
+		t.Fatalf("idle connection got %q and closed after %v, want after %v", got, d, idle)
+	}
+}
+
+func TestRejectsBadConfig(t *testing.T) {
+	for _, js := range []string{
+		`{"backend":{"servers":[{"name":"a","dial":"127.0.0.1:1","send_proxy":"v3"}]}}`,
+		`{"backend":{"servers":[{"name":"a","dial":"127.0.0.1:1-3"}]}}`,
+	} {
+		h := new(Handler)
+		if err := jsonUnmarshal(js, h); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := newContext()
+		err := h.Provision(ctx)
+		cancel()
+		if err == nil {
+			_ = h.Cleanup()
+			t.Errorf("%s: provisioned", js)
+		} else if !strings.Contains(err.Error(), `"a"`) {
+			t.Errorf("%s: error %q does not name the server", js, err)
+		}
+	}
+}
