@@ -1,8 +1,9 @@
 // Package maxconn is the caddy.listeners.haproxy_maxconn module: a listener
 // wrapper that stops accepting connections while a connection limit is
 // reached, as HAProxy does for a frontend's or the process's maxconn. The
-// connections beyond the limit wait in the kernel's listen backlog, not in
-// Caddy, and are accepted as soon as a connection closes.
+// connections beyond the limit wait in the kernel's listen backlog (but
+// one per listener, which waits in Accept), not in Caddy's servers, and are
+// served as soon as a connection closes.
 package maxconn
 
 import (
@@ -17,9 +18,9 @@ func init() {
 	caddy.RegisterModule(ListenerWrapper{})
 }
 
-// ListenerWrapper accepts a connection only while every one of its limits
-// has a free slot; otherwise Accept waits until a connection counted by
-// the limits closes. Listeners naming the same limit share its slots: a
+// ListenerWrapper hands a connection to the server only while every one of
+// its limits has a free slot; otherwise Accept waits until a connection
+// counted by the limits closes, and accepts nothing else meanwhile. Listeners naming the same limit share its slots: a
 // frontend's limit is shared by all its listening addresses, the global one
 // by every frontend.
 //
@@ -126,15 +127,19 @@ type listener struct {
 	closed bool // guarded by mu
 }
 
-// Accept waits until every limit has a free slot, then accepts the next
-// connection. The slot is given back when the connection closes.
+// Accept accepts the next connection and returns it once every limit has
+// a free slot; the slot is given back when the connection closes. While it
+// waits, the listener accepts nothing more: further connections stay in the
+// kernel's backlog. (Waiting for the slot first would be closer still, but
+// a listener would then hold a slot of a shared limit while no client is
+// there, and starve another listener that has one.)
 func (l *listener) Accept() (net.Conn, error) {
-	if err := l.acquire(); err != nil {
-		return nil, err
-	}
 	c, err := l.Listener.Accept()
 	if err != nil {
-		release(l.limits)
+		return nil, err
+	}
+	if err := l.acquire(); err != nil {
+		c.Close()
 		return nil, err
 	}
 	return &conn{Conn: c, limits: l.limits}, nil
