@@ -13,6 +13,7 @@ import (
 	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/l4proxy"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/maxconn"
 )
 
 // A mode tcp frontend or listen section becomes servers of caddy-l4's
@@ -38,9 +39,6 @@ func (t *translator) layer4Servers(p *config.Proxy) map[string]*layer4.Server {
 		return nil
 	}
 	t.tcpFrontendWarnings(p)
-	if len(t.connLimits(p)) > 0 {
-		t.warnf(p.Pos, "maxconn", "%s %q: maxconn (its own or the global one) is not applied to mode tcp frontends yet: caddy-l4 servers take no listener wrappers", p.Kind, p.Name)
-	}
 	groups := t.listenGroups(p)
 	servers := make(map[string]*layer4.Server, len(groups))
 	for i, g := range groups {
@@ -49,6 +47,14 @@ func (t *translator) layer4Servers(p *config.Proxy) map[string]*layer4.Server {
 			srv.MatchingTimeout = caddy.Duration(d)
 		}
 		srv.Routes = t.layer4Routes(p, g)
+		if limits := t.connLimits(p); len(limits) > 0 {
+			// caddy-l4 servers take no listener wrappers: the limits
+			// hold the connection before any route runs.
+			gate := maxconn.Handler{Limits: limits, Routes: srv.Routes, MatchingTimeout: srv.MatchingTimeout}
+			srv.Routes = layer4.RouteList{{HandlersRaw: []json.RawMessage{
+				caddyconfig.JSONModuleObject(gate, "handler", "haproxy_maxconn", nil),
+			}}}
+		}
 		name := p.Name
 		if i > 0 {
 			name = p.Name + "-" + g.tcpSuffix()

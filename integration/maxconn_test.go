@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/caddy-haproxy/caddy-haproxy/internal/tcptest"
 )
 
 // TestMaxConnMatchesHAProxy holds connections open on HTTP frontends with a
@@ -13,9 +16,11 @@ import (
 // a further connection is not served while the limit is reached, and is
 // served as soon as one of the held connections closes.
 func TestMaxConnMatchesHAProxy(t *testing.T) {
-	o := startOrigin(t, "app")
+	web := startOrigin(t, "app")
+	tcpOrigin := tcptest.Start(t, "app", false)
 	for _, tc := range []struct {
 		name             string
+		mode             string
 		global, frontend int
 		// held are the frontends (1 or 2) of the connections held open
 		// before the probe on frontend 1.
@@ -23,15 +28,22 @@ func TestMaxConnMatchesHAProxy(t *testing.T) {
 		// waits is whether the probe must wait.
 		waits bool
 	}{
-		{"frontend maxconn reached", 1000, 2, []int{1, 1}, true},
-		{"frontend maxconn not reached", 1000, 2, []int{1, 2}, false},
-		{"global maxconn over two frontends", 2, 0, []int{1, 2}, true},
+		{"frontend maxconn reached", "http", 1000, 2, []int{1, 1}, true},
+		{"frontend maxconn not reached", "http", 1000, 2, []int{1, 2}, false},
+		{"global maxconn over two frontends", "http", 2, 0, []int{1, 2}, true},
+		{"mode tcp frontend maxconn reached", "tcp", 1000, 2, []int{1, 1}, true},
+		{"mode tcp frontend maxconn not reached", "tcp", 1000, 2, []int{1, 2}, false},
+		{"mode tcp global maxconn", "tcp", 2, 0, []int{2, 2}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, proxy := range []string{"haproxy", "caddy"} {
 				t.Run(proxy, func(t *testing.T) {
 					p1, p2 := freePort(t), freePort(t)
-					data := map[string]any{"Global": tc.global, "Port1": p1, "Port2": p2, "Origin": o.Addr()}
+					origin := web.Addr()
+					if tc.mode == "tcp" {
+						origin = tcpOrigin.Addr()
+					}
+					data := map[string]any{"Mode": tc.mode, "Global": tc.global, "Port1": p1, "Port2": p2, "Origin": origin}
 					if tc.frontend > 0 {
 						data["Frontend"] = tc.frontend
 					}
@@ -44,7 +56,7 @@ func TestMaxConnMatchesHAProxy(t *testing.T) {
 					} else {
 						startCaddy(t, cfg)
 					}
-					checkMaxConn(t, addrs, tc.held, tc.waits)
+					checkMaxConn(t, tc.mode, addrs, tc.held, tc.waits)
 				})
 			}
 		})
@@ -55,7 +67,7 @@ func TestMaxConnMatchesHAProxy(t *testing.T) {
 // connection to the first address and checks whether it is answered at
 // once; when it must wait, it checks that closing a held connection lets
 // it through.
-func checkMaxConn(t *testing.T, addrs []string, held []int, waits bool) {
+func checkMaxConn(t *testing.T, mode string, addrs []string, held []int, waits bool) {
 	t.Helper()
 	var conns []net.Conn
 	for _, fe := range held {
@@ -66,7 +78,7 @@ func checkMaxConn(t *testing.T, addrs []string, held []int, waits bool) {
 		defer c.Close()
 		// A served request proves the proxy accepted the connection,
 		// which then stays open (keep-alive).
-		if got := request(c, 5*time.Second); got != "app" {
+		if got := request(c, mode, 5*time.Second); got != "app" {
 			t.Fatalf("held connection to %s: %q", addrs[fe-1], got)
 		}
 		conns = append(conns, c)
@@ -79,7 +91,7 @@ func checkMaxConn(t *testing.T, addrs []string, held []int, waits bool) {
 	// The kernel completes the handshake; only the proxy's accept
 	// decides whether the request is read. Half a second without an
 	// answer stands for "not served".
-	got := request(probe, 500*time.Millisecond)
+	got := request(probe, mode, 500*time.Millisecond)
 	if !waits {
 		if got != "app" {
 			t.Fatalf("probe under the limit: %q, want it served", got)
@@ -95,10 +107,13 @@ func checkMaxConn(t *testing.T, addrs []string, held []int, waits bool) {
 	}
 }
 
-// request sends a GET on c and returns the response body, or "timeout".
-func request(c net.Conn, wait time.Duration) string {
-	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-		return fmt.Sprint("write: ", err)
+// request sends a GET on c in mode http, nothing in mode tcp (the origin
+// speaks first), and returns the answer, or "timeout".
+func request(c net.Conn, mode string, wait time.Duration) string {
+	if mode == "http" {
+		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			return fmt.Sprint("write: ", err)
+		}
 	}
 	return readAnswer(c, wait)
 }
@@ -115,7 +130,7 @@ func readAnswer(c net.Conn, wait time.Duration) string {
 	if err != nil {
 		return fmt.Sprint("read: ", err)
 	}
-	resp := string(buf[:n])
+	resp := strings.TrimSuffix(string(buf[:n]), "\n")
 	if i := len(resp) - len("app"); i >= 0 && resp[i:] == "app" {
 		return "app"
 	}

@@ -125,7 +125,7 @@ const (
 	noteTLSServer         = "Caddy's TLS defaults apply to connections to servers"
 	noteConnMode          = "Caddy keeps client connections alive and pools upstream ones"
 	noteMaxConn           = "connection rate limits and per-bind connection limits are not enforced"
-	noteMaxConnLimit      = "the haproxy_maxconn listener wrapper stops accepting connections while the limit is reached, leaving the next ones in the kernel's backlog; on mode tcp frontends it is not applied yet (warning)"
+	noteMaxConnLimit      = "HTTP frontends: the haproxy_maxconn listener wrapper stops accepting connections while the limit is reached, leaving the next ones in the kernel's backlog; mode tcp frontends: the haproxy_maxconn layer4 handler holds the next ones, unread, until a slot frees"
 	noteChecksUnsupported = "not supported: health checks run without it"
 	noteStats             = "stats page not served yet"
 	notePersist           = "not supported: the persistence cookie applies without it"

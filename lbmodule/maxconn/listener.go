@@ -83,33 +83,48 @@ func (l *limit) Destruct() error { return nil }
 
 // Provision finds or creates the shared limits.
 func (w *ListenerWrapper) Provision(ctx caddy.Context) error {
-	for _, lc := range w.Limits {
+	var err error
+	w.limits, err = loadLimits(w.Limits)
+	return err
+}
+
+// Cleanup releases the shared limits.
+func (w *ListenerWrapper) Cleanup() error {
+	unloadLimits(w.limits)
+	return nil
+}
+
+// loadLimits finds or creates the shared limits of a config and sets their
+// maximum.
+func loadLimits(configs []Limit) ([]*limit, error) {
+	var out []*limit
+	for _, lc := range configs {
 		if lc.Name == "" || lc.Max < 1 {
-			return fmt.Errorf("limit %q: need a name and a max of at least 1", lc.Name)
+			unloadLimits(out)
+			return nil, fmt.Errorf("limit %q: need a name and a max of at least 1", lc.Name)
 		}
 		v, _, err := limits.LoadOrNew(lc.Name, func() (caddy.Destructor, error) {
 			return &limit{name: lc.Name}, nil
 		})
 		if err != nil {
-			return err
+			unloadLimits(out)
+			return nil, err
 		}
 		l := v.(*limit)
 		mu.Lock()
 		l.max = lc.Max
 		mu.Unlock()
-		// A raised limit may let a waiting listener in.
+		// A raised limit may let a waiting connection in.
 		cond.Broadcast()
-		w.limits = append(w.limits, l)
+		out = append(out, l)
 	}
-	return nil
+	return out, nil
 }
 
-// Cleanup releases the shared limits.
-func (w *ListenerWrapper) Cleanup() error {
-	for _, l := range w.limits {
+func unloadLimits(ls []*limit) {
+	for _, l := range ls {
 		_, _ = limits.Delete(l.name)
 	}
-	return nil
 }
 
 // WrapListener returns a listener whose Accept respects the limits.
@@ -146,18 +161,28 @@ func (l *listener) Accept() (net.Conn, error) {
 }
 
 func (l *listener) acquire() error {
-	mu.Lock()
-	defer mu.Unlock()
-	for !l.closed && !free(l.limits) {
-		cond.Wait()
-	}
-	if l.closed {
+	if !acquire(l.limits, func() bool { return l.closed }) {
 		return net.ErrClosed
 	}
-	for _, lim := range l.limits {
-		lim.open++
-	}
 	return nil
+}
+
+// acquire waits until every limit has a free slot and takes one in each;
+// it gives up, returning false, when stopped (called with mu held) reports
+// true after a wake-up.
+func acquire(ls []*limit, stopped func() bool) bool {
+	mu.Lock()
+	defer mu.Unlock()
+	for !stopped() && !free(ls) {
+		cond.Wait()
+	}
+	if stopped() {
+		return false
+	}
+	for _, l := range ls {
+		l.open++
+	}
+	return true
 }
 
 // Close closes the listener and wakes an Accept that waits for a slot.
