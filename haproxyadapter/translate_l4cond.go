@@ -19,8 +19,8 @@ import (
 // A condition of a mode tcp proxy becomes caddy-l4 matcher sets. Only
 // fetches that a caddy-l4 matcher reproduces exactly are translated: src
 // (remote_ip), dst (local_ip), dst_port (known from the listening address),
-// req.ssl_sni (the tls matcher's sni or sni_regexp) and req.ssl_hello_type 1
-// (the tls matcher). Anything else is an error: these conditions decide who
+// req.ssl_sni (the tls matcher's sni or sni_regexp), req.ssl_alpn (its alpn)
+// and req.ssl_hello_type 1 (the tls matcher). Anything else is an error: these conditions decide who
 // gets in.
 
 // l4Set is one matcher set of a layer4 route: the matchers in match must all
@@ -242,7 +242,7 @@ func (t *translator) l4Fetch(ctx l4Context, acl *config.ACL) (l4Cond, bool) {
 		return fail("%v", err)
 	}
 	switch name {
-	case "req.ssl_sni", "req_ssl_sni", "req.ssl_hello_type", "req_ssl_hello_type":
+	case "req.ssl_sni", "req_ssl_sni", "req.ssl_hello_type", "req_ssl_hello_type", "req.ssl_alpn":
 		switch {
 		case ctx.connection:
 			return fail("%s reads the request buffer, which tcp-request connection rules do not see; use tcp-request content with tcp-request inspect-delay", name)
@@ -298,6 +298,18 @@ func (t *translator) l4Fetch(ctx l4Context, acl *config.ACL) (l4Cond, bool) {
 			return nil, true
 		}
 		return l4Cond{{tls: map[string]json.RawMessage{}}}, true
+	case "req.ssl_alpn":
+		if ctx.hello == -1 {
+			return nil, true
+		}
+		// HAProxy matches when any protocol the client offers equals a
+		// pattern, as caddy-l4's alpn matcher does; that matcher reads
+		// placeholders in its values.
+		if test.Match != "" && test.Match != matchers.MatchStr || test.IgnoreCase || len(test.Values) == 0 ||
+			slices.ContainsFunc(test.Values, func(v string) bool { return strings.Contains(v, "{") }) {
+			return fail("req.ssl_alpn is translated with exact, case-sensitive patterns without '{' only")
+		}
+		return l4Cond{{tls: map[string]json.RawMessage{"alpn": caddyconfig.JSON(test.Values, nil)}}}, true
 	case "req.ssl_sni", "req_ssl_sni":
 		if ctx.hello == -1 {
 			return nil, true
@@ -308,7 +320,7 @@ func (t *translator) l4Fetch(ctx l4Context, acl *config.ACL) (l4Cond, bool) {
 		}
 		return l4Cond{{tls: map[string]json.RawMessage{m: value}}}, true
 	}
-	return fail("fetch %q is not translated in mode tcp (src, dst, dst_port, req.ssl_sni and req.ssl_hello_type are)", name)
+	return fail("fetch %q is not translated in mode tcp (src, dst, dst_port, req.ssl_sni, req.ssl_alpn and req.ssl_hello_type are)", name)
 }
 
 // sniMatcher returns the tls handshake matcher that tests the server name

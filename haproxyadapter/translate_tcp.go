@@ -100,13 +100,13 @@ func (t *translator) layer4Routes(p *config.Proxy, g *listenGroup) layer4.RouteL
 	if !t.readsHello(p) || g.tls {
 		return append(routes, t.contentRoutes(ctx, p)...)
 	}
-	timeout := caddy.Duration(inspectDelay(p))
 	branch := func(hello int) json.RawMessage {
 		ctx.hello = hello
-		return caddyconfig.JSONModuleObject(map[string]any{
-			"routes":           t.contentRoutes(ctx, p),
-			"matching_timeout": timeout,
-		}, "handler", "subroute", nil)
+		sub := map[string]any{"routes": t.contentRoutes(ctx, p)}
+		if d := inspectDelay(p); d > 0 {
+			sub["matching_timeout"] = caddy.Duration(d)
+		}
+		return caddyconfig.JSONModuleObject(sub, "handler", "subroute", nil)
 	}
 	return append(routes,
 		&layer4.Route{
@@ -219,6 +219,9 @@ func (t *translator) tcpFrontendWarnings(p *config.Proxy) {
 	}
 	if len(p.HTTPRequest) > 0 || len(p.HTTPResponse) > 0 || len(p.Redirects) > 0 {
 		t.warnf(p.Pos, "http-request", "%s %q is in mode tcp: HAProxy ignores its http-request, http-response and redirect rules, and so does the translation", p.Kind, p.Name)
+	}
+	if t.readsHello(p) && inspectDelay(p) == 0 {
+		t.warnf(p.Pos, "tcp-request inspect-delay", "%s %q reads the TLS ClientHello without tcp-request inspect-delay: HAProxy then decides on whatever has arrived, usually nothing, while Caddy waits for the ClientHello up to 3s; set an inspect-delay", p.Kind, p.Name)
 	}
 	if p.Kind == config.KindListen || p.Kind == config.KindFrontend {
 		if !p.Timeouts.Client.Set {

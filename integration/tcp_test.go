@@ -114,13 +114,13 @@ func tcpAnswer(src, addr, send string) string {
 // tlsAnswer makes a TLS connection with the server name sni and returns the
 // first line the server sends, or "closed" when the handshake fails. With
 // nil roots the server's certificate is not verified.
-func tlsAnswer(addr, sni string, roots *x509.CertPool) string {
+func tlsAnswer(addr, sni string, roots *x509.CertPool, alpn ...string) string {
 	c, err := dialFrom("127.0.0.1", addr)
 	if err != nil {
 		return "dial error"
 	}
 	defer c.Close()
-	tc := tls.Client(c, &tls.Config{ServerName: sni, RootCAs: roots, InsecureSkipVerify: roots == nil})
+	tc := tls.Client(c, &tls.Config{ServerName: sni, RootCAs: roots, InsecureSkipVerify: roots == nil, NextProtos: alpn})
 	tc.SetDeadline(time.Now().Add(10 * time.Second))
 	if err := tc.Handshake(); err != nil {
 		return "closed"
@@ -163,6 +163,8 @@ func TestTCPModeMatchesHAProxy(t *testing.T) {
 			"sni y.b.test: "+tlsAnswer(p.sni, "y.b.test", rootsB),
 			// No use_backend matches: the default backend answers.
 			"sni other.test: "+tlsAnswer(p.sni, "other.test", nil),
+			"sni other.test, alpn h2 acme-tls/1: "+tlsAnswer(p.sni, "other.test", nil, "h2", "acme-tls/1"),
+			"sni other.test, alpn h2: "+tlsAnswer(p.sni, "other.test", nil, "h2"),
 			"plain text on the sni frontend: "+tcpAnswer("127.0.0.1", p.sni, "hello\n"),
 		)
 		for _, src := range []string{"127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"} {
@@ -192,7 +194,7 @@ func TestTCPModeMatchesHAProxy(t *testing.T) {
 		}
 	}
 	// The comparison means something only if the proxies did the work.
-	for _, w := range []string{"sni a.test: tls-a", "sni x.b.test: tls-b", "sni other.test: tls-a", "plain text on the sni frontend: closed",
+	for _, w := range []string{"sni a.test: tls-a", "sni x.b.test: tls-b", "sni other.test: tls-a", "sni other.test, alpn h2 acme-tls/1: tls-b", "plain text on the sni frontend: closed",
 		"guarded from 127.0.0.1: s1", "guarded from 127.0.0.2: closed", "guarded from 127.0.0.3: s1", "guarded from 127.0.0.4: closed", "http frontend: 200 web"} {
 		if !slices.Contains(got, w) {
 			t.Errorf("caddy did not answer %q:\n%s", w, strings.Join(got, "\n"))

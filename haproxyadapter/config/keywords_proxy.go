@@ -124,7 +124,7 @@ func proxyKeywords() []*Keyword {
 		px("tcp-request connection", "!XX-", Translated, noteTCPRules),
 		px("tcp-request session", "!XX-", Refused, rules("tcp-request")),
 		px("tcp-request content", "!XXX", Translated, noteTCPRules),
-		px("tcp-request inspect-delay", "!XXX", Translated, "caddy-l4's matching timeout: how long content matchers (req.ssl_sni, req.ssl_hello_type) wait for data; a client that sends nothing is closed when it expires instead of reaching the default backend"),
+		px("tcp-request inspect-delay", "!XXX", Translated, "caddy-l4's matching timeout: how long content matchers (req.ssl_sni, req.ssl_alpn, req.ssl_hello_type) wait for data; a client that sends nothing is closed when it expires instead of reaching the default backend"),
 		px("tcp-response content", "!-XX", Refused, rules("tcp-response")),
 		px("tcp-response inspect-delay", "!-XX", Refused, rules("tcp-response")),
 		px("monitor fail", "-XX-", Translated, "the monitor-uri answers 503 while the condition holds"),
