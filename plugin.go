@@ -9,6 +9,8 @@
 //     runtime server state
 //   - http.matchers.haproxy_acl: HAProxy ACL fetches and match methods that
 //     Caddy's own matchers cannot express exactly
+//   - caddy.listeners.haproxy_maxconn and layer4.handlers.haproxy_maxconn:
+//     frontend and global maxconn
 //   - layer4.handlers.haproxy: the same backends for raw TCP connections
 //     (HAProxy's mode tcp) in caddy-l4 routes
 package caddyhaproxy
