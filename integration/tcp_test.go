@@ -131,7 +131,8 @@ func tlsAnswer(addr, sni string, roots *x509.CertPool, alpn ...string) string {
 // TestTCPModeMatchesHAProxy runs one file with mode tcp proxies and an HTTP
 // frontend under caddy and under HAProxy, and compares what clients get:
 // the roundrobin order over weighted servers, TLS passthrough routed by
-// the ClientHello's server name, and connections rejected by source.
+// the ClientHello's server name and ALPN, connections rejected by source
+// (also the source a PROXY header carries), and TLS terminated on a bind.
 func TestTCPModeMatchesHAProxy(t *testing.T) {
 	s1, s2, s3 := tcptest.Start(t, "s1", false), tcptest.Start(t, "s2", false), tcptest.Start(t, "s3", false)
 	pemA, pemB := selfSignedPEM(t, "a.test"), selfSignedPEM(t, "x.b.test", "y.b.test")
@@ -139,15 +140,19 @@ func TestTCPModeMatchesHAProxy(t *testing.T) {
 	rootsA, rootsB := certPool(t, pemA), certPool(t, pemB)
 	web := startOrigin(t, "web")
 
-	type ports struct{ rr, sni, guard, http string }
+	pemTerm := selfSignedPEM(t, "term.test")
+	rootsTerm := certPool(t, pemTerm)
+
+	type ports struct{ rr, sni, guard, http, term, proxied string }
 	start := func(run func(cfg string, p ports)) {
-		rr, sni, guard, web80 := freePort(t), freePort(t), freePort(t), freePort(t)
+		rr, sni, guard, web80, term, proxied := freePort(t), freePort(t), freePort(t), freePort(t), freePort(t), freePort(t)
 		cfg := writeConfig(t, "tcp_mode.cfg", map[string]any{
 			"RRPort": rr, "SNIPort": sni, "GuardPort": guard, "HTTPPort": web80,
+			"TermPort": term, "TermCert": pemTerm, "ProxyPort": proxied,
 			"S1": s1.Addr(), "S2": s2.Addr(), "S3": s3.Addr(),
 			"TLSA": tlsA.Addr(), "TLSB": tlsB.Addr(), "Web": web.Addr(),
 		})
-		run(cfg, ports{loopback(rr), loopback(sni), loopback(guard), loopback(web80)})
+		run(cfg, ports{loopback(rr), loopback(sni), loopback(guard), loopback(web80), loopback(term), loopback(proxied)})
 	}
 	observe := func(p ports) []string {
 		var out []string
@@ -170,6 +175,12 @@ func TestTCPModeMatchesHAProxy(t *testing.T) {
 		for _, src := range []string{"127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"} {
 			out = append(out, "guarded from "+src+": "+tcpAnswer(src, p.guard, ""))
 		}
+		out = append(out,
+			"tls terminated: "+tlsAnswer(p.term, "term.test", rootsTerm),
+			"proxied from 192.0.2.1: "+tcpAnswer("127.0.0.1", p.proxied, "PROXY TCP4 192.0.2.1 127.0.0.1 40000 80\r\n"),
+			"proxied from 192.0.2.2: "+tcpAnswer("127.0.0.1", p.proxied, "PROXY TCP4 192.0.2.2 127.0.0.1 40000 80\r\n"),
+			"proxied without a PROXY header: "+tcpAnswer("127.0.0.1", p.proxied, "hello\n"),
+		)
 		status, body := get(t, "http://"+p.http+"/")
 		out = append(out, fmt.Sprintf("http frontend: %d %s", status, body))
 		return out
@@ -195,7 +206,8 @@ func TestTCPModeMatchesHAProxy(t *testing.T) {
 	}
 	// The comparison means something only if the proxies did the work.
 	for _, w := range []string{"sni a.test: tls-a", "sni x.b.test: tls-b", "sni other.test: tls-a", "sni other.test, alpn h2 acme-tls/1: tls-b", "plain text on the sni frontend: closed",
-		"guarded from 127.0.0.1: s1", "guarded from 127.0.0.2: closed", "guarded from 127.0.0.3: s1", "guarded from 127.0.0.4: closed", "http frontend: 200 web"} {
+		"guarded from 127.0.0.1: s1", "guarded from 127.0.0.2: closed", "guarded from 127.0.0.3: s1", "guarded from 127.0.0.4: closed", "http frontend: 200 web",
+		"tls terminated: s1", "proxied from 192.0.2.1: closed", "proxied from 192.0.2.2: s1", "proxied without a PROXY header: closed"} {
 		if !slices.Contains(got, w) {
 			t.Errorf("caddy did not answer %q:\n%s", w, strings.Join(got, "\n"))
 		}
