@@ -125,3 +125,24 @@ func (c *Conn) Close() error {
 // NetConn returns the underlying connection, for handlers that need the
 // *net.TCPConn (to splice, or to half-close).
 func (c *Conn) NetConn() net.Conn { return c.Conn }
+
+// TCPConn returns the *net.TCPConn under c, for handlers that copy bytes
+// with splice, once c has nothing left to replay; it also ends recording,
+// so the handler owns the connection from then on. ok is false when c
+// still has replayed bytes to return or is not TCP: keep reading through c.
+func TCPConn(c net.Conn) (tc *net.TCPConn, ok bool) {
+	hc, isConn := c.(*Conn)
+	if !isConn {
+		tc, ok = c.(*net.TCPConn)
+		return tc, ok
+	}
+	hc.mu.Lock()
+	defer hc.mu.Unlock()
+	if len(hc.replay) > 0 {
+		return nil, false
+	}
+	hc.recording, hc.read = false, nil
+	hc.settled.Store(true)
+	tc, ok = hc.Conn.(*net.TCPConn)
+	return tc, ok
+}

@@ -316,3 +316,37 @@ func TestConnReplaysUntilFirstWrite(t *testing.T) {
 		t.Fatalf("client read %q, %v; want the answer then EOF", answer, err)
 	}
 }
+
+func TestTCPConnUnwrapsOnceSettled(t *testing.T) {
+	addr := freeAddr(t)
+	l := listenShared(t, addr)
+	defer l.Close()
+	client, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	c, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := c.(*Conn)
+	hc.replay = []byte("pending")
+	if _, ok := TCPConn(c); ok {
+		t.Fatal("unwrapped a connection with bytes left to replay")
+	}
+	hc.replay = nil
+	tc, ok := TCPConn(c)
+	if !ok || tc == nil {
+		t.Fatal("did not unwrap a settled connection")
+	}
+	// Unwrapped, the connection is the handler's: closing it with a newer
+	// listener open closes it for real.
+	newer := listenShared(t, addr)
+	defer newer.Close()
+	c.Close()
+	client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := client.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("client read %d, %v; want EOF", n, err)
+	}
+}
