@@ -212,11 +212,6 @@ func (t *translator) rejectRoutes(ctx l4Context, routes layer4.RouteList, rules 
 // tcpFrontendWarnings reports what HAProxy itself ignores or refuses in a
 // mode tcp frontend.
 func (t *translator) tcpFrontendWarnings(p *config.Proxy) {
-	for _, r := range p.TCPRequest {
-		if strings.HasPrefix(r.Action, "session ") {
-			t.errorf(r.Pos, "tcp-request session", "tcp-request session rules are not translated yet; remove the line")
-		}
-	}
 	if len(p.HTTPRequest) > 0 || len(p.HTTPResponse) > 0 || len(p.Redirects) > 0 {
 		t.warnf(p.Pos, "http-request", "%s %q is in mode tcp: HAProxy ignores its http-request, http-response and redirect rules, and so does the translation", p.Kind, p.Name)
 	}
@@ -299,9 +294,6 @@ func (t *translator) tcpBackendConfig(b *config.Proxy) lbmodule.BackendConfig {
 	}
 	if b.Cookie != nil {
 		t.warnf(b.Cookie.Pos, "cookie", "backend %q is in mode tcp: HAProxy ignores cookie persistence there, and so does the translation", b.Name)
-		cookie := b.Cookie
-		b.Cookie = nil
-		defer func() { b.Cookie = cookie }()
 	}
 	if o := b.Option("forwardfor"); o != nil {
 		t.warnf(o.Pos, "option forwardfor", "backend %q is in mode tcp: HAProxy ignores option forwardfor there, and so does the translation", b.Name)
