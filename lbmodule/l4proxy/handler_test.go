@@ -179,11 +179,13 @@ func TestRetriesAndRedispatch(t *testing.T) {
 		wantServer                  string
 		econ, wretr, wredis, dialed int64
 	}{
-		// Without redispatch the connection retries the dead server,
-		// then gives up: 1 + 2 attempts.
-		{"no redispatch", `"retries":2`, "", 3, 2, 0, 0},
-		// With it and two servers up, the first retry moves at once.
-		{"redispatch", `"retries":2,"redispatch":true`, "B", 1, 0, 1, 1},
+		// Counted as HAProxy 2.6 counts them (show stat): without
+		// redispatch the connection retries the dead server twice, then
+		// gives up, one connection error.
+		{"no redispatch", `"retries":2`, "", 1, 2, 0, 0},
+		// With it and two servers up, the first retry moves at once; the
+		// connection succeeds, so no connection error.
+		{"redispatch", `"retries":2,"redispatch":true`, "B", 0, 0, 1, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -333,5 +335,30 @@ func TestRejectsBadConfig(t *testing.T) {
 		} else if !strings.Contains(err.Error(), `"a"`) {
 			t.Errorf("%s: error %q does not name the server", js, err)
 		}
+	}
+}
+
+// With a dead server first in round robin, HAProxy 2.6 (show stat) tries
+// it first on every connection and redispatches each to the live one: the
+// redispatched pick does not advance the round robin past the dead server.
+func TestRedispatchKeepsRoundRobinOrder(t *testing.T) {
+	live := tcptest.Start(t, "L", false)
+	h := newHandler(t, `{"connect_timeout":"1s","backend":`+backendJSON(`"retries":2,"redispatch":true`,
+		srv("dead", closedAddr(t), ""), srv("live", live.Addr(), ""))+`}`)
+	f := startFrontend(t, h, "")
+	for range 4 {
+		if got := f.serverName(t); got != "L" {
+			t.Fatalf("answered by %q", got)
+		}
+	}
+	b := h.RuntimeBackend()
+	if got := b.Server("dead").Counters().Redispatches.Load(); got != 4 {
+		t.Fatalf("dead server wredis = %d, want 4 as HAProxy", got)
+	}
+	if got := b.Server("dead").Counters().Sessions.Load(); got != 4 {
+		t.Fatalf("dead server stot = %d, want 4 as HAProxy", got)
+	}
+	if got := b.Counters().ConnectErrors.Load(); got != 0 {
+		t.Fatalf("backend econ = %d, want 0", got)
 	}
 }
