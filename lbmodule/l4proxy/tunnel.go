@@ -137,11 +137,19 @@ func (t *tunnel) abort() {
 	})
 }
 
-// closeWrite half-closes c, or closes it when it cannot half-close.
+// closeWrite half-closes c, or the connection it wraps (NetConn, as a
+// socket shared across reloads has), or else closes c.
 func closeWrite(c net.Conn) {
-	if cw, ok := c.(interface{ CloseWrite() error }); ok {
-		_ = cw.CloseWrite()
-		return
+	for {
+		if cw, ok := c.(interface{ CloseWrite() error }); ok {
+			_ = cw.CloseWrite()
+			return
+		}
+		w, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			_ = c.Close()
+			return
+		}
+		c = w.NetConn()
 	}
-	_ = c.Close()
 }
