@@ -80,8 +80,9 @@ func (b *Backend) CountRetry(prev, next *Server) {
 	prev.state.counters.Redispatches.Add(1)
 }
 
-// CountConnectError counts a failed connection to server s (econ), on s
-// and on the backend.
+// CountConnectError counts a connection that failed on server s after its
+// retries (econ), on s and on the backend. As in HAProxy 2.6, failed
+// attempts that a retry makes up for are not counted.
 func (b *Backend) CountConnectError(s *Server) {
 	b.counters.ConnectErrors.Add(1)
 	s.state.counters.ConnectErrors.Add(1)

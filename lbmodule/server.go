@@ -87,7 +87,8 @@ type Counters struct {
 	// to them (bin, bout); the TCP handler counts them.
 	BytesIn  atomic.Int64
 	BytesOut atomic.Int64
-	// ConnectErrors counts failed connections to a server (econ).
+	// ConnectErrors counts connections that failed to reach a server once
+	// their retries were spent (econ).
 	ConnectErrors atomic.Int64
 	// Retries counts retries on the server a failed connection was for
 	// (wretr); Redispatches retries that moved to another server (wredis),

@@ -25,8 +25,8 @@ func (h *Handler) connect(cx *layer4.Connection, s *lbmodule.Server) (net.Conn, 
 		if err == nil {
 			return conn, s, nil
 		}
-		b.CountConnectError(s)
 		if retry > b.Retries() {
+			b.CountConnectError(s)
 			return nil, s, err
 		}
 		prev := s
@@ -48,7 +48,9 @@ func (h *Handler) connect(cx *layer4.Connection, s *lbmodule.Server) (net.Conn, 
 // dial makes one connection attempt to s within the connect timeout.
 func (h *Handler) dial(cx *layer4.Connection, s *lbmodule.Server) (net.Conn, error) {
 	t := h.targets[s.Index()]
-	d := net.Dialer{Timeout: time.Duration(h.ConnectTimeout)}
+	// No TCP keep-alive toward servers: HAProxy sets none without
+	// "option srvtcpka", and it costs syscalls on every connection.
+	d := net.Dialer{Timeout: time.Duration(h.ConnectTimeout), KeepAlive: -1}
 	conn, err := d.DialContext(cx.Context, t.network, t.address)
 	if err != nil {
 		return nil, err

@@ -53,6 +53,13 @@ func startFrontend(t *testing.T, h *Handler, early string) *frontend {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveFrontend(t, h, ln, early, nil)
+}
+
+// serveFrontend serves h on ln; wrap, when not nil, wraps each accepted
+// connection as an earlier listener wrapper or handler would.
+func serveFrontend(t *testing.T, h *Handler, ln net.Listener, early string, wrap func(net.Conn) net.Conn) *frontend {
+	t.Helper()
 	f := &frontend{ln: ln, early: []byte(early)}
 	var wg sync.WaitGroup
 	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
@@ -66,6 +73,9 @@ func startFrontend(t *testing.T, h *Handler, early string) *frontend {
 			go func() {
 				defer wg.Done()
 				defer c.Close()
+				if wrap != nil {
+					c = wrap(c)
+				}
 				cx := layer4.WrapConnection(c, append([]byte(nil), f.early...), zap.NewNop())
 				_ = h.Handle(cx, nil)
 			}()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mholt/caddy-l4/layer4"
 
+	"github.com/caddy-haproxy/caddy-haproxy/handover"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
 )
 
@@ -49,7 +50,9 @@ type tunnel struct {
 // read from the socket directly when nothing wraps it.
 func newTunnel(cx *layer4.Connection, server net.Conn, idle time.Duration, counters []*lbmodule.Counters) *tunnel {
 	t := &tunnel{server: server, idle: idle, counters: counters, start: time.Now()}
-	if raw, ok := cx.Conn.(*net.TCPConn); ok {
+	// A socket shared across reloads gives up its *net.TCPConn once it
+	// has nothing left to replay.
+	if raw, ok := handover.TCPConn(cx.Conn); ok {
 		t.clientIn, t.clientOut = raw, raw
 	} else {
 		// Reads through cx return its buffered bytes first; they were
@@ -134,11 +137,19 @@ func (t *tunnel) abort() {
 	})
 }
 
-// closeWrite half-closes c, or closes it when it cannot half-close.
+// closeWrite half-closes c, or the connection it wraps (NetConn, as a
+// socket shared across reloads has), or else closes c.
 func closeWrite(c net.Conn) {
-	if cw, ok := c.(interface{ CloseWrite() error }); ok {
-		_ = cw.CloseWrite()
-		return
+	for {
+		if cw, ok := c.(interface{ CloseWrite() error }); ok {
+			_ = cw.CloseWrite()
+			return
+		}
+		w, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			_ = c.Close()
+			return
+		}
+		c = w.NetConn()
 	}
-	_ = c.Close()
 }
