@@ -147,6 +147,9 @@ type l4Context struct {
 	// sslBind is set when the bind terminates TLS: the stream the
 	// conditions read is the decrypted one.
 	sslBind bool
+	// proxied is set after the PROXY header of an accept-proxy bind has
+	// been read: the addresses are the ones it carries.
+	proxied bool
 }
 
 // l4Condition translates an if/unless condition. A nil condition always
@@ -273,7 +276,10 @@ func (t *translator) l4Fetch(ctx l4Context, acl *config.ACL) (l4Cond, bool) {
 		}
 		return l4Cond{{match: map[string]json.RawMessage{matcher: value}}}, true
 	case "dst_port":
-		if ctx.port == 0 {
+		switch {
+		case ctx.proxied:
+			return fail("dst_port after accept-proxy is the port the PROXY header carries, which is not translated")
+		case ctx.port == 0:
 			return fail("dst_port is translated only when every address of the bind lines listens on the same port")
 		}
 		if test.Match != "" && test.Match != "int" {
@@ -327,6 +333,10 @@ func (t *translator) l4Fetch(ctx l4Context, acl *config.ACL) (l4Cond, bool) {
 // as the ACL does: Caddy's sni matcher when the comparison is exact and
 // case-insensitive, otherwise a regular expression.
 func sniMatcher(test matchers.Test) (string, json.RawMessage, error) {
+	if test.Match == matchers.MatchFound {
+		// The fetch fails when the ClientHello carries no server name.
+		return "sni_regexp", caddyconfig.JSON(map[string]string{"pattern": "^."}, nil), nil
+	}
 	if len(test.Values) == 0 {
 		return "", nil, fmt.Errorf("no pattern")
 	}
@@ -361,7 +371,7 @@ func sniMatcher(test matchers.Test) (string, json.RawMessage, error) {
 		expr = "(?:" + expr + ")$"
 	case matchers.MatchSub, matchers.MatchReg:
 	default:
-		return "", nil, fmt.Errorf("match method %q is not translated (str, beg, end, sub and reg are)", match)
+		return "", nil, fmt.Errorf("match method %q is not translated (str, beg, end, sub, reg and found are)", match)
 	}
 	if test.IgnoreCase {
 		expr = "(?i)" + expr

@@ -34,6 +34,7 @@ func TestSNIMatcher(t *testing.T) {
 			[]string{"a.mid.b", "mid"}, []string{"a.MID.b"}},
 		{matchers.Test{Match: matchers.MatchReg, Values: []string{"^www[0-9]+\\.", "\\.org$"}}, "sni_regexp",
 			[]string{"www1.a", "x.org"}, []string{"www.a", "x.org.uk"}},
+		{matchers.Test{Match: matchers.MatchFound}, "sni_regexp", []string{"a", "b.test"}, []string{""}},
 	} {
 		name, raw, err := sniMatcher(tc.test)
 		if err != nil {

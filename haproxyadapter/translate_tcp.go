@@ -86,6 +86,7 @@ func (t *translator) layer4Routes(p *config.Proxy, g *listenGroup) layer4.RouteL
 	ctx.connection = true
 	routes = t.rejectRoutes(ctx, routes, p.TCPRequest, "connection")
 	ctx.connection = false
+	ctx.proxied = g.acceptProxy
 	if g.acceptProxy {
 		routes = append(routes, &layer4.Route{HandlersRaw: []json.RawMessage{
 			// accept-proxy requires the PROXY header from every client.
