@@ -65,7 +65,21 @@ func Translate(cfg *config.Config) (*caddy.Config, []config.Diagnostic) {
 		warned:          make(map[string]bool),
 	}
 	out := t.translate()
-	return out, t.diags
+	return out, uniqueDiagnostics(t.diags)
+}
+
+// uniqueDiagnostics drops repeated diagnostics: a rule translated for
+// several listeners of one proxy is diagnosed once.
+func uniqueDiagnostics(diags []config.Diagnostic) []config.Diagnostic {
+	seen := make(map[config.Diagnostic]bool, len(diags))
+	out := diags[:0]
+	for _, d := range diags {
+		if !seen[d] {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 func (t *translator) warnf(pos config.Pos, keyword, format string, args ...any) {

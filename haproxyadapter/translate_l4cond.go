@@ -280,7 +280,7 @@ func (t *translator) l4Fetch(ctx l4Context, acl *config.ACL) (l4Cond, bool) {
 		case ctx.proxied:
 			return fail("dst_port after accept-proxy is the port the PROXY header carries, which is not translated")
 		case ctx.port == 0:
-			return fail("dst_port is translated only when every address of the bind lines listens on the same port")
+			return fail("dst_port is translated only for bind lines on at most %d TCP ports (one layer4 server per port)", maxPortParts)
 		}
 		if test.Match != "" && test.Match != "int" {
 			return fail("dst_port is translated with integer patterns only")
@@ -407,8 +407,14 @@ func intPatternsHold(patterns []string, v int) (bool, error) {
 	return holds, nil
 }
 
-// l4CondReadsHello reports whether a condition tests the TLS ClientHello.
-func l4CondReadsHello(c *config.Condition) bool {
+// isHelloFetch reports whether a fetch reads the TLS ClientHello.
+func isHelloFetch(name string) bool {
+	return strings.HasPrefix(name, "req.ssl_") || strings.HasPrefix(name, "req_ssl_")
+}
+
+// condUsesFetch reports whether a condition uses a fetch for which uses is
+// true.
+func condUsesFetch(c *config.Condition, uses func(name string) bool) bool {
 	if c == nil {
 		return false
 	}
@@ -419,8 +425,7 @@ func l4CondReadsHello(c *config.Condition) bool {
 				acls = []*config.ACL{ct.Anonymous}
 			}
 			for _, acl := range acls {
-				name, _, _ := matchers.SplitFetch(acl.Fetch)
-				if strings.HasPrefix(name, "req.ssl_") || strings.HasPrefix(name, "req_ssl_") {
+				if name, _, _ := matchers.SplitFetch(acl.Fetch); uses(name) {
 					return true
 				}
 			}

@@ -134,3 +134,25 @@ func TestL4Logic(t *testing.T) {
 		t.Errorf("a AND never = %v, %v; want never", got, err)
 	}
 }
+
+// TestRuleDiagnosedOnce: a rule translated for each group of binds is
+// reported once.
+func TestRuleDiagnosedOnce(t *testing.T) {
+	cfg := []byte(`frontend in
+    bind 127.0.0.1:8000
+    bind 127.0.0.1:8001 accept-proxy
+    bind 127.0.0.1:8002-8003
+    use_backend b if { req.len gt 0 } { dst_port 8000 }
+    default_backend b
+
+backend b
+    server s1 127.0.0.1:9000
+`)
+	_, _, err := Adapter{}.Adapt(cfg, nil)
+	if err == nil {
+		t.Fatal("adapted, want an error")
+	}
+	if n := strings.Count(err.Error(), "req.len"); n != 1 {
+		t.Errorf("the error is reported %d times:\n%v", n, err)
+	}
+}

@@ -2,6 +2,7 @@ package haproxyadapter
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,29 +40,70 @@ func (t *translator) layer4Servers(p *config.Proxy) map[string]*layer4.Server {
 		return nil
 	}
 	t.tcpFrontendWarnings(p)
-	groups := t.listenGroups(p)
-	servers := make(map[string]*layer4.Server, len(groups))
-	for i, g := range groups {
-		srv := &layer4.Server{Listen: g.listen}
-		if d := inspectDelay(p); d > 0 {
-			srv.MatchingTimeout = caddy.Duration(d)
+	servers := make(map[string]*layer4.Server)
+	for _, part := range portParts(p) {
+		for i, g := range t.listenGroups(part) {
+			srv := &layer4.Server{Listen: g.listen}
+			if d := inspectDelay(p); d > 0 {
+				srv.MatchingTimeout = caddy.Duration(d)
+			}
+			srv.Routes = t.layer4Routes(part, g)
+			if limits := t.connLimits(p); len(limits) > 0 {
+				// caddy-l4 servers take no listener wrappers: the limits
+				// hold the connection before any route runs.
+				gate := maxconn.Handler{Limits: limits, Routes: srv.Routes, MatchingTimeout: srv.MatchingTimeout}
+				srv.Routes = layer4.RouteList{{HandlersRaw: []json.RawMessage{
+					caddyconfig.JSONModuleObject(gate, "handler", "haproxy_maxconn", nil),
+				}}}
+			}
+			name := p.Name
+			if part != p {
+				name += "-" + strconv.Itoa(part.Binds[0].PortLow)
+			}
+			if i > 0 {
+				name += "-" + g.tcpSuffix()
+			}
+			servers[name] = srv
 		}
-		srv.Routes = t.layer4Routes(p, g)
-		if limits := t.connLimits(p); len(limits) > 0 {
-			// caddy-l4 servers take no listener wrappers: the limits
-			// hold the connection before any route runs.
-			gate := maxconn.Handler{Limits: limits, Routes: srv.Routes, MatchingTimeout: srv.MatchingTimeout}
-			srv.Routes = layer4.RouteList{{HandlersRaw: []json.RawMessage{
-				caddyconfig.JSONModuleObject(gate, "handler", "haproxy_maxconn", nil),
-			}}}
-		}
-		name := p.Name
-		if i > 0 {
-			name = p.Name + "-" + g.tcpSuffix()
-		}
-		servers[name] = srv
 	}
 	return servers
+}
+
+// maxPortParts bounds how many ports a proxy's binds are split into.
+const maxPortParts = 64
+
+// portParts returns p alone, or, when its rules test dst_port and its binds
+// listen on several ports, one copy of p per port with the binds of that
+// port: the port is then known where the rules are translated.
+func portParts(p *config.Proxy) []*config.Proxy {
+	if singlePort(p) != 0 || !proxyUsesFetch(p, func(name string) bool { return name == "dst_port" }) {
+		return []*config.Proxy{p}
+	}
+	var ports []int
+	byPort := map[int][]*config.Bind{}
+	for _, b := range p.Binds {
+		if b.Network == "unix" || b.PortHigh-b.PortLow >= maxPortParts {
+			return []*config.Proxy{p}
+		}
+		for port := b.PortLow; port <= b.PortHigh; port++ {
+			one := *b
+			one.PortLow, one.PortHigh = port, port
+			if byPort[port] == nil {
+				ports = append(ports, port)
+			}
+			byPort[port] = append(byPort[port], &one)
+		}
+	}
+	if len(ports) > maxPortParts {
+		return []*config.Proxy{p}
+	}
+	parts := make([]*config.Proxy, 0, len(ports))
+	for _, port := range ports {
+		part := *p
+		part.Binds = byPort[port]
+		parts = append(parts, &part)
+	}
+	return parts
 }
 
 // tcpSuffix names the layer4 server of a group other than the first.
@@ -121,13 +163,19 @@ func (t *translator) layer4Routes(p *config.Proxy, g *listenGroup) layer4.RouteL
 // readsHello reports whether the content or switching rules of p read the
 // TLS ClientHello.
 func (t *translator) readsHello(p *config.Proxy) bool {
+	return proxyUsesFetch(p, isHelloFetch)
+}
+
+// proxyUsesFetch reports whether a tcp-request or use_backend condition of
+// p uses a fetch for which uses is true.
+func proxyUsesFetch(p *config.Proxy, uses func(name string) bool) bool {
 	for _, r := range p.TCPRequest {
-		if strings.HasPrefix(r.Action, "content ") && l4CondReadsHello(r.Cond) {
+		if condUsesFetch(r.Cond, uses) {
 			return true
 		}
 	}
 	for _, ub := range p.UseBackends {
-		if l4CondReadsHello(ub.Cond) {
+		if condUsesFetch(ub.Cond, uses) {
 			return true
 		}
 	}

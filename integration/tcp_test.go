@@ -143,16 +143,17 @@ func TestTCPModeMatchesHAProxy(t *testing.T) {
 	pemTerm := selfSignedPEM(t, "term.test")
 	rootsTerm := certPool(t, pemTerm)
 
-	type ports struct{ rr, sni, guard, http, term, proxied string }
+	type ports struct{ rr, sni, guard, http, term, proxied, portA, portB string }
 	start := func(run func(cfg string, p ports)) {
 		rr, sni, guard, web80, term, proxied := freePort(t), freePort(t), freePort(t), freePort(t), freePort(t), freePort(t)
+		portA, portB := freePort(t), freePort(t)
 		cfg := writeConfig(t, "tcp_mode.cfg", map[string]any{
 			"RRPort": rr, "SNIPort": sni, "GuardPort": guard, "HTTPPort": web80,
-			"TermPort": term, "TermCert": pemTerm, "ProxyPort": proxied,
+			"TermPort": term, "TermCert": pemTerm, "ProxyPort": proxied, "PortA": portA, "PortB": portB,
 			"S1": s1.Addr(), "S2": s2.Addr(), "S3": s3.Addr(),
 			"TLSA": tlsA.Addr(), "TLSB": tlsB.Addr(), "Web": web.Addr(),
 		})
-		run(cfg, ports{loopback(rr), loopback(sni), loopback(guard), loopback(web80), loopback(term), loopback(proxied)})
+		run(cfg, ports{loopback(rr), loopback(sni), loopback(guard), loopback(web80), loopback(term), loopback(proxied), loopback(portA), loopback(portB)})
 	}
 	observe := func(p ports) []string {
 		var out []string
@@ -181,6 +182,10 @@ func TestTCPModeMatchesHAProxy(t *testing.T) {
 			"proxied from 192.0.2.2: "+tcpAnswer("127.0.0.1", p.proxied, "PROXY TCP4 192.0.2.2 127.0.0.1 40000 80\r\n"),
 			"proxied without a PROXY header: "+tcpAnswer("127.0.0.1", p.proxied, "hello\n"),
 		)
+		out = append(out,
+			"first port: "+tcpAnswer("127.0.0.1", p.portA, ""),
+			"second port: "+tcpAnswer("127.0.0.1", p.portB, ""),
+		)
 		status, body := get(t, "http://"+p.http+"/")
 		out = append(out, fmt.Sprintf("http frontend: %d %s", status, body))
 		return out
@@ -207,7 +212,8 @@ func TestTCPModeMatchesHAProxy(t *testing.T) {
 	// The comparison means something only if the proxies did the work.
 	for _, w := range []string{"sni a.test: tls-a", "sni x.b.test: tls-b", "sni other.test: tls-a", "sni other.test, alpn h2 acme-tls/1: tls-b", "plain text on the sni frontend: closed",
 		"guarded from 127.0.0.1: s1", "guarded from 127.0.0.2: closed", "guarded from 127.0.0.3: s1", "guarded from 127.0.0.4: closed", "http frontend: 200 web",
-		"tls terminated: s1", "proxied from 192.0.2.1: closed", "proxied from 192.0.2.2: s1", "proxied without a PROXY header: closed"} {
+		"tls terminated: s1", "proxied from 192.0.2.1: closed", "proxied from 192.0.2.2: s1", "proxied without a PROXY header: closed",
+		"first port: s1", "second port: s2"} {
 		if !slices.Contains(got, w) {
 			t.Errorf("caddy did not answer %q:\n%s", w, strings.Join(got, "\n"))
 		}
