@@ -249,7 +249,15 @@ func (t *translator) bindTLS(p *config.Proxy, b *config.Bind) *caddytls.Connecti
 		if raw := t.tls.CertificatesRaw["load_files"]; raw != nil {
 			_ = json.Unmarshal(raw, &existing)
 		}
-		t.tls.CertificatesRaw["load_files"] = caddyconfig.JSON(append(existing, files...), nil)
+		for _, f := range files {
+			// A bind translated for several listeners loads its files once.
+			if !slices.ContainsFunc(existing, func(e caddytls.CertKeyFilePair) bool {
+				return e.Certificate == f.Certificate && e.Key == f.Key && slices.Equal(e.Tags, f.Tags)
+			}) {
+				existing = append(existing, f)
+			}
+		}
+		t.tls.CertificatesRaw["load_files"] = caddyconfig.JSON(existing, nil)
 		if len(folders) == 0 {
 			policy.CertSelection = &caddytls.CustomCertSelectionPolicy{AnyTag: []string{tag}}
 		}
@@ -262,7 +270,12 @@ func (t *translator) bindTLS(p *config.Proxy, b *config.Bind) *caddytls.Connecti
 		if raw := t.tls.CertificatesRaw["load_folders"]; raw != nil {
 			_ = json.Unmarshal(raw, &existing)
 		}
-		t.tls.CertificatesRaw["load_folders"] = caddyconfig.JSON(append(existing, folders...), nil)
+		for _, f := range folders {
+			if !slices.Contains(existing, f) {
+				existing = append(existing, f)
+			}
+		}
+		t.tls.CertificatesRaw["load_folders"] = caddyconfig.JSON(existing, nil)
 	}
 	return policy
 }
