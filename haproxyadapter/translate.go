@@ -3,6 +3,7 @@ package haproxyadapter
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -114,7 +115,7 @@ func (t *translator) translate() *caddy.Config {
 		frontends++
 		switch p.Mode {
 		case "http":
-			t.refuseTCPRequestRules(p, "in mode http; express the rule with http-request")
+			t.refuseTCPRequestRules(p, "content", "in mode http (tcp-request connection rules are); express the rule with http-request")
 			for name, srv := range t.httpServers(p) {
 				httpApp.Servers[name] = srv
 			}
@@ -128,7 +129,7 @@ func (t *translator) translate() *caddy.Config {
 	}
 	for _, p := range t.cfg.Proxies {
 		if p.Kind == config.KindBackend {
-			t.refuseTCPRequestRules(p, "in backends")
+			t.refuseTCPRequestRules(p, "", "in backends")
 		}
 	}
 	t.checkUnusedBackends()
@@ -188,9 +189,10 @@ func (t *translator) httpServers(p *config.Proxy) map[string]*caddyhttp.Server {
 
 // refuseTCPRequestRules reports tcp-request rules where they are not
 // translated yet (mode http proxies, backends): they decide who gets in.
-func (t *translator) refuseTCPRequestRules(p *config.Proxy, where string) {
+// Only the rules of the given phase are reported ("" for every phase).
+func (t *translator) refuseTCPRequestRules(p *config.Proxy, phase, where string) {
 	for _, r := range p.TCPRequest {
-		if r.Action != "inspect-delay" {
+		if r.Action != "inspect-delay" && strings.HasPrefix(r.Action, phase) {
 			t.errorf(r.Pos, "tcp-request "+r.Action, "tcp-request rules are translated in mode tcp frontends and listen sections only, not %s", where)
 		}
 	}

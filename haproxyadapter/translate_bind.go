@@ -114,6 +114,12 @@ func (t *translator) applyListenGroup(p *config.Proxy, g *listenGroup, srv *cadd
 		// them over, before the PROXY header or TLS.
 		wrappers = append(wrappers, caddyconfig.JSONModuleObject(maxconn.ListenerWrapper{Limits: limits}, "wrapper", "haproxy_maxconn", nil))
 	}
+	// tcp-request connection rules see the real peer, before the PROXY
+	// header; caddy-l4's listener wrapper closes the connections they
+	// reject and hands the others on.
+	if routes := t.rejectRoutes(l4Context{connection: true, port: singlePort(p)}, nil, p.TCPRequest, "connection"); len(routes) > 0 {
+		wrappers = append(wrappers, caddyconfig.JSONModuleObject(map[string]any{"routes": routes}, "wrapper", "layer4", nil))
+	}
 	if g.acceptProxy {
 		wrappers = append(wrappers, caddyconfig.JSONModuleObject(map[string]any{
 			// accept-proxy requires the PROXY header from every client.

@@ -132,7 +132,8 @@ func tlsAnswer(addr, sni string, roots *x509.CertPool, alpn ...string) string {
 // frontend under caddy and under HAProxy, and compares what clients get:
 // the roundrobin order over weighted servers, TLS passthrough routed by
 // the ClientHello's server name and ALPN, connections rejected by source
-// (also the source a PROXY header carries), and TLS terminated on a bind.
+// (also the source a PROXY header carries, and on the HTTP frontend), the
+// port the client connected to, and TLS terminated on a bind.
 func TestTCPModeMatchesHAProxy(t *testing.T) {
 	s1, s2, s3 := tcptest.Start(t, "s1", false), tcptest.Start(t, "s2", false), tcptest.Start(t, "s3", false)
 	pemA, pemB := selfSignedPEM(t, "a.test"), selfSignedPEM(t, "x.b.test", "y.b.test")
@@ -186,6 +187,9 @@ func TestTCPModeMatchesHAProxy(t *testing.T) {
 			"first port: "+tcpAnswer("127.0.0.1", p.portA, ""),
 			"second port: "+tcpAnswer("127.0.0.1", p.portB, ""),
 		)
+		for _, src := range []string{"127.0.0.1", "127.0.0.2"} {
+			out = append(out, "http frontend from "+src+": "+strings.TrimSpace(tcpAnswer(src, p.http, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")))
+		}
 		status, body := get(t, "http://"+p.http+"/")
 		out = append(out, fmt.Sprintf("http frontend: %d %s", status, body))
 		return out
@@ -213,7 +217,7 @@ func TestTCPModeMatchesHAProxy(t *testing.T) {
 	for _, w := range []string{"sni a.test: tls-a", "sni x.b.test: tls-b", "sni other.test: tls-a", "sni other.test, alpn h2 acme-tls/1: tls-b", "plain text on the sni frontend: closed",
 		"guarded from 127.0.0.1: s1", "guarded from 127.0.0.2: closed", "guarded from 127.0.0.3: s1", "guarded from 127.0.0.4: closed", "http frontend: 200 web",
 		"tls terminated: s1", "proxied from 192.0.2.1: closed", "proxied from 192.0.2.2: s1", "proxied without a PROXY header: closed",
-		"first port: s1", "second port: s2"} {
+		"first port: s1", "second port: s2", "http frontend from 127.0.0.1: HTTP/1.1 200 OK", "http frontend from 127.0.0.2: closed"} {
 		if !slices.Contains(got, w) {
 			t.Errorf("caddy did not answer %q:\n%s", w, strings.Join(got, "\n"))
 		}
