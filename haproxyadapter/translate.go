@@ -115,7 +115,7 @@ func (t *translator) translate() *caddy.Config {
 		frontends++
 		switch p.Mode {
 		case "http":
-			t.refuseTCPRequestRules(p, "content", "in mode http (tcp-request connection rules are); express the rule with http-request")
+			t.refuseTCPRequestRules(p, "content", "in mode http (where tcp-request connection rules are); express the rule with http-request")
 			for name, srv := range t.httpServers(p) {
 				httpApp.Servers[name] = srv
 			}
@@ -128,8 +128,8 @@ func (t *translator) translate() *caddy.Config {
 		}
 	}
 	for _, p := range t.cfg.Proxies {
-		if p.Kind == config.KindBackend {
-			t.refuseTCPRequestRules(p, "", "in backends")
+		if p.Kind == config.KindBackend && p.Mode == "http" {
+			t.refuseTCPRequestRules(p, "", "in mode http backends")
 		}
 	}
 	t.checkUnusedBackends()
@@ -193,7 +193,7 @@ func (t *translator) httpServers(p *config.Proxy) map[string]*caddyhttp.Server {
 func (t *translator) refuseTCPRequestRules(p *config.Proxy, phase, where string) {
 	for _, r := range p.TCPRequest {
 		if r.Action != "inspect-delay" && strings.HasPrefix(r.Action, phase) {
-			t.errorf(r.Pos, "tcp-request "+r.Action, "tcp-request rules are translated in mode tcp frontends and listen sections only, not %s", where)
+			t.errorf(r.Pos, "tcp-request "+r.Action, "tcp-request rules are translated in mode tcp proxies only, not %s", where)
 		}
 	}
 }

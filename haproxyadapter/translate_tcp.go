@@ -2,6 +2,7 @@ package haproxyadapter
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -197,7 +198,7 @@ func (t *translator) contentRoutes(ctx l4Context, p *config.Proxy) layer4.RouteL
 		if b == nil {
 			continue
 		}
-		route := &layer4.Route{HandlersRaw: []json.RawMessage{t.tcpBackendHandler(p, b)}}
+		route := &layer4.Route{HandlersRaw: []json.RawMessage{t.tcpBackendHandler(ctx, p, b)}}
 		if !cond.always() {
 			route.MatcherSetsRaw = cond.raw()
 		}
@@ -208,11 +209,11 @@ func (t *translator) contentRoutes(ctx l4Context, p *config.Proxy) layer4.RouteL
 	}
 	if p.DefaultBackend != "" {
 		if b := t.lookupBackend(p.DefaultBackendPos, "default_backend", p.DefaultBackend); b != nil {
-			return append(routes, &layer4.Route{HandlersRaw: []json.RawMessage{t.tcpBackendHandler(p, b)}})
+			return append(routes, &layer4.Route{HandlersRaw: []json.RawMessage{t.tcpBackendHandler(ctx, p, b)}})
 		}
 	}
 	if p.Kind == config.KindListen {
-		return append(routes, &layer4.Route{HandlersRaw: []json.RawMessage{t.tcpBackendHandler(p, p)}})
+		return append(routes, &layer4.Route{HandlersRaw: []json.RawMessage{t.tcpBackendHandler(ctx, p, p)}})
 	}
 	// Without a backend HAProxy closes the connection.
 	return append(routes, &layer4.Route{HandlersRaw: []json.RawMessage{closeHandler()}})
@@ -301,14 +302,27 @@ func singlePort(p *config.Proxy) int {
 	return port
 }
 
-// tcpBackendHandler returns the haproxy layer4 handler that forwards the
-// connections of frontend fe to backend b.
-func (t *translator) tcpBackendHandler(fe, b *config.Proxy) json.RawMessage {
-	key := fe.Name + "\x00" + b.Name
+// tcpBackendHandler returns the handler that forwards the connections of
+// frontend fe to backend b: the haproxy layer4 handler, behind the
+// backend's own tcp-request content rules when it has some (HAProxy runs
+// them once the backend is chosen; a listen section's rules run once, as
+// frontend rules). ctx is what the frontend's routes know.
+func (t *translator) tcpBackendHandler(ctx l4Context, fe, b *config.Proxy) json.RawMessage {
+	key := fmt.Sprint(fe.Name, "\x00", b.Name, "\x00", ctx.port, ctx.sslBind, ctx.proxied, ctx.hello)
 	if h, ok := t.tcpHandlers[key]; ok {
 		return h
 	}
 	h := t.translateTCPBackend(fe, b)
+	if b.Kind == config.KindBackend && h != nil {
+		ctx.keyword = "tcp-request content"
+		if rejects := t.rejectRoutes(ctx, nil, b.TCPRequest, "content"); len(rejects) > 0 {
+			sub := map[string]any{"routes": append(rejects, &layer4.Route{HandlersRaw: []json.RawMessage{h}})}
+			if d := inspectDelay(b); d > 0 {
+				sub["matching_timeout"] = caddy.Duration(d)
+			}
+			h = caddyconfig.JSONModuleObject(sub, "handler", "subroute", nil)
+		}
+	}
 	t.tcpHandlers[key] = h
 	return h
 }

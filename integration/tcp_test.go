@@ -214,7 +214,7 @@ func TestTCPModeMatchesHAProxy(t *testing.T) {
 		}
 	}
 	// The comparison means something only if the proxies did the work.
-	for _, w := range []string{"sni a.test: tls-a", "sni x.b.test: tls-b", "sni other.test: tls-a", "sni other.test, alpn h2 acme-tls/1: tls-b", "plain text on the sni frontend: closed",
+	for _, w := range []string{"sni a.test: tls-a", "sni x.b.test: tls-b", "sni y.b.test: closed", "sni other.test: tls-a", "sni other.test, alpn h2 acme-tls/1: tls-b", "plain text on the sni frontend: closed",
 		"guarded from 127.0.0.1: s1", "guarded from 127.0.0.2: closed", "guarded from 127.0.0.3: s1", "guarded from 127.0.0.4: closed", "http frontend: 200 web",
 		"tls terminated: s1", "proxied from 192.0.2.1: closed", "proxied from 192.0.2.2: s1", "proxied without a PROXY header: closed",
 		"first port: s1", "second port: s2", "http frontend from 127.0.0.1: HTTP/1.1 200 OK", "http frontend from 127.0.0.2: closed"} {
