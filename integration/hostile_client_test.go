@@ -219,4 +219,3 @@ func TestSlowHeadersBoundedLikeHAProxy(t *testing.T) {
 		}
 	})
 }
-
