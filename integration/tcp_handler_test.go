@@ -99,7 +99,8 @@ func (b tcpBackendSpec) caddyConfig(port int) []byte {
 	handler := map[string]any{"handler": "haproxy", "frontend": "fe", "backend": backend,
 		"connect_timeout": "1s", "client_timeout": "10s", "server_timeout": "10s"}
 	cfg := map[string]any{"apps": map[string]any{"layer4": map[string]any{"servers": map[string]any{
-		"fe": map[string]any{"listen": []string{loopback(port)}, "routes": []any{map[string]any{"handle": []any{handler}}}},
+		// The adapter listens on sockets shared across reloads.
+		"fe": map[string]any{"listen": []string{"haproxy-tcp/" + loopback(port)}, "routes": []any{map[string]any{"handle": []any{handler}}}},
 	}}}}
 	out, err := json.Marshal(cfg)
 	if err != nil {
@@ -127,10 +128,21 @@ type tcpProxies struct {
 func startTCPProxies(t *testing.T, b tcpBackendSpec) tcpProxies {
 	t.Helper()
 	hp, cp := freePort(t), freePort(t)
-	startHAProxy(t, writeFile(t, "haproxy.cfg", []byte(b.haproxyConfig(hp))), loopback(hp))
+	// Wait for the listening sockets rather than connect: a probe
+	// connection would reach a server and move the algorithms.
+	h := startHAProxy(t, writeFile(t, "haproxy.cfg", []byte(b.haproxyConfig(hp))))
+	waitListeningSocket(t, h, hp)
 	c := startCaddyWith(t, "--config", writeFile(t, "caddy.json", b.caddyConfig(cp)))
-	c.waitListening(loopback(cp))
+	waitListeningSocket(t, c.process, cp)
 	return tcpProxies{haproxy: loopback(hp), caddy: loopback(cp), caddyProc: c}
+}
+
+// waitListeningSocket waits until the process listens on the TCP port.
+func waitListeningSocket(t *testing.T, p *process, port int) {
+	t.Helper()
+	p.waitFor(fmt.Sprintf("a listening socket on port %d", port), func() bool {
+		return listeningSockets(t, p.pid())[fmt.Sprintf("tcp/%d", port)]
+	})
 }
 
 // each runs f for HAProxy's address, then for Caddy's.
@@ -374,7 +386,7 @@ func TestTCPConnectionSurvivesReload(t *testing.T) {
 	port := freePort(t)
 	c := startCaddyWith(t, "--config", writeFile(t, "caddy.json", b.caddyConfig(port)))
 	addr := loopback(port)
-	c.waitListening(addr)
+	waitListeningSocket(t, c.process, port)
 
 	conn := dialTCP(t, addr, "")
 	r := bufio.NewReader(conn)
@@ -385,7 +397,6 @@ func TestTCPConnectionSurvivesReload(t *testing.T) {
 	if err := loadJSON(c, b.caddyConfig(port)); err != nil {
 		t.Fatal(err)
 	}
-	c.waitHandedOver(t)
 	// The connection opened before the reload still carries data.
 	if _, err := io.WriteString(conn, "after reload\n"); err != nil {
 		t.Fatal(err)
