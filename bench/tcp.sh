@@ -3,11 +3,14 @@
 # one run: bulk throughput with iperf3 and connection rate with
 # bench/tcpconnrate, each directly to the origin, through HAProxy (default
 # settings, and with "option splice-auto") and through Caddy's handler;
-# then prints the ratios ours/HAProxy.
-# Usage: bench/tcp.sh [seconds per measurement, default 5]
+# then prints the ratios ours/HAProxy. The targets take turns, round after
+# round, and the medians are printed, so that load from other processes on
+# the machine weighs on all of them alike.
+# Usage: bench/tcp.sh [seconds per measurement, default 3] [rounds, default 3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-secs=${1:-5}
+secs=${1:-3}
+rounds=${2:-3}
 command -v iperf3 >/dev/null || { echo "iperf3 is missing (apt-get install -y iperf3)" >&2; exit 1; }
 command -v haproxy >/dev/null || { echo "haproxy is missing" >&2; exit 1; }
 
@@ -78,22 +81,31 @@ gbps() { # port -> Gbit/s received
 }
 rate() { "$work/tcpconnrate" -addr "127.0.0.1:$1" -c 32 -d "${secs}s" | awk '{print $1}'; }
 
+targets=(direct haproxy haproxy-splice caddy)
 declare -A tput conns
-for target in direct haproxy haproxy-splice caddy; do
-	case $target in
-	direct) ip=$iperf_port; rp=$rate_port ;;
-	haproxy) ip=$hp_iperf; rp=$hp_rate ;;
-	haproxy-splice) ip=$hs_iperf; rp=$hs_rate ;;
-	caddy) ip=$cp_iperf; rp=$cp_rate ;;
-	esac
-	tput[$target]=$(gbps "$ip")
-	conns[$target]=$(rate "$rp")
+for round in $(seq "$rounds"); do
+	for target in "${targets[@]}"; do
+		case $target in
+		direct) ip=$iperf_port; rp=$rate_port ;;
+		haproxy) ip=$hp_iperf; rp=$hp_rate ;;
+		haproxy-splice) ip=$hs_iperf; rp=$hs_rate ;;
+		caddy) ip=$cp_iperf; rp=$cp_rate ;;
+		esac
+		tput[$target]+=" $(gbps "$ip")"
+		conns[$target]+=" $(rate "$rp")"
+	done
+done
+median() { python3 -c 'import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))' $1; }
+declare -A mt mc
+for target in "${targets[@]}"; do
+	mt[$target]=$(median "${tput[$target]}")
+	mc[$target]=$(median "${conns[$target]}")
 done
 
-printf '%-16s %14s %12s\n' target "throughput" "conn/s"
-for target in direct haproxy haproxy-splice caddy; do
-	printf '%-16s %9s Gb/s %12s\n' "$target" "${tput[$target]}" "${conns[$target]}"
+printf '%-16s %22s %14s   (%d rounds of %ss; all: Gb/s | conn/s)\n' target "throughput (median)" "conn/s" "$rounds" "$secs"
+for target in "${targets[@]}"; do
+	printf '%-16s %17.2f Gb/s %14.0f   |%s |%s\n' "$target" "${mt[$target]}" "${mc[$target]}" "${tput[$target]}" "${conns[$target]}"
 done
 ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
-echo "ours/haproxy:        throughput $(ratio "${tput[caddy]}" "${tput[haproxy]}")x  conn/s $(ratio "${conns[caddy]}" "${conns[haproxy]}")x"
-echo "ours/haproxy-splice: throughput $(ratio "${tput[caddy]}" "${tput[haproxy-splice]}")x  conn/s $(ratio "${conns[caddy]}" "${conns[haproxy-splice]}")x"
+echo "ours/haproxy:        throughput $(ratio "${mt[caddy]}" "${mt[haproxy]}")x  conn/s $(ratio "${mc[caddy]}" "${mc[haproxy]}")x"
+echo "ours/haproxy-splice: throughput $(ratio "${mt[caddy]}" "${mt[haproxy-splice]}")x  conn/s $(ratio "${mc[caddy]}" "${mc[haproxy-splice]}")x"

@@ -35,7 +35,9 @@ type tcpServerSpec struct {
 // tcpBackendSpec is a TCP backend, written both as haproxy.cfg and as the
 // handler's JSON.
 type tcpBackendSpec struct {
-	balance string
+	// balance is the balance line's arguments, e.g. "hash src".
+	balance  string
+	hashType string
 	servers []tcpServerSpec
 	// tcpCheck makes the checks "tcp-check send ping / expect string
 	// ping" instead of a plain connect.
@@ -48,6 +50,9 @@ func (b tcpBackendSpec) haproxyConfig(port int) string {
 	fmt.Fprintf(&s, "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 10s\n  timeout server 10s\n")
 	fmt.Fprintf(&s, "frontend fe\n  bind %s\n  default_backend be\n", loopback(port))
 	fmt.Fprintf(&s, "backend be\n  balance %s\n", b.balance)
+	if b.hashType != "" {
+		fmt.Fprintf(&s, "  hash-type %s\n", b.hashType)
+	}
 	if b.queueTimeout != "" {
 		fmt.Fprintf(&s, "  timeout queue %s\n", b.queueTimeout)
 	}
@@ -86,7 +91,9 @@ func (b tcpBackendSpec) caddyConfig(port int) []byte {
 		}
 		servers = append(servers, m)
 	}
-	backend := map[string]any{"backend": "be", "balance": b.balance, "servers": servers}
+	balance := strings.Fields(b.balance)
+	backend := map[string]any{"backend": "be", "balance": balance[0], "balance_args": balance[1:],
+		"hash_type": b.hashType, "servers": servers}
 	if b.queueTimeout != "" {
 		backend["queue_timeout"] = b.queueTimeout
 	}
@@ -99,6 +106,7 @@ func (b tcpBackendSpec) caddyConfig(port int) []byte {
 	handler := map[string]any{"handler": "haproxy", "frontend": "fe", "backend": backend,
 		"connect_timeout": "1s", "client_timeout": "10s", "server_timeout": "10s"}
 	cfg := map[string]any{"apps": map[string]any{"layer4": map[string]any{"servers": map[string]any{
+		// The adapter listens on sockets shared across reloads.
 		"fe": map[string]any{"listen": []string{"haproxy-tcp/" + loopback(port)}, "routes": []any{map[string]any{"handle": []any{handler}}}},
 	}}}}
 	out, err := json.Marshal(cfg)
@@ -127,10 +135,21 @@ type tcpProxies struct {
 func startTCPProxies(t *testing.T, b tcpBackendSpec) tcpProxies {
 	t.Helper()
 	hp, cp := freePort(t), freePort(t)
-	startHAProxy(t, writeFile(t, "haproxy.cfg", []byte(b.haproxyConfig(hp))), loopback(hp))
+	// Wait for the listening sockets rather than connect: a probe
+	// connection would reach a server and move the algorithms.
+	h := startHAProxy(t, writeFile(t, "haproxy.cfg", []byte(b.haproxyConfig(hp))))
+	waitListeningSocket(t, h, hp)
 	c := startCaddyWith(t, "--config", writeFile(t, "caddy.json", b.caddyConfig(cp)))
-	c.waitListening(loopback(cp))
+	waitListeningSocket(t, c.process, cp)
 	return tcpProxies{haproxy: loopback(hp), caddy: loopback(cp), caddyProc: c}
+}
+
+// waitListeningSocket waits until the process listens on the TCP port.
+func waitListeningSocket(t *testing.T, p *process, port int) {
+	t.Helper()
+	p.waitFor(fmt.Sprintf("a listening socket on port %d", port), func() bool {
+		return listeningSockets(t, p.pid())[fmt.Sprintf("tcp/%d", port)]
+	})
 }
 
 // each runs f for HAProxy's address, then for Caddy's.
@@ -230,19 +249,28 @@ func TestTCPBalanceMatchesHAProxy(t *testing.T) {
 
 func TestTCPSourceHashMatchesHAProxy(t *testing.T) {
 	o := startTCPOrigins(t, false, "A", "B", "C", "D")
-	p := startTCPProxies(t, tcpBackendSpec{balance: "source", servers: tcpServers(o, 1, 1, 2, 1)})
-	spread := map[string]bool{}
-	for i := 1; i <= 24; i++ {
-		from := fmt.Sprintf("127.0.%d.%d", i%3, 10+i)
-		want := answerOf(dialTCP(t, p.haproxy, from))
-		got := answerOf(dialTCP(t, p.caddy, from))
-		if got != want || want == "" {
-			t.Errorf("client %s: got %q, want %q (HAProxy)", from, got, want)
-		}
-		spread[want] = true
-	}
-	if len(spread) < 3 {
-		t.Errorf("24 clients hashed to %v only: the test shows little", spread)
+	for _, tc := range []struct{ balance, hashType string }{
+		{"source", ""},
+		{"source", "consistent"},
+		{"hash src", ""},
+		{"hash src", "consistent"},
+	} {
+		t.Run(tc.balance+" "+tc.hashType, func(t *testing.T) {
+			p := startTCPProxies(t, tcpBackendSpec{balance: tc.balance, hashType: tc.hashType, servers: tcpServers(o, 1, 1, 2, 1)})
+			spread := map[string]bool{}
+			for i := 1; i <= 24; i++ {
+				from := fmt.Sprintf("127.0.%d.%d", i%3, 10+i)
+				want := answerOf(dialTCP(t, p.haproxy, from))
+				got := answerOf(dialTCP(t, p.caddy, from))
+				if got != want || want == "" {
+					t.Errorf("client %s: got %q, want %q (HAProxy)", from, got, want)
+				}
+				spread[want] = true
+			}
+			if len(spread) < 3 {
+				t.Errorf("24 clients hashed to %v only: the test shows little", spread)
+			}
+		})
 	}
 }
 
@@ -374,7 +402,7 @@ func TestTCPConnectionSurvivesReload(t *testing.T) {
 	port := freePort(t)
 	c := startCaddyWith(t, "--config", writeFile(t, "caddy.json", b.caddyConfig(port)))
 	addr := loopback(port)
-	c.waitListening(addr)
+	waitListeningSocket(t, c.process, port)
 
 	conn := dialTCP(t, addr, "")
 	r := bufio.NewReader(conn)
@@ -385,9 +413,7 @@ func TestTCPConnectionSurvivesReload(t *testing.T) {
 	if err := loadJSON(c, b.caddyConfig(port)); err != nil {
 		t.Fatal(err)
 	}
-	// The shared socket (haproxy-tcp) hands new connections to the new
-	// config at once. The connection opened before the reload still
-	// carries data.
+	// The connection opened before the reload still carries data.
 	if _, err := io.WriteString(conn, "after reload\n"); err != nil {
 		t.Fatal(err)
 	}

@@ -97,6 +97,18 @@ func TestSelectRetries(t *testing.T) {
 			if served != 1 {
 				t.Fatalf("%d slots held after the retry, want 1", served)
 			}
+			// A retry on its server is a wretr, one that moves a wredis,
+			// counted on the backend and the server it left.
+			c, left := p.RuntimeBackend().Counters(), p.RuntimeBackend().Servers()[0].Counters()
+			want := [2]int64{0, 1}
+			if tc.sameServer {
+				want = [2]int64{1, 0}
+			}
+			for _, got := range [][2]int64{{c.Retries.Load(), c.Redispatches.Load()}, {left.Retries.Load(), left.Redispatches.Load()}} {
+				if got != want {
+					t.Fatalf("wretr/wredis = %v, want %v", got, want)
+				}
+			}
 		})
 	}
 }

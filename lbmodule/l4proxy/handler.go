@@ -50,9 +50,11 @@ type Handler struct {
 	// retry_turnaround, queue_timeout). Handlers and policies naming the
 	// same backend share its servers, state and counters.
 	//
-	// Algorithms that read HTTP (uri, url_param, hdr, rdp-cookie, and hash
-	// of an HTTP sample) find no key in a TCP connection and so balance
-	// round robin, as HAProxy does in mode tcp.
+	// uri, url_param and hdr need HTTP: they are replaced by roundrobin,
+	// as HAProxy does in mode tcp (with a warning). source and hash src
+	// hash the client's address; rdp-cookie looks for the cookie in the
+	// bytes the route's matchers read; a hash of an HTTP sample finds no
+	// key and falls back to round robin.
 	Backend lbmodule.BackendConfig `json:"backend"`
 
 	// ConnectTimeout bounds each attempt to connect to a server

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -418,5 +419,56 @@ func TestIdleTimeoutIsShorterOfClientAndServer(t *testing.T) {
 				t.Fatalf("idle connection closed after %v, want %v", d, tc.want)
 			}
 		})
+	}
+}
+
+// blackhole returns an address whose listen backlog is full: connections
+// to it neither succeed nor fail until they time out.
+func blackhole(t *testing.T) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
+	// One connection fills a backlog of 0; the next ones hang.
+	filler, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = filler.Close() })
+	return addr
+}
+
+func TestConnectTimeout(t *testing.T) {
+	hole := blackhole(t)
+	if c, err := net.DialTimeout("tcp", hole, 100*time.Millisecond); err == nil {
+		_ = c.Close()
+		t.Skip("this system completes connections beyond a full backlog")
+	}
+	h := newHandler(t, `{"connect_timeout":"200ms","backend":`+backendJSON(`"retries":1`, srv("a", hole, ""))+`}`)
+	f := startFrontend(t, h, "")
+	start := time.Now()
+	if name := f.serverName(t); name != "" {
+		t.Fatalf("answered by %q", name)
+	}
+	// Two attempts of 200ms each, then the connection is closed.
+	if d := time.Since(start); d < 400*time.Millisecond || d > 2*time.Second {
+		t.Fatalf("closed after %v, want about 400ms", d)
+	}
+	c := h.RuntimeBackend().Server("a").Counters()
+	if c.ConnectErrors.Load() != 1 || c.Retries.Load() != 1 {
+		t.Fatalf("econ %d wretr %d, want 1 and 1", c.ConnectErrors.Load(), c.Retries.Load())
 	}
 }

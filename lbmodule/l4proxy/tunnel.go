@@ -137,19 +137,35 @@ func (t *tunnel) abort() {
 	})
 }
 
-// closeWrite half-closes c, or the connection it wraps (NetConn, as a
-// socket shared across reloads has), or else closes c.
+// closeWrite half-closes c, or else the connection it wraps, or else
+// closes c. Wrappers that cannot half-close themselves only add to what
+// is read (a socket shared across reloads, a PROXY header reader, a
+// layer4 connection), so half-closing what they wrap is right; TLS can
+// half-close itself and is never unwrapped.
 func closeWrite(c net.Conn) {
 	for {
 		if cw, ok := c.(interface{ CloseWrite() error }); ok {
 			_ = cw.CloseWrite()
 			return
 		}
-		w, ok := c.(interface{ NetConn() net.Conn })
-		if !ok {
+		inner := unwrap(c)
+		if inner == nil {
 			_ = c.Close()
 			return
 		}
-		c = w.NetConn()
+		c = inner
 	}
+}
+
+// unwrap returns the connection c wraps, nil when unknown.
+func unwrap(c net.Conn) net.Conn {
+	switch w := c.(type) {
+	case *layer4.Connection:
+		return w.Conn
+	case interface{ NetConn() net.Conn }:
+		return w.NetConn()
+	case interface{ Raw() net.Conn }:
+		return w.Raw()
+	}
+	return nil
 }
