@@ -110,3 +110,35 @@ func TestProvisionRejectsBadLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestReloadRaisesLimit: a config loaded with a higher max for the same
+// limit lets a waiting connection in, and the limit lives while any config
+// uses it.
+func TestReloadRaisesLimit(t *testing.T) {
+	ln := wrapped(t, t.Name(), 1)
+	dial(t, ln)
+	if r := <-acceptAsync(ln); r.err != nil {
+		t.Fatal(r.err)
+	}
+	dial(t, ln)
+	waiting := acceptAsync(ln)
+	select {
+	case r := <-waiting:
+		t.Fatalf("accepted over the limit: %v", r.err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	next := &ListenerWrapper{Limits: []Limit{{Name: t.Name(), Max: 2}}}
+	if err := next.Provision(caddy.Context{}); err != nil {
+		t.Fatal(err)
+	}
+	defer next.Cleanup()
+	select {
+	case r := <-waiting:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		r.c.Close()
+	case <-time.After(5 * time.Second):
+		t.Fatal("raising the limit did not let the waiting connection in")
+	}
+}
