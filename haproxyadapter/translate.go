@@ -115,7 +115,7 @@ func (t *translator) translate() *caddy.Config {
 		frontends++
 		switch p.Mode {
 		case "http":
-			t.refuseTCPRequestRules(p, "content", "in mode http (where tcp-request connection rules are); express the rule with http-request")
+			t.refuseTCPRequestRules(p, "connection ", "in mode http (where tcp-request connection rules are); express the rule with http-request")
 			for name, srv := range t.httpServers(p) {
 				httpApp.Servers[name] = srv
 			}
@@ -192,10 +192,10 @@ func (t *translator) httpServers(p *config.Proxy) map[string]*caddyhttp.Server {
 
 // refuseTCPRequestRules reports tcp-request rules where they are not
 // translated yet (mode http proxies, backends): they decide who gets in.
-// Only the rules of the given phase are reported ("" for every phase).
-func (t *translator) refuseTCPRequestRules(p *config.Proxy, phase, where string) {
+// Rules whose action starts with allowed are not reported ("" reports all).
+func (t *translator) refuseTCPRequestRules(p *config.Proxy, allowed, where string) {
 	for _, r := range p.TCPRequest {
-		if r.Action != "inspect-delay" && strings.HasPrefix(r.Action, phase) {
+		if r.Action != "inspect-delay" && (allowed == "" || !strings.HasPrefix(r.Action, allowed)) {
 			t.errorf(r.Pos, "tcp-request "+r.Action, "tcp-request rules are translated in mode tcp proxies only, not %s", where)
 		}
 	}

@@ -117,7 +117,7 @@ func (t *translator) applyListenGroup(p *config.Proxy, g *listenGroup, srv *cadd
 	// tcp-request connection rules see the real peer, before the PROXY
 	// header; caddy-l4's listener wrapper closes the connections they
 	// reject and hands the others on.
-	if routes := t.rejectRoutes(l4Context{connection: true, port: singlePort(p)}, nil, p.TCPRequest, "connection"); len(routes) > 0 {
+	if routes := t.rejectRoutes(l4Context{noBuffer: true, port: singlePort(p)}, nil, p.TCPRequest, "connection"); len(routes) > 0 {
 		wrappers = append(wrappers, caddyconfig.JSONModuleObject(map[string]any{"routes": routes}, "wrapper", "layer4", nil))
 	}
 	if g.acceptProxy {

@@ -134,9 +134,9 @@ func (s l4Set) raw() caddy.ModuleMap {
 type l4Context struct {
 	// keyword names the directive in messages.
 	keyword string
-	// connection is set for tcp-request connection rules, which run before
-	// any data is read.
-	connection bool
+	// noBuffer is set for tcp-request connection and session rules, which
+	// run before any data is read.
+	noBuffer bool
 	// port is the local port when every listening address of the server
 	// has the same one, 0 otherwise.
 	port int
@@ -247,8 +247,8 @@ func (t *translator) l4Fetch(ctx l4Context, acl *config.ACL) (l4Cond, bool) {
 	switch name {
 	case "req.ssl_sni", "req_ssl_sni", "req.ssl_hello_type", "req_ssl_hello_type", "req.ssl_alpn":
 		switch {
-		case ctx.connection:
-			return fail("%s reads the request buffer, which tcp-request connection rules do not see; use tcp-request content with tcp-request inspect-delay", name)
+		case ctx.noBuffer:
+			return fail("%s reads the request buffer, which %s rules do not see; use tcp-request content with tcp-request inspect-delay", name, ctx.keyword)
 		case ctx.sslBind:
 			return fail("%s reads a TLS ClientHello, but the bind terminates TLS (ssl): the stream is already decrypted", name)
 		}

@@ -25,11 +25,12 @@ import (
 //  1. tcp-request connection rules, which see the real peer address;
 //  2. the PROXY header of accept-proxy binds (proxy_protocol handler);
 //  3. TLS termination of ssl binds (tls handler);
-//  4. tcp-request content rules, then use_backend rules in order, then
+//  4. tcp-request session rules;
+//  5. tcp-request content rules, then use_backend rules in order, then
 //     default_backend, each a route to the plugin's haproxy handler.
 //
 // A reject becomes caddy-l4's close handler. When content rules or
-// use_backend rules read the TLS ClientHello, steps 4 sit in two subroutes:
+// use_backend rules read the TLS ClientHello, step 5 sits in two subroutes:
 // one for connections that start with a ClientHello and one for the others.
 // The tls matcher of the first waits for the whole ClientHello, so no later
 // rule is decided on a partial one, which would break HAProxy's rule order.
@@ -126,9 +127,8 @@ func (t *translator) layer4Routes(p *config.Proxy, g *listenGroup) layer4.RouteL
 	var routes layer4.RouteList
 	// tcp-request connection rules run before the PROXY header is read
 	// and before any TLS handshake.
-	ctx.connection = true
+	ctx.noBuffer = true
 	routes = t.rejectRoutes(ctx, routes, p.TCPRequest, "connection")
-	ctx.connection = false
 	ctx.proxied = g.acceptProxy
 	if g.acceptProxy {
 		routes = append(routes, &layer4.Route{HandlersRaw: []json.RawMessage{
@@ -141,6 +141,10 @@ func (t *translator) layer4Routes(p *config.Proxy, g *listenGroup) layer4.RouteL
 			caddyconfig.JSONModuleObject(map[string]any{"connection_policies": caddytls.ConnectionPolicies{g.policy}}, "handler", "tls", nil),
 		}})
 	}
+	// tcp-request session rules run once the PROXY header and the TLS
+	// handshake are done, before any data is read.
+	routes = t.rejectRoutes(ctx, routes, p.TCPRequest, "session")
+	ctx.noBuffer = false
 	if !t.readsHello(p) || g.tls {
 		return append(routes, t.contentRoutes(ctx, p)...)
 	}

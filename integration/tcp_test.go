@@ -181,6 +181,7 @@ func TestTCPModeMatchesHAProxy(t *testing.T) {
 			"tls terminated: "+tlsAnswer(p.term, "term.test", rootsTerm),
 			"proxied from 192.0.2.1: "+tcpAnswer("127.0.0.1", p.proxied, "PROXY TCP4 192.0.2.1 127.0.0.1 40000 80\r\n"),
 			"proxied from 192.0.2.2: "+tcpAnswer("127.0.0.1", p.proxied, "PROXY TCP4 192.0.2.2 127.0.0.1 40000 80\r\n"),
+			"proxied from 192.0.2.3: "+tcpAnswer("127.0.0.1", p.proxied, "PROXY TCP4 192.0.2.3 127.0.0.1 40000 80\r\n"),
 			"proxied without a PROXY header: "+tcpAnswer("127.0.0.1", p.proxied, "hello\n"),
 		)
 		out = append(out,
@@ -216,7 +217,7 @@ func TestTCPModeMatchesHAProxy(t *testing.T) {
 	// The comparison means something only if the proxies did the work.
 	for _, w := range []string{"sni a.test: tls-a", "sni x.b.test: tls-b", "sni y.b.test: closed", "sni other.test: tls-a", "sni other.test, alpn h2 acme-tls/1: tls-b", "plain text on the sni frontend: closed",
 		"guarded from 127.0.0.1: s1", "guarded from 127.0.0.2: closed", "guarded from 127.0.0.3: s1", "guarded from 127.0.0.4: closed", "http frontend: 200 web",
-		"tls terminated: s1", "proxied from 192.0.2.1: closed", "proxied from 192.0.2.2: s1", "proxied without a PROXY header: closed",
+		"tls terminated: s1", "proxied from 192.0.2.1: closed", "proxied from 192.0.2.2: s1", "proxied from 192.0.2.3: closed", "proxied without a PROXY header: closed",
 		"first port: s1", "second port: s2", "http frontend from 127.0.0.1: HTTP/1.1 200 OK", "http frontend from 127.0.0.2: closed"} {
 		if !slices.Contains(got, w) {
 			t.Errorf("caddy did not answer %q:\n%s", w, strings.Join(got, "\n"))

@@ -122,7 +122,7 @@ func proxyKeywords() []*Keyword {
 		px("http-after-response", "!XXX", Refused, rules("http-after-response")),
 		px("redirect", "-XXX", Translated, noteRedirect),
 		px("tcp-request connection", "!XX-", Translated, noteTCPRules),
-		px("tcp-request session", "!XX-", Refused, rules("tcp-request")),
+		px("tcp-request session", "!XX-", Translated, "accept and reject in mode tcp proxies, after the PROXY header and the TLS handshake, with conditions on src, dst and dst_port (caddy-l4 matchers); refused in mode http"),
 		px("tcp-request content", "!XXX", Translated, noteTCPRules),
 		px("tcp-request inspect-delay", "!XXX", Translated, "caddy-l4's matching timeout: how long content matchers (req.ssl_sni, req.ssl_alpn, req.ssl_hello_type) wait for data; a client that sends nothing is closed when it expires instead of reaching the default backend"),
 		px("tcp-response content", "!-XX", Refused, rules("tcp-response")),
@@ -335,6 +335,8 @@ var ignoredActions = map[string]string{
 var translatedActions = map[string]string{
 	"tcp-request connection accept": "ends the connection rules; later rejects apply only where its condition fails",
 	"tcp-request connection reject": "caddy-l4's close handler, before the PROXY header and TLS are read",
+	"tcp-request session accept":    "ends the session rules; later rejects apply only where its condition fails",
+	"tcp-request session reject":    "caddy-l4's close handler, after the PROXY header and TLS",
 	"tcp-request content accept":    "ends the content rules; later rejects apply only where its condition fails",
 	"tcp-request content reject":    "caddy-l4's close handler",
 	"http-request allow":            "skips the remaining http-request rules of the section",
@@ -369,7 +371,7 @@ func actionNote(directive, action string) string {
 	if directive == "http-request" || directive == "http-response" {
 		return fmt.Sprintf("%s %s is not translated; express it with Caddy handlers or remove the line", directive, action)
 	}
-	if directive == "tcp-request connection" || directive == "tcp-request content" {
+	if strings.HasPrefix(directive, "tcp-request ") {
 		return fmt.Sprintf("%s %s is not translated (accept and reject are); remove the line", directive, action)
 	}
 	first, _, _ := strings.Cut(directive, " ")
