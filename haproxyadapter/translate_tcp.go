@@ -3,6 +3,7 @@ package haproxyadapter
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -370,8 +371,16 @@ func (t *translator) tcpBackendConfig(b *config.Proxy) lbmodule.BackendConfig {
 	}
 	bc := t.backendConfig(b)
 	for i, s := range b.Servers {
-		if strings.Contains(bc.Servers[i].Dial, "{") {
-			t.errorf(s.Pos, "server", "server %s/%s has no port: in mode tcp HAProxy connects to the port the client connected to, which is not translated yet; write the port", b.Name, s.Name)
+		if s.Port == "" && strings.Contains(bc.Servers[i].Dial, "{") {
+			// HAProxy connects to the port the client connected to:
+			// known when every frontend using the backend listens on
+			// one port.
+			port := t.clientPort(b)
+			if port == 0 {
+				t.errorf(s.Pos, "server", "server %s/%s has no port: HAProxy connects to the port the client connected to, which is translated only when the frontends using the backend listen on one port; write the port", b.Name, s.Name)
+			} else {
+				bc.Servers[i].Dial = net.JoinHostPort(s.Host, strconv.Itoa(port))
+			}
 		}
 		switch {
 		case s.Params.SendProxyV2:
@@ -385,6 +394,36 @@ func (t *translator) tcpBackendConfig(b *config.Proxy) lbmodule.BackendConfig {
 	}
 	t.tcpBackends[b.Name] = bc
 	return bc
+}
+
+// clientPort returns the one port on which the frontends that use backend
+// b listen, 0 when there are several or none.
+func (t *translator) clientPort(b *config.Proxy) int {
+	port := 0
+	for _, fe := range t.cfg.Proxies {
+		if !fe.Kind.HasFrontend() || !routesTo(fe, b) {
+			continue
+		}
+		p := singlePort(fe)
+		if p == 0 || port != 0 && p != port {
+			return 0
+		}
+		port = p
+	}
+	return port
+}
+
+// routesTo reports whether frontend fe may send connections to backend b.
+func routesTo(fe, b *config.Proxy) bool {
+	if fe == b || fe.DefaultBackend == b.Name {
+		return true
+	}
+	for _, ub := range fe.UseBackends {
+		if ub.Backend == b.Name {
+			return true
+		}
+	}
+	return false
 }
 
 // closeHandler is caddy-l4's handler that closes the connection.
