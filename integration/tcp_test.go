@@ -96,9 +96,9 @@ func firstLine(c net.Conn) string {
 func tcpAnswer(src, addr, send string) string {
 	c, err := dialFrom(src, addr)
 	if errors.Is(err, syscall.ECONNRESET) {
-		// HAProxy resets a rejected connection (lingering off) so fast
-		// that connect() may already see the reset; caddy closes it.
-		// Both refuse the client.
+		// HAProxy may close a connection it rejects before connect()
+		// returns, which then reports a reset; otherwise both proxies
+		// close it (EOF). Both refuse the client.
 		return "closed"
 	}
 	if err != nil {
