@@ -225,9 +225,9 @@ func (t *translator) contentRoutes(ctx l4Context, p *config.Proxy) layer4.RouteL
 }
 
 // rejectRoutes appends the routes that close the connections which the
-// tcp-request rules of one phase ("connection" or "content") reject. The
-// first rule whose condition holds decides, so a reject applies only where
-// no earlier accept's condition holds.
+// tcp-request rules of one phase ("connection", "session" or "content")
+// reject. The first rule whose condition holds decides, so a reject applies
+// only where no earlier accept's condition holds.
 func (t *translator) rejectRoutes(ctx l4Context, routes layer4.RouteList, rules []*config.Rule, phase string) layer4.RouteList {
 	ctx.keyword = "tcp-request " + phase
 	var accepted l4Cond
