@@ -112,6 +112,10 @@ func (t *translator) translate() *caddy.Config {
 		if !p.Kind.HasFrontend() {
 			continue
 		}
+		if p.Disabled {
+			// HAProxy does not start a disabled proxy: nothing listens.
+			continue
+		}
 		frontends++
 		switch p.Mode {
 		case "http":
