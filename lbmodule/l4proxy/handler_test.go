@@ -472,3 +472,29 @@ func TestConnectTimeout(t *testing.T) {
 		t.Fatalf("econ %d wretr %d, want 1 and 1", c.ConnectErrors.Load(), c.Retries.Load())
 	}
 }
+
+// rdp-cookie hashes the cookie of the RDP connection request among the
+// bytes the matchers read: one user always lands on the same server.
+func TestRDPCookieFromMatchedBytes(t *testing.T) {
+	var servers []string
+	for i := range 4 {
+		o := tcptest.Start(t, fmt.Sprintf("S%d", i), false)
+		servers = append(servers, srv(fmt.Sprintf("s%d", i), o.Addr(), ""))
+	}
+	h := newHandler(t, `{"backend":`+backendJSON(`"balance":"rdp-cookie","balance_param":"mstshash"`, servers...)+`}`)
+	seen := map[string]bool{}
+	for i := range 8 {
+		request := "\x03\x00\x00\x2a\x25\xe0\x00\x00\x00\x00\x00" + fmt.Sprintf("Cookie: mstshash=user%d\r\n", i)
+		f := startFrontend(t, h, request)
+		first := f.serverName(t)
+		for range 3 {
+			if again := f.serverName(t); again != first {
+				t.Fatalf("user%d went to %s, then %s", i, first, again)
+			}
+		}
+		seen[first] = true
+	}
+	if len(seen) < 2 {
+		t.Fatalf("8 users all on %v: the cookie is not hashed", seen)
+	}
+}
