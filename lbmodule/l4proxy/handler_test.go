@@ -498,3 +498,41 @@ func TestRDPCookieFromMatchedBytes(t *testing.T) {
 		t.Fatalf("8 users all on %v: the cookie is not hashed", seen)
 	}
 }
+
+// A slow reader keeps the connection alive: its reads make progress,
+// though one copy call stays blocked writing to it for longer than the
+// idle timeout.
+func TestSlowReaderIsNotIdle(t *testing.T) {
+	const size = 8 << 20
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = c.Write(make([]byte, size))
+	}()
+	h := newHandler(t, `{"tunnel_timeout":"250ms","backend":`+backendJSON("", srv("a", ln.Addr().String(), ""))+`}`)
+	f := startFrontend(t, h, "")
+	c := f.dial(t)
+	_ = c.SetReadBuffer(64 << 10)
+	_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	// About 3 MB/s: a copy call writing a 1 MB pipe to this reader is
+	// blocked longer than the idle timeout, but some bytes move every
+	// 10ms.
+	buf := make([]byte, 32<<10)
+	var got int
+	for got < size {
+		n, err := io.ReadFull(c, buf[:min(len(buf), size-got)])
+		got += n
+		if err != nil {
+			t.Fatalf("closed after %d of %d bytes: %v", got, size, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -16,9 +16,9 @@ import (
 )
 
 // maxWake bounds how long one copy call runs before it returns to count
-// its bytes and look at the idle clock, so that the counters stay current
-// on long transfers and an idle connection is closed at most two wakes
-// after its timeout.
+// its bytes, so that the counters stay current on long transfers, and how
+// often the idle clock is looked at: an idle connection is closed at most
+// two wakes after its timeout.
 const maxWake = time.Second
 
 // tunnel copies bytes both ways between a client and a server connection
@@ -38,11 +38,17 @@ type tunnel struct {
 	wake      time.Duration
 	counters  []*lbmodule.Counters
 
-	// lastActive is when a copy last returned having moved bytes, in
-	// nanoseconds since start.
+	// lastActive is when bytes were last seen moving, in nanoseconds
+	// since start.
 	start      time.Time
 	lastActive atomic.Int64
 	closeOnce  sync.Once
+
+	// watchdog checks the idle clock every wake; progress is the kernel's
+	// byte count of both sockets at its last check.
+	watchdog *time.Timer
+	progress uint64
+	ended    atomic.Bool
 }
 
 // newTunnel prepares the tunnel between cx and server. The bytes the
@@ -71,6 +77,12 @@ func newTunnel(cx *layer4.Connection, server net.Conn, idle time.Duration, count
 // The client connection is closed by the layer4 server when Handle
 // returns.
 func (t *tunnel) run() {
+	if t.idle > 0 {
+		t.watchdog = time.AfterFunc(time.Hour, t.checkIdle)
+		t.watchdog.Reset(t.wake)
+		defer t.watchdog.Stop()
+	}
+	defer t.ended.Store(true)
 	done := make(chan struct{})
 	go func() {
 		t.pump(t.clientOut, t.server, t.server, false)
@@ -97,10 +109,7 @@ func (t *tunnel) pump(dst net.Conn, src io.Reader, readDeadline net.Conn, fromCl
 			closeWrite(dst)
 			return
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			if t.idle > 0 && time.Since(t.start)-time.Duration(t.lastActive.Load()) >= t.idle {
-				t.abort()
-				return
-			}
+			// A wake: go on; the watchdog decides about idleness.
 		default:
 			// A reset or a write error ends both directions, as HAProxy
 			// aborts the stream.
@@ -117,6 +126,32 @@ func copyOnce(dst net.Conn, src io.Reader) (int64, error) {
 		return rf.ReadFrom(src)
 	}
 	return io.Copy(dst, src)
+}
+
+// checkIdle runs every wake while the tunnel lasts. Bytes moving on either
+// socket, as the kernel counts them, are activity even while a copy call
+// is blocked on a slow peer; the copy calls' own returns count for
+// connections the kernel does not describe (TLS, wrapped sockets).
+func (t *tunnel) checkIdle() {
+	if t.ended.Load() {
+		return
+	}
+	var sum uint64
+	known := false
+	for _, c := range []net.Conn{t.clientOut, t.server} {
+		if b, ok := kernelProgress(c); ok {
+			sum, known = sum+b, true
+		}
+	}
+	if known && sum != t.progress {
+		t.progress = sum
+		t.lastActive.Store(int64(time.Since(t.start)))
+	}
+	if time.Since(t.start)-time.Duration(t.lastActive.Load()) >= t.idle {
+		t.abort()
+		return
+	}
+	t.watchdog.Reset(t.wake)
 }
 
 func (t *tunnel) count(n int64, fromClient bool) {
