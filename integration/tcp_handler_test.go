@@ -38,7 +38,7 @@ type tcpBackendSpec struct {
 	// balance is the balance line's arguments, e.g. "hash src".
 	balance  string
 	hashType string
-	servers []tcpServerSpec
+	servers  []tcpServerSpec
 	// tcpCheck makes the checks "tcp-check send ping / expect string
 	// ping" instead of a plain connect.
 	tcpCheck     bool
