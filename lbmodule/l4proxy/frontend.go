@@ -21,8 +21,8 @@ func openFrontend(name string) *frontendCounters {
 }
 
 // FrontendCounters returns the counters of the named frontend's TCP
-// connections (current, max, total in Sessions, bytes in and out), or nil
-// when no handler has counted for that name.
+// connections: Current, Max, Sessions (the total), BytesIn and BytesOut;
+// nil when no handler has counted for that name.
 func FrontendCounters(name string) *lbmodule.Counters {
 	if v, ok := frontends.Load(name); ok {
 		return &v.(*frontendCounters).counters
@@ -30,9 +30,6 @@ func FrontendCounters(name string) *lbmodule.Counters {
 	return nil
 }
 
-func (f *frontendCounters) open() {
-	f.counters.Open()
-	f.counters.Total.Add(1)
-}
+func (f *frontendCounters) open() { f.counters.Open() }
 
 func (f *frontendCounters) close() { f.counters.Close() }
