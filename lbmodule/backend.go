@@ -156,6 +156,14 @@ func validateBackendConfig(cfg *BackendConfig) error {
 // Name returns the backend's name.
 func (b *Backend) Name() string { return b.name }
 
+// ID returns the backend's numeric id (BackendConfig.ID); 0 when unknown.
+func (b *Backend) ID() int { return b.config.ID }
+
+// StaticWeights reports whether the backend's algorithm is static
+// (static-rr, map-based hashing): its servers' weights can only be 0 or the
+// configured one at run time.
+func (b *Backend) StaticWeights() bool { return b.static }
+
 // Config returns the configuration the backend was built from.
 func (b *Backend) Config() BackendConfig { return b.config }
 
@@ -599,6 +607,9 @@ func (b *Backend) SetOperational(server string, up bool) error {
 		return err
 	}
 	wasDown := s.state.down.Swap(!up)
+	if wasDown == up {
+		s.state.lastChange.Store(time.Now().UnixNano())
+	}
 	switch {
 	case !up:
 		stopWarmup(s)
@@ -618,6 +629,7 @@ func (b *Backend) SetStopping(server string, stopping bool) error {
 		return err
 	}
 	if s.state.stopping.Swap(stopping) != stopping {
+		s.state.lastChange.Store(time.Now().UnixNano())
 		if !stopping && s.Up() {
 			// Back in load balancing: a slow start, as from DOWN.
 			b.startWarmup(s)

@@ -128,6 +128,9 @@ type serverState struct {
 	// agentDown records that an agent-check answer took the server down
 	// (the stats page's "DOWN (agent)").
 	agentDown atomic.Bool
+	// lastChange is when the admin or operational state last changed,
+	// in Unix nanoseconds.
+	lastChange atomic.Int64
 
 	counters Counters
 }
@@ -233,6 +236,7 @@ func newServer(sc ServerConfig, index int, prev *serverState) *Server {
 	st := prev
 	if st == nil {
 		st = new(serverState)
+		st.lastChange.Store(time.Now().UnixNano())
 		st.weight.Store(int32(w))
 		st.configWeight.Store(int32(w))
 		if sc.Disabled {
@@ -274,10 +278,17 @@ func setAdminFlags(st *serverState, set, clear uint32) {
 	for {
 		old := st.admin.Load()
 		if st.admin.CompareAndSwap(old, old&^clear|set) {
+			if old != old&^clear|set {
+				st.lastChange.Store(time.Now().UnixNano())
+			}
 			return
 		}
 	}
 }
+
+// LastChange is when the server's admin or operational state last
+// changed (HAProxy's lastchg), or when it was first configured.
+func (s *Server) LastChange() time.Time { return time.Unix(0, s.state.lastChange.Load()) }
 
 func boolFlags(on bool, f uint32) uint32 {
 	if on {
