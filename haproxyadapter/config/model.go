@@ -79,6 +79,8 @@ type Global struct {
 	Grace time.Duration
 	// StatsSockets lists "stats socket" lines.
 	StatsSockets []StatsSocket
+	// StatsTimeout is the "stats timeout" value; 0 when unset.
+	StatsTimeout time.Duration
 	// SSLServerVerify is the global "ssl-server-verify" value ("" when unset).
 	SSLServerVerify string
 	// CABase and CRTBase are the base directories for relative CA and

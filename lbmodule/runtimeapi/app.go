@@ -10,6 +10,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
@@ -29,6 +30,9 @@ type App struct {
 	// MaxConn is the process's connection limit "show info" reports as
 	// Maxconn (HAProxy's global maxconn); 0 reports the open-file limit.
 	MaxConn int `json:"maxconn,omitempty"`
+	// Timeout is how long a session may stay idle ("stats timeout");
+	// 0 means HAProxy's default, 10s.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
 
 	logger    *zap.Logger
 	listeners []net.Listener
@@ -128,8 +132,15 @@ func (a *App) accept(ln net.Listener, level Level) {
 			}
 			return
 		}
-		go serve(conn, level)
+		go serve(conn, level, a.timeout())
 	}
+}
+
+func (a *App) timeout() time.Duration {
+	if a.Timeout > 0 {
+		return time.Duration(a.Timeout)
+	}
+	return defaultTimeout
 }
 
 // Stop closes the sockets; sessions in progress end on their own.

@@ -38,9 +38,9 @@ func Exec(level Level, line string) string {
 // serve talks to one client: without "prompt" it runs the lines received
 // so far and closes; in interactive mode it runs lines until "quit", end
 // of input or the idle timeout.
-func serve(conn net.Conn, level Level) {
+func serve(conn net.Conn, level Level, timeout time.Duration) {
 	defer conn.Close()
-	s := &session{level: level, timeout: defaultTimeout}
+	s := &session{level: level, timeout: timeout}
 	r := bufio.NewReaderSize(conn, 4096)
 	for {
 		_ = conn.SetReadDeadline(time.Now().Add(s.timeout))
