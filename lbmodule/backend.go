@@ -570,6 +570,9 @@ func (b *Backend) SetAdminState(server string, st AdminState) error {
 	switch maint := s.AdminState() == AdminMaint; {
 	case maint && !wasMaint:
 		stopWarmup(s)
+		// HAProxy zeroes the health counter of a server entering
+		// maintenance (checks then restart it from rise).
+		s.state.forcedHealth.Store(0 + 1)
 	case !maint && wasMaint && s.Up():
 		b.startWarmup(s)
 	}

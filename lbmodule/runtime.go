@@ -64,10 +64,10 @@ func (h Health) String() string {
 	return fmt.Sprintf("Health(%d)", int(h))
 }
 
-// ForceHealth sets a server's operational state as an operator does. A
-// checked server's health counter follows (top for up, 0 for down, left
-// alone for stopping), so its next checks go on from there; an unchecked
-// server keeps the state until changed again.
+// ForceHealth sets a server's operational state as an operator does. Its
+// health counter follows (0 for down, the top otherwise), so a checked
+// server's next checks go on from there; an unchecked server keeps the
+// state until changed again.
 func (b *Backend) ForceHealth(server string, h Health) error {
 	s, err := b.lookup(server)
 	if err != nil {
@@ -79,6 +79,11 @@ func (b *Backend) ForceHealth(server string, h Health) error {
 	reason := checks.Result{Code: checks.Checked, Info: "changed from CLI"}
 	c := checkerOfServer(b, server)
 	if c == nil {
+		if h == HealthDown {
+			s.state.forcedHealth.Store(0 + 1)
+		} else {
+			s.state.forcedHealth.Store(defaultRise + defaultFall - 1 + 1)
+		}
 		b.setCheckState(s, h != HealthDown, h == HealthStopping)
 		return nil
 	}

@@ -297,16 +297,17 @@ func (c *Checker) SetEnabled(on bool) { c.disabled.Store(!on) }
 // Enabled reports whether the checks run (see SetEnabled).
 func (c *Checker) Enabled() bool { return !c.disabled.Load() }
 
-// ForceStopping puts the server in HAProxy's NOLB state, as "set server
-// <b>/<s> health stopping" does: the health counter stays, and the next
-// passing check brings the server back into load balancing (a failing
-// one takes it down once the counter reaches 0).
+// ForceStopping puts the server in HAProxy's NOLB state with its health
+// counter at the top, as "set server <b>/<s> health stopping" does: the
+// next passing check brings the server back into load balancing, failing
+// ones take it down.
 func (c *Checker) ForceStopping(r Result) Event {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := time.Now()
 	st := &c.status
 	tr := NoChange
+	st.Health = st.Rise + st.Fall - 1
 	if !st.Up || !st.Stopping {
 		tr = WentStopping
 		if !st.Up && !c.downSince.IsZero() {

@@ -8,8 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -103,6 +106,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 // Start opens the sockets and serves them.
 func (a *App) Start() error {
 	for _, l := range a.Listeners {
+		if l.addr.IsUnixNetwork() {
+			removeStaleSocket(l.addr.Host)
+		}
 		v, err := l.addr.Listen(caddy.ActiveContext(), 0, net.ListenConfig{})
 		if err != nil {
 			_ = a.Stop()
@@ -141,6 +147,29 @@ func (a *App) timeout() time.Duration {
 		return time.Duration(a.Timeout)
 	}
 	return defaultTimeout
+}
+
+// removeStaleSocket removes a socket file nobody listens on any more (a
+// stopped HAProxy or Caddy leaves one), so that the path can be bound
+// again, as HAProxy replaces its socket on start-up. A socket that answers
+// is left alone: it may be this process's own, kept across a reload.
+func removeStaleSocket(host string) {
+	path, _, _ := strings.Cut(host, "|")
+	if path == "" || strings.HasPrefix(path, "@") {
+		return
+	}
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&os.ModeSocket == 0 {
+		return
+	}
+	conn, err := net.DialTimeout("unix", path, time.Second)
+	if err == nil {
+		_ = conn.Close()
+		return
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		_ = os.Remove(path)
+	}
 }
 
 // Stop closes the sockets; sessions in progress end on their own.

@@ -241,16 +241,10 @@ func SetWeight(b *lbmodule.Backend, s *lbmodule.Server, word string) string {
 		err = b.SetWeight(s.Name, wt)
 	}
 	if err != nil {
-		return withNewline(err.Error())
+		// Some of HAProxy's messages end with a newline, some do not.
+		return err.Error()
 	}
 	return ""
-}
-
-func withNewline(msg string) string {
-	if strings.HasSuffix(msg, "\n") {
-		return msg
-	}
-	return msg + "\n"
 }
 
 const setServerUsage = "usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n"

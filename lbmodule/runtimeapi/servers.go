@@ -108,7 +108,7 @@ func showServersState(w *strings.Builder, args []string) {
 func writeServerState(w *strings.Builder, b *lbmodule.Backend, s *lbmodule.Server, now time.Time) {
 	sc := b.Config().Servers[s.Index()]
 	host, port := splitDial(s.Dial)
-	status, result, health := 1, 0, 2 // INI, unknown, health = default rise
+	status, result, health := 1, 0, s.UncheckedHealth() // INI, unknown
 	checkState := 0
 	if st, ok := b.HealthStatus(s.Name); ok {
 		status, result, health = statusNumber(st.Last.Code), resultNumber(st.Last.Code), st.Health
