@@ -10,11 +10,13 @@
 //   - http.matchers.haproxy_acl: HAProxy ACL fetches and match methods that
 //     Caddy's own matchers cannot express exactly
 //   - haproxy_runtime: HAProxy's runtime API ("stats socket")
+//   - admin.api.haproxy: server state, weight and checks on Caddy's admin API
 package caddyhaproxy
 
 import (
 	_ "github.com/caddy-haproxy/caddy-haproxy/haproxyadapter"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule"
+	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/adminapi"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/runtimeapi"
 )

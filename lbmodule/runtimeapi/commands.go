@@ -180,7 +180,7 @@ func serverCmd(run func(b *lbmodule.Backend, s *lbmodule.Server, args []string, 
 			arg = args[0]
 			args = args[1:]
 		}
-		b, s, msg := findServer(arg)
+		b, s, msg := FindServer(arg)
 		if msg != "" {
 			w.WriteString(msg)
 			return

@@ -19,22 +19,22 @@ const (
 	msgRequireServer = "Require 'backend/server'.\n"
 )
 
-// backends lists the current backends in HAProxy's order, the order of
+// OrderedBackends lists the current backends in HAProxy's order, the order of
 // their ids (which follows the configuration), then by name.
-func backends() []*lbmodule.Backend {
+func OrderedBackends() []*lbmodule.Backend {
 	list := lbmodule.Backends()
 	sort.SliceStable(list, func(i, j int) bool { return list[i].ID() < list[j].ID() })
 	return list
 }
 
-// findBackend finds a backend by name or by "#<id>".
-func findBackend(ref string) *lbmodule.Backend {
+// FindBackend finds a backend by name or by "#<id>".
+func FindBackend(ref string) *lbmodule.Backend {
 	if id, ok := strings.CutPrefix(ref, "#"); ok {
 		n, err := strconv.Atoi(id)
 		if err != nil {
 			return nil
 		}
-		for _, b := range backends() {
+		for _, b := range OrderedBackends() {
 			if b.ID() == n && n != 0 {
 				return b
 			}
@@ -45,14 +45,14 @@ func findBackend(ref string) *lbmodule.Backend {
 	return b
 }
 
-// findServer reads "<backend>/<server>", each part a name or "#<id>", and
+// FindServer reads "<backend>/<server>", each part a name or "#<id>", and
 // returns the server or HAProxy's message saying why there is none.
-func findServer(arg string) (*lbmodule.Backend, *lbmodule.Server, string) {
+func FindServer(arg string) (*lbmodule.Backend, *lbmodule.Server, string) {
 	be, sv, ok := strings.Cut(arg, "/")
 	if !ok || arg == "" {
 		return nil, nil, msgRequireServer
 	}
-	b := findBackend(be)
+	b := FindBackend(be)
 	if b == nil {
 		return nil, nil, msgNoBackend
 	}
@@ -87,9 +87,9 @@ const (
 
 // showServersState writes "show servers state [<backend>]".
 func showServersState(w *strings.Builder, args []string) {
-	list := backends()
+	list := OrderedBackends()
 	if len(args) > 0 && args[0] != "" {
-		b := findBackend(args[0])
+		b := FindBackend(args[0])
 		if b == nil {
 			w.WriteString("Can't find backend.\n")
 			return
@@ -233,7 +233,7 @@ func resultNumber(c checks.Code) int {
 // showBackend writes "show backend": every backend's name.
 func showBackend(w *strings.Builder) {
 	w.WriteString("# name\n")
-	for _, b := range backends() {
+	for _, b := range OrderedBackends() {
 		w.WriteString(b.Name())
 		w.WriteByte('\n')
 	}
