@@ -359,6 +359,9 @@ func (b *Backend) Release(s *Server) {
 func (b *Backend) takeLocked(s *Server) {
 	s.state.counters.take()
 	b.counters.take()
+	now := time.Now()
+	s.state.counters.StartSession(now)
+	b.counters.StartSession(now)
 	b.algo.LoadChanged(s.index)
 }
 

@@ -48,11 +48,15 @@ type Traffic struct {
 
 // CountResponse counts one HTTP response status.
 func (t *Traffic) CountResponse(status int) {
-	class := status/100 - 1
-	if class < 0 || class > 4 {
-		class = 5
+	t.Responses[responseClass(status)].Add(1)
+}
+
+// responseClass is the index of status in Traffic.Responses.
+func responseClass(status int) int {
+	if class := status/100 - 1; class >= 0 && class <= 4 {
+		return class
 	}
-	t.Responses[class].Add(1)
+	return 5
 }
 
 // StartSession counts the start of a session at now: the time of the
