@@ -19,4 +19,5 @@ import (
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/adminapi"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/runtimeapi"
+	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/stats"
 )

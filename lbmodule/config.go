@@ -16,10 +16,9 @@ type BackendConfig struct {
 	// the name shown by the stats page and the admin API. Two handlers with
 	// the same name share one backend.
 	Backend string `json:"backend,omitempty"`
-	// ID is the proxy's numeric id as HAProxy numbers it (its "id", or
-	// its position among the proxies), shown by the stats and the runtime
-	// API and accepted there as "#<id>"; 0 when unknown.
-	ID int `json:"id,omitempty"`
+	// ProxyID is the proxy's id on the stats page (HAProxy's iid), which
+	// also orders it there; 0 sorts after the numbered ones, by name.
+	ProxyID int `json:"proxy_id,omitempty"`
 
 	// Balance is the load-balancing algorithm: roundrobin (default),
 	// static-rr, leastconn, first, source, uri, url_param, hdr, random,

@@ -83,6 +83,13 @@ type Counters struct {
 	// (qcur); QueueMax the highest QueueCurrent seen (qmax).
 	QueueCurrent atomic.Int64
 	QueueMax     atomic.Int64
+	// BytesIn and BytesOut count the bytes received from clients and
+	// sent to them (bin, bout).
+	BytesIn  atomic.Int64
+	BytesOut atomic.Int64
+
+	// Traffic holds the rest of HAProxy's per-object counters.
+	Traffic
 }
 
 // take counts one more request being served.
@@ -132,7 +139,7 @@ type serverState struct {
 	// an operator forced it, plus one; 0 is HAProxy's initial value.
 	forcedHealth atomic.Int32
 	// lastChange is when the admin or operational state last changed,
-	// in Unix nanoseconds.
+	// in Unix nanoseconds (the stats page's lastchg).
 	lastChange atomic.Int64
 
 	counters Counters
@@ -215,6 +222,10 @@ func (s *Server) Weight() int { return int(s.state.weight.Load()) }
 func (s *Server) Usable() bool {
 	return !s.state.down.Load() && !s.state.stopping.Load() && s.state.admin.Load()&(maintFlags|drainFlags) == 0 && s.state.weight.Load() > 0
 }
+
+// LastChange is when the server's admin or operational state last
+// changed, or when it was first configured.
+func (s *Server) LastChange() time.Time { return time.Unix(0, s.state.lastChange.Load()) }
 
 // Counters returns the server's counters.
 func (s *Server) Counters() *Counters { return &s.state.counters }
@@ -305,10 +316,6 @@ func (s *Server) UncheckedHealth() int {
 	}
 	return defaultRise
 }
-
-// LastChange is when the server's admin or operational state last
-// changed (HAProxy's lastchg), or when it was first configured.
-func (s *Server) LastChange() time.Time { return time.Unix(0, s.state.lastChange.Load()) }
 
 func boolFlags(on bool, f uint32) uint32 {
 	if on {
