@@ -82,6 +82,7 @@ func init() {
 		{[]string{"show", "cli", "level"}, "show cli level", "display the level of the current CLI session", LevelUser, func(s *session, _ []string, w *strings.Builder) { w.WriteString(s.level.String() + "\n") }},
 		{[]string{"show", "info"}, "show info [desc|json|typed|float]*", "report information about the running process", LevelUser, showInfo},
 		{[]string{"show", "servers", "state"}, "show servers state [<backend>]", "dump volatile server information (all or for a single backend)", LevelUser, func(_ *session, args []string, w *strings.Builder) { showServersState(w, args) }},
+		{[]string{"show", "stat"}, "show stat [desc|json|no-maint|typed|up]*", "report counters for each proxy and server", LevelUser, showStat},
 		{[]string{"user"}, "user", "lower the level of the current CLI session to user", LevelUser, lowerLevel(LevelUser)},
 		{[]string{"help"}, "help [<command>]", "list matching or all commands", LevelUser, help},
 		{[]string{"prompt"}, "prompt", "toggle interactive mode with prompt", LevelUser, func(s *session, _ []string, _ *strings.Builder) { s.interactive = !s.interactive }},
