@@ -44,6 +44,21 @@ backend static
 `, dir, loopback(port), s1, s2)
 }
 
+// waitFirstCheck waits until the runtime API at sock answers and shows
+// that s1 of runtimeAPIConfig had its first check (check_status 6, L4OK).
+func waitFirstCheck(t *testing.T, p *process, sock string) {
+	t.Helper()
+	p.waitFor("s1's first check", func() bool {
+		conn, err := net.Dial("unix", sock)
+		if err != nil {
+			return false
+		}
+		conn.Close()
+		lines := strings.Split(socatCommand(t, sock, "show servers state be\n"), "\n")
+		return len(lines) > 2 && len(strings.Fields(lines[2])) > 10 && strings.Fields(lines[2])[10] == "6"
+	})
+}
+
 // socatCommand sends input to a runtime API socket with socat, as an
 // operator does, and returns everything the socket answered.
 func socatCommand(t *testing.T, sock, input string) string {
@@ -122,16 +137,7 @@ func TestRuntimeAPIMatchesHAProxy(t *testing.T) {
 		p := start(cfg, port)
 		defer p.stop()
 		admin, user := filepath.Join(dir, "admin.sock"), filepath.Join(dir, "user.sock")
-		// Wait for s1's first check (check_status 6, L4OK).
-		p.waitFor("s1's first check", func() bool {
-			conn, err := net.Dial("unix", admin)
-			if err != nil {
-				return false
-			}
-			conn.Close()
-			lines := strings.Split(socatCommand(t, admin, "show servers state be\n"), "\n")
-			return len(lines) > 2 && len(strings.Fields(lines[2])) > 10 && strings.Fields(lines[2])[10] == "6"
-		})
+		waitFirstCheck(t, p, admin)
 		var answers []string
 		for _, step := range runtimeAPISteps {
 			sock := admin
@@ -278,4 +284,55 @@ func TestRuntimeAPIHelpIsHAProxys(t *testing.T) {
 			t.Errorf("help line %q is not in HAProxy's help", l)
 		}
 	}
+}
+
+// TestHatopDrivesRuntimeAPI runs hatop's own socket code (its Socket and
+// SocketData classes, its screen lines in every statistics mode, the
+// commands of its hotkeys) against HAProxy and caddy on the same
+// haproxy.cfg; everything but the process's name, pid and limits must be
+// the same.
+func TestHatopDrivesRuntimeAPI(t *testing.T) {
+	if _, err := os.Stat("/usr/bin/hatop"); err != nil {
+		t.Skip("hatop is not installed")
+	}
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 is not installed")
+	}
+	driver, err := filepath.Abs("testdata/hatop_driver.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	origins := startOrigins(t, "o1", "o2")
+	run := func(start func(cfg string, port int) *process) (info string, rest string) {
+		dir := t.TempDir()
+		port := freePort(t)
+		cfg := filepath.Join(dir, "haproxy.cfg")
+		if err := os.WriteFile(cfg, []byte(runtimeAPIConfig(dir, port, origins[0].Addr(), origins[1].Addr())), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p := start(cfg, port)
+		defer p.stop()
+		admin := filepath.Join(dir, "admin.sock")
+		waitFirstCheck(t, p, admin)
+		out, err := exec.Command(python, driver, admin, "be", "be/s2").CombinedOutput()
+		if err != nil {
+			t.Fatalf("hatop driver: %v\n%s", err, out)
+		}
+		info, rest, _ = strings.Cut(string(out), "\n")
+		return info, rest
+	}
+	wantInfo, want := run(func(cfg string, port int) *process { return startHAProxy(t, cfg, loopback(port)) })
+	gotInfo, got := run(func(cfg string, port int) *process {
+		c := startCaddy(t, cfg)
+		c.waitListening(loopback(port))
+		return c.process
+	})
+	if got != want {
+		t.Errorf("hatop saw:\ncaddy:\n%s\nhaproxy:\n%s", got, want)
+	}
+	if !strings.HasPrefix(gotInfo, "info Caddy ") || !strings.HasPrefix(wantInfo, "info HAProxy ") {
+		t.Errorf("show info as hatop reads it: caddy %q, haproxy %q", gotInfo, wantInfo)
+	}
+	t.Logf("hatop:\n%s\n%s", gotInfo, got)
 }
