@@ -17,6 +17,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/metrics"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/runtimeapi"
 )
 
@@ -24,7 +25,8 @@ func init() {
 	caddy.RegisterModule(AdminAPI{})
 }
 
-// AdminAPI serves, under /haproxy/ on Caddy's admin endpoint:
+// AdminAPI serves, under /haproxy/ on Caddy's admin endpoint (and adds
+// HAProxy's exporter metrics to Caddy's /metrics):
 //
 //	GET        /haproxy/backends                         every backend with its servers
 //	GET        /haproxy/backends/<backend>               one backend
@@ -40,6 +42,16 @@ func (AdminAPI) CaddyModule() caddy.ModuleInfo {
 		ID:  "admin.api.haproxy",
 		New: func() caddy.Module { return new(AdminAPI) },
 	}
+}
+
+// Provision registers the load balancer's Prometheus metrics, under the
+// names of HAProxy's exporter, in the configuration's metrics registry,
+// which Caddy's admin endpoint serves at /metrics.
+func (a *AdminAPI) Provision(ctx caddy.Context) error {
+	if reg := ctx.GetMetricsRegistry(); reg != nil {
+		return metrics.Register(reg)
+	}
+	return nil
 }
 
 // Routes returns the admin routes.
@@ -153,4 +165,7 @@ func writeJSON(w http.ResponseWriter, v any) error {
 }
 
 // Interface guards
-var _ caddy.AdminRouter = (*AdminAPI)(nil)
+var (
+	_ caddy.AdminRouter = (*AdminAPI)(nil)
+	_ caddy.Provisioner = (*AdminAPI)(nil)
+)
