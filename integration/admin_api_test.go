@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -105,6 +107,32 @@ func TestAdminAPIServerChanges(t *testing.T) {
 	}
 	if s := backends[0].Servers; s[0].Sessions != 3 || s[1].Sessions != 1 || s[0].Weight != 3 {
 		t.Errorf("after 4 requests (weights 3:1): servers = %+v", s)
+	}
+	csv, err := c.adminGet("/haproxy/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(csv, "\n")
+	if !strings.HasPrefix(lines[0], "# pxname,svname,qcur,") {
+		t.Fatalf("stats CSV header: %q", lines[0])
+	}
+	for _, prefix := range []string{"be,s1,0,0,0,1,,3,", "be,s2,0,0,0,1,,1,", "be,BACKEND,0,0,0,1,"} {
+		if !slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, prefix) }) {
+			t.Errorf("stats CSV has no row %q…:\n%s", prefix, csv)
+		}
+	}
+	var rows [][]struct {
+		ObjType string `json:"objType"`
+		Field   struct {
+			Name string `json:"name"`
+		} `json:"field"`
+	}
+	jsonStats, err := c.adminGet("/haproxy/stats/json?scope=be")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(jsonStats), &rows); err != nil || len(rows) != 3 || rows[0][0].ObjType != "Server" || rows[2][0].ObjType != "Backend" {
+		t.Errorf("stats JSON of scope be: %d rows, %v:\n%.300s", len(rows), err, jsonStats)
 	}
 	steps := []struct {
 		change map[string]any

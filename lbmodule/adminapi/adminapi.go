@@ -19,6 +19,7 @@ import (
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/metrics"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/runtimeapi"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/stats"
 )
 
 func init() {
@@ -32,8 +33,12 @@ func init() {
 //	GET        /haproxy/backends/<backend>               one backend
 //	GET        /haproxy/backends/<backend>/<server>      one server
 //	POST, PUT  /haproxy/backends/<backend>/<server>      change a server (ServerChange)
+//	GET        /haproxy/stats, /haproxy/stats/csv        HAProxy's statistics CSV ("show stat")
+//	GET        /haproxy/stats/json                       the same rows as HAProxy's JSON
 //
-// A backend or server may be named by "#<id>".
+// A backend or server may be named by "#<id>". The statistics take the
+// query parameters scope=<proxy> (repeatable), up and no-maint, as the
+// stats page's modifiers, and show addresses, cookies and algorithms.
 type AdminAPI struct{}
 
 // CaddyModule returns the Caddy module information.
@@ -80,6 +85,9 @@ type ServerChange struct {
 
 func (a *AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
 	parts := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/haproxy/"), "/"), "/")
+	if parts[0] == "stats" && len(parts) <= 2 {
+		return serveStats(w, r, parts[1:])
+	}
 	if parts[0] != "backends" || len(parts) > 3 {
 		return caddy.APIError{HTTPStatus: http.StatusNotFound, Err: fmt.Errorf("unknown path %s", r.URL.Path)}
 	}
@@ -117,6 +125,25 @@ func (a *AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return writeJSON(w, viewServer(b, s))
+}
+
+// serveStats writes the statistics rows as CSV or JSON.
+func serveStats(w http.ResponseWriter, r *http.Request, format []string) error {
+	if r.Method != http.MethodGet {
+		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed", r.Method)}
+	}
+	q := r.URL.Query()
+	opts := stats.Options{Scope: q["scope"], UpOnly: q.Has("up"), NoMaint: q.Has("no-maint"), Legends: true}
+	rows := stats.Snapshot(opts)
+	switch {
+	case len(format) == 0 || format[0] == "csv":
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		return stats.WriteCSV(w, rows)
+	case format[0] == "json":
+		w.Header().Set("Content-Type", "application/json")
+		return stats.WriteJSON(w, rows)
+	}
+	return caddy.APIError{HTTPStatus: http.StatusNotFound, Err: fmt.Errorf("unknown statistics format %q (csv or json)", format[0])}
 }
 
 // apply makes the changes of c to server s.
