@@ -336,3 +336,68 @@ func TestHatopDrivesRuntimeAPI(t *testing.T) {
 	}
 	t.Logf("hatop:\n%s\n%s", gotInfo, got)
 }
+
+// TestRuntimeAPIOverTCPAcrossReload serves the runtime API on a TCP
+// address and a UNIX socket with mode 600, and checks that a server state
+// set through it survives a config reload, with both sockets still
+// answering.
+func TestRuntimeAPIOverTCPAcrossReload(t *testing.T) {
+	if _, err := exec.LookPath("socat"); err != nil {
+		t.Skip("socat is not installed")
+	}
+	origins := startOrigins(t, "o1", "o2")
+	dir := t.TempDir()
+	port, cliPort := freePort(t), freePort(t)
+	sock := filepath.Join(dir, "admin.sock")
+	config := func(s2Weight int) []byte {
+		return []byte(fmt.Sprintf(`global
+    stats socket %s mode 600 level admin
+    stats socket ipv4@%s level admin
+
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+
+frontend fe
+    bind %s
+    default_backend be
+
+backend be
+    server s1 %s
+    server s2 %s weight %d
+`, sock, loopback(cliPort), loopback(port), origins[0].Addr(), origins[1].Addr(), s2Weight))
+	}
+	cfg := filepath.Join(dir, "haproxy.cfg")
+	if err := os.WriteFile(cfg, config(1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := startCaddy(t, cfg)
+	c.waitListening(loopback(port), loopback(cliPort))
+	tcp := func(cmd string) string {
+		run := exec.Command("socat", "-t2", "stdio", "tcp:"+loopback(cliPort))
+		run.Stdin = strings.NewReader(cmd + "\n")
+		out, err := run.Output()
+		if err != nil {
+			t.Fatalf("socat tcp: %v", err)
+		}
+		return string(out)
+	}
+	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("socket file: %v, %v (want mode 0600)", fi, err)
+	}
+	if got := tcp("set server be/s1 state drain"); got != "\n" {
+		t.Fatalf("set server over TCP: %q", got)
+	}
+	if err := c.loadHAProxyConfig(config(2)); err != nil {
+		t.Fatal(err)
+	}
+	c.waitHandedOver(t)
+	for _, answer := range []string{tcp("show servers state be"), socatCommand(t, sock, "show servers state be\n")} {
+		lines := strings.Split(answer, "\n")
+		if len(lines) < 4 || !strings.HasPrefix(lines[2], "3 be 1 s1 127.0.0.1 2 8 1 1 ") || !strings.HasPrefix(lines[3], "3 be 2 s2 127.0.0.1 2 0 2 2 ") {
+			t.Errorf("after the reload:\n%s", answer)
+		}
+	}
+}
