@@ -393,7 +393,6 @@ backend be
 	if err := c.loadHAProxyConfig(config(2)); err != nil {
 		t.Fatal(err)
 	}
-	c.waitHandedOver(t)
 	for _, answer := range []string{tcp("show servers state be"), socatCommand(t, sock, "show servers state be\n")} {
 		lines := strings.Split(answer, "\n")
 		if len(lines) < 4 || !strings.HasPrefix(lines[2], "3 be 1 s1 127.0.0.1 2 8 1 1 ") || !strings.HasPrefix(lines[3], "3 be 2 s2 127.0.0.1 2 0 2 2 ") {
