@@ -97,6 +97,12 @@ func TestPrometheusMetricsMatchHAProxy(t *testing.T) {
 			if code, _ := get(t, "http://"+loopback(port)+"/"); code != http.StatusOK {
 				t.Fatalf("request: %d", code)
 			}
+			// The proxy counts a request out just after the client has
+			// the response: wait, so that requests never overlap (smax).
+			p.waitFor("the request counted out", func() bool {
+				s, _ := scrape(t, url)
+				return s[`haproxy_backend_current_sessions{proxy="be"}`] == 0
+			})
 		}
 		return scrape(t, url)
 	}
