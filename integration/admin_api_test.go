@@ -116,9 +116,12 @@ func TestAdminAPIServerChanges(t *testing.T) {
 	if !strings.HasPrefix(lines[0], "# pxname,svname,qcur,") {
 		t.Fatalf("stats CSV header: %q", lines[0])
 	}
-	for _, prefix := range []string{"be,s1,0,0,0,1,,3,", "be,s2,0,0,0,1,,1,", "be,BACKEND,0,0,0,1,"} {
-		if !slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, prefix) }) {
-			t.Errorf("stats CSV has no row %q…:\n%s", prefix, csv)
+	// Sessions (stot, the 8th column) after 4 requests with weights 3:1.
+	for _, prefix := range []string{"be,s1,", "be,s2,", "be,BACKEND,"} {
+		i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, prefix) })
+		want := map[string]string{"be,s1,": "3", "be,s2,": "1", "be,BACKEND,": "4"}[prefix]
+		if i < 0 || strings.Split(lines[i], ",")[7] != want {
+			t.Errorf("stats CSV: no row %q… with stot %s:\n%s", prefix, want, csv)
 		}
 	}
 	var rows [][]struct {
