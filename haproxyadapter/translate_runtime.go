@@ -80,7 +80,7 @@ func (t *translator) statsSocket(ss config.StatsSocket) (runtimeapi.Listener, bo
 			if !ok {
 				return l, false
 			}
-			t.warnf(ss.Pos, kw, "'%s %s' is ignored: the socket belongs to Caddy's user", p, v)
+			t.warnf(ss.Pos, kw, "'%s %s' is ignored: %s", p, v, ignoredSocketOption[p])
 		default:
 			// Other bind options (ssl, accept-proxy, verify …) change who
 			// may connect or how: refuse rather than guess.
@@ -89,6 +89,21 @@ func (t *translator) statsSocket(ss config.StatsSocket) (runtimeapi.Listener, bo
 		}
 	}
 	return l, true
+}
+
+// ignoredSocketOption says why each stats socket option that changes
+// neither who may connect nor what they may do is ignored.
+var ignoredSocketOption = map[string]string{
+	"user":            "the socket file belongs to the user Caddy runs as",
+	"group":           "the socket file belongs to the user Caddy runs as",
+	"uid":             "the socket file belongs to the user Caddy runs as",
+	"gid":             "the socket file belongs to the user Caddy runs as",
+	"expose-fd":       "Caddy keeps its listeners across reloads itself",
+	"process":         "Caddy runs one process",
+	"name":            "listeners are not named in Caddy",
+	"severity-output": "answers carry no severity",
+	"maxconn":         "the runtime API does not limit its sessions",
+	"backlog":         "the system's default backlog applies",
 }
 
 // socketAddress reads a stats socket address: a path, unix@<path>,
