@@ -198,6 +198,14 @@ var runtimeAPISteps = []struct {
 	{input: "get weight be\n"},
 	{input: "get weight be/#2\n"},
 	{input: "get weight #3/s1\n"},
+	{input: "set maxconn server be/s2 10\n"},
+	{input: "set maxconn server be/s2\n"},
+	{input: "set maxconn server be/s2 x\n"},
+	{input: "set maxconn server be/s2 5x\n"},
+	{input: "set maxconn server be\n"},
+	{input: "set maxconn server nope/s2 3\n"},
+	{input: "show stat be 4 2\n"},
+	{input: "set maxconn server be/s2 0\n"},
 	{input: "set server be/s1 state drain\n"},
 	{input: "show servers state be\n"},
 	{input: "show stat 3 6 -1\n"},
@@ -247,6 +255,7 @@ var runtimeAPISteps = []struct {
 	{input: "set server be/s1 state maint\n", user: true},
 	{input: "disable server be/s1\n", user: true},
 	{input: "disable health be/s1\n", user: true},
+	{input: "set maxconn server be/s1 3\n", user: true},
 	{input: "operator\n", user: true},
 }
 

@@ -75,6 +75,7 @@ func init() {
 		{[]string{"enable", "server"}, "enable server  (DEPRECATED)", "enable a disabled server (use 'set server' instead)", LevelAdmin, serverCmd(enableServer)},
 		{[]string{"get", "weight"}, "get weight <bk>/<srv>", "report a server's current weight", LevelUser, serverCmd(getWeight)},
 		{[]string{"operator"}, "operator", "lower the level of the current CLI session to operator", LevelUser, lowerLevel(LevelOperator)},
+		{[]string{"set", "maxconn", "server"}, "set maxconn server <bk>/<srv>", "change a server's maxconn setting", LevelAdmin, serverCmd(setMaxConn)},
 		{[]string{"set", "server"}, "set server <bk>/<srv> [opts]", "change a server's state, weight, address or ssl", LevelAdmin, serverCmd(setServer)},
 		{[]string{"set", "timeout"}, "set timeout [cli] <delay>", "change a timeout setting", LevelUser, setTimeout},
 		{[]string{"set", "weight"}, "set weight <bk>/<srv>  (DEPRECATED)", "change a server's weight (use 'set server' instead)", LevelAdmin, serverCmd(setWeightCmd)},
@@ -246,6 +247,21 @@ func SetWeight(b *lbmodule.Backend, s *lbmodule.Server, word string) string {
 		return err.Error()
 	}
 	return ""
+}
+
+// setMaxConn is "set maxconn server <b>/<s> <n>": 0 is unlimited.
+func setMaxConn(b *lbmodule.Backend, s *lbmodule.Server, args []string, w *strings.Builder) {
+	v := ""
+	if len(args) > 0 {
+		v = args[0]
+	}
+	n, err := checks.ParseMaxConn(v)
+	if err == nil {
+		err = b.SetMaxConn(s.Name, n)
+	}
+	if err != nil {
+		w.WriteString(err.Error())
+	}
 }
 
 const setServerUsage = "usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n"

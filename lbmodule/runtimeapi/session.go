@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"time"
 )
@@ -112,12 +113,14 @@ func (s *session) run(w *strings.Builder, words []string) {
 	}
 }
 
-// closest returns the help prefix for an unknown command: its first word
-// when some command starts with it, else everything.
+// closest returns the help prefix for an unknown command: its longest
+// run of first words that some command starts with, else everything.
 func closest(words []string) []string {
-	for _, c := range commands {
-		if c.words[0] == words[0] {
-			return words[:1]
+	for n := len(words); n > 0; n-- {
+		for _, c := range commands {
+			if len(c.words) >= n && slices.Equal(c.words[:n], words[:n]) {
+				return words[:n]
+			}
 		}
 	}
 	return nil

@@ -55,6 +55,9 @@ func TestExecLevelsAndErrors(t *testing.T) {
 		{LevelAdmin, "get weight rtapi-exec", "Require 'backend/server'.\n\n"},
 		{LevelAdmin, "enable health rtapi-exec/s1", "Health check was not configured on this server, cannot enable.\n\n"},
 		{LevelAdmin, "prompt;show cli level;quit;show cli level", "\n> admin\n\n> "},
+		{LevelAdmin, "set maxconn server rtapi-exec/s1 5", "\n"},
+		{LevelAdmin, "set maxconn server rtapi-exec/s1 5x", "Trailing garbage in maxconn string\n"},
+		{LevelOperator, "set maxconn server rtapi-exec/s1 5", "Permission denied\n\n"},
 	} {
 		if got := Exec(tc.level, tc.line); got != tc.want {
 			t.Errorf("%v %q:\n%q\nwant\n%q", tc.level, tc.line, got, tc.want)
@@ -66,5 +69,11 @@ func TestExecLevelsAndErrors(t *testing.T) {
 	}
 	if unknown := Exec(LevelAdmin, "show nothing"); !strings.HasPrefix(unknown, "Unknown command, but maybe one of the following ones is a better match:\n  show backend") {
 		t.Errorf("unknown command:\n%s", unknown)
+	}
+	if unknown := Exec(LevelAdmin, "set maxconn foo"); !strings.HasPrefix(unknown, "Unknown command, but maybe one of the following ones is a better match:\n  set maxconn server <bk>/<srv>           : change a server's maxconn setting\n  help") {
+		t.Errorf("unknown set maxconn command:\n%s", unknown)
+	}
+	if got := b.Server("s1").MaxConnNow(); got != 5 {
+		t.Errorf("maxconn set to 5, now %d", got)
 	}
 }
