@@ -16,7 +16,7 @@ import (
 // a static algorithm. Only s1 is checked, with a long interval: its one
 // check runs at start-up (HAProxy and caddy both check the first checked
 // server of a backend at once), so later answers do not race with checks.
-func runtimeAPIConfig(dir string, port int, s1, s2 string) string {
+func runtimeAPIConfig(dir string, port int, s1, s2 string, agentPort int) string {
 	return fmt.Sprintf(`global
     stats socket %[1]s/admin.sock mode 600 level admin
     stats socket %[1]s/user.sock level user
@@ -37,11 +37,12 @@ backend be
     server s1 %[3]s weight 5 check inter 1h
     server s2 %[4]s weight 3
     server s3 %[4]s backup
+    server s4 %[4]s agent-check agent-port %[5]d agent-inter 1h
 
 backend static
     balance static-rr
     server a %[3]s
-`, dir, loopback(port), s1, s2)
+`, dir, loopback(port), s1, s2, agentPort)
 }
 
 // waitFirstCheck waits until the runtime API at sock answers and shows
@@ -83,10 +84,13 @@ var serversStateAge = regexp.MustCompile(`(?m)^((?:\S+ ){9})\d+ `)
 // the runtime API's: a backend's slim (HAProxy's computed fullconn) and
 // uweight (HAProxy sums only usable active servers), cache_lookups,
 // cache_hits and need_conn_est of servers, and the module columns after
-// "-".
+// "-"; and the agent's last status (agent_status, agent_desc, last_agt),
+// because the model queries an agent at once where HAProxy spreads the
+// first query over the interval.
 var statMasked = map[string]bool{
 	"lastchg": true, "check_duration": true, "slim": true, "uweight": true,
 	"cache_lookups": true, "cache_hits": true, "need_conn_est": true,
+	"agent_status": true, "agent_desc": true, "last_agt": true,
 }
 
 func maskRuntimeAnswer(s string) string {
@@ -127,11 +131,13 @@ func TestRuntimeAPIMatchesHAProxy(t *testing.T) {
 		t.Skip("socat is not installed")
 	}
 	origins := startOrigins(t, "o1", "o2")
+	// s4's agent port: nothing listens there, so queries change nothing.
+	agentPort := freePort(t)
 	run := func(name string, start func(cfg string, port int) *process) []string {
 		dir := t.TempDir()
 		port := freePort(t)
 		cfg := filepath.Join(dir, "haproxy.cfg")
-		if err := os.WriteFile(cfg, []byte(runtimeAPIConfig(dir, port, origins[0].Addr(), origins[1].Addr())), 0o644); err != nil {
+		if err := os.WriteFile(cfg, []byte(runtimeAPIConfig(dir, port, origins[0].Addr(), origins[1].Addr(), agentPort)), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		p := start(cfg, port)
@@ -238,6 +244,14 @@ var runtimeAPISteps = []struct {
 	{input: "enable health be/s1\n"},
 	{input: "show servers state be\n"},
 	{input: "enable health be/s2\n"},
+	{input: "disable agent be/s4\n"},
+	{input: "show servers state be\n"},
+	{input: "enable agent be/s4\n"},
+	{input: "set server be/s4 agent down\n"},
+	{input: "show servers state be\n"},
+	{input: "set server be/s4 agent up\n"},
+	{input: "show servers state be\n"},
+	{input: "set server be/s4 agent foo\n"},
 	{input: "disable agent be/s2\n"},
 	{input: "enable agent be/s2\n"},
 	{input: "get weight be/s1;get weight be/s2; get weight static/a\n"},
@@ -266,10 +280,12 @@ func TestRuntimeAPIHelpIsHAProxys(t *testing.T) {
 		t.Skip("socat is not installed")
 	}
 	origins := startOrigins(t, "o1", "o2")
+	// s4's agent port: nothing listens there, so queries change nothing.
+	agentPort := freePort(t)
 	dir := t.TempDir()
 	port := freePort(t)
 	cfg := filepath.Join(dir, "haproxy.cfg")
-	if err := os.WriteFile(cfg, []byte(runtimeAPIConfig(dir, port, origins[0].Addr(), origins[1].Addr())), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte(runtimeAPIConfig(dir, port, origins[0].Addr(), origins[1].Addr(), agentPort)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	admin := filepath.Join(dir, "admin.sock")
@@ -313,11 +329,13 @@ func TestHatopDrivesRuntimeAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	origins := startOrigins(t, "o1", "o2")
+	// s4's agent port: nothing listens there, so queries change nothing.
+	agentPort := freePort(t)
 	run := func(start func(cfg string, port int) *process) (info string, rest string) {
 		dir := t.TempDir()
 		port := freePort(t)
 		cfg := filepath.Join(dir, "haproxy.cfg")
-		if err := os.WriteFile(cfg, []byte(runtimeAPIConfig(dir, port, origins[0].Addr(), origins[1].Addr())), 0o644); err != nil {
+		if err := os.WriteFile(cfg, []byte(runtimeAPIConfig(dir, port, origins[0].Addr(), origins[1].Addr(), agentPort)), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		p := start(cfg, port)

@@ -102,6 +102,23 @@ func (b *Backend) ForceHealth(server string, h Health) error {
 	return nil
 }
 
+// ForceAgentHealth sets a server's operational state as an agent's "up"
+// or "down" answer would, as HAProxy's "set server <b>/<s> agent up|down":
+// the health check's counter is left alone. A server without
+// "agent-check" gets ErrNoAgentCheck.
+func (b *Backend) ForceAgentHealth(server string, up bool) error {
+	s, err := b.lookup(server)
+	if err != nil {
+		return err
+	}
+	if agentOfServer(b, server) == nil {
+		return ErrNoAgentCheck
+	}
+	b.setCheckState(s, up, false)
+	s.state.agentDown.Store(!up)
+	return nil
+}
+
 // SetHealthChecks turns a server's health checks off or on, as HAProxy's
 // "disable health" and "enable health": while off, no check runs and the
 // operational state stays as it is. Enabling checks of a server without

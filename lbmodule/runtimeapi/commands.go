@@ -298,14 +298,11 @@ func setServer(b *lbmodule.Backend, s *lbmodule.Server, args []string, w *string
 			w.WriteString("agent checks are not enabled on this server.\n")
 			return
 		}
-		switch value {
-		case "up":
-			_ = b.ForceHealth(s.Name, lbmodule.HealthUp)
-		case "down":
-			_ = b.ForceHealth(s.Name, lbmodule.HealthDown)
-		default:
+		if value != "up" && value != "down" {
 			w.WriteString("'set server <srv> agent' expects 'up' or 'down'.\n")
+			return
 		}
+		_ = b.ForceAgentHealth(s.Name, value == "up")
 	case "addr", "agent-addr", "agent-port", "agent-send", "check-addr", "check-port", "fqdn", "ssl":
 		fmt.Fprintf(w, "'set server <srv> %s' is not supported by this runtime API.\n", args[0])
 	default:
