@@ -13,6 +13,8 @@
 //     frontend and global maxconn
 //   - layer4.handlers.haproxy: the same backends for raw TCP connections
 //     (HAProxy's mode tcp) in caddy-l4 routes
+//   - haproxy_runtime: HAProxy's runtime API ("stats socket")
+//   - admin.api.haproxy: server state, weight and checks on Caddy's admin API
 //   - the "haproxy-tcp", "haproxy-tcp4" and "haproxy-tcp6" listener networks:
 //     one listening socket shared across config reloads, so a reload resets
 //     no connection (the adapter listens on them)
@@ -22,7 +24,10 @@ import (
 	_ "github.com/caddy-haproxy/caddy-haproxy/handover"
 	_ "github.com/caddy-haproxy/caddy-haproxy/haproxyadapter"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule"
+	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/adminapi"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/l4proxy"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/maxconn"
+	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/runtimeapi"
+	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/stats"
 )

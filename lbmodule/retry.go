@@ -69,7 +69,9 @@ func (b *Backend) RetryTurnaround(ctx context.Context) bool {
 
 // CountRetry counts a retry that left server prev for server next: on the
 // same server it is a retry (wretr), on another one a redispatch (wredis),
-// each counted on the backend and on prev.
+// each counted on the backend and on prev. The failed attempt itself is no
+// connection error (econ): as HAProxy 2.6's show stat, in HTTP and TCP
+// mode alike, econ counts only a connection that failed for good.
 func (b *Backend) CountRetry(prev, next *Server) {
 	if next == prev {
 		b.counters.Retries.Add(1)

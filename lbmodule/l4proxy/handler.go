@@ -74,8 +74,9 @@ type Handler struct {
 	TunnelTimeout caddy.Duration `json:"tunnel_timeout,omitempty"`
 
 	// Frontend names the frontend whose counters (connections current,
-	// max and total, bytes in and out) count this handler's connections.
-	// Empty counts none.
+	// max and total, bytes in and out) count this handler's connections,
+	// shared with the other handlers of that name and shown by the
+	// statistics as a frontend in mode tcp. Empty counts none.
 	Frontend string `json:"frontend,omitempty"`
 
 	backend *lbmodule.Backend
@@ -85,7 +86,7 @@ type Handler struct {
 	// targets are the servers' dial addresses and PROXY header versions,
 	// by server index.
 	targets  []target
-	frontend *frontendCounters
+	frontend *lbmodule.Frontend
 	logger   *zap.Logger
 }
 
@@ -132,9 +133,17 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return err
 	}
 	if h.Frontend != "" {
-		h.frontend = openFrontend(h.Frontend)
+		if h.frontend, err = lbmodule.OpenFrontend(h.frontendConfig()); err != nil {
+			lbmodule.CloseBackend(h.backend)
+			return err
+		}
 	}
 	return nil
+}
+
+// frontendConfig describes the handler's frontend to the statistics.
+func (h *Handler) frontendConfig() lbmodule.FrontendConfig {
+	return lbmodule.FrontendConfig{Name: h.Frontend, Mode: "tcp"}
 }
 
 // backendConfig is Backend as the runtime backend gets it: HTTP-only
@@ -185,10 +194,12 @@ func (h *Handler) Validate() error {
 	return nil
 }
 
-// Cleanup releases the runtime backend.
+// Cleanup releases the runtime backend and frontend.
 func (h *Handler) Cleanup() error {
 	lbmodule.CloseBackend(h.backend)
 	h.backend = nil
+	lbmodule.CloseFrontend(h.frontend, h.frontendConfig())
+	h.frontend = nil
 	return nil
 }
 
@@ -200,8 +211,9 @@ func (h *Handler) RuntimeBackend() *lbmodule.Backend { return h.backend }
 // attempts all fail, is closed without a byte, as HAProxy does.
 func (h *Handler) Handle(cx *layer4.Connection, _ layer4.Handler) error {
 	if h.frontend != nil {
-		h.frontend.open()
-		defer h.frontend.close()
+		fc := h.frontend.Counters()
+		fc.Open()
+		defer fc.Close()
 	}
 	s, err := h.backend.Acquire(cx.Context, h.request(cx), nil)
 	if err != nil {
@@ -260,7 +272,7 @@ func (h *Handler) idleTimeout() time.Duration {
 func (h *Handler) countersFor(s *lbmodule.Server) []*lbmodule.Counters {
 	cs := []*lbmodule.Counters{s.Counters(), h.backend.Counters()}
 	if h.frontend != nil {
-		cs = append(cs, &h.frontend.counters)
+		cs = append(cs, h.frontend.Counters())
 	}
 	return cs
 }
