@@ -20,7 +20,7 @@ for bin in haproxy wrk taskset; do
 done
 
 work=$(mktemp -d)
-export XDG_CONFIG_HOME=$work XDG_DATA_HOME=$work
+export XDG_CONFIG_HOME=$work/xdg XDG_DATA_HOME=$work/xdg
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done

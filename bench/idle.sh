@@ -16,7 +16,7 @@ counts=("$@")
 command -v haproxy >/dev/null || { echo "bench/idle.sh: haproxy is missing (apt-get install -y haproxy)" >&2; exit 1; }
 
 work=$(mktemp -d)
-export XDG_CONFIG_HOME=$work XDG_DATA_HOME=$work
+export XDG_CONFIG_HOME=$work/xdg XDG_DATA_HOME=$work/xdg
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
