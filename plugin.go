@@ -9,9 +9,12 @@
 //     runtime server state
 //   - http.matchers.haproxy_acl: HAProxy ACL fetches and match methods that
 //     Caddy's own matchers cannot express exactly
+//   - http.authentication.hashes.crypt: basic_auth passwords hashed with
+//     crypt(3) (MD5, SHA-256 and SHA-512 crypt, bcrypt), as userlists hold them
 package caddyhaproxy
 
 import (
+	_ "github.com/caddy-haproxy/caddy-haproxy/cryptauth"
 	_ "github.com/caddy-haproxy/caddy-haproxy/haproxyadapter"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"
