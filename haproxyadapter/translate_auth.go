@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/caddy-haproxy/caddy-haproxy/cryptauth"
 	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"
 )
@@ -51,7 +52,7 @@ func (t *translator) authRule(p *config.Proxy, r *config.Rule, pages []*config.P
 		return nil, true
 	}
 	basic := caddyauth.HTTPBasicAuth{
-		HashRaw: caddyconfig.JSONModuleObject(caddyauth.BcryptHash{}, "algorithm", "bcrypt", nil),
+		HashRaw: hashModule(accounts),
 		Realm:   realm,
 		// bcrypt is slow on purpose; clients send the same credentials
 		// with every request.
@@ -69,6 +70,21 @@ func (t *translator) authRule(p *config.Proxy, r *config.Rule, pages []*config.P
 	}
 	auth := caddyauth.Authentication{ProvidersRaw: caddy.ModuleMap{"http_basic": caddyconfig.JSON(basic, nil)}}
 	return []json.RawMessage{caddyconfig.JSONModuleObject(auth, "handler", "authentication", nil)}, true
+}
+
+// hashModule returns the basic_auth hash module that checks the accounts'
+// passwords: Caddy's bcrypt when they are all bcrypt hashes, otherwise the
+// plugin's crypt module, which checks every crypt(3) hash HAProxy accepts.
+func hashModule(accounts []matchers.Account) json.RawMessage {
+	if slices.ContainsFunc(accounts, func(a matchers.Account) bool { return !isBcrypt(a.Password) }) {
+		return caddyconfig.JSONModuleObject(cryptauth.Hash{}, "algorithm", "crypt", nil)
+	}
+	return caddyconfig.JSONModuleObject(caddyauth.BcryptHash{}, "algorithm", "bcrypt", nil)
+}
+
+// isBcrypt reports whether a crypt(3) hash is a bcrypt one.
+func isBcrypt(hash string) bool {
+	return strings.HasPrefix(hash, "$2a$") || strings.HasPrefix(hash, "$2b$") || strings.HasPrefix(hash, "$2y$")
 }
 
 // authRealm reads "[realm <r>]"; the default realm is the proxy's name.
@@ -120,10 +136,11 @@ func authCondition(c *config.Condition) (string, []string, bool) {
 }
 
 // userlistAccounts turns a userlist into accounts Caddy can check, with
-// their groups. Caddy checks bcrypt hashes: an insecure-password is hashed
-// now, a bcrypt crypt(3) hash is kept, and other crypt(3) hashes (SHA-512,
-// SHA-256, MD5, DES) cannot be checked, so they are refused. The result is
-// cached so that a userlist is hashed once.
+// their groups. An insecure-password is hashed now with bcrypt; MD5,
+// SHA-256, SHA-512 crypt and bcrypt hashes are kept (cryptauth checks them
+// as crypt() does); other crypt(3) hashes (traditional DES, yescrypt …)
+// cannot be checked, so they are refused. The result is cached so that a
+// userlist is hashed once.
 func (t *translator) userlistAccounts(pos config.Pos, keyword, name string) ([]matchers.Account, bool) {
 	if r, ok := t.userlists[name]; ok {
 		return r.accounts, r.ok
@@ -158,12 +175,13 @@ func (t *translator) userlistAccounts(pos config.Pos, keyword, name string) ([]m
 				continue
 			}
 			a.Password = string(hash)
-		case strings.HasPrefix(u.Password, "$2a$") || strings.HasPrefix(u.Password, "$2b$") || strings.HasPrefix(u.Password, "$2y$"):
-			a.Password = u.Password
 		default:
-			t.errorf(u.Pos, "user", "user %q: Caddy verifies only bcrypt password hashes; this %s hash cannot be checked: hash the password with bcrypt (mkpasswd -m bcrypt, or caddy hash-password) or use insecure-password", u.Name, cryptScheme(u.Password))
-			ok = false
-			continue
+			if err := cryptauth.Check(u.Password); err != nil {
+				t.errorf(u.Pos, "user", "user %q: this %s hash cannot be checked (%v): use a SHA-512 crypt hash (mkpasswd -m sha-512), SHA-256, MD5 or bcrypt, or insecure-password", u.Name, cryptScheme(u.Password), err)
+				ok = false
+				continue
+			}
+			a.Password = u.Password
 		}
 		accounts = append(accounts, a)
 	}

@@ -202,7 +202,7 @@ const noteFCGI = "FastCGI applications are only used by use-fcgi-app, which is r
 // otherSectionKeywords lists the keywords of the smaller sections.
 func otherSectionKeywords() []*Keyword {
 	return []*Keyword{
-		kw("user", InUserlist, Translated, "a user of the userlist with its password and groups"),
+		kw("user", InUserlist, Translated, "a user of the userlist with its password and groups; passwords hashed with SHA-512, SHA-256 or MD5 crypt or bcrypt, or insecure-password (traditional DES and yescrypt hashes are refused)"),
 		kw("group", InUserlist, Translated, "a group of the userlist with its users"),
 		kw("user", InProgram, Ignored, "programs are not started"),
 		kw("group", InProgram, Ignored, "programs are not started"),

@@ -14,6 +14,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-haproxy/caddy-haproxy/cryptauth"
 )
 
 func init() {
@@ -138,6 +140,11 @@ func (t *Test) provision() error {
 	if t.Fetch == "http_auth" || t.Fetch == "http_auth_group" {
 		if len(t.Accounts) == 0 {
 			return fmt.Errorf("%s needs the userlist's accounts", t.Fetch)
+		}
+		for _, a := range t.Accounts {
+			if err := cryptauth.Check(a.Password); err != nil {
+				return fmt.Errorf("%s: user %q: %v", t.Fetch, a.Username, err)
+			}
 		}
 		t.authCache = new(authCache)
 		if t.Fetch == "http_auth_group" {
