@@ -18,13 +18,18 @@ import (
 )
 
 // listenGroup is the binds of a proxy that one Caddy server can serve:
-// they agree on TLS, on the PROXY protocol and on the HTTP versions.
+// they agree on TLS (and its connection policy), on the PROXY protocol and
+// on the HTTP versions.
 type listenGroup struct {
 	tls         bool
 	acceptProxy bool
 	protocols   []string
 	listen      []string
 	policy      *caddytls.ConnectionPolicy
+	policyKey   string
+	// variant numbers the groups that differ only in their TLS policy
+	// (client certificates, versions), from 0.
+	variant int
 }
 
 func (g *listenGroup) key() string {
@@ -36,6 +41,9 @@ func (g *listenGroup) suffix() string {
 	var parts []string
 	if g.tls {
 		parts = append(parts, "tls")
+		if g.variant > 0 {
+			parts[0] += strconv.Itoa(g.variant + 1)
+		}
 	}
 	if g.acceptProxy {
 		parts = append(parts, "proxy")
@@ -54,18 +62,25 @@ func (t *translator) listenGroups(p *config.Proxy) []*listenGroup {
 			continue
 		}
 		g := &listenGroup{tls: b.SSL, acceptProxy: b.AcceptProxy, protocols: bindProtocols(b)}
-		if existing := byKey[g.key()]; existing != nil {
+		key := g.key()
+		if b.SSL {
+			// Binds whose TLS settings differ need servers of their own.
+			g.policy = t.bindTLS(p, b)
+			g.policyKey = string(caddyconfig.JSON(g.policy, nil))
+			for _, other := range groups {
+				if other.key() == key {
+					g.variant++
+				}
+			}
+			key += g.policyKey
+		}
+		if existing := byKey[key]; existing != nil {
 			g = existing
 		} else {
-			byKey[g.key()] = g
+			byKey[key] = g
 			groups = append(groups, g)
 		}
 		g.listen = append(g.listen, addr)
-		if b.SSL {
-			if bp := t.bindTLS(p, b); g.policy == nil {
-				g.policy = bp
-			}
-		}
 	}
 	return groups
 }
@@ -106,6 +121,13 @@ func (t *translator) applyListenGroup(g *listenGroup, srv *caddyhttp.Server) {
 	srv.Protocols = g.protocols
 	if g.policy != nil {
 		srv.TLSConnPolicies = caddytls.ConnectionPolicies{g.policy}
+		if g.policy.ClientAuthentication != nil {
+			// Caddy would answer 421 when the Host header differs from
+			// the SNI (or there is no SNI) once client certificates are
+			// asked for; HAProxy compares neither.
+			strict := false
+			srv.StrictSNIHost = &strict
+		}
 	}
 	if g.acceptProxy {
 		wrappers := []json.RawMessage{caddyconfig.JSONModuleObject(map[string]any{
@@ -169,6 +191,19 @@ func (t *translator) bindTLS(p *config.Proxy, b *config.Bind) *caddytls.Connecti
 		t.errorf(b.Pos, "bind", "crt-list is not supported yet; list the certificates with crt")
 	}
 	policy := &caddytls.ConnectionPolicy{ALPN: b.ALPN}
+	clientAuth, err := t.clientAuthentication(clientCertOptions{
+		verify:       b.Verify,
+		caFile:       b.CAFile,
+		caVerifyFile: paramValue(b.Params, "ca-verify-file"),
+		crlFile:      paramValue(b.Params, "crl-file"),
+	})
+	if err != nil {
+		t.errorf(b.Pos, "bind", "%s %q: %v", p.Kind, p.Name, err)
+	}
+	policy.ClientAuthentication = clientAuth
+	if clientAuth != nil && paramValue(b.Params, "ca-verify-file") != "" {
+		t.warnf(b.Pos, "bind", "ca-verify-file: Caddy names these CAs in its certificate request too (HAProxy names only ca-file's), so a client that picks its certificate by those names may offer Caddy one it would not offer HAProxy; the certificates accepted are the same")
+	}
 	tag := "haproxy:" + p.Name
 	var files []caddytls.CertKeyFilePair
 	var folders caddytls.FolderLoader
@@ -191,14 +226,6 @@ func (t *translator) bindTLS(p *config.Proxy, b *config.Bind) *caddytls.Connecti
 	}
 	for i := 0; i < len(b.Params); i++ {
 		switch b.Params[i] {
-		case "verify":
-			if i+1 < len(b.Params) && b.Params[i+1] != "none" {
-				t.errorf(b.Pos, "bind", "client certificate verification (verify %s) is not supported yet; it decides who may connect, so it cannot be dropped", b.Params[i+1])
-			}
-		case "ca-file", "crl-file", "ca-verify-file":
-			if !hasParamValue(b.Params, "verify", "none") {
-				t.errorf(b.Pos, "bind", "%s (client certificate verification) is not supported yet; it decides who may connect, so it cannot be dropped", b.Params[i])
-			}
 		case "ssl-min-ver":
 			if i+1 < len(b.Params) {
 				if v, ok := tlsVersion(b.Params[i+1]); ok {
@@ -253,13 +280,15 @@ func tlsVersion(v string) (string, bool) {
 	return "", false
 }
 
-func hasParamValue(params []string, name, value string) bool {
+// paramValue returns the word after the last name among params, or "".
+func paramValue(params []string, name string) string {
+	value := ""
 	for i := 0; i+1 < len(params); i++ {
-		if params[i] == name && params[i+1] == value {
-			return true
+		if params[i] == name {
+			value = params[i+1]
 		}
 	}
-	return false
+	return value
 }
 
 func hasParam(params []string, name string) bool {
