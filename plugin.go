@@ -9,6 +9,8 @@
 //     runtime server state
 //   - http.matchers.haproxy_acl: HAProxy ACL fetches and match methods that
 //     Caddy's own matchers cannot express exactly
+//   - http.reverse_proxy.transport.haproxy: Caddy's HTTP transport verifying
+//     server certificates as HAProxy does (the name only when one is known)
 //   - http.authentication.hashes.crypt: basic_auth passwords hashed with
 //     crypt(3) (MD5, SHA-256 and SHA-512 crypt, bcrypt), as userlists hold them
 package caddyhaproxy
@@ -18,4 +20,5 @@ import (
 	_ "github.com/caddy-haproxy/caddy-haproxy/haproxyadapter"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"
+	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/upstreamtls"
 )
