@@ -13,10 +13,14 @@
 //     server certificates as HAProxy does (the name only when one is known)
 //   - http.authentication.hashes.crypt: basic_auth passwords hashed with
 //     crypt(3) (MD5, SHA-256 and SHA-512 crypt, bcrypt), as userlists hold them
+//   - the "haproxy-tcp", "haproxy-tcp4" and "haproxy-tcp6" listener networks:
+//     one listening socket shared across config reloads, so a reload resets
+//     no connection (the adapter listens on them)
 package caddyhaproxy
 
 import (
 	_ "github.com/caddy-haproxy/caddy-haproxy/cryptauth"
+	_ "github.com/caddy-haproxy/caddy-haproxy/handover"
 	_ "github.com/caddy-haproxy/caddy-haproxy/haproxyadapter"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"
