@@ -11,6 +11,8 @@
 //     Caddy's own matchers cannot express exactly
 //   - http.reverse_proxy.transport.haproxy: Caddy's HTTP transport verifying
 //     server certificates as HAProxy does (the name only when one is known)
+//   - tls.client_auth.verifier.crl: client certificates checked against
+//     revocation lists as HAProxy's crl-file does
 //   - http.authentication.hashes.crypt: basic_auth passwords hashed with
 //     crypt(3) (MD5, SHA-256 and SHA-512 crypt, bcrypt), as userlists hold them
 //   - the "haproxy-tcp", "haproxy-tcp4" and "haproxy-tcp6" listener networks:
@@ -23,6 +25,7 @@ import (
 	_ "github.com/caddy-haproxy/caddy-haproxy/handover"
 	_ "github.com/caddy-haproxy/caddy-haproxy/haproxyadapter"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule"
+	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/clientcrl"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/upstreamtls"
 )

@@ -3,12 +3,15 @@ package haproxyadapter
 import (
 	"bytes"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"os"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/modules/caddytls"
+
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/clientcrl"
 )
 
 // clientCertOptions are the client certificate settings of a bind line or
@@ -19,7 +22,8 @@ type clientCertOptions struct {
 	// caFile holds the CAs that verify client certificates and are named
 	// in the certificate request; caVerifyFile CAs that only verify.
 	caFile, caVerifyFile string
-	// crlFile holds certificate revocation lists.
+	// crlFile holds certificate revocation lists, checked for every
+	// certificate of the chain (tls.client_auth.verifier.crl).
 	crlFile string
 }
 
@@ -35,9 +39,6 @@ func (t *translator) clientAuthentication(o clientCertOptions) (*caddytls.Client
 	}
 	if o.caFile == "" && o.caVerifyFile == "" {
 		return nil, fmt.Errorf("verify %s needs a ca-file: HAProxy refuses it without one", o.verify)
-	}
-	if o.crlFile != "" {
-		return nil, fmt.Errorf("crl-file: Caddy does not check certificate revocation lists; it decides who may connect, so it cannot be dropped")
 	}
 	var files []string
 	for _, f := range []string{o.caFile, o.caVerifyFile} {
@@ -57,10 +58,21 @@ func (t *translator) clientAuthentication(o clientCertOptions) (*caddytls.Client
 	if o.verify == "optional" {
 		mode = "verify_if_given"
 	}
-	return &caddytls.ClientAuthentication{
+	ca := &caddytls.ClientAuthentication{
 		CARaw: caddyconfig.JSONModuleObject(caddytls.FileCAPool{TrustedCACertPEMFiles: files}, "provider", "file", nil),
 		Mode:  mode,
-	}, nil
+	}
+	if o.crlFile != "" {
+		path := t.caPath(o.crlFile)
+		if isDir(path) {
+			return nil, fmt.Errorf("crl-file %s is a directory: only PEM files are translated", o.crlFile)
+		}
+		if _, err := clientcrl.ReadFile(path); err != nil {
+			return nil, fmt.Errorf("crl-file: %v", err)
+		}
+		ca.VerifiersRaw = []json.RawMessage{caddyconfig.JSONModuleObject(clientcrl.Verifier{CRLFiles: []string{path}}, "verifier", "crl", nil)}
+	}
+	return ca, nil
 }
 
 // checkTrustAnchors reads the CA files and refuses a certificate whose

@@ -146,7 +146,7 @@ func bindKeywords() []*Keyword {
 		b("v4v6", 0, Translated, "an IPv6 wildcard also accepts IPv4"),
 		b("v6only", 0, Translated, "an IPv6 wildcard accepts only IPv6"),
 		b("crt-list", 1, Translated, "certificates chosen by SNI filters or their names, with per-line alpn, verify, ca-file, ca-verify-file, ssl-min-ver and ssl-max-ver; negative filters and filters that are not names of the certificate are refused"),
-		b("crl-file", 1, Refused, "Caddy does not check certificate revocation lists; remove the parameter only if revocation does not matter"),
+		b("crl-file", 1, Translated, "revocation lists checked for every certificate of the client's chain, the root included, as OpenSSL does for HAProxy (tls.client_auth.verifier.crl)"),
 		b("ca-verify-file", 1, Translated, "CAs that only verify client certificates; Caddy also names them in its certificate request"),
 		b("ca-ignore-err", 1, Refused, "ignoring client certificate errors is not supported"),
 		b("crt-ignore-err", 1, Refused, "ignoring client certificate errors is not supported"),
