@@ -81,6 +81,8 @@ var crtListOptionArgs = map[string]int{
 type certSource struct {
 	names  []string
 	policy *caddytls.ConnectionPolicy
+	// crtFile is the first crt file of the bind line's source.
+	crtFile string
 }
 
 // crtListPolicies translates the bind's crt-list files. base is the bind
@@ -90,7 +92,7 @@ func (t *translator) crtListPolicies(p *config.Proxy, b *config.Bind, base *cadd
 	ok := true
 	var crtSource *certSource
 	if len(crtFiles) > 0 {
-		crtSource = &certSource{policy: base}
+		crtSource = &certSource{policy: base, crtFile: crtFiles[0].Certificate}
 		for _, f := range crtFiles {
 			names, err := certNames(f.Certificate)
 			if err != nil {
@@ -160,7 +162,17 @@ func (t *translator) crtListPolicies(p *config.Proxy, b *config.Bind, base *cadd
 		// strict-sni: a handshake whose SNI names no certificate fails.
 		return policies
 	}
-	return append(policies, sources[0].policy)
+	def := sources[0].policy
+	if sources[0].crtFile != "" {
+		// The default is the first crt file alone, not every certificate
+		// of the proxy's crt files.
+		tag := fmt.Sprintf("haproxy:%s:%s", p.Name, b.Pos)
+		t.loadCertFiles([]caddytls.CertKeyFilePair{certFilePair(sources[0].crtFile, tag)})
+		cp := *def
+		cp.CertSelection = &caddytls.CustomCertSelectionPolicy{AnyTag: []string{tag}}
+		def = &cp
+	}
+	return append(policies, def)
 }
 
 // crtListSource loads the certificate of a crt-list line with a tag of its

@@ -66,6 +66,16 @@ func clientTemplate(name string, usage ...x509.ExtKeyUsage) *x509.Certificate {
 	return &x509.Certificate{Subject: pkix.Name{CommonName: name}, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: usage}
 }
 
+// chainCertificate is a client certificate that sends its chain: the leaf
+// (whose key it holds) first.
+func chainCertificate(chain []*testCA) tls.Certificate {
+	cert := tls.Certificate{PrivateKey: chain[0].key, Leaf: chain[0].cert}
+	for _, link := range chain {
+		cert.Certificate = append(cert.Certificate, link.cert.Raw)
+	}
+	return cert
+}
+
 // writePEM writes certificates to a PEM file of the test's directory.
 func writePEM(t *testing.T, dir, name string, certs ...*x509.Certificate) string {
 	t.Helper()
@@ -121,10 +131,7 @@ func TestClientCertificatesMatchHAProxy(t *testing.T) {
 		for _, c := range clients {
 			conf := &tls.Config{InsecureSkipVerify: true}
 			if c.chain != nil {
-				cert := tls.Certificate{PrivateKey: c.chain[0].key, Leaf: c.chain[0].cert}
-				for _, link := range c.chain {
-					cert.Certificate = append(cert.Certificate, link.cert.Raw)
-				}
+				cert := chainCertificate(c.chain)
 				// The certificate is sent whatever CAs the server names,
 				// as curl --cert does: ca-verify-file CAs are named by
 				// Caddy only, and a Go client would otherwise keep a

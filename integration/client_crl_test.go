@@ -87,11 +87,7 @@ func TestClientCRLMatchesHAProxy(t *testing.T) {
 		for _, c := range clients {
 			conf := &tls.Config{InsecureSkipVerify: true}
 			if c.chain != nil {
-				cert := tls.Certificate{PrivateKey: c.chain[0].key}
-				for _, link := range c.chain {
-					cert.Certificate = append(cert.Certificate, link.cert.Raw)
-				}
-				conf.Certificates = []tls.Certificate{cert}
+				conf.Certificates = []tls.Certificate{chainCertificate(c.chain)}
 			}
 			client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: conf, DisableKeepAlives: true}}
 			for i, b := range binds {
