@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"os"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/modules/caddytls"
@@ -67,7 +66,11 @@ func (t *translator) clientAuthentication(o clientCertOptions) (*caddytls.Client
 		if isDir(path) {
 			return nil, fmt.Errorf("crl-file %s is a directory: only PEM files are translated", o.crlFile)
 		}
-		if _, err := clientcrl.ReadFile(path); err != nil {
+		data, err := readConfigFile(path)
+		if err == nil {
+			_, err = clientcrl.Parse(path, data)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("crl-file: %v", err)
 		}
 		ca.VerifiersRaw = []json.RawMessage{caddyconfig.JSONModuleObject(clientcrl.Verifier{CRLFiles: []string{path}}, "verifier", "crl", nil)}
@@ -83,9 +86,9 @@ func (t *translator) clientAuthentication(o clientCertOptions) (*caddytls.Client
 func checkTrustAnchors(files []string) error {
 	var certs []*x509.Certificate
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := readConfigFile(f)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %v", f, err)
 		}
 		n := 0
 		for block, rest := pem.Decode(data); block != nil; block, rest = pem.Decode(rest) {

@@ -2,10 +2,10 @@ package haproxyadapter
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
@@ -37,13 +37,12 @@ type crtListLine struct {
 // readCrtList reads a crt-list file; empty lines and '#' comments are
 // skipped.
 func readCrtList(path string) ([]crtListLine, error) {
-	f, err := os.Open(path)
+	data, err := readConfigFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	var lines []crtListLine
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(data))
 	for n := 1; sc.Scan(); n++ {
 		text := strings.TrimSpace(sc.Text())
 		if text == "" || text[0] == '#' {
@@ -243,7 +242,7 @@ func coveredByWildcard(names []string, n string) bool {
 // certNames returns the lower-cased names HAProxy indexes a certificate
 // under: its subject CN and DNS SANs.
 func certNames(path string) ([]string, error) {
-	data, err := os.ReadFile(path)
+	data, err := readConfigFile(path)
 	if err != nil {
 		return nil, err
 	}

@@ -65,6 +65,11 @@ func ReadFile(path string) ([]*x509.RevocationList, error) {
 	if err != nil {
 		return nil, err
 	}
+	return Parse(path, data)
+}
+
+// Parse reads the revocation lists of PEM data read from path.
+func Parse(path string, data []byte) ([]*x509.RevocationList, error) {
 	var crls []*x509.RevocationList
 	for block, rest := pem.Decode(data); block != nil; block, rest = pem.Decode(rest) {
 		if block.Type != "X509 CRL" {
