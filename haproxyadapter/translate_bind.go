@@ -242,7 +242,8 @@ func (t *translator) bindTLS(p *config.Proxy, b *config.Bind) caddytls.Connectio
 		i += k.Args
 	}
 	t.applyClientAuth(b.Pos, "bind", fmt.Sprintf("%s %q: ", p.Kind, p.Name), policy, cc)
-	tag := "haproxy:" + p.Name
+	// Each bind line serves its own certificates.
+	tag := fmt.Sprintf("haproxy:%s:%s", p.Name, b.Pos)
 	var files []caddytls.CertKeyFilePair
 	var folders caddytls.FolderLoader
 	for _, crt := range b.Certs {

@@ -163,9 +163,9 @@ func (t *translator) crtListPolicies(p *config.Proxy, b *config.Bind, base *cadd
 	}
 	def := sources[0].policy
 	if sources[0].crtFile != "" {
-		// The default is the first crt file alone, not every certificate
-		// of the proxy's crt files.
-		tag := fmt.Sprintf("haproxy:%s:%s", p.Name, b.Pos)
+		// The default is the first crt file alone, not every crt file of
+		// the line.
+		tag := fmt.Sprintf("haproxy:%s:%s:default", p.Name, b.Pos)
 		t.loadCertFiles([]caddytls.CertKeyFilePair{certFilePair(sources[0].crtFile, tag)})
 		cp := *def
 		cp.CertSelection = &caddytls.CustomCertSelectionPolicy{AnyTag: []string{tag}}

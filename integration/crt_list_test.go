@@ -56,10 +56,11 @@ func TestCrtListMatchesHAProxy(t *testing.T) {
 	if err := os.WriteFile(listPath, []byte(list), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	port, strictPort := freePort(t), freePort(t)
+	port, strictPort, otherPort := freePort(t), freePort(t), freePort(t)
 	cfg := writeConfig(t, "crt_list.cfg", map[string]any{
-		"Port": port, "StrictPort": strictPort, "List": listPath, "Origin": o.Addr(),
+		"Port": port, "StrictPort": strictPort, "OtherPort": otherPort, "List": listPath, "Origin": o.Addr(),
 		"Default": writeServerPEM(t, dir, "a.pem", "a.test", "a.test", "www.test"),
+		"Other":   writeServerPEM(t, dir, "other.pem", "other.test", "other.test"),
 	})
 	type probe struct {
 		port       int
@@ -67,7 +68,7 @@ func TestCrtListMatchesHAProxy(t *testing.T) {
 		clientCert bool
 	}
 	var probes []probe
-	for _, p := range []int{port, strictPort} {
+	for _, p := range []int{port, strictPort, otherPort} {
 		for _, sni := range []string{"", "a.test", "www.test", "b.test", "B.TEST", "x.wild.test", "y.wild.test", "z.y.wild.test", "d.test", "e.test", "none.test"} {
 			probes = append(probes, probe{p, sni, false})
 		}
@@ -102,7 +103,7 @@ func TestCrtListMatchesHAProxy(t *testing.T) {
 		}
 		return out
 	}
-	haproxy := startHAProxy(t, cfg, loopback(port), loopback(strictPort))
+	haproxy := startHAProxy(t, cfg, loopback(port), loopback(strictPort), loopback(otherPort))
 	want := run()
 	haproxy.stop()
 	startCaddy(t, cfg)
@@ -116,7 +117,7 @@ func TestCrtListMatchesHAProxy(t *testing.T) {
 	}
 	// The names must have reached several certificates, both protocols
 	// and failures.
-	for _, w := range []string{"200 a.test http/1.1", "200 b.test h2", "200 wild http/1.1", "200 d.test http/1.1", "200 e.test http/1.1", "handshake or request failed"} {
+	for _, w := range []string{"200 a.test http/1.1", "200 other.test http/1.1", "200 b.test h2", "200 wild http/1.1", "200 d.test http/1.1", "200 e.test http/1.1", "handshake or request failed"} {
 		if !served[w] {
 			t.Errorf("haproxy never answered %q: %q", w, want)
 		}
