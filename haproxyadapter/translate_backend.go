@@ -92,6 +92,7 @@ func (t *translator) translateBackend(b *config.Proxy, ff forwardForConfig) json
 func (t *translator) backendConfig(b *config.Proxy) lbmodule.BackendConfig {
 	bc := lbmodule.BackendConfig{
 		Backend:      b.Name,
+		ProxyID:      t.proxyID(b),
 		Balance:      b.Balance.Algorithm,
 		BalanceParam: b.Balance.Param,
 		BalanceArgs:  b.Balance.Args,

@@ -178,7 +178,8 @@ func (t *translator) crtListPolicies(p *config.Proxy, b *config.Bind, base *cadd
 // own and returns the names and policy it is served with.
 func (t *translator) crtListSource(p *config.Proxy, b *config.Bind, base *caddytls.ConnectionPolicy, baseCC clientCertOptions, line crtListLine) (*certSource, bool) {
 	fail := func(format string, args ...any) (*certSource, bool) {
-		t.errorf(line.pos, "crt-list", "%s (bind at %s)", fmt.Sprintf(format, args...), b.Pos)
+		// Reported at the bind line, naming the crt-list's own line.
+		t.errorf(b.Pos, "crt-list "+line.pos.String(), format, args...)
 		return nil, false
 	}
 	path := t.crtPath(line.crt)
@@ -200,7 +201,7 @@ func (t *translator) crtListSource(p *config.Proxy, b *config.Bind, base *caddyt
 		if line.options[i] == "verify" && !slices.Contains([]string{"none", "optional", "required"}, line.options[i+1]) {
 			return fail("verify %q: expects none, optional or required", line.options[i+1])
 		}
-		t.tlsOption(line.pos, "crt-list", policy, &cc, line.options[i:i+1+n])
+		t.tlsOption(b.Pos, "crt-list "+line.pos.String(), policy, &cc, line.options[i:i+1+n])
 		i += n
 	}
 	clientAuth, err := t.clientAuthentication(cc)
