@@ -10,7 +10,6 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
-	"github.com/caddyserver/caddy/v2/modules/caddytls"
 	"github.com/mholt/caddy-l4/layer4"
 
 	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
@@ -137,9 +136,9 @@ func (t *translator) layer4Routes(p *config.Proxy, g *listenGroup) layer4.RouteL
 			caddyconfig.JSONModuleObject(map[string]any{"fallback_policy": "REQUIRE"}, "handler", "proxy_protocol", nil),
 		}})
 	}
-	if g.tls && g.policy != nil {
+	if g.tls && g.policies != nil {
 		routes = append(routes, &layer4.Route{HandlersRaw: []json.RawMessage{
-			caddyconfig.JSONModuleObject(map[string]any{"connection_policies": caddytls.ConnectionPolicies{g.policy}}, "handler", "tls", nil),
+			caddyconfig.JSONModuleObject(map[string]any{"connection_policies": g.policies}, "handler", "tls", nil),
 		}})
 	}
 	// tcp-request session rules run once the PROXY header and the TLS

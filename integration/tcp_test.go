@@ -18,15 +18,15 @@ import (
 	"github.com/caddy-haproxy/caddy-haproxy/internal/tcptest"
 )
 
-// tlsOrigin is a TLS server standing in for a server behind TLS
+// passthroughOrigin is a TLS server standing in for a server behind TLS
 // passthrough: after the handshake it writes its name and a newline.
-type tlsOrigin struct {
+type passthroughOrigin struct {
 	name string
 	ln   net.Listener
 }
 
-// startTLSOrigin starts a TLS origin serving the certificate in pemPath.
-func startTLSOrigin(t *testing.T, name, pemPath string) *tlsOrigin {
+// startPassthroughOrigin starts a TLS origin serving the certificate in pemPath.
+func startPassthroughOrigin(t *testing.T, name, pemPath string) *passthroughOrigin {
 	t.Helper()
 	cert, err := tls.LoadX509KeyPair(pemPath, pemPath)
 	if err != nil {
@@ -50,10 +50,10 @@ func startTLSOrigin(t *testing.T, name, pemPath string) *tlsOrigin {
 			}()
 		}
 	}()
-	return &tlsOrigin{name: name, ln: ln}
+	return &passthroughOrigin{name: name, ln: ln}
 }
 
-func (o *tlsOrigin) Addr() string { return o.ln.Addr().String() }
+func (o *passthroughOrigin) Addr() string { return o.ln.Addr().String() }
 
 // certPool trusts the certificate in pemPath.
 func certPool(t *testing.T, pemPath string) *x509.CertPool {
@@ -137,7 +137,7 @@ func tlsAnswer(addr, sni string, roots *x509.CertPool, alpn ...string) string {
 func TestTCPModeMatchesHAProxy(t *testing.T) {
 	s1, s2, s3 := tcptest.Start(t, "s1", false), tcptest.Start(t, "s2", false), tcptest.Start(t, "s3", false)
 	pemA, pemB := selfSignedPEM(t, "a.test"), selfSignedPEM(t, "x.b.test", "y.b.test")
-	tlsA, tlsB := startTLSOrigin(t, "tls-a", pemA), startTLSOrigin(t, "tls-b", pemB)
+	tlsA, tlsB := startPassthroughOrigin(t, "tls-a", pemA), startPassthroughOrigin(t, "tls-b", pemB)
 	rootsA, rootsB := certPool(t, pemA), certPool(t, pemB)
 	web := startOrigin(t, "web")
 
