@@ -9,6 +9,8 @@
 //     runtime server state
 //   - http.matchers.haproxy_acl: HAProxy ACL fetches and match methods that
 //     Caddy's own matchers cannot express exactly
+//   - http.handlers.haproxy_tarpit: holds a request before its answer
+//     (HAProxy's http-request tarpit)
 package caddyhaproxy
 
 import (

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
@@ -289,6 +290,17 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 			return fail("%v", err)
 		}
 		return one(h)
+	case "tarpit":
+		h, err := t.reply(r, pages)
+		if err != nil {
+			return fail("%v", err)
+		}
+		delay, err := tarpitDelay(p)
+		if err != nil {
+			return fail("%v", err)
+		}
+		hold := caddyconfig.JSONModuleObject(matchers.Tarpit{Delay: caddy.Duration(delay)}, "handler", "haproxy_tarpit", nil)
+		return []json.RawMessage{hold, h}, true
 	case "set-header", "add-header":
 		if len(r.Args) != 2 {
 			return fail("expects a header name and a value")
@@ -367,6 +379,22 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 		return one(caddyconfig.JSONModuleObject(rw, "handler", "rewrite", nil))
 	}
 	return fail("not translated")
+}
+
+// tarpitDelay is how long a section's tarpit rules hold a request: its
+// "timeout tarpit", else its "timeout connect", which only backends have
+// (a frontend without timeout tarpit answers at once, as HAProxy 2.6 does).
+func tarpitDelay(p *config.Proxy) (time.Duration, error) {
+	for _, d := range []config.Duration{p.Timeouts.Tarpit, p.Timeouts.Connect} {
+		if !d.Set {
+			continue
+		}
+		if d.Infinite {
+			return 0, fmt.Errorf("an infinite tarpit timeout (%s) is not translated", d.Pos)
+		}
+		return d.D, nil
+	}
+	return 0, nil
 }
 
 // redirectRoutes translates the legacy "redirect" rules.
@@ -474,10 +502,15 @@ func redirectResponse(code int, location string) json.RawMessage {
 // answers the error page for its status; without a payload, other replies
 // have an empty body.
 func (t *translator) reply(r *config.Rule, pages []*config.Proxy) (json.RawMessage, error) {
-	deny := r.Action == "deny"
+	// A tarpit answers like a deny once its delay is over, 500 by
+	// default.
+	deny := r.Action == "deny" || r.Action == "tarpit"
 	code := http.StatusOK
-	if deny {
+	switch r.Action {
+	case "deny":
 		code = http.StatusForbidden
+	case "tarpit":
+		code = http.StatusInternalServerError
 	}
 	var contentType, body string
 	payload := ""
