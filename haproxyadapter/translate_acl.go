@@ -426,15 +426,12 @@ func (t *translator) translateACLLine(keyword string, acl *config.ACL) ([]matche
 		t.errorf(acl.Pos, keyword, "%s: %s", what, fmt.Sprintf(format, args...))
 		return nil, false
 	}
-	name, args, convs := matchers.SplitFetch(acl.Fetch)
-	if len(convs) > 0 {
-		return fail("converters (%s) are not translated; only plain fetches are", strings.Join(convs, ","))
+	fetch, args, match, convs, err := sampleExpression(acl.Pos.File, acl.Fetch)
+	if err != nil {
+		return fail("%v", err)
 	}
-	fetch, match, known := matchers.LookupFetch(name)
-	if !known {
-		return fail("fetch %q is not translated", name)
-	}
-	test := matchers.Test{Args: args, Match: match}
+	name, _, _ := matchers.SplitFetch(acl.Fetch)
+	test := matchers.Test{Args: args, Match: match, Converters: convs}
 	if fetch == "http_auth" || fetch == "http_auth_group" {
 		if len(args) != 1 {
 			return fail("%s needs a userlist", name)

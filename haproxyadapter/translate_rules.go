@@ -272,7 +272,11 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 	default:
 		return fail("not translated: use the http-request equivalent")
 	}
-	switch r.Action {
+	action := r.Action
+	if strings.HasPrefix(action, "set-var(") {
+		action = "set-var"
+	}
+	switch action {
 	case "allow":
 		if len(r.Args) > 0 {
 			return fail("unexpected arguments %q", strings.Join(r.Args, " "))
@@ -286,6 +290,12 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 		return one(t.authPage(realm, pages))
 	case "deny", "return":
 		h, err := t.reply(r, pages)
+		if err != nil {
+			return fail("%v", err)
+		}
+		return one(h)
+	case "set-var":
+		h, err := setVar(r)
 		if err != nil {
 			return fail("%v", err)
 		}
@@ -994,6 +1004,15 @@ func logFormat(s string) (string, error) {
 			}
 			expr := rest[1:end]
 			ph, ok := formatFetches[expr]
+			if name, isVar := strings.CutPrefix(expr, "var("); isVar && strings.HasSuffix(name, ")") && !strings.Contains(name, ",") {
+				// A variable not set reads as an empty string, as in
+				// HAProxy.
+				name = strings.TrimSuffix(name, ")")
+				if scope, _, _ := strings.Cut(name, "."); scope != "txn" && scope != "req" {
+					return "", fmt.Errorf("log-format expression %%[%s]: only txn and req variables are translated", expr)
+				}
+				ph, ok = matchers.VarPlaceholder(name), true
+			}
 			if !ok {
 				return "", fmt.Errorf("log-format expression %%[%s] is not translated", expr)
 			}

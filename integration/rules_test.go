@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -82,5 +83,75 @@ func TestTarpitMatchesHAProxy(t *testing.T) {
 	}
 	if want[0].text == want[5].text {
 		t.Errorf("the tarpit did not answer differently from the backend: %q", want[0].text)
+	}
+}
+
+// compareRequests sends the requests through HAProxy, then caddy, on the
+// same config and reports every answer (status, compared headers and body,
+// which the echo origin makes the forwarded request) that differs. It
+// returns HAProxy's answers.
+func compareRequests(t *testing.T, cfg string, listeners []string, reqs []addrRequest) []string {
+	t.Helper()
+	run := func() []string {
+		out := make([]string, len(reqs))
+		for i, q := range reqs {
+			resp, body := q.r.send(t, q.addr)
+			out[i] = outcome(resp, body)
+		}
+		return out
+	}
+	haproxy := startHAProxy(t, cfg, listeners...)
+	want := run()
+	haproxy.stop()
+	startCaddy(t, cfg)
+	got := run()
+	for i, q := range reqs {
+		if got[i] != want[i] {
+			t.Errorf("%s to %s:\ncaddy:\n%s\nhaproxy:\n%s", q.r, q.addr, got[i], want[i])
+		}
+	}
+	return want
+}
+
+// distinct counts the different answers, so that a test can check that
+// its requests exercise the rules.
+func distinct(answers []string) int {
+	seen := map[string]bool{}
+	for _, a := range answers {
+		seen[a] = true
+	}
+	return len(seen)
+}
+
+// TestVarsAndConvertersMatchHAProxy compares set-var rules, var() in ACLs
+// and header values, and ACLs with converters (map files included), with
+// deny rules that must block case variants, percent-encoded paths and
+// duplicate headers exactly as HAProxy does.
+func TestVarsAndConvertersMatchHAProxy(t *testing.T) {
+	origin := echoOrigin(t)
+	port := freePort(t)
+	mapFile, err := filepath.Abs(filepath.Join("testdata", "rules_vars.map"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeConfig(t, "rules_vars.cfg", map[string]any{"Port": port, "Origin": origin, "Map": mapFile})
+	addr := loopback(port)
+	h := func(hs ...string) []string { return hs }
+	var reqs []addrRequest
+	for _, host := range []string{"a.example.com", "A.Example.COM", "b.example.com", "api.example.com", "API.example.com", "unknown.example", "test.local", "a.example.com:80", "a.example.comx"} {
+		for _, path := range []string{"/", "/osm/12/34/56.png", "/osm/16/1/2.png", "/osm//3/x.png?q=1", "/flag", "/admin", "/ADMIN/x", "/Admin", "/%61dmin", "/%41DMIN", "/x/ADMIN", "/x?/admin", "/a/b/c/d/e", "/a/x", "/a/X/y"} {
+			reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: path, headers: h("Host: " + host)}})
+		}
+	}
+	for _, hs := range [][]string{
+		h("X-Dup: a, b", "X-Dup: c"), h("X-Dup: one"), h("X-Dup: x,y"), h("Cookie: c=1; c=2"), h("Cookie: c=7", "Cookie: d=1; c=8"),
+		h("User-Agent: short"), h("User-Agent: a-very-long-user-agent-string"), h("User-Agent: short", "User-Agent: a-very-long-user-agent-string"),
+		h("User-Agent: x, a-very-long-user-agent-string"),
+	} {
+		reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: "/osm/3/4/5.png", headers: hs}})
+	}
+	want := compareRequests(t, cfg, []string{addr}, reqs)
+	if n := distinct(want); n < 30 {
+		t.Errorf("only %d distinct answers", n)
 	}
 }

@@ -343,11 +343,15 @@ var translatedActions = map[string]string{
 	"http-request set-query":       "rewrites the query",
 	"http-request set-uri":         "rewrites a URI starting with '/'",
 	"http-request set-method":      "a literal method",
+	"http-request set-var":         noteSetVar,
 	"http-response set-header":     noteHeaderValue,
 	"http-response add-header":     noteHeaderValue,
 	"http-response del-header":     "with -m str, beg, end or sub",
 	"http-response replace-header": "regular expressions Go can compile; literal replacements with \\1 references",
 }
+
+// noteSetVar describes the translation of set-var.
+const noteSetVar = "txn and req variables (sess and proc outlive a request: refused), set from a fetch or str/int/bool with the converters lower, upper, length, hex, base64, bool, word, field, regsub, map/map_str/map_beg; read by var() in ACLs and %[var(...)] in header values"
 
 // actionNote is the note of a rule action.
 func actionNote(directive, action string) string {

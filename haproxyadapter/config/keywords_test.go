@@ -21,7 +21,7 @@ func TestLookupKeyword(t *testing.T) {
 		{"listen", []string{"stats", "http-request", "deny"}, "stats http-request deny", true, Refused},
 		{"frontend", []string{"http-request", "set-header", "X", "y"}, "http-request set-header", true, Translated},
 		{"frontend", []string{"http-request", "replace-value", "X", "a", "b"}, "http-request replace-value", true, Refused},
-		{"frontend", []string{"http-request", "set-var(txn.x)", "src"}, "http-request set-var", true, Refused},
+		{"frontend", []string{"http-request", "set-var(txn.x)", "src"}, "http-request set-var", true, Translated},
 		{"frontend", []string{"http-request", "track-sc1", "src"}, "http-request track-sc", true, Refused},
 		{"frontend", []string{"http-request", "lua.foo"}, "http-request lua", true, Refused},
 		{"frontend", []string{"tcp-request", "content", "accept"}, "tcp-request content accept", true, Refused},

@@ -73,6 +73,12 @@ type Test struct {
 	// (eq, ge, gt, le, lt); address patterns are addresses or networks.
 	Values []string `json:"values,omitempty"`
 
+	// Converters transform each sample before it is matched
+	// ("hdr(host),lower"). With converters, and for the var, str, int and
+	// bool fetches, the patterns are matched against the converted
+	// sample's kind.
+	Converters []Converter `json:"converters,omitempty"`
+
 	// Accounts are the userlist's users for http_auth and
 	// http_auth_group.
 	Accounts []Account `json:"accounts,omitempty"`
@@ -111,6 +117,9 @@ func (m *MatchACL) Provision(caddy.Context) error {
 }
 
 func (t *Test) provision() error {
+	if t.isExpression() {
+		return t.provisionExpression()
+	}
 	info, ok := fetches[t.Fetch]
 	if !ok {
 		return fmt.Errorf("unknown fetch %q", t.Fetch)

@@ -1,0 +1,93 @@
+package haproxyadapter
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+
+	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"
+)
+
+// Sample expressions ("hdr(host),lower,map(hosts.map)") appear in ACLs and
+// in set-var rules. The plugin evaluates them: the haproxy_acl matcher for
+// ACLs, the haproxy_set_var handler for variables, which live in Caddy's
+// request variables.
+
+// constantFetches are the fetches that give a constant sample.
+var constantFetches = map[string]bool{"str": true, "int": true, "bool": true, "var": true}
+
+// sampleExpression translates a fetch and its converters; derived names
+// (path_beg) fix a match method, which an expression with converters
+// cannot have.
+func sampleExpression(cfgFile, expr string) (fetch string, args []string, match string, convs []matchers.Converter, err error) {
+	name, args, words := matchers.SplitFetch(expr)
+	fetch = name
+	if !constantFetches[name] {
+		var known bool
+		fetch, match, known = matchers.LookupFetch(name)
+		if !known {
+			return "", nil, "", nil, fmt.Errorf("fetch %q is not translated", name)
+		}
+	}
+	if match != "" && len(words) > 0 {
+		return "", nil, "", nil, fmt.Errorf("%s cannot be followed by converters (use %s,<converters> -m %s)", name, strings.TrimSuffix(name, "_"+match), match)
+	}
+	for _, w := range words {
+		c, err := converter(cfgFile, w)
+		if err != nil {
+			return "", nil, "", nil, err
+		}
+		convs = append(convs, c)
+	}
+	return fetch, args, match, convs, nil
+}
+
+// converter translates one converter, reading a map file.
+func converter(cfgFile, word string) (matchers.Converter, error) {
+	name, args, _ := matchers.SplitFetch(word)
+	c := matchers.Converter{Name: name, Args: args}
+	switch name {
+	case "lower", "upper", "length", "hex", "base64", "bool", "word", "field", "regsub":
+	case "map", "map_str", "map_beg":
+		if len(args) == 0 {
+			return c, fmt.Errorf("converter %s needs a map file", name)
+		}
+		data, err := os.ReadFile(relativeToConfig(cfgFile, args[0]))
+		if err != nil {
+			return c, fmt.Errorf("converter %s: %v", name, err)
+		}
+		c.Entries = matchers.ReadMapFile(string(data))
+	default:
+		return c, fmt.Errorf("converter %q is not translated (lower, upper, length, hex, base64, bool, word, field, regsub, map, map_str and map_beg are)", name)
+	}
+	if strings.ContainsAny(word, `"'\`) {
+		return c, fmt.Errorf("converter %s: quoted or escaped arguments are not translated", word)
+	}
+	return c, nil
+}
+
+// setVar translates "set-var(<scope>.<name>) <expr>" into the
+// haproxy_set_var handler.
+func setVar(r *config.Rule) (json.RawMessage, error) {
+	name, ok := strings.CutPrefix(r.Action, "set-var(")
+	name, ok2 := strings.CutSuffix(name, ")")
+	if !ok || !ok2 || strings.Contains(name, ",") {
+		return nil, fmt.Errorf("expects set-var(<scope>.<name>) without conditions")
+	}
+	if len(r.Args) != 1 {
+		return nil, fmt.Errorf("expects one sample expression")
+	}
+	fetch, args, _, convs, err := sampleExpression(r.Pos.File, r.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	sv := matchers.SetVar{Name: name, Fetch: fetch, Args: args, Converters: convs}
+	if err := sv.Validate(); err != nil {
+		return nil, err
+	}
+	return caddyconfig.JSONModuleObject(sv, "handler", "haproxy_set_var", nil), nil
+}
