@@ -35,7 +35,11 @@ var proxyErrors = []struct {
 // pages: the backend's errorfile for the status if it has one, else the
 // frontend's, else HAProxy's built-in page.
 func (t *translator) errorRoutes(fe *config.Proxy) caddyhttp.RouteList {
-	var routes caddyhttp.RouteList
+	// The frontend's http-after-response rules apply to these pages too;
+	// their problems were reported with the frontend's routes.
+	n := len(t.diags)
+	routes := t.afterResponseRoutes(fe)
+	t.diags = t.diags[:n]
 	for _, pe := range proxyErrors {
 		for _, be := range t.reachableBackends(fe) {
 			if be == fe || t.pageFile(pe.status, []*config.Proxy{be}) == nil {

@@ -41,6 +41,7 @@ import (
 func (t *translator) httpRoutes(fe *config.Proxy) caddyhttp.RouteList {
 	t.checkErrorFiles(fe)
 	var routes caddyhttp.RouteList
+	t.reportOnce("after-response "+fe.Kind.String()+" "+fe.Name, func() { routes = t.afterResponseRoutes(fe) })
 	routes = append(routes, t.monitorRoutes(fe)...)
 	routes = append(routes, t.requestRuleRoutes(fe, "frontend", fe)...)
 	routes = append(routes, t.redirectRoutes(fe)...)
@@ -90,6 +91,9 @@ func (t *translator) backendChain(fe, be *config.Proxy) json.RawMessage {
 	}
 	t.routedBackends[be.Name] = true
 	t.checkErrorFiles(be)
+	if be != fe {
+		t.reportOnce("after-response "+be.Kind.String()+" "+be.Name, func() { t.checkBackendAfterResponse(be) })
+	}
 	// The persistence cookie's handler comes first, so that its response
 	// side runs after the http-response rules, as in HAProxy.
 	routes := cookieRoutes(be)
@@ -647,13 +651,38 @@ func relativeToConfig(cfgFile, path string) string {
 // legacy rsp* lines) into response header handlers, in reverse order (see
 // backendChain).
 func (t *translator) responseRuleRoutes(p *config.Proxy) caddyhttp.RouteList {
+	return t.headerRuleRoutes(p.HTTPResponse)
+}
+
+// afterResponseRoutes translates the http-after-response rules of a
+// frontend or listen section. They apply to every response, HAProxy's own
+// answers (deny, redirect, monitor-uri, error pages) included: their
+// routes come first among the frontend's routes and its error routes, so
+// that their deferred header operations wrap everything else. A backend's
+// rules are refused: Caddy answers a failed connection outside the
+// backend's handlers.
+func (t *translator) afterResponseRoutes(fe *config.Proxy) caddyhttp.RouteList {
+	return t.headerRuleRoutes(fe.HTTPAfterResponse)
+}
+
+// checkBackendAfterResponse refuses the http-after-response rules of a
+// backend (see afterResponseRoutes).
+func (t *translator) checkBackendAfterResponse(be *config.Proxy) {
+	for _, r := range be.HTTPAfterResponse {
+		t.errorf(r.Pos, r.Keyword+" "+r.Action, "http-after-response rules are translated in frontend and listen sections only (Caddy answers a failed connection outside the backend's handlers); move the rule to the frontend")
+	}
+}
+
+// headerRuleRoutes translates http-response or http-after-response rules
+// into response header handlers, in reverse order (see backendChain).
+func (t *translator) headerRuleRoutes(rules []*config.Rule) caddyhttp.RouteList {
 	var routes caddyhttp.RouteList
-	for _, r := range p.HTTPResponse {
+	for _, r := range rules {
 		if logOnlyAction(r) {
 			continue
 		}
 		kw := r.Keyword + " " + r.Action
-		if r.Keyword != "http-response" {
+		if !strings.HasPrefix(r.Keyword, "http-") {
 			kw = r.Keyword
 		}
 		cond, require, err := splitStatusCondition(r.Cond)
@@ -690,7 +719,7 @@ func responseOps(r *config.Rule) (*headers.HeaderOps, error) {
 		return &headers.HeaderOps{Add: http.Header{name: {escapeBraces(value)}}}, nil
 	case "rspidel":
 		return legacyDelete(r.Args)
-	case "http-response":
+	case "http-response", "http-after-response":
 	default:
 		return nil, fmt.Errorf("not translated: use the http-response equivalent")
 	}

@@ -155,3 +155,22 @@ func TestVarsAndConvertersMatchHAProxy(t *testing.T) {
 		t.Errorf("only %d distinct answers", n)
 	}
 }
+
+// TestAfterResponseMatchesHAProxy compares http-after-response rules on
+// the server's responses and on the answers HAProxy and caddy make
+// themselves: deny, redirect, tarpit, monitor-uri and a server that
+// refuses connections.
+func TestAfterResponseMatchesHAProxy(t *testing.T) {
+	origin := echoOrigin(t)
+	port, dead := freePort(t), freePort(t)
+	cfg := writeConfig(t, "rules_after.cfg", map[string]any{"Port": port, "Origin": origin, "Dead": loopback(dead)})
+	addr := loopback(port)
+	var reqs []addrRequest
+	for _, path := range []string{"/", "/x", "/status/404", "/status/503", "/status/200", "/deny", "/DENY", "/redir", "/tarpit", "/mon", "/dead"} {
+		reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: path}})
+	}
+	want := compareRequests(t, cfg, []string{addr}, reqs)
+	if n := distinct(want); n < 8 {
+		t.Errorf("only %d distinct answers", n)
+	}
+}
