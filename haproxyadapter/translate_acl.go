@@ -245,7 +245,7 @@ func (t *translator) responseTests(keyword string, pos config.Pos, ct config.Con
 	var kept []matchers.Test
 	for _, ts := range tests {
 		switch {
-		case requestOnlyFetches[ts.Fetch]:
+		case requestOnlyFetches[ts.Fetch] || ts.Fetch == "var" && strings.HasPrefix(ts.Args[0], "req."):
 			key := fmt.Sprintf("response-only %s %s %s", pos, ct.Name, ts.Fetch)
 			if !t.warned[key] {
 				t.warned[key] = true

@@ -141,6 +141,7 @@ func TestConditionRefused(t *testing.T) {
 		{"use_backend a if { path,sha1 /x }", `t.cfg:17: use_backend: anonymous ACL: converter "sha1" is not translated`},
 		{"use_backend a if { path_beg,lower /x }", "t.cfg:17: use_backend: anonymous ACL: path_beg cannot be followed by converters"},
 		{"use_backend a if { path,map(missing.map) -m found }", "t.cfg:17: use_backend: anonymous ACL: converter map: open"},
+		{"http-response set-header X-V %[var(req.x)]\n use_backend a", "t.cfg:17: http-response set-header: req variables end with the request"},
 		{"use_backend a if { var(sess.x) -m found }", `t.cfg:17: use_backend: anonymous ACL: variable "sess.x": only the txn and req scopes are supported`},
 		{"acl x req.body -m found\n use_backend a if x", `t.cfg:17: acl: ACL "x": fetch "req.body" is not translated`},
 		{"use_backend a if { src example.com }", `is not an IP address (host names are not supported`},

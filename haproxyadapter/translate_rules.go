@@ -732,6 +732,9 @@ func responseOps(r *config.Rule) (*headers.HeaderOps, error) {
 		if err != nil {
 			return nil, err
 		}
+		if strings.Contains(r.Args[1], "var(req.") {
+			return nil, fmt.Errorf("req variables end with the request: use a txn variable in a response rule")
+		}
 		if r.Action == "set-header" {
 			return &headers.HeaderOps{Set: http.Header{r.Args[0]: {value}}}, nil
 		}
