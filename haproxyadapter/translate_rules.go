@@ -115,6 +115,12 @@ func (t *translator) backendChain(fe, be *config.Proxy) json.RawMessage {
 		t.reportOnce("response "+be.Kind.String()+" "+be.Name, func() { resp = append(resp, t.responseRuleRoutes(be)...) })
 	}
 	routes = append(routes, resp...)
+	// HAProxy adds X-Original-To after the request rules.
+	var orig *caddyhttp.Route
+	t.reportOnce("originalto "+fe.Name+" "+be.Name, func() { orig, _ = t.originalToRoute(fe, be) })
+	if orig != nil {
+		routes = append(routes, *orig)
+	}
 	handlers := []json.RawMessage{viaRemover, proxy}
 	if be != fe && t.hasProxyErrorPages(be) {
 		handlers = append([]json.RawMessage{backendTag(be)}, handlers...)

@@ -1,7 +1,9 @@
 package integration
 
 import (
+	"net"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -170,6 +172,38 @@ func TestAfterResponseMatchesHAProxy(t *testing.T) {
 		reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: path}})
 	}
 	want := compareRequests(t, cfg, []string{addr}, reqs)
+	if n := distinct(want); n < 8 {
+		t.Errorf("only %d distinct answers", n)
+	}
+}
+
+// TestOriginalToMatchesHAProxy compares the X-Original-To headers HAProxy
+// and caddy forward: the listener's address appended after the client's
+// own header and after the request rules, another header name from the
+// backend, and the except networks of either section.
+func TestOriginalToMatchesHAProxy(t *testing.T) {
+	origin := echoOrigin(t)
+	port, plainPort := freePort(t), freePort(t)
+	cfg := writeConfig(t, "rules_originalto.cfg", map[string]any{"Port": port, "PlainPort": plainPort, "Origin": origin})
+	var reqs []addrRequest
+	var listeners []string
+	for _, host := range []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"} {
+		addr := net.JoinHostPort(host, strconv.Itoa(port))
+		listeners = append(listeners, addr)
+		for _, path := range []string{"/", "/del", "/named", "/narrow"} {
+			reqs = append(reqs,
+				addrRequest{addr, rawRequest{method: "GET", target: path}},
+				addrRequest{addr, rawRequest{method: "GET", target: path, headers: []string{"X-Original-To: 10.9.9.9"}}})
+		}
+	}
+	for _, host := range []string{"127.0.0.1", "127.0.0.2"} {
+		addr := net.JoinHostPort(host, strconv.Itoa(plainPort))
+		listeners = append(listeners, addr)
+		for _, path := range []string{"/", "/named"} {
+			reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: path}})
+		}
+	}
+	want := compareRequests(t, cfg, listeners, reqs)
 	if n := distinct(want); n < 8 {
 		t.Errorf("only %d distinct answers", n)
 	}

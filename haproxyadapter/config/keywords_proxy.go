@@ -237,7 +237,7 @@ func optionKeywords() []*Keyword {
 		o("ldap-check", "X-XX", false, Translated, "health check type"),
 		o("spop-check", "X-XX", false, Ignored, noteChecksUnsupported),
 		o("external-check", "X-XX", false, Ignored, noteChecksUnsupported),
-		o("originalto", "XXXX", false, Refused, "X-Original-To is not added; set it with Caddy's header_up or remove the line"),
+		o("originalto", "XXXX", false, Translated, "appends X-Original-To (or the header named, the backend's first) with the address the client connected to, after the request rules; except <network> of either section skips it"),
 		o("transparent", "X-XX", true, Refused, "transparent proxying is not supported"),
 		legacy(o("http_proxy", "XXXX", true, Refused, "removed in HAProxy 2.5; forward proxying is not supported")),
 	}
