@@ -152,7 +152,7 @@ func TestConditionRefused(t *testing.T) {
 		{"use_backend a if { http_auth(u) }", `no userlist "u"`},
 		{"use_backend a if REQ_CONTENT", "predefined ACL REQ_CONTENT is not supported"},
 		{"use_backend a if { nbsrv(zz) 1 }", `nbsrv(zz): no backend "zz"`},
-		{"http-request deny errorfiles myerrors if TRUE", `'errorfiles' (http-errors sections) is not translated`},
+		{"http-request deny errorfiles myerrors if TRUE", `t.cfg:17: http-request deny: no http-errors section "myerrors"`},
 		{"http-request deny deny_status 418", "status 418 has no HAProxy error page"},
 		{"http-request return status 200 string x", "a body needs a content-type"},
 		{"http-request return status 200 file missing.txt", "open"},

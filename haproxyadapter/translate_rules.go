@@ -522,6 +522,15 @@ func redirectResponse(code int, location string) json.RawMessage {
 // answers the error page for its status; without a payload, other replies
 // have an empty body.
 func (t *translator) reply(r *config.Rule, pages []*config.Proxy) (json.RawMessage, error) {
+	resp, err := t.replyResponse(r, pages)
+	if err != nil {
+		return nil, err
+	}
+	return caddyconfig.JSONModuleObject(resp, "handler", "static_response", nil), nil
+}
+
+// replyResponse builds the answer of a reply (see reply).
+func (t *translator) replyResponse(r *config.Rule, pages []*config.Proxy) (caddyhttp.StaticResponse, error) {
 	// A tarpit answers like a deny once its delay is over, 500 by
 	// default.
 	deny := r.Action == "deny" || r.Action == "tarpit"
@@ -536,6 +545,7 @@ func (t *translator) reply(r *config.Rule, pages []*config.Proxy) (json.RawMessa
 	payload := ""
 	var extra [][2]string
 	var full *caddyhttp.StaticResponse
+	var section *config.HTTPErrors
 	args := r.Args
 	for i := 0; i < len(args); i++ {
 		opt := args[i]
@@ -547,23 +557,23 @@ func (t *translator) reply(r *config.Rule, pages []*config.Proxy) (json.RawMessa
 			need = 0
 		}
 		if i+need >= len(args) {
-			return nil, fmt.Errorf("'%s' needs %d argument(s)", opt, need)
+			return caddyhttp.StaticResponse{}, fmt.Errorf("'%s' needs %d argument(s)", opt, need)
 		}
 		switch opt {
 		case "status", "deny_status":
 			if opt == "status" && deny || opt == "deny_status" && !deny {
-				return nil, fmt.Errorf("unknown option %q", opt)
+				return caddyhttp.StaticResponse{}, fmt.Errorf("unknown option %q", opt)
 			}
 			n, err := strconv.Atoi(args[i+1])
 			if err != nil || n < 200 || n > 599 {
-				return nil, fmt.Errorf("invalid status %q", args[i+1])
+				return caddyhttp.StaticResponse{}, fmt.Errorf("invalid status %q", args[i+1])
 			}
 			code = n
 		case "content-type":
 			contentType = args[i+1]
 		case "string", "lf-string", "file", "lf-file", "errorfile", "default-errorfiles":
 			if payload != "" {
-				return nil, fmt.Errorf("'%s' and '%s' cannot both be given", payload, opt)
+				return caddyhttp.StaticResponse{}, fmt.Errorf("'%s' and '%s' cannot both be given", payload, opt)
 			}
 			payload = opt
 			var err error
@@ -585,28 +595,46 @@ func (t *translator) reply(r *config.Rule, pages []*config.Proxy) (json.RawMessa
 				full = &resp
 			}
 			if err != nil {
-				return nil, err
+				return caddyhttp.StaticResponse{}, err
 			}
 		case "hdr":
 			v, err := logFormat(args[i+2])
 			if err != nil {
-				return nil, err
+				return caddyhttp.StaticResponse{}, err
 			}
 			extra = append(extra, [2]string{args[i+1], v})
 		case "errorfiles":
-			return nil, fmt.Errorf("'errorfiles' (http-errors sections) is not translated")
+			if payload != "" {
+				return caddyhttp.StaticResponse{}, fmt.Errorf("'%s' and '%s' cannot both be given", payload, opt)
+			}
+			payload = opt
+			section = t.cfg.HTTPErrors[args[i+1]]
+			if section == nil {
+				return caddyhttp.StaticResponse{}, fmt.Errorf("no http-errors section %q", args[i+1])
+			}
 		default:
-			return nil, fmt.Errorf("option %q is not translated", opt)
+			return caddyhttp.StaticResponse{}, fmt.Errorf("option %q is not translated", opt)
 		}
 		i += need
 	}
 	var resp caddyhttp.StaticResponse
+	if section != nil {
+		// The section's page for the status; without one HAProxy answers
+		// an empty reply.
+		if ef := section.ErrorFiles[code]; ef != nil {
+			if page, ok := t.errorFile(ef); ok {
+				full = &page
+			}
+		} else {
+			t.warnf(r.Pos, r.Keyword+" "+r.Action, "http-errors section %q has no page for %d: the answer is empty, as in HAProxy", section.Name, code)
+		}
+	}
 	switch {
 	case full != nil:
 		resp = *full
 	case payload == "string" || payload == "lf-string" || payload == "file" || payload == "lf-file":
 		if contentType == "" && body != "" {
-			return nil, fmt.Errorf("a body needs a content-type")
+			return caddyhttp.StaticResponse{}, fmt.Errorf("a body needs a content-type")
 		}
 		resp = caddyhttp.StaticResponse{StatusCode: caddyhttp.WeakString(strconv.Itoa(code)), Headers: http.Header{}, Body: body}
 		if contentType != "" {
@@ -619,12 +647,12 @@ func (t *translator) reply(r *config.Rule, pages []*config.Proxy) (json.RawMessa
 		// A bare deny answers the error page; one with reply options
 		// but no payload answers an empty body.
 		if errorMessages[code] == "" && t.pageFile(code, pages) == nil {
-			return nil, fmt.Errorf("status %d has no HAProxy error page", code)
+			return caddyhttp.StaticResponse{}, fmt.Errorf("status %d has no HAProxy error page", code)
 		}
 		resp = t.errorResponse(code, pages)
 	default:
 		if contentType != "" {
-			return nil, fmt.Errorf("content-type without a body is not translated")
+			return caddyhttp.StaticResponse{}, fmt.Errorf("content-type without a body is not translated")
 		}
 		resp = caddyhttp.StaticResponse{StatusCode: caddyhttp.WeakString(strconv.Itoa(code)), Headers: http.Header{"Content-Length": {"0"}}}
 	}
@@ -641,7 +669,7 @@ func (t *translator) reply(r *config.Rule, pages []*config.Proxy) (json.RawMessa
 	if len(resp.Headers) == 0 {
 		resp.Headers = nil
 	}
-	return caddyconfig.JSONModuleObject(resp, "handler", "static_response", nil), nil
+	return resp, nil
 }
 
 // relativeToConfig resolves a path from the configuration file's
@@ -1111,7 +1139,7 @@ func (t *translator) errorResponse(code int, pages []*config.Proxy) caddyhttp.St
 // has one.
 func (t *translator) pageFile(code int, pages []*config.Proxy) *config.ErrorFile {
 	for _, p := range pages {
-		if ef := p.ErrorFiles[code]; ef != nil && ef.File != "" {
+		if ef := t.sectionPage(p, code); ef != nil {
 			return ef
 		}
 	}
@@ -1138,6 +1166,19 @@ func (t *translator) errorFile(ef *config.ErrorFile) (caddyhttp.StaticResponse, 
 	if r, ok := t.errorFiles[ef]; ok {
 		return r.resp, r.ok
 	}
+	if ef.Location != "" {
+		return errorLocation(ef), true
+	}
+	if ef.Keyword == "http-error" {
+		// The reply options of "return", with the page's status.
+		r := &config.Rule{Pos: ef.Pos, Keyword: "http-error", Action: "return", Args: append([]string{"status", strconv.Itoa(ef.Code)}, ef.Reply...)}
+		resp, err := t.replyResponse(r, nil)
+		if err != nil {
+			t.errorf(ef.Pos, "http-error", "%v", err)
+		}
+		t.errorFiles[ef] = errorFileResult{resp, err == nil}
+		return resp, err == nil
+	}
 	resp, err := parseErrorFile(ef.Pos.File, ef.File)
 	if err != nil {
 		t.errorf(ef.Pos, ef.Keyword, "%s: %v", ef.File, err)
@@ -1149,14 +1190,32 @@ func (t *translator) errorFile(ef *config.ErrorFile) (caddyhttp.StaticResponse, 
 	return resp, err == nil
 }
 
+// errorLocation is the answer of an errorloc line: a redirect to its URL
+// (302, or 303 for errorloc303) in place of the error, whatever its status.
+func errorLocation(ef *config.ErrorFile) caddyhttp.StaticResponse {
+	code := http.StatusFound
+	if ef.Keyword == "errorloc303" {
+		code = http.StatusSeeOther
+	}
+	return caddyhttp.StaticResponse{
+		StatusCode: caddyhttp.WeakString(strconv.Itoa(code)),
+		Headers: http.Header{
+			"Location":       {escapeBraces(ef.Location)},
+			"Cache-Control":  {"no-cache"},
+			"Content-Length": {"0"},
+		},
+	}
+}
+
 // checkErrorFiles warns about errorfiles for errors that Caddy answers
 // itself (bad requests, request timeouts, internal errors), whose pages are
 // Caddy's. The proxy errors (502, 503, 504) are HAProxy's pages: see
 // errorRoutes.
 func (t *translator) checkErrorFiles(p *config.Proxy) {
+	t.checkErrorFilesSections(p)
 	for _, code := range []int{400, 408, 500} {
-		ef := p.ErrorFiles[code]
-		if ef == nil || ef.File == "" {
+		ef := t.sectionPage(p, code)
+		if ef == nil {
 			continue
 		}
 		key := fmt.Sprintf("%s %d", ef.Pos, code)
@@ -1164,7 +1223,7 @@ func (t *translator) checkErrorFiles(p *config.Proxy) {
 			continue
 		}
 		t.warned[key] = true
-		t.warnf(ef.Pos, ef.Keyword, "Caddy answers %d errors itself; this page is used only by deny rules with deny_status %d", code, code)
+		t.warnf(ef.Pos, ef.Keyword, "Caddy answers %d errors itself; this page is used only by deny and tarpit rules answering %d", code, code)
 	}
 }
 
@@ -1223,7 +1282,7 @@ func (t *translator) authPage(realm string, pages []*config.Proxy) json.RawMessa
 // monitorOK is HAProxy's monitor-uri answer: the errorfile for 200 when
 // one is set.
 func (t *translator) monitorOK(fe *config.Proxy) json.RawMessage {
-	if ef := fe.ErrorFiles[http.StatusOK]; ef != nil && ef.File != "" {
+	if ef := t.pageFile(http.StatusOK, []*config.Proxy{fe}); ef != nil {
 		if resp, ok := t.errorFile(ef); ok {
 			return caddyconfig.JSONModuleObject(resp, "handler", "static_response", nil)
 		}

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -98,7 +99,8 @@ func compareRequests(t *testing.T, cfg string, listeners []string, reqs []addrRe
 		out := make([]string, len(reqs))
 		for i, q := range reqs {
 			resp, body := q.r.send(t, q.addr)
-			out[i] = outcome(resp, body)
+			// X-Page tells errorfile pages apart.
+			out[i] = "X-Page: " + resp.Header.Get("X-Page") + "\n" + outcome(resp, body)
 		}
 		return out
 	}
@@ -205,6 +207,43 @@ func TestOriginalToMatchesHAProxy(t *testing.T) {
 	}
 	want := compareRequests(t, cfg, listeners, reqs)
 	if n := distinct(want); n < 8 {
+		t.Errorf("only %d distinct answers", n)
+	}
+}
+
+// TestErrorPagesMatchHAProxy compares the pages of errorloc lines,
+// http-errors sections brought in by errorfiles (in declaration order with
+// errorfile lines) and http-error lines, for deny and tarpit rules and for
+// a server that refuses connections.
+func TestErrorPagesMatchHAProxy(t *testing.T) {
+	origin := echoOrigin(t)
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"site503.http":  "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nX-Page: site\r\n\r\nsite says down\n",
+		"site403.http":  "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nX-Page: site\r\n\r\nsite says no\n",
+		"proxy503.http": "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nX-Page: proxy\r\n\r\nproxy says down\n",
+		"lf.txt":        "<h1>%[req.hdr(host)] is too fast</h1>\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ports := map[string]any{"Dir": dir, "Origin": origin, "Dead": loopback(freePort(t))}
+	var listeners []string
+	for _, name := range []string{"LocPort", "PagesPort", "Order1Port", "Order2Port"} {
+		p := freePort(t)
+		ports[name] = p
+		listeners = append(listeners, loopback(p))
+	}
+	cfg := writeConfig(t, "rules_errorpages.cfg", ports)
+	var reqs []addrRequest
+	for _, addr := range listeners {
+		for _, path := range []string{"/", "/deny", "/slow", "/tarpit", "/dead", "/secdeny", "/secslow"} {
+			reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: path}})
+		}
+	}
+	want := compareRequests(t, cfg, listeners, reqs)
+	if n := distinct(want); n < 10 {
 		t.Errorf("only %d distinct answers", n)
 	}
 }

@@ -128,7 +128,6 @@ const (
 	noteChecksUnsupported = "not supported: health checks run without it"
 	noteStats             = "stats page not served yet"
 	notePersist           = "not supported: the persistence cookie applies without it"
-	noteErrorPages        = "HAProxy's error pages are replaced by Caddy's"
 	noteCompression       = "responses pass uncompressed; add Caddy's encode handler to compress"
 	noteSplice            = "Go copies data between connections itself; the kernel splice setting has no equivalent"
 	noteKeepalive         = "TCP keep-alive is managed by Go's network stack"

@@ -61,11 +61,11 @@ func proxyKeywords() []*Keyword {
 		px("email-alert myhostname", "XXXX", Ignored, noteMail),
 		px("email-alert to", "XXXX", Ignored, noteMail),
 		px("errorfile", "XXXX", Translated, "the page answers deny and auth rules, monitor-uri (200) and monitor fail, and requests no backend takes (503); other errors get Caddy's pages, with a warning"),
-		px("errorfiles", "XXXX", Ignored, noteErrorPages),
-		px("errorloc", "XXXX", Ignored, noteErrorPages),
-		px("errorloc302", "XXXX", Ignored, noteErrorPages),
-		px("errorloc303", "XXXX", Ignored, noteErrorPages),
-		px("http-error", "XXXX", Ignored, noteErrorPages),
+		px("errorfiles", "XXXX", Translated, noteErrorFiles),
+		px("errorloc", "XXXX", Translated, noteErrorLoc),
+		px("errorloc302", "XXXX", Translated, noteErrorLoc),
+		px("errorloc303", "XXXX", Translated, noteErrorLoc),
+		px("http-error", "XXXX", Translated, noteHTTPError),
 		px("monitor-uri", "XXX-", Translated, "answered before any rule: 200, or 503 when a monitor fail condition holds"),
 		px("load-server-state-from-file", "X-XX", Ignored, "server state survives reloads inside Caddy; state files are not read"),
 		px("server-state-file-name", "X-XX", Ignored, "server state survives reloads inside Caddy; state files are not read"),
@@ -353,6 +353,15 @@ var translatedActions = map[string]string{
 	"http-after-response del-header":     "with -m str, beg, end or sub",
 	"http-after-response replace-header": "regular expressions Go can compile; literal replacements with \\1 references",
 }
+
+// noteErrorLoc describes the translation of errorloc lines.
+const noteErrorLoc = "the error is answered with a redirect to the URL (302, 303 for errorloc303), wherever errorfile pages are used"
+
+// noteErrorFiles and noteHTTPError describe the 2.2+ error page forms.
+const (
+	noteErrorFiles = "the pages of an http-errors section (all, or the codes listed), where errorfile pages are used; the last declaration for a code wins"
+	noteHTTPError  = "the page for the status built like an http-request return reply (content-type, string, lf-string, file, lf-file, errorfile, hdr), where errorfile pages are used"
+)
 
 // noteSetVar describes the translation of set-var.
 const noteSetVar = "txn and req variables (sess and proc outlive a request: refused), set from a fetch or str/int/bool with the converters lower, upper, length, hex, base64, bool, word, field, regsub, map/map_str/map_beg; read by var() in ACLs and %[var(...)] in header values"
