@@ -11,6 +11,10 @@
 //     Caddy's own matchers cannot express exactly
 //   - http.handlers.haproxy_tarpit: holds a request before its answer
 //     (HAProxy's http-request tarpit)
+//   - http.handlers.haproxy_set_var: HAProxy variables from sample
+//     expressions with converters (http-request set-var)
+//   - http.handlers.haproxy_normalize_uri: HAProxy's URI normalizers
+//     (http-request normalize-uri)
 package caddyhaproxy
 
 import (

@@ -304,6 +304,25 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 			return fail("%v", err)
 		}
 		return one(h)
+	case "normalize-uri":
+		n := matchers.NormalizeURI{}
+		if len(r.Args) > 0 {
+			n.Normalizer = r.Args[0]
+		}
+		switch {
+		case len(r.Args) == 2 && r.Args[1] == "full" && n.Normalizer == "path-strip-dotdot":
+			n.Full = true
+		case len(r.Args) == 2 && r.Args[1] == "strict":
+			return fail("strict is not translated: Go's HTTP server answers 400 to a malformed escape in the path before any rule, and passes one in the query")
+		case len(r.Args) != 1:
+			return fail("expects a normalizer and, for path-strip-dotdot, 'full'")
+		case strings.HasPrefix(n.Normalizer, "fragment-"):
+			return fail("%s is not translated: Go's HTTP server keeps a '#' in the path, where HAProxy sees a fragment", n.Normalizer)
+		}
+		if err := n.Validate(); err != nil {
+			return fail("%v", err)
+		}
+		return one(caddyconfig.JSONModuleObject(n, "handler", "haproxy_normalize_uri", nil))
 	case "set-var":
 		h, err := setVar(r)
 		if err != nil {

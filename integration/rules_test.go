@@ -247,3 +247,35 @@ func TestErrorPagesMatchHAProxy(t *testing.T) {
 		t.Errorf("only %d distinct answers", n)
 	}
 }
+
+// TestNormalizeURIMatchesHAProxy compares the targets HAProxy and caddy
+// forward after normalize-uri rules, and the deny rules that follow them,
+// on dot segments, repeated slashes, escapes and query order. (An
+// absolute-form target is left out: HAProxy forwards it as it is, Caddy's
+// proxy in origin form, with or without normalization.)
+func TestNormalizeURIMatchesHAProxy(t *testing.T) {
+	origin := echoOrigin(t)
+	ports := map[string]any{"Origin": origin}
+	var listeners []string
+	for _, name := range []string{"Port1", "Port2", "Port3"} {
+		p := freePort(t)
+		ports[name] = p
+		listeners = append(listeners, loopback(p))
+	}
+	cfg := writeConfig(t, "rules_normalize.cfg", ports)
+	var reqs []addrRequest
+	for _, addr := range listeners {
+		for _, target := range []string{
+			"//a///b//?x=//y", "/./a/./b/.", "/a/.b/..c/./", "/a/b/../c", "/a/b/..", "/../a", "/../../a", "/a/../../b", "/a/b/../../../c/",
+			"/a/%2e%2E/b", "/%61%7e%2f%41%2D%3a?q=%61%7e", "/%3a%2f%e2%82%ac%5a", "/x?b=2&a=1&b=1&a&c=3;d", "/x?", "/x?&&a",
+			"/a/./../b/.?/./", "//a/../b", "/a/..//b", "/a/..", "/..", "/.", "/",
+			"//admin", "/./admin", "/x/../admin", "/%61dmin", "/%2e/admin", "/../admin", "/x/%2E%2E/admin", "/ADMIN", "/x?admin",
+		} {
+			reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: target}})
+		}
+	}
+	want := compareRequests(t, cfg, listeners, reqs)
+	if n := distinct(want); n < 30 {
+		t.Errorf("only %d distinct answers", n)
+	}
+}

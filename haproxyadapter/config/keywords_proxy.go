@@ -344,6 +344,7 @@ var translatedActions = map[string]string{
 	"http-request set-uri":               "rewrites a URI starting with '/'",
 	"http-request set-method":            "a literal method",
 	"http-request set-var":               noteSetVar,
+	"http-request normalize-uri":         "path-merge-slashes, path-strip-dot, path-strip-dotdot [full], percent-decode-unreserved, percent-to-uppercase and query-sort-by-name, on the target as sent; strict and the fragment normalizers are refused",
 	"http-response set-header":           noteHeaderValue,
 	"http-response add-header":           noteHeaderValue,
 	"http-response del-header":           "with -m str, beg, end or sub",
