@@ -177,7 +177,9 @@ func (t *translator) checkUnusedBackends() {
 			continue
 		}
 		for _, ub := range p.UseBackends {
-			used[ub.Backend] = true
+			for _, name := range t.useBackendNames(ub) {
+				used[name] = true
+			}
 		}
 		used[p.DefaultBackend] = true
 	}

@@ -77,7 +77,9 @@ func (t *translator) reachableBackends(fe *config.Proxy) []*config.Proxy {
 		}
 	}
 	for _, ub := range fe.UseBackends {
-		add(ub.Backend)
+		for _, name := range t.useBackendNames(ub) {
+			add(name)
+		}
 	}
 	add(fe.DefaultBackend)
 	return out

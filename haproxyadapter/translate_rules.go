@@ -45,14 +45,16 @@ func (t *translator) httpRoutes(fe *config.Proxy) caddyhttp.RouteList {
 	routes = append(routes, t.monitorRoutes(fe)...)
 	routes = append(routes, t.requestRuleRoutes(fe, "frontend", fe)...)
 	routes = append(routes, t.redirectRoutes(fe)...)
+	fallback := t.defaultBackendHandler(fe)
 	for _, ub := range fe.UseBackends {
 		cm, ok := t.condition("use_backend", ub.Cond)
-		be := t.lookupBackend(ub.Pos, "use_backend", ub.Backend)
-		if !ok || be == nil || cm.never {
-			continue
+		var h json.RawMessage
+		if strings.Contains(ub.Backend, "%[") {
+			h, ok = t.dynamicUseBackend(fe, ub, fallback)
+		} else if be := t.lookupBackend(ub.Pos, "use_backend", ub.Backend); be != nil {
+			h = t.backendChain(fe, be)
 		}
-		h := t.backendChain(fe, be)
-		if h == nil {
+		if !ok || h == nil || cm.never {
 			continue
 		}
 		routes = append(routes, caddyhttp.Route{MatcherSetsRaw: cm.sets, HandlersRaw: []json.RawMessage{h}, Terminal: true})
@@ -61,6 +63,15 @@ func (t *translator) httpRoutes(fe *config.Proxy) caddyhttp.RouteList {
 			return routes
 		}
 	}
+	if fallback != nil {
+		routes = append(routes, caddyhttp.Route{HandlersRaw: []json.RawMessage{fallback}, Terminal: true})
+	}
+	return routes
+}
+
+// defaultBackendHandler serves the requests no use_backend rule takes: the
+// default backend (a listen section's own servers), or HAProxy's 503.
+func (t *translator) defaultBackendHandler(fe *config.Proxy) json.RawMessage {
 	var be *config.Proxy
 	switch {
 	case fe.DefaultBackend != "":
@@ -68,17 +79,11 @@ func (t *translator) httpRoutes(fe *config.Proxy) caddyhttp.RouteList {
 	case fe.Kind == config.KindListen:
 		be = fe
 	}
-	var handler json.RawMessage
 	if be == nil {
 		// HAProxy answers 503 when a request reaches no backend.
-		handler = t.errorPage(http.StatusServiceUnavailable, fe)
-	} else {
-		handler = t.backendChain(fe, be)
+		return t.errorPage(http.StatusServiceUnavailable, fe)
 	}
-	if handler != nil {
-		routes = append(routes, caddyhttp.Route{HandlersRaw: []json.RawMessage{handler}, Terminal: true})
-	}
-	return routes
+	return t.backendChain(fe, be)
 }
 
 // backendChain returns the handler that serves a request routed from fe to

@@ -279,3 +279,36 @@ func TestNormalizeURIMatchesHAProxy(t *testing.T) {
 		t.Errorf("only %d distinct answers", n)
 	}
 }
+
+// TestDynamicUseBackendMatchesHAProxy compares use_backend rules whose
+// backend name is a sample expression (a header through converters and a
+// map file, a variable): the same backend must answer, and a name that
+// names no backend must reach the default backend.
+func TestDynamicUseBackendMatchesHAProxy(t *testing.T) {
+	origins := startOrigins(t, "a", "b", "dflt")
+	port := freePort(t)
+	mapFile, err := filepath.Abs(filepath.Join("testdata", "rules_dynamic.map"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeConfig(t, "rules_dynamic.cfg", map[string]any{"Port": port, "Map": mapFile,
+		"A": origins[0].Addr(), "B": origins[1].Addr(), "Dflt": origins[2].Addr()})
+	addr := loopback(port)
+	var reqs []addrRequest
+	for _, host := range []string{"a.example", "A.EXAMPLE", "b.example", "c.example", "a.example:80", "be_a.example"} {
+		for _, path := range []string{"/", "/m", "/v"} {
+			for _, be := range []string{"", "be_a.example", "be_b.example", "BE_A.EXAMPLE", "dflt", "none"} {
+				hs := []string{"Host: " + host}
+				if be != "" {
+					hs = append(hs, "X-Be: "+be)
+				}
+				reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: path, headers: hs}})
+			}
+		}
+	}
+	reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: "/v", headers: []string{"X-Be: be_a.example", "X-Be: be_b.example"}}})
+	want := compareRequests(t, cfg, []string{addr}, reqs)
+	if n := distinct(want); n != 3 {
+		t.Errorf("%d distinct answers, want one per backend", n)
+	}
+}

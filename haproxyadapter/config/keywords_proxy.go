@@ -22,7 +22,7 @@ func proxyKeywords() []*Keyword {
 		px("balance", "X-XX", Translated, "load-balancing algorithm"),
 		px("hash-type", "X-XX", Translated, "hashing method and function for hash-based algorithms"),
 		px("default_backend", "XXX-", Translated, "backend used when no use_backend rule matches"),
-		px("use_backend", "-XX-", Translated, "rules are tried in order with their conditions; the first that holds picks the backend"),
+		px("use_backend", "-XX-", Translated, "rules are tried in order with their conditions; the first that holds picks the backend; a name with one %[expression] (fetch, var() and converters) is tested against every HTTP backend, an unknown name going to the default backend"),
 		px("retries", "X-XX", Translated, "connection retries"),
 		px("fullconn", "X-XX", Translated, "backend load at which dynamic server maxconn reaches its maximum"),
 		px("description", "-XXX", Translated, noteHarmless),

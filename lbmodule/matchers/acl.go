@@ -73,6 +73,10 @@ type Test struct {
 	// (eq, ge, gt, le, lt); address patterns are addresses or networks.
 	Values []string `json:"values,omitempty"`
 
+	// Single evaluates the fetch as HAProxy does outside an ACL (in a
+	// log-format expression): one sample, the last occurrence of a header
+	// or cookie.
+	Single bool `json:"single,omitempty"`
 	// Converters transform each sample before it is matched
 	// ("hdr(host),lower"). With converters, and for the var, str, int and
 	// bool fetches, the patterns are matched against the converted

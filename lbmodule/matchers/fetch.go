@@ -80,7 +80,7 @@ func defaultMethod(k sampleKind) string {
 func (t *Test) eval(r *http.Request) bool {
 	p := t.compiled
 	if t.isExpression() {
-		for _, smp := range evalExpression(r, t.Fetch, t.Args, t.Converters, true) {
+		for _, smp := range evalExpression(r, t.Fetch, t.Args, t.Converters, !t.Single) {
 			if p.matchSample(smp) {
 				return true
 			}

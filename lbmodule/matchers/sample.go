@@ -269,7 +269,7 @@ func (t *Test) isExpression() bool {
 	case "var", "str", "int", "bool":
 		return true
 	}
-	return len(t.Converters) > 0
+	return len(t.Converters) > 0 || t.Single
 }
 
 // provisionExpression prepares a test of a sample expression. The match
