@@ -29,7 +29,10 @@ type dynamicName struct {
 // parseDynamicName reads "<prefix>%[<expr>]<suffix>".
 func parseDynamicName(cfgFile, name string) (dynamicName, error) {
 	start := strings.Index(name, "%[")
-	end := strings.LastIndex(name, "]")
+	end := -1
+	if start >= 0 {
+		end = strings.IndexByte(name[start:], ']') + start
+	}
 	if start < 0 || end < start {
 		return dynamicName{}, fmt.Errorf("backend name %q: expects literal text around one %%[expression]", name)
 	}
