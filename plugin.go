@@ -15,6 +15,8 @@
 //     expressions with converters (http-request set-var)
 //   - http.handlers.haproxy_normalize_uri: HAProxy's URI normalizers
 //     (http-request normalize-uri)
+//   - http.handlers.haproxy_replace_value: rewrites comma-separated header
+//     values (http-request/http-response replace-value)
 package caddyhaproxy
 
 import (

@@ -375,6 +375,15 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 			return fail("replacing the Host header is not translated; use set-header")
 		}
 		return one(requestHeaders(ops))
+	case "replace-value":
+		if len(r.Args) > 0 && strings.EqualFold(r.Args[0], "host") {
+			return fail("replacing the Host header is not translated; use set-header")
+		}
+		h, err := replaceValueHandler(r.Args, false, nil)
+		if err != nil {
+			return fail("%v", err)
+		}
+		return one(h)
 	case "redirect":
 		h, err := t.redirect(r.Args)
 		if err != nil {
@@ -751,7 +760,14 @@ func (t *translator) headerRuleRoutes(rules []*config.Rule) caddyhttp.RouteList 
 		t.atResponse = true
 		cm, ok := t.condition(kw, cond)
 		t.atResponse = false
-		ops, err := responseOps(r)
+		var h json.RawMessage
+		if r.Action == "replace-value" && strings.HasPrefix(r.Keyword, "http-") {
+			h, err = replaceValueHandler(r.Args, true, require)
+		} else {
+			var ops *headers.HeaderOps
+			ops, err = responseOps(r)
+			h = caddyconfig.JSONModuleObject(headers.Handler{Response: &headers.RespHeaderOps{HeaderOps: ops, Deferred: true, Require: require}}, "handler", "headers", nil)
+		}
 		if err != nil {
 			t.errorf(r.Pos, kw, "%v", err)
 			continue
@@ -759,7 +775,6 @@ func (t *translator) headerRuleRoutes(rules []*config.Rule) caddyhttp.RouteList 
 		if !ok || cm.never || require != nil && len(require.StatusCode) == 0 {
 			continue
 		}
-		h := caddyconfig.JSONModuleObject(headers.Handler{Response: &headers.RespHeaderOps{HeaderOps: ops, Deferred: true, Require: require}}, "handler", "headers", nil)
 		routes = append(routes, caddyhttp.Route{MatcherSetsRaw: cm.sets, HandlersRaw: []json.RawMessage{h}})
 	}
 	slices.Reverse(routes)
@@ -973,9 +988,32 @@ func replaceHeaderOps(args []string) (*headers.HeaderOps, error) {
 	}}, nil
 }
 
+// replaceValueHandler translates "replace-value <name> <regex>
+// <replacement>" into the haproxy_replace_value handler.
+func replaceValueHandler(args []string, response bool, require *caddyhttp.ResponseMatcher) (json.RawMessage, error) {
+	if len(args) != 3 {
+		return nil, fmt.Errorf("expects a header name, a regular expression and a replacement")
+	}
+	repl, err := goReplacement(args[2], false)
+	if err != nil {
+		return nil, err
+	}
+	rv := matchers.ReplaceValue{Header: args[0], Regexp: args[1], Replace: repl, Response: response, Require: require}
+	if err := rv.Validate(); err != nil {
+		return nil, err
+	}
+	return caddyconfig.JSONModuleObject(rv, "handler", "haproxy_replace_value", nil), nil
+}
+
 // regexReplacement converts a replacement with \N back-references into Go's
-// ${N} form. Only literal text is translated.
-func regexReplacement(s string) (string, error) {
+// ${N} form, braces protected from Caddy's placeholders. Only literal text
+// is translated.
+func regexReplacement(s string) (string, error) { return goReplacement(s, true) }
+
+// goReplacement converts a replacement with \N back-references into Go's
+// ${N} form; placeholders protects braces for a Caddy handler that expands
+// placeholders in it.
+func goReplacement(s string, placeholders bool) (string, error) {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -987,7 +1025,7 @@ func regexReplacement(s string) (string, error) {
 			return "", fmt.Errorf("log-format expressions in a replacement (%q) are not translated", s)
 		case c == '$':
 			b.WriteString("$$")
-		case c == '{' || c == '}':
+		case placeholders && (c == '{' || c == '}'):
 			b.WriteString(`\` + string(c))
 		default:
 			b.WriteByte(c)

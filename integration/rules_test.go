@@ -312,3 +312,26 @@ func TestDynamicUseBackendMatchesHAProxy(t *testing.T) {
 		t.Errorf("%d distinct answers, want one per backend", n)
 	}
 }
+
+// TestReplaceValueMatchesHAProxy compares replace-value rules on request
+// headers (several lines, quoted values, blanks, empty values) and on
+// response headers.
+func TestReplaceValueMatchesHAProxy(t *testing.T) {
+	origin := echoOrigin(t)
+	port := freePort(t)
+	cfg := writeConfig(t, "rules_replace_value.cfg", map[string]any{"Port": port, "Origin": origin})
+	addr := loopback(port)
+	var reqs []addrRequest
+	for _, hs := range [][]string{
+		nil, {"X-V: a1, b2,a3 ,  a4"}, {"X-V: a1"}, {`X-V: "a1, a2", a3`}, {"X-W: abc, bcd, zzz"}, {"X-W: abc,,b"},
+		{"X-W: b1", "X-W: c, b2"}, {"X-Q: SECRET, public"}, {"X-Q: secretive"}, {"X-V: , a"},
+	} {
+		for _, path := range []string{"/", "/status/404"} {
+			reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: path, headers: hs}})
+		}
+	}
+	want := compareRequests(t, cfg, []string{addr}, reqs)
+	if n := distinct(want); n < 12 {
+		t.Errorf("only %d distinct answers", n)
+	}
+}

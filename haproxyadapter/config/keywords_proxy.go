@@ -344,6 +344,8 @@ var translatedActions = map[string]string{
 	"http-request set-uri":               "rewrites a URI starting with '/'",
 	"http-request set-method":            "a literal method",
 	"http-request set-var":               noteSetVar,
+	"http-request replace-value":         noteReplaceValue,
+	"http-response replace-value":        noteReplaceValue,
 	"http-request normalize-uri":         "path-merge-slashes, path-strip-dot, path-strip-dotdot [full], percent-decode-unreserved, percent-to-uppercase and query-sort-by-name, on the target as sent; strict and the fragment normalizers are refused",
 	"http-response set-header":           noteHeaderValue,
 	"http-response add-header":           noteHeaderValue,
@@ -363,6 +365,9 @@ const (
 	noteErrorFiles = "the pages of an http-errors section (all, or the codes listed), where errorfile pages are used; the last declaration for a code wins"
 	noteHTTPError  = "the page for the status built like an http-request return reply (content-type, string, lf-string, file, lf-file, errorfile, hdr), where errorfile pages are used"
 )
+
+// noteReplaceValue describes the translation of replace-value.
+const noteReplaceValue = "each comma-separated value of each header line that the regular expression (Go syntax) matches is replaced, blanks included, as HAProxy does; literal replacements with \\1 references"
 
 // noteSetVar describes the translation of set-var.
 const noteSetVar = "txn and req variables (sess and proc outlive a request: refused), set from a fetch or str/int/bool with the converters lower, upper, length, hex, base64, bool, word, field, regsub, map/map_str/map_beg; read by var() in ACLs and %[var(...)] in header values"
