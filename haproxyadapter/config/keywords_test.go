@@ -20,7 +20,7 @@ func TestLookupKeyword(t *testing.T) {
 		{"listen", []string{"stats", "uri", "/s"}, "stats uri", true, Ignored},
 		{"listen", []string{"stats", "http-request", "deny"}, "stats http-request deny", true, Refused},
 		{"frontend", []string{"http-request", "set-header", "X", "y"}, "http-request set-header", true, Translated},
-		{"frontend", []string{"http-request", "replace-value", "X", "a", "b"}, "http-request replace-value", true, Refused},
+		{"frontend", []string{"http-request", "replace-value", "X", "a", "b"}, "http-request replace-value", true, Translated},
 		{"frontend", []string{"http-request", "set-var(txn.x)", "src"}, "http-request set-var", true, Translated},
 		{"frontend", []string{"http-request", "track-sc1", "src"}, "http-request track-sc", true, Refused},
 		{"frontend", []string{"http-request", "lua.foo"}, "http-request lua", true, Refused},
