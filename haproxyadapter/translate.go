@@ -40,6 +40,9 @@ type translator struct {
 	// atResponse is set while the condition of an http-response rule is
 	// translated.
 	atResponse bool
+	// exprVars counts the variables that hold log-format expressions
+	// (see headerValue).
+	exprVars int
 }
 
 // Translate turns a configuration model into a Caddy config. Diagnostics

@@ -156,7 +156,8 @@ func TestConditionRefused(t *testing.T) {
 		{"http-request deny deny_status 418", "status 418 has no HAProxy error page"},
 		{"http-request return status 200 string x", "a body needs a content-type"},
 		{"http-request return status 200 file missing.txt", "open"},
-		{"http-request set-header X %[path]", "log-format expression %[path] is not translated"},
+		{"http-request set-header X %[req.body]", `log-format expression %[req.body]: fetch "req.body" is not translated`},
+		{"http-request set-header X %[path,sha1]", `log-format expression %[path,sha1]: converter "sha1" is not translated`},
 		{"http-request set-header X %t", "log-format variable %t is not translated"},
 		{"http-response set-header X y if { res.hdr(x) y }", "conditions on the response are translated only as positive 'status' tests"},
 		{"http-response set-header X y if { status 500 } || { path /x }", "conditions on the response are translated only as positive 'status' tests"},
@@ -384,7 +385,7 @@ frontend h
 	_, diags := translateText(t, "", src)
 	errs := errorTexts(diags)
 	want := []string{
-		"t.cfg:17: http-response set-header: log-format expression %[path] is not translated",
+		"t.cfg:17: http-response set-header: log-format expression %[path]: a response rule's expression may read only txn variables and constants",
 		"t.cfg:25: http-request set-header: log-format variable %t is not translated",
 	}
 	if len(errs) != len(want) {

@@ -349,7 +349,7 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 		if len(r.Args) != 2 {
 			return fail("expects a header name and a value")
 		}
-		value, err := logFormat(r.Args[1])
+		value, pre, err := t.headerValue(r.Pos.File, r.Args[1], false)
 		if err != nil {
 			return fail("%v", err)
 		}
@@ -359,7 +359,7 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 		} else {
 			ops.Add = http.Header{r.Args[0]: {value}}
 		}
-		return one(requestHeaders(ops))
+		return append(pre, requestHeaders(ops)), true
 	case "del-header":
 		ops, err := deleteHeaderOps(r.Args)
 		if err != nil {
@@ -761,11 +761,12 @@ func (t *translator) headerRuleRoutes(rules []*config.Rule) caddyhttp.RouteList 
 		cm, ok := t.condition(kw, cond)
 		t.atResponse = false
 		var h json.RawMessage
+		var pre []json.RawMessage
 		if r.Action == "replace-value" && strings.HasPrefix(r.Keyword, "http-") {
 			h, err = replaceValueHandler(r.Args, true, require)
 		} else {
 			var ops *headers.HeaderOps
-			ops, err = responseOps(r)
+			ops, pre, err = t.responseOps(r)
 			h = caddyconfig.JSONModuleObject(headers.Handler{Response: &headers.RespHeaderOps{HeaderOps: ops, Deferred: true, Require: require}}, "handler", "headers", nil)
 		}
 		if err != nil {
@@ -775,13 +776,39 @@ func (t *translator) headerRuleRoutes(rules []*config.Rule) caddyhttp.RouteList 
 		if !ok || cm.never || require != nil && len(require.StatusCode) == 0 {
 			continue
 		}
-		routes = append(routes, caddyhttp.Route{MatcherSetsRaw: cm.sets, HandlersRaw: []json.RawMessage{h}})
+		routes = append(routes, caddyhttp.Route{MatcherSetsRaw: cm.sets, HandlersRaw: append(pre, h)})
 	}
 	slices.Reverse(routes)
 	return routes
 }
 
-// responseOps translates the header action of an http-response rule.
+// responseOps translates the header action of an http-response rule, with
+// the handlers that must run before it (see headerValue).
+func (t *translator) responseOps(r *config.Rule) (*headers.HeaderOps, []json.RawMessage, error) {
+	if r.Keyword == "http-response" || r.Keyword == "http-after-response" {
+		if r.Action == "set-header" || r.Action == "add-header" {
+			if len(r.Args) != 2 {
+				return nil, nil, fmt.Errorf("expects a header name and a value")
+			}
+			if strings.Contains(r.Args[1], "var(req.") {
+				return nil, nil, fmt.Errorf("req variables end with the request: use a txn variable in a response rule")
+			}
+			value, pre, err := t.headerValue(r.Pos.File, r.Args[1], true)
+			if err != nil {
+				return nil, nil, err
+			}
+			if r.Action == "set-header" {
+				return &headers.HeaderOps{Set: http.Header{r.Args[0]: {value}}}, pre, nil
+			}
+			return &headers.HeaderOps{Add: http.Header{r.Args[0]: {value}}}, pre, nil
+		}
+	}
+	ops, err := responseOps(r)
+	return ops, nil, err
+}
+
+// responseOps translates the header actions of an http-response rule that
+// need no handler before them.
 func responseOps(r *config.Rule) (*headers.HeaderOps, error) {
 	switch r.Keyword {
 	case "rspadd":
@@ -1101,7 +1128,11 @@ var formatAliases = map[string]string{
 // with placeholders. Literal text is kept (braces escaped); %[fetch] and
 // the %-letters listed in formatFetches and formatAliases become
 // placeholders; anything else is an error.
-func logFormat(s string) (string, error) {
+func logFormat(s string) (string, error) { return logFormatWith(s, nil) }
+
+// logFormatWith is logFormat with a translation for the %[expressions]
+// that have no placeholder (nil: none).
+func logFormatWith(s string, exprFn func(string) (string, error)) (string, error) {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -1140,6 +1171,13 @@ func logFormat(s string) (string, error) {
 					return "", fmt.Errorf("log-format expression %%[%s]: only txn and req variables are translated", expr)
 				}
 				ph, ok = matchers.VarPlaceholder(name), true
+			}
+			if !ok && exprFn != nil {
+				var err error
+				if ph, err = exprFn(expr); err != nil {
+					return "", fmt.Errorf("log-format expression %%[%s]: %v", expr, err)
+				}
+				ok = true
 			}
 			if !ok {
 				return "", fmt.Errorf("log-format expression %%[%s] is not translated", expr)

@@ -91,3 +91,37 @@ func setVar(r *config.Rule) (json.RawMessage, error) {
 	}
 	return caddyconfig.JSONModuleObject(sv, "handler", "haproxy_set_var", nil), nil
 }
+
+// headerValue translates the log-format value of a set-header or
+// add-header rule. An %[expression] without a placeholder of its own is
+// evaluated by a haproxy_set_var handler into a variable of its own, read
+// by the value's placeholder; pre are those handlers, which run just before
+// the rule. A response rule's handlers run before the response, so its
+// expressions may read only txn variables and constants, which no later
+// rule changes (HAProxy cannot read the request from a response rule).
+func (t *translator) headerValue(cfgFile, raw string, response bool) (string, []json.RawMessage, error) {
+	var pre []json.RawMessage
+	value, err := logFormatWith(raw, func(expr string) (string, error) {
+		fetch, args, match, convs, err := sampleExpression(cfgFile, expr)
+		if err != nil {
+			return "", err
+		}
+		if match != "" {
+			return "", fmt.Errorf("%s is an ACL keyword, not a sample fetch", expr)
+		}
+		if response && !(fetch == "var" && len(args) == 1 && strings.HasPrefix(args[0], "txn.") || fetch == "str" || fetch == "int" || fetch == "bool") {
+			return "", fmt.Errorf("a response rule's expression may read only txn variables and constants")
+		}
+		// '-' cannot occur in HAProxy's variable names, so this name is
+		// the translation's own.
+		t.exprVars++
+		name := fmt.Sprintf("req.-expr-%d", t.exprVars)
+		sv := matchers.SetVar{Name: name, Fetch: fetch, Args: args, Converters: convs}
+		if err := sv.Validate(); err != nil {
+			return "", err
+		}
+		pre = append(pre, caddyconfig.JSONModuleObject(sv, "handler", "haproxy_set_var", nil))
+		return matchers.VarPlaceholder(name), nil
+	})
+	return value, pre, err
+}

@@ -154,6 +154,9 @@ func TestVarsAndConvertersMatchHAProxy(t *testing.T) {
 	} {
 		reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: "/osm/3/4/5.png", headers: hs}})
 	}
+	for _, target := range []string{"/osm/3/4/5.png?a=x&a=y", "/OSM/3?b=1&a=Q%41", "/x?a", "/x?a="} {
+		reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: target}})
+	}
 	want := compareRequests(t, cfg, []string{addr}, reqs)
 	if n := distinct(want); n < 30 {
 		t.Errorf("only %d distinct answers", n)
