@@ -17,9 +17,13 @@
 //     (http-request normalize-uri)
 //   - http.handlers.haproxy_replace_value: rewrites comma-separated header
 //     values (http-request/http-response replace-value)
+//   - the "haproxy-tcp", "haproxy-tcp4" and "haproxy-tcp6" listener networks:
+//     one listening socket shared across config reloads, so a reload resets
+//     no connection (the adapter listens on them)
 package caddyhaproxy
 
 import (
+	_ "github.com/caddy-haproxy/caddy-haproxy/handover"
 	_ "github.com/caddy-haproxy/caddy-haproxy/haproxyadapter"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"
