@@ -52,6 +52,7 @@ func TestTarpitMatchesHAProxy(t *testing.T) {
 		{addrRequest{addr, rawRequest{method: "GET", target: "/t429"}}, frontendDelay},
 		{addrRequest{addr, rawRequest{method: "GET", target: "/x", headers: []string{"User-Agent: SQLMap/1.5"}}}, frontendDelay},
 		{addrRequest{addr, rawRequest{method: "GET", target: "/bt"}}, backendDelay},
+		{addrRequest{addr, rawRequest{method: "GET", target: "/wp-login.php"}}, frontendDelay},
 		{addrRequest{addr, rawRequest{method: "GET", target: "/x"}}, 0},
 		{addrRequest{addr, rawRequest{method: "GET", target: "/T500"}}, 0},
 		{addrRequest{bare, rawRequest{method: "GET", target: "/t500"}}, 0},
@@ -84,7 +85,7 @@ func TestTarpitMatchesHAProxy(t *testing.T) {
 			t.Errorf("%s to %s:\ncaddy:\n%s\nhaproxy:\n%s", q.r, q.addr, got[i].text, want[i].text)
 		}
 	}
-	if want[0].text == want[5].text {
+	if want[0].text == want[6].text {
 		t.Errorf("the tarpit did not answer differently from the backend: %q", want[0].text)
 	}
 }
