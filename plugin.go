@@ -17,6 +17,8 @@
 //     (http-request normalize-uri)
 //   - http.handlers.haproxy_replace_value: rewrites comma-separated header
 //     values (http-request/http-response replace-value)
+//   - http.handlers.haproxy_set_status: changes the response status
+//     (http-response/http-after-response set-status)
 //   - the "haproxy-tcp", "haproxy-tcp4" and "haproxy-tcp6" listener networks:
 //     one listening socket shared across config reloads, so a reload resets
 //     no connection (the adapter listens on them)

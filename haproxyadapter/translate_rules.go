@@ -762,9 +762,12 @@ func (t *translator) headerRuleRoutes(rules []*config.Rule) caddyhttp.RouteList 
 		t.atResponse = false
 		var h json.RawMessage
 		var pre []json.RawMessage
-		if r.Action == "replace-value" && strings.HasPrefix(r.Keyword, "http-") {
+		switch {
+		case r.Action == "replace-value" && strings.HasPrefix(r.Keyword, "http-"):
 			h, err = replaceValueHandler(r.Args, true, require)
-		} else {
+		case r.Action == "set-status" && strings.HasPrefix(r.Keyword, "http-"):
+			h, err = setStatusHandler(r.Args, require)
+		default:
 			var ops *headers.HeaderOps
 			ops, pre, err = t.responseOps(r)
 			h = caddyconfig.JSONModuleObject(headers.Handler{Response: &headers.RespHeaderOps{HeaderOps: ops, Deferred: true, Require: require}}, "handler", "headers", nil)

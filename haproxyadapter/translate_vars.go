@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"
@@ -124,4 +126,25 @@ func (t *translator) headerValue(cfgFile, raw string, response bool) (string, []
 		return matchers.VarPlaceholder(name), nil
 	})
 	return value, pre, err
+}
+
+// setStatusHandler translates "set-status <code>" of a response rule into
+// the haproxy_set_status handler. A reason is refused: Go's server writes
+// the standard reason phrase of the code.
+func setStatusHandler(args []string, require *caddyhttp.ResponseMatcher) (json.RawMessage, error) {
+	if len(args) == 3 && args[1] == "reason" {
+		return nil, fmt.Errorf("a reason phrase is not translated: Go's HTTP server writes the standard one for the code")
+	}
+	if len(args) != 1 {
+		return nil, fmt.Errorf("expects a status code")
+	}
+	code, err := strconv.Atoi(args[0])
+	ss := matchers.SetStatus{StatusCode: code, Require: require}
+	if err != nil {
+		return nil, fmt.Errorf("status %q is not a number", args[0])
+	}
+	if err := ss.Validate(); err != nil {
+		return nil, err
+	}
+	return caddyconfig.JSONModuleObject(ss, "handler", "haproxy_set_status", nil), nil
 }

@@ -167,14 +167,14 @@ func TestVarsAndConvertersMatchHAProxy(t *testing.T) {
 // TestAfterResponseMatchesHAProxy compares http-after-response rules on
 // the server's responses and on the answers HAProxy and caddy make
 // themselves: deny, redirect, tarpit, monitor-uri and a server that
-// refuses connections.
+// refuses connections; set-status there and in http-response rules.
 func TestAfterResponseMatchesHAProxy(t *testing.T) {
 	origin := echoOrigin(t)
 	port, dead := freePort(t), freePort(t)
 	cfg := writeConfig(t, "rules_after.cfg", map[string]any{"Port": port, "Origin": origin, "Dead": loopback(dead)})
 	addr := loopback(port)
 	var reqs []addrRequest
-	for _, path := range []string{"/", "/x", "/status/404", "/status/503", "/status/200", "/deny", "/DENY", "/redir", "/tarpit", "/mon", "/dead"} {
+	for _, path := range []string{"/", "/x", "/status/404", "/status/503", "/status/200", "/deny", "/DENY", "/redir", "/tarpit", "/mon", "/dead", "/teapot", "/xdead"} {
 		reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: path}})
 	}
 	want := compareRequests(t, cfg, []string{addr}, reqs)

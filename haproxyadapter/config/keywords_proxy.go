@@ -346,6 +346,8 @@ var translatedActions = map[string]string{
 	"http-request set-var":               noteSetVar,
 	"http-request replace-value":         noteReplaceValue,
 	"http-response replace-value":        noteReplaceValue,
+	"http-response set-status":           noteSetStatus,
+	"http-after-response set-status":     noteSetStatus,
 	"http-request normalize-uri":         "path-merge-slashes, path-strip-dot, path-strip-dotdot [full], percent-decode-unreserved, percent-to-uppercase and query-sort-by-name, on the target as sent; strict and the fragment normalizers are refused",
 	"http-response set-header":           noteHeaderValue,
 	"http-response add-header":           noteHeaderValue,
@@ -368,6 +370,9 @@ const (
 
 // noteReplaceValue describes the translation of replace-value.
 const noteReplaceValue = "each comma-separated value of each header line that the regular expression (Go syntax) matches is replaced, blanks included, as HAProxy does; literal replacements with \\1 references"
+
+// noteSetStatus describes the translation of set-status.
+const noteSetStatus = "changes the response's status, headers and body kept; a reason phrase is refused (Go writes the standard one)"
 
 // noteSetVar describes the translation of set-var.
 const noteSetVar = "txn and req variables (sess and proc outlive a request: refused), set from a fetch or str/int/bool with the converters lower, upper, length, hex, base64, bool, word, field, regsub, map/map_str/map_beg; read by var() in ACLs and %[var(...)] in header values"

@@ -71,7 +71,12 @@ func (rv *ReplaceValue) ServeHTTP(w http.ResponseWriter, r *http.Request, next c
 		rv.apply(r.Header)
 		return next.ServeHTTP(w, r)
 	}
-	return next.ServeHTTP(&replaceValueWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, rv: rv}, r)
+	return next.ServeHTTP(newFinalHeaderWriter(w, func(h http.Header, status int) int {
+		if rv.Require == nil || rv.Require.Match(status, h) {
+			rv.apply(h)
+		}
+		return status
+	}), r)
 }
 
 // apply rewrites every line of the header in h.
@@ -117,37 +122,6 @@ func (rv *ReplaceValue) replaceLine(line string) string {
 	}
 	flush(len(line))
 	return b.String()
-}
-
-// replaceValueWriter rewrites a response header when the status is
-// written.
-type replaceValueWriter struct {
-	*caddyhttp.ResponseWriterWrapper
-	rv          *ReplaceValue
-	wroteHeader bool
-}
-
-func (w *replaceValueWriter) WriteHeader(status int) {
-	if w.wroteHeader {
-		return
-	}
-	if status >= 100 && status < 200 {
-		// Informational responses pass untouched; the final one follows.
-		w.ResponseWriterWrapper.WriteHeader(status)
-		return
-	}
-	w.wroteHeader = true
-	if w.rv.Require == nil || w.rv.Require.Match(status, w.Header()) {
-		w.rv.apply(w.Header())
-	}
-	w.ResponseWriterWrapper.WriteHeader(status)
-}
-
-func (w *replaceValueWriter) Write(p []byte) (int, error) {
-	if !w.wroteHeader {
-		w.WriteHeader(http.StatusOK)
-	}
-	return w.ResponseWriterWrapper.Write(p)
 }
 
 // Interface guards
