@@ -288,7 +288,7 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 		return fail("not translated: use the http-request equivalent")
 	}
 	action := r.Action
-	if strings.HasPrefix(action, "set-var(") {
+	if strings.HasPrefix(action, "set-var(") || strings.HasPrefix(action, "unset-var(") {
 		action = "set-var"
 	}
 	switch action {

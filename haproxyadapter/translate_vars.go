@@ -72,13 +72,23 @@ func converter(cfgFile, word string) (matchers.Converter, error) {
 	return c, nil
 }
 
-// setVar translates "set-var(<scope>.<name>) <expr>" into the
-// haproxy_set_var handler.
+// setVar translates "set-var(<scope>.<name>) <expr>" and
+// "unset-var(<scope>.<name>)" into the haproxy_set_var handler.
 func setVar(r *config.Rule) (json.RawMessage, error) {
-	name, ok := strings.CutPrefix(r.Action, "set-var(")
-	name, ok2 := strings.CutSuffix(name, ")")
-	if !ok || !ok2 || strings.Contains(name, ",") {
-		return nil, fmt.Errorf("expects set-var(<scope>.<name>) without conditions")
+	action, name, _ := strings.Cut(r.Action, "(")
+	name, ok := strings.CutSuffix(name, ")")
+	if !ok || strings.Contains(name, ",") {
+		return nil, fmt.Errorf("expects %s(<scope>.<name>) without conditions", action)
+	}
+	if action == "unset-var" {
+		if len(r.Args) != 0 {
+			return nil, fmt.Errorf("takes no expression")
+		}
+		sv := matchers.SetVar{Name: name, Unset: true}
+		if err := sv.Validate(); err != nil {
+			return nil, err
+		}
+		return caddyconfig.JSONModuleObject(sv, "handler", "haproxy_set_var", nil), nil
 	}
 	if len(r.Args) != 1 {
 		return nil, fmt.Errorf("expects one sample expression")

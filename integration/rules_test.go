@@ -153,7 +153,9 @@ func TestVarsAndConvertersMatchHAProxy(t *testing.T) {
 		h("User-Agent: short"), h("User-Agent: a-very-long-user-agent-string"), h("User-Agent: short", "User-Agent: a-very-long-user-agent-string"),
 		h("User-Agent: x, a-very-long-user-agent-string"),
 	} {
-		reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: "/osm/3/4/5.png", headers: hs}})
+		for _, target := range []string{"/osm/3/4/5.png", "/a/x"} {
+			reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: target, headers: hs}})
+		}
 	}
 	for _, target := range []string{"/osm/3/4/5.png?a=x&a=y", "/OSM/3?b=1&a=Q%41", "/x?a", "/x?a="} {
 		reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: target}})

@@ -344,6 +344,7 @@ var translatedActions = map[string]string{
 	"http-request set-uri":               "rewrites a URI starting with '/'",
 	"http-request set-method":            "a literal method",
 	"http-request set-var":               noteSetVar,
+	"http-request unset-var":             "removes a txn or req variable",
 	"http-request replace-value":         noteReplaceValue,
 	"http-response replace-value":        noteReplaceValue,
 	"http-response set-status":           noteSetStatus,

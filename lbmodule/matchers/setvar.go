@@ -34,6 +34,9 @@ type SetVar struct {
 	Args []string `json:"args,omitempty"`
 	// Converters transform the sample in order.
 	Converters []Converter `json:"converters,omitempty"`
+	// Unset removes the variable instead ("unset-var"); there is then
+	// no fetch.
+	Unset bool `json:"unset,omitempty"`
 }
 
 // CaddyModule returns the Caddy module information.
@@ -53,16 +56,24 @@ func (sv *SetVar) Validate() error {
 	if err := checkVarName([]string{sv.Name}); err != nil {
 		return err
 	}
+	if sv.Unset {
+		if sv.Fetch != "" || len(sv.Converters) > 0 {
+			return fmt.Errorf("unset-var(%s) takes no expression", sv.Name)
+		}
+		return nil
+	}
 	if _, err := provisionExpression(sv.Fetch, sv.Args, sv.Converters); err != nil {
 		return fmt.Errorf("set-var(%s): %v", sv.Name, err)
 	}
 	return nil
 }
 
-// ServeHTTP evaluates the expression, stores its sample and calls the next
-// handler.
+// ServeHTTP evaluates the expression and stores its sample (or removes the
+// variable), then calls the next handler.
 func (sv SetVar) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	if smp := evalExpression(r, sv.Fetch, sv.Args, sv.Converters, false); len(smp) > 0 {
+	if sv.Unset {
+		caddyhttp.SetVar(r.Context(), varKey(sv.Name), nil)
+	} else if smp := evalExpression(r, sv.Fetch, sv.Args, sv.Converters, false); len(smp) > 0 {
 		caddyhttp.SetVar(r.Context(), varKey(sv.Name), smp[0])
 	}
 	return next.ServeHTTP(w, r)
