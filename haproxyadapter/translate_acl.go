@@ -320,6 +320,12 @@ func predefinedACL(name string) (tests []matchers.Test, constant int, ok bool) {
 // standardMatcher returns a standard Caddy matcher that behaves exactly like
 // the OR of the tests, or "" when there is none.
 func standardMatcher(tests []matchers.Test) (string, json.RawMessage) {
+	for _, ts := range tests {
+		if len(ts.Converters) > 0 || ts.Single {
+			// Caddy's matchers see the sample before any converter.
+			return "", nil
+		}
+	}
 	all := func(pred func(matchers.Test) bool) bool {
 		for _, ts := range tests {
 			if !pred(ts) {
