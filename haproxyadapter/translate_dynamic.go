@@ -55,7 +55,7 @@ func parseDynamicName(cfgFile, name string) (dynamicName, error) {
 // with the sample that selects each.
 func (t *translator) dynamicCandidates(d dynamicName) (backends []*config.Proxy, samples []string) {
 	for _, p := range t.cfg.Proxies {
-		if !p.Kind.HasBackend() || p.Kind == config.KindListen || p.Mode != "http" {
+		if !p.Kind.HasBackend() || p.Mode != "http" {
 			continue
 		}
 		s, ok := strings.CutPrefix(p.Name, d.prefix)
