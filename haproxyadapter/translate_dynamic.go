@@ -69,12 +69,12 @@ func (t *translator) dynamicCandidates(d dynamicName) (backends []*config.Proxy,
 
 // dynamicUseBackend translates a use_backend rule with a dynamic name into
 // the handler that picks the backend; fallback serves the requests whose
-// name matches no backend.
-func (t *translator) dynamicUseBackend(fe *config.Proxy, ub *config.UseBackend, fallback json.RawMessage) (json.RawMessage, bool) {
+// name matches no backend. It returns nil after an error.
+func (t *translator) dynamicUseBackend(fe *config.Proxy, ub *config.UseBackend, fallback json.RawMessage) json.RawMessage {
 	d, err := parseDynamicName(ub.Pos.File, ub.Backend)
 	if err != nil {
 		t.errorf(ub.Pos, "use_backend", "%v", err)
-		return nil, false
+		return nil
 	}
 	backends, samples := t.dynamicCandidates(d)
 	var routes caddyhttp.RouteList
@@ -83,7 +83,7 @@ func (t *translator) dynamicUseBackend(fe *config.Proxy, ub *config.UseBackend, 
 			// HAProxy writes a missing sample as nothing: the name would
 			// be the literal text alone, which the test cannot tell apart.
 			t.errorf(ub.Pos, "use_backend", "backend %q is named by the literal text of %q alone; rename it", be.Name, ub.Backend)
-			return nil, false
+			return nil
 		}
 		h := t.backendChain(fe, be)
 		if h == nil {
@@ -93,7 +93,7 @@ func (t *translator) dynamicUseBackend(fe *config.Proxy, ub *config.UseBackend, 
 		test.Values = []string{samples[i]}
 		if err := test.Validate(); err != nil {
 			t.errorf(ub.Pos, "use_backend", "%v", err)
-			return nil, false
+			return nil
 		}
 		acl := matchers.MatchACL{Terms: []matchers.Term{{Name: "backend " + be.Name, Any: []matchers.Test{test}}}}
 		routes = append(routes, caddyhttp.Route{
@@ -105,7 +105,7 @@ func (t *translator) dynamicUseBackend(fe *config.Proxy, ub *config.UseBackend, 
 	if fallback != nil {
 		routes = append(routes, caddyhttp.Route{HandlersRaw: []json.RawMessage{fallback}, Terminal: true})
 	}
-	return caddyconfig.JSONModuleObject(caddyhttp.Subroute{Routes: routes}, "handler", "subroute", nil), true
+	return caddyconfig.JSONModuleObject(caddyhttp.Subroute{Routes: routes}, "handler", "subroute", nil)
 }
 
 // useBackendNames lists the backends a use_backend rule can choose: its

@@ -50,7 +50,7 @@ func (t *translator) httpRoutes(fe *config.Proxy) caddyhttp.RouteList {
 		cm, ok := t.condition("use_backend", ub.Cond)
 		var h json.RawMessage
 		if strings.Contains(ub.Backend, "%[") {
-			h, ok = t.dynamicUseBackend(fe, ub, fallback)
+			h = t.dynamicUseBackend(fe, ub, fallback)
 		} else if be := t.lookupBackend(ub.Pos, "use_backend", ub.Backend); be != nil {
 			h = t.backendChain(fe, be)
 		}
