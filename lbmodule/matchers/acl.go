@@ -3,7 +3,10 @@
 // request path and URL, comma-separated header values, HAProxy's match
 // methods (beg, end, sub, dir, dom, len, int ranges), userlist
 // authentication and the state of the plugin's backends (nbsrv,
-// srv_is_up). Its semantics were checked against HAProxy 2.6.
+// srv_is_up), sample expressions with converters and variables. Beside the
+// matcher it has the handlers for HAProxy rule actions that Caddy lacks:
+// tarpit, set-var, normalize-uri, replace-value and set-status. Its
+// semantics were checked against HAProxy 2.6.
 package matchers
 
 import (
