@@ -159,19 +159,24 @@ func (c *Converter) apply(in Sample) (Sample, bool) {
 	return Sample{}, false
 }
 
-// lookup finds a key in a map: exactly, or for map_beg the first entry in
-// file order that begins the sample.
+// lookup finds a key in a map: exactly, or for map_beg the longest key
+// that begins the sample (the first of equal ones), as HAProxy's prefix
+// tree does.
 func (c *Converter) lookup(s string) (string, bool) {
 	if c.exact != nil {
 		v, ok := c.exact[s]
 		return v, ok
 	}
-	for _, e := range c.Entries {
-		if strings.HasPrefix(s, e[0]) {
-			return e[1], true
+	best := -1
+	for i, e := range c.Entries {
+		if strings.HasPrefix(s, e[0]) && (best < 0 || len(e[0]) > len(c.Entries[best][0])) {
+			best = i
 		}
 	}
-	return "", false
+	if best < 0 {
+		return "", false
+	}
+	return c.Entries[best][1], true
 }
 
 // splitAny cuts s at every byte found in delims, keeping empty pieces.

@@ -5,7 +5,7 @@ import "testing"
 // TestConverters checks each converter on samples whose results HAProxy
 // 2.6 gave for the same expressions.
 func TestConverters(t *testing.T) {
-	entries := [][2]string{{"a.example.com", "backA"}, {"b.example.com", "backB x"}, {"/api", "api"}, {"/a", "short"}, {"a.example.com", "dup"}}
+	entries := [][2]string{{"a.example.com", "backA"}, {"b.example.com", "backB x"}, {"/a", "short"}, {"/api", "api"}, {"a.example.com", "dup"}, {"/api", "api2"}}
 	for _, tt := range []struct {
 		conv   Converter
 		in     string
