@@ -19,6 +19,8 @@
 //     values (http-request/http-response replace-value)
 //   - http.handlers.haproxy_set_status: changes the response status
 //     (http-response/http-after-response set-status)
+//   - http.handlers.haproxy_use_server: names the server a use-server rule
+//     forces, for the haproxy selection policy
 //   - the "haproxy-tcp", "haproxy-tcp4" and "haproxy-tcp6" listener networks:
 //     one listening socket shared across config reloads, so a reload resets
 //     no connection (the adapter listens on them)

@@ -3,12 +3,14 @@ package haproxyadapter
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"
 )
 
@@ -124,4 +126,30 @@ func (t *translator) useBackendNames(ub *config.UseBackend) []string {
 		names[i] = be.Name
 	}
 	return names
+}
+
+// useServerRoutes translates a backend's use-server rules: each whose
+// condition holds names its server to the haproxy selection policy, which
+// takes the first one that is running. Rules of a backend with a
+// persistence cookie are refused: HAProxy then skips the cookie's
+// insertion, which the policy does not reproduce.
+func (t *translator) useServerRoutes(be *config.Proxy) caddyhttp.RouteList {
+	var routes caddyhttp.RouteList
+	for _, us := range be.UseServers {
+		if be.Cookie != nil {
+			t.errorf(us.Pos, "use-server", "use-server with cookie persistence is not translated (HAProxy skips the cookie for a request a rule sends); remove one of them")
+			continue
+		}
+		if !slices.ContainsFunc(be.Servers, func(s *config.Server) bool { return s.Name == us.Server }) {
+			t.errorf(us.Pos, "use-server", "no server %q in %s %q", us.Server, be.Kind, be.Name)
+			continue
+		}
+		cm, ok := t.condition("use-server", us.Cond)
+		if !ok || cm.never {
+			continue
+		}
+		h := caddyconfig.JSONModuleObject(lbmodule.UseServerHandler{Server: us.Server}, "handler", "haproxy_use_server", nil)
+		routes = append(routes, caddyhttp.Route{MatcherSetsRaw: cm.sets, HandlersRaw: []json.RawMessage{h}})
+	}
+	return routes
 }

@@ -120,6 +120,8 @@ func (t *translator) backendChain(fe, be *config.Proxy) json.RawMessage {
 		t.reportOnce("response "+be.Kind.String()+" "+be.Name, func() { resp = append(resp, t.responseRuleRoutes(be)...) })
 	}
 	routes = append(routes, resp...)
+	// use-server rules come after the backend's request rules.
+	t.reportOnce("use-server "+be.Kind.String()+" "+be.Name, func() { routes = append(routes, t.useServerRoutes(be)...) })
 	// HAProxy adds X-Original-To after the request rules.
 	var orig *caddyhttp.Route
 	t.reportOnce("originalto "+fe.Name+" "+be.Name, func() { orig, _ = t.originalToRoute(fe, be) })

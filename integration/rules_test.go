@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -339,5 +340,55 @@ func TestReplaceValueMatchesHAProxy(t *testing.T) {
 	want := compareRequests(t, cfg, []string{addr}, reqs)
 	if n := distinct(want); n < 12 {
 		t.Errorf("only %d distinct answers", n)
+	}
+}
+
+// TestUseServerMatchesHAProxy compares use-server rules: the server a
+// matching rule names answers, even with weight 0; a down server's rule is
+// passed over for the next matching one, else the load balancer picks.
+func TestUseServerMatchesHAProxy(t *testing.T) {
+	origins := startOrigins(t, "s1", "s2", "s3")
+	port := freePort(t)
+	cfg := writeConfig(t, "rules_use_server.cfg", map[string]any{"Port": port,
+		"S1": origins[0].Addr(), "S2": origins[1].Addr(), "S3": origins[2].Addr(), "Down": loopback(freePort(t))})
+	addr := loopback(port)
+	var reqs []addrRequest
+	for _, path := range []string{"/two", "/three", "/x", "/down", "/lb", "/two", "/lb", "/x", "/three", "/lb"} {
+		reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: path}})
+	}
+	reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: "/x", headers: []string{"X-Srv: THREE"}}})
+	// Both must have seen the down server fail its check first.
+	wait := func() {
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			resp, body := rawRequest{method: "GET", target: "/down"}.send(t, addr)
+			if resp.StatusCode == 200 && body == "s2" {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatal("the down server was never seen down")
+	}
+	run := func() []string {
+		wait()
+		out := make([]string, len(reqs))
+		for i, q := range reqs {
+			resp, body := q.r.send(t, q.addr)
+			out[i] = fmt.Sprintf("%d %s", resp.StatusCode, body)
+		}
+		return out
+	}
+	haproxy := startHAProxy(t, cfg, addr)
+	want := run()
+	haproxy.stop()
+	startCaddy(t, cfg)
+	got := run()
+	for i, q := range reqs {
+		if got[i] != want[i] {
+			t.Errorf("request %d %s: caddy %q, haproxy %q", i, q.r, got[i], want[i])
+		}
+	}
+	if distinct(want) != 3 {
+		t.Errorf("haproxy's answers do not involve the three servers: %q", want)
 	}
 }

@@ -128,7 +128,7 @@ func proxyKeywords() []*Keyword {
 		px("tcp-response content", "!-XX", Refused, rules("tcp-response")),
 		px("tcp-response inspect-delay", "!-XX", Refused, rules("tcp-response")),
 		px("monitor fail", "-XX-", Translated, "the monitor-uri answers 503 while the condition holds"),
-		px("use-server", "--XX", Refused, "use-server rules are not translated yet: the load balancer has no forced-server choice (with cookie persistence, retries and queues to honour); use a backend per server or cookie persistence"),
+		px("use-server", "--XX", Translated, "the first rule whose condition holds and whose server is running (any server with option persist) sends the request there, before load balancing, through the server's maxconn queue; refused together with a persistence cookie"),
 		px("stick match", "--XX", Refused, noteStick),
 		px("stick on", "--XX", Refused, noteStick),
 		px("stick store-request", "--XX", Refused, noteStick),

@@ -93,7 +93,7 @@ func TestKeywordTable(t *testing.T) {
 		"global":   {"hard-stop-after", "grace", "ca-base", "crt-base", "setenv", "presetenv", "resetenv", "unsetenv"},
 		"listen":   {"mode", "bind", "server", "default-server", "server-template", "balance", "hash-type", "default_backend", "use_backend", "retries", "option redispatch", "option forwardfor", "option allbackups", "timeout connect", "timeout client", "timeout server", "timeout http-request", "timeout http-keep-alive", "timeout queue", "timeout tunnel", "contimeout", "clitimeout", "srvtimeout", "fullconn", "description", "id", "disabled", "enabled"},
 		"frontend": {"maxconn:ignored", "monitor-uri", "acl", "http-request", "redirect", "block", "reqadd", "rspdel:refused", "tcp-request content:refused", "monitor fail", "stats admin:refused", "stats auth:refused", "stats http-request:refused", "compression:ignored", "errorfile", "errorloc", "option httplog:ignored", "option http-server-close:ignored", "capture cookie:ignored", "rate-limit sessions:ignored", "backlog:ignored", "email-alert to:ignored", "log-format:ignored", "stats enable:ignored"},
-		"backend":  {"cookie", "option httpchk", "http-check expect", "tcp-check connect", "http-check disable-on-404", "appsession:refused", "use-server:refused", "stick on:refused", "stick-table:refused", "stick match:refused"},
+		"backend":  {"cookie", "option httpchk", "http-check expect", "tcp-check connect", "http-check disable-on-404", "appsession:refused", "use-server", "stick on:refused", "stick-table:refused", "stick match:refused"},
 	}
 	for section, names := range translated {
 		for _, entry := range names {
