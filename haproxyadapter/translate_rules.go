@@ -306,11 +306,11 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 		}
 		return one(t.authPage(realm, pages))
 	case "deny", "return":
-		h, err := t.reply(r, pages)
+		hs, err := t.reply(r, pages)
 		if err != nil {
 			return fail("%v", err)
 		}
-		return one(h)
+		return hs, true
 	case "normalize-uri":
 		n := matchers.NormalizeURI{}
 		if len(r.Args) > 0 {
@@ -337,7 +337,7 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 		}
 		return one(h)
 	case "tarpit":
-		h, err := t.reply(r, pages)
+		hs, err := t.reply(r, pages)
 		if err != nil {
 			return fail("%v", err)
 		}
@@ -346,7 +346,7 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 			return fail("%v", err)
 		}
 		hold := caddyconfig.JSONModuleObject(matchers.Tarpit{Delay: caddy.Duration(delay)}, "handler", "haproxy_tarpit", nil)
-		return []json.RawMessage{hold, h}, true
+		return append([]json.RawMessage{hold}, hs...), true
 	case "set-header", "add-header":
 		if len(r.Args) != 2 {
 			return fail("expects a header name and a value")
@@ -387,7 +387,7 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 		}
 		return one(h)
 	case "redirect":
-		h, err := t.redirect(r.Args)
+		h, err := t.redirect(r.Pos.File, r.Args)
 		if err != nil {
 			return fail("%v", err)
 		}
@@ -457,7 +457,7 @@ func (t *translator) redirectRoutes(p *config.Proxy) caddyhttp.RouteList {
 	var routes caddyhttp.RouteList
 	for _, r := range p.Redirects {
 		cm, ok := t.condition("redirect", r.Cond)
-		h, err := t.redirect(r.Args)
+		h, err := t.redirect(r.Pos.File, r.Args)
 		if err != nil {
 			t.errorf(r.Pos, "redirect", "%v", err)
 			continue
@@ -472,7 +472,8 @@ func (t *translator) redirectRoutes(p *config.Proxy) caddyhttp.RouteList {
 
 // redirect translates "location|prefix|scheme <value> [code N] [drop-query]
 // [append-slash]" into handlers that answer the redirect.
-func (t *translator) redirect(args []string) ([]json.RawMessage, error) {
+func (t *translator) redirect(cfgFile string, args []string) ([]json.RawMessage, error) {
+	rf := &ruleFormat{t: t, file: cfgFile}
 	if len(args) < 2 {
 		return nil, fmt.Errorf("expects location, prefix or scheme followed by a value")
 	}
@@ -499,14 +500,14 @@ func (t *translator) redirect(args []string) ([]json.RawMessage, error) {
 			return nil, fmt.Errorf("redirect option %q is not translated", args[i])
 		}
 	}
-	v, err := logFormat(value)
+	v, err := rf.format(value)
 	if err != nil {
 		return nil, err
 	}
 	var location string
 	switch kind {
 	case "location":
-		return []json.RawMessage{redirectResponse(code, v)}, nil
+		return append(rf.pre, redirectResponse(code, v)), nil
 	case "prefix":
 		if v == "/" {
 			// "prefix /" redirects to the same URI.
@@ -520,7 +521,7 @@ func (t *translator) redirect(args []string) ([]json.RawMessage, error) {
 	}
 	// {http.request.uri} is the path and query as sent; dropping the
 	// query first leaves the path alone.
-	var pre []json.RawMessage
+	pre := rf.pre
 	if dropQuery {
 		pre = append(pre, caddyconfig.JSONModuleObject(rewrite.Rewrite{URI: "?"}, "handler", "rewrite", nil))
 	}
@@ -556,16 +557,18 @@ func redirectResponse(code int, location string) json.RawMessage {
 // errorfile P | default-errorfiles] [hdr N F]*. A deny without options
 // answers the error page for its status; without a payload, other replies
 // have an empty body.
-func (t *translator) reply(r *config.Rule, pages []*config.Proxy) (json.RawMessage, error) {
-	resp, err := t.replyResponse(r, pages)
+func (t *translator) reply(r *config.Rule, pages []*config.Proxy) ([]json.RawMessage, error) {
+	rf := &ruleFormat{t: t, file: r.Pos.File}
+	resp, err := t.replyResponse(r, pages, rf)
 	if err != nil {
 		return nil, err
 	}
-	return caddyconfig.JSONModuleObject(resp, "handler", "static_response", nil), nil
+	return append(rf.pre, caddyconfig.JSONModuleObject(resp, "handler", "static_response", nil)), nil
 }
 
-// replyResponse builds the answer of a reply (see reply).
-func (t *translator) replyResponse(r *config.Rule, pages []*config.Proxy) (caddyhttp.StaticResponse, error) {
+// replyResponse builds the answer of a reply (see reply); rf translates its
+// log-format strings (nil: placeholders only).
+func (t *translator) replyResponse(r *config.Rule, pages []*config.Proxy, rf *ruleFormat) (caddyhttp.StaticResponse, error) {
 	// A tarpit answers like a deny once its delay is over, 500 by
 	// default.
 	deny := r.Action == "deny" || r.Action == "tarpit"
@@ -616,13 +619,13 @@ func (t *translator) replyResponse(r *config.Rule, pages []*config.Proxy) (caddy
 			case "string":
 				body = escapeBraces(args[i+1])
 			case "lf-string":
-				body, err = logFormat(args[i+1])
+				body, err = rf.format(args[i+1])
 			case "file", "lf-file":
 				var data []byte
 				data, err = os.ReadFile(relativeToConfig(r.Pos.File, args[i+1]))
 				body = escapeBraces(string(data))
 				if err == nil && opt == "lf-file" {
-					body, err = logFormat(string(data))
+					body, err = rf.format(string(data))
 				}
 			case "errorfile":
 				var resp caddyhttp.StaticResponse
@@ -633,7 +636,7 @@ func (t *translator) replyResponse(r *config.Rule, pages []*config.Proxy) (caddy
 				return caddyhttp.StaticResponse{}, err
 			}
 		case "hdr":
-			v, err := logFormat(args[i+2])
+			v, err := rf.format(args[i+2])
 			if err != nil {
 				return caddyhttp.StaticResponse{}, err
 			}
@@ -1277,7 +1280,7 @@ func (t *translator) errorFile(ef *config.ErrorFile) (caddyhttp.StaticResponse, 
 	if ef.Keyword == "http-error" {
 		// The reply options of "return", with the page's status.
 		r := &config.Rule{Pos: ef.Pos, Keyword: "http-error", Action: "return", Args: append([]string{"status", strconv.Itoa(ef.Code)}, ef.Reply...)}
-		resp, err := t.replyResponse(r, nil)
+		resp, err := t.replyResponse(r, nil, nil)
 		if err != nil {
 			t.errorf(ef.Pos, "http-error", "%v", err)
 		}

@@ -104,8 +104,8 @@ func setVar(r *config.Rule) (json.RawMessage, error) {
 	return caddyconfig.JSONModuleObject(sv, "handler", "haproxy_set_var", nil), nil
 }
 
-// headerValue translates the log-format value of a set-header or
-// add-header rule. An %[expression] without a placeholder of its own is
+// headerValue translates a log-format string of a rule: a set-header or
+// add-header value, a redirect's location, a reply's body or header. An %[expression] without a placeholder of its own is
 // evaluated by a haproxy_set_var handler into a variable of its own, read
 // by the value's placeholder; pre are those handlers, which run just before
 // the rule. A response rule's handlers run before the response, so its
@@ -157,4 +157,22 @@ func setStatusHandler(args []string, require *caddyhttp.ResponseMatcher) (json.R
 		return nil, err
 	}
 	return caddyconfig.JSONModuleObject(ss, "handler", "haproxy_set_status", nil), nil
+}
+
+// ruleFormat translates the log-format strings of one request rule (see
+// headerValue), collecting in pre the handlers its expressions need. A nil
+// ruleFormat translates placeholders only.
+type ruleFormat struct {
+	t    *translator
+	file string
+	pre  []json.RawMessage
+}
+
+func (rf *ruleFormat) format(s string) (string, error) {
+	if rf == nil {
+		return logFormat(s)
+	}
+	v, pre, err := rf.t.headerValue(rf.file, s, false)
+	rf.pre = append(rf.pre, pre...)
+	return v, err
 }

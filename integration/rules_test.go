@@ -158,7 +158,7 @@ func TestVarsAndConvertersMatchHAProxy(t *testing.T) {
 			reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: target, headers: hs}})
 		}
 	}
-	for _, target := range []string{"/osm/3/4/5.png?a=x&a=y", "/OSM/3?b=1&a=Q%41", "/x?a", "/x?a="} {
+	for _, target := range []string{"/osm/3/4/5.png?a=x&a=y", "/OSM/3?b=1&a=Q%41", "/x?a", "/x?a=", "/go/Here?q", "/ret/zz"} {
 		reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: target}})
 	}
 	want := compareRequests(t, cfg, []string{addr}, reqs)

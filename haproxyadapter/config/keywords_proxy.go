@@ -334,7 +334,7 @@ var translatedActions = map[string]string{
 	"http-request deny":                  "HAProxy's error page (or errorfile) for 403 or deny_status; the reply options of return are translated too",
 	"http-request redirect":              noteRedirect,
 	"http-request tarpit":                "holds the request for timeout tarpit (a backend's timeout connect without it), then answers like deny, 500 by default; a client that leaves is dropped",
-	"http-request return":                "status, content-type, string, lf-string, file, lf-file, errorfile, default-errorfiles and hdr options",
+	"http-request return":                "status, content-type, string, lf-string, file, lf-file, errorfile, errorfiles, default-errorfiles and hdr options; log-format strings may hold %[fetch,converters] expressions",
 	"http-request set-header":            noteHeaderValue,
 	"http-request add-header":            noteHeaderValue,
 	"http-request del-header":            "with -m str, beg, end or sub",
