@@ -290,7 +290,7 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 		return fail("not translated: use the http-request equivalent")
 	}
 	action := r.Action
-	if strings.HasPrefix(action, "set-var(") || strings.HasPrefix(action, "unset-var(") {
+	if strings.HasPrefix(action, "set-var(") || strings.HasPrefix(action, "set-var-fmt(") || strings.HasPrefix(action, "unset-var(") {
 		action = "set-var"
 	}
 	switch action {
@@ -331,11 +331,11 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 		}
 		return one(caddyconfig.JSONModuleObject(n, "handler", "haproxy_normalize_uri", nil))
 	case "set-var":
-		h, err := setVar(r)
+		hs, err := t.setVar(r)
 		if err != nil {
 			return fail("%v", err)
 		}
-		return one(h)
+		return hs, true
 	case "tarpit":
 		hs, err := t.reply(r, pages)
 		if err != nil {

@@ -72,13 +72,32 @@ func converter(cfgFile, word string) (matchers.Converter, error) {
 	return c, nil
 }
 
-// setVar translates "set-var(<scope>.<name>) <expr>" and
-// "unset-var(<scope>.<name>)" into the haproxy_set_var handler.
-func setVar(r *config.Rule) (json.RawMessage, error) {
+// setVar translates "set-var(<scope>.<name>) <expr>", "set-var-fmt(…)
+// <fmt>" and "unset-var(<scope>.<name>)" into the haproxy_set_var handler
+// (after the handlers a format's expressions need).
+func (t *translator) setVar(r *config.Rule) ([]json.RawMessage, error) {
 	action, name, _ := strings.Cut(r.Action, "(")
 	name, ok := strings.CutSuffix(name, ")")
 	if !ok || strings.Contains(name, ",") {
 		return nil, fmt.Errorf("expects %s(<scope>.<name>) without conditions", action)
+	}
+	if action == "set-var-fmt" {
+		if len(r.Args) != 1 {
+			return nil, fmt.Errorf("expects one log-format string")
+		}
+		if r.Args[0] == "" {
+			return nil, fmt.Errorf("an empty format is not translated")
+		}
+		rf := &ruleFormat{t: t, file: r.Pos.File}
+		format, err := rf.format(r.Args[0])
+		if err != nil {
+			return nil, err
+		}
+		sv := matchers.SetVar{Name: name, Format: format}
+		if err := sv.Validate(); err != nil {
+			return nil, err
+		}
+		return append(rf.pre, caddyconfig.JSONModuleObject(sv, "handler", "haproxy_set_var", nil)), nil
 	}
 	if action == "unset-var" {
 		if len(r.Args) != 0 {
@@ -88,7 +107,7 @@ func setVar(r *config.Rule) (json.RawMessage, error) {
 		if err := sv.Validate(); err != nil {
 			return nil, err
 		}
-		return caddyconfig.JSONModuleObject(sv, "handler", "haproxy_set_var", nil), nil
+		return []json.RawMessage{caddyconfig.JSONModuleObject(sv, "handler", "haproxy_set_var", nil)}, nil
 	}
 	if len(r.Args) != 1 {
 		return nil, fmt.Errorf("expects one sample expression")
@@ -101,7 +120,7 @@ func setVar(r *config.Rule) (json.RawMessage, error) {
 	if err := sv.Validate(); err != nil {
 		return nil, err
 	}
-	return caddyconfig.JSONModuleObject(sv, "handler", "haproxy_set_var", nil), nil
+	return []json.RawMessage{caddyconfig.JSONModuleObject(sv, "handler", "haproxy_set_var", nil)}, nil
 }
 
 // headerValue translates a log-format string of a rule: a set-header or

@@ -345,6 +345,7 @@ var translatedActions = map[string]string{
 	"http-request set-method":            "a literal method",
 	"http-request set-var":               noteSetVar,
 	"http-request unset-var":             "removes a txn or req variable",
+	"http-request set-var-fmt":           "a txn or req variable set to a log-format string (literal text, placeholders, %[fetch,converters]), even when empty",
 	"http-request replace-value":         noteReplaceValue,
 	"http-response replace-value":        noteReplaceValue,
 	"http-response set-status":           noteSetStatus,

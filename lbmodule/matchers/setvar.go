@@ -37,6 +37,9 @@ type SetVar struct {
 	// Unset removes the variable instead ("unset-var"); there is then
 	// no fetch.
 	Unset bool `json:"unset,omitempty"`
+	// Format, when set, is stored instead of a fetch's sample: a string
+	// with Caddy placeholders ("set-var-fmt"), stored even when empty.
+	Format string `json:"format,omitempty"`
 }
 
 // CaddyModule returns the Caddy module information.
@@ -56,9 +59,9 @@ func (sv *SetVar) Validate() error {
 	if err := checkVarName([]string{sv.Name}); err != nil {
 		return err
 	}
-	if sv.Unset {
-		if sv.Fetch != "" || len(sv.Converters) > 0 {
-			return fmt.Errorf("unset-var(%s) takes no expression", sv.Name)
+	if sv.Unset || sv.Format != "" {
+		if sv.Fetch != "" || len(sv.Converters) > 0 || sv.Unset && sv.Format != "" {
+			return fmt.Errorf("%s: unset and format take no expression, and exclude each other", sv.Name)
 		}
 		return nil
 	}
@@ -73,6 +76,11 @@ func (sv *SetVar) Validate() error {
 func (sv SetVar) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	if sv.Unset {
 		caddyhttp.SetVar(r.Context(), varKey(sv.Name), nil)
+	} else if sv.Format != "" {
+		repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+		if repl != nil {
+			caddyhttp.SetVar(r.Context(), varKey(sv.Name), stringSample(repl.ReplaceAll(sv.Format, "")))
+		}
 	} else if smp := evalExpression(r, sv.Fetch, sv.Args, sv.Converters, false); len(smp) > 0 {
 		caddyhttp.SetVar(r.Context(), varKey(sv.Name), smp[0])
 	}
