@@ -3,7 +3,6 @@ package haproxyadapter
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -58,7 +57,7 @@ func converter(cfgFile, word string) (matchers.Converter, error) {
 		if len(args) == 0 {
 			return c, fmt.Errorf("converter %s needs a map file", name)
 		}
-		data, err := os.ReadFile(relativeToConfig(cfgFile, args[0]))
+		data, err := readConfigFile(relativeToConfig(cfgFile, args[0]))
 		if err != nil {
 			return c, fmt.Errorf("converter %s: %v", name, err)
 		}

@@ -83,6 +83,13 @@ type Counters struct {
 	// (qcur); QueueMax the highest QueueCurrent seen (qmax).
 	QueueCurrent atomic.Int64
 	QueueMax     atomic.Int64
+	// BytesIn and BytesOut count the bytes received from clients and
+	// sent to them (bin, bout).
+	BytesIn  atomic.Int64
+	BytesOut atomic.Int64
+
+	// Traffic holds the rest of HAProxy's per-object counters.
+	Traffic
 }
 
 // take counts one more request being served.
@@ -128,6 +135,12 @@ type serverState struct {
 	// agentDown records that an agent-check answer took the server down
 	// (the stats page's "DOWN (agent)").
 	agentDown atomic.Bool
+	// forcedHealth is the health counter of a server without checks, as
+	// an operator forced it, plus one; 0 is HAProxy's initial value.
+	forcedHealth atomic.Int32
+	// lastChange is when the admin or operational state last changed,
+	// in Unix nanoseconds (the stats page's lastchg).
+	lastChange atomic.Int64
 
 	counters Counters
 }
@@ -210,6 +223,10 @@ func (s *Server) Usable() bool {
 	return !s.state.down.Load() && !s.state.stopping.Load() && s.state.admin.Load()&(maintFlags|drainFlags) == 0 && s.state.weight.Load() > 0
 }
 
+// LastChange is when the server's admin or operational state last
+// changed, or when it was first configured.
+func (s *Server) LastChange() time.Time { return time.Unix(0, s.state.lastChange.Load()) }
+
 // Counters returns the server's counters.
 func (s *Server) Counters() *Counters { return &s.state.counters }
 
@@ -233,6 +250,7 @@ func newServer(sc ServerConfig, index int, prev *serverState) *Server {
 	st := prev
 	if st == nil {
 		st = new(serverState)
+		st.lastChange.Store(time.Now().UnixNano())
 		st.weight.Store(int32(w))
 		st.configWeight.Store(int32(w))
 		if sc.Disabled {
@@ -274,9 +292,29 @@ func setAdminFlags(st *serverState, set, clear uint32) {
 	for {
 		old := st.admin.Load()
 		if st.admin.CompareAndSwap(old, old&^clear|set) {
+			if old != old&^clear|set {
+				st.lastChange.Store(time.Now().UnixNano())
+			}
 			return
 		}
 	}
+}
+
+// Health counter of a server without checks, with HAProxy's default rise
+// and fall: it starts at rise and an operator's "health up" or "health
+// down" moves it to the top or to 0, as in HAProxy's server-state file.
+const (
+	defaultRise = 2
+	defaultFall = 3
+)
+
+// UncheckedHealth is the health counter HAProxy keeps for a server without
+// checks (see ForceHealth).
+func (s *Server) UncheckedHealth() int {
+	if v := s.state.forcedHealth.Load(); v > 0 {
+		return int(v - 1)
+	}
+	return defaultRise
 }
 
 func boolFlags(on bool, f uint32) uint32 {

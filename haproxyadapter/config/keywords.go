@@ -137,7 +137,7 @@ const (
 	noteMail              = "e-mail alerts are not sent"
 	noteCapture           = "captures only feed HAProxy's logs"
 	noteRules             = "%s rules are not translated yet; express them with Caddy handlers or remove the line"
-	noteACL               = "request fetches (path, url, base, query, url_param, hdr, cook, method, src, dst, ports, ssl_fc, ssl_fc_sni, nbsrv, srv_is_up and their _beg, _end … forms, var(), str()) become Caddy matchers, with the converters lower, upper, length, hex, base64, bool, word, field, regsub, map, map_str and map_beg; other converters and fetches are refused where used"
+	noteACL               = "request fetches (path, url, base, query, url_param, hdr, cook, method, src, dst, ports, ssl_fc, ssl_fc_sni, ssl_c_used, ssl_c_verify, http_auth, http_auth_group, nbsrv, srv_is_up and their _beg, _end … forms, var(), str()) become Caddy matchers, with the converters lower, upper, length, hex, base64, bool, word, field, regsub, map, map_str and map_beg; other converters and fetches are refused where used"
 	noteCond              = "and, or, ! and anonymous { } ACLs; a condition is refused where one of its ACLs is. In http-response rules, request fetches never match (as in HAProxy) and positive status tests become required status codes"
 	noteRedirect          = "location, prefix and scheme redirects with code, drop-query and append-slash; the value may hold %[fetch,converters] expressions"
 	noteHeaderValue       = "literal text, the log-format fetches Caddy has a placeholder for (src, src_port, dst, dst_port, method, query, req.hdr(host), ssl_fc_sni), var(txn.*|req.*) and, in request rules, %[fetch,converters…] sample expressions (in response rules: txn variables and constants with converters)"
