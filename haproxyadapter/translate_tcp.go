@@ -362,6 +362,9 @@ func (t *translator) tcpBackendConfig(b *config.Proxy) lbmodule.BackendConfig {
 	if b.Cookie != nil {
 		t.warnf(b.Cookie.Pos, "cookie", "backend %q is in mode tcp: HAProxy ignores cookie persistence there, and so does the translation", b.Name)
 	}
+	for _, us := range b.UseServers {
+		t.errorf(us.Pos, "use-server", "use-server in mode tcp is not translated yet; remove the line or use balance source")
+	}
 	if o := b.Option("forwardfor"); o != nil {
 		t.warnf(o.Pos, "option forwardfor", "backend %q is in mode tcp: HAProxy ignores option forwardfor there, and so does the translation", b.Name)
 	}

@@ -129,7 +129,6 @@ const (
 	noteChecksUnsupported = "not supported: health checks run without it"
 	noteStats             = "stats page not served yet"
 	notePersist           = "not supported: the persistence cookie applies without it"
-	noteErrorPages        = "HAProxy's error pages are replaced by Caddy's"
 	noteCompression       = "responses pass uncompressed; add Caddy's encode handler to compress"
 	noteSplice            = "Go copies data between connections itself; the kernel splice setting has no equivalent"
 	noteKeepalive         = "TCP keep-alive is managed by Go's network stack"
@@ -140,12 +139,11 @@ const (
 	noteCapture           = "captures only feed HAProxy's logs"
 	noteRules             = "%s rules are not translated yet; express them with Caddy handlers or remove the line"
 	noteTCPRules          = "accept and reject in mode tcp proxies (backend rules run once the backend is chosen), with conditions on src, dst, dst_port, req.ssl_sni, req.ssl_alpn and req.ssl_hello_type (caddy-l4 matchers); in mode http, connection rules only, through caddy-l4's listener wrapper"
-	noteACL               = "request fetches (path, url, base, query, url_param, hdr, cook, method, src, dst, ports, ssl_fc, ssl_fc_sni, ssl_c_used, ssl_c_verify, http_auth, http_auth_group, nbsrv, srv_is_up and their _beg, _end … forms) become Caddy matchers; converters and other fetches are refused where used"
+	noteACL               = "request fetches (path, url, base, query, url_param, hdr, cook, method, src, dst, ports, ssl_fc, ssl_fc_sni, ssl_c_used, ssl_c_verify, http_auth, http_auth_group, nbsrv, srv_is_up and their _beg, _end … forms, var(), str()) become Caddy matchers, with the converters lower, upper, length, hex, base64, bool, word, field, regsub, map, map_str and map_beg; other converters and fetches are refused where used"
 	noteCond              = "and, or, ! and anonymous { } ACLs; a condition is refused where one of its ACLs is. In http-response rules, request fetches never match (as in HAProxy) and positive status tests become required status codes"
-	noteRedirect          = "location, prefix and scheme redirects with code, drop-query and append-slash"
-	noteHeaderValue       = "literal text and the log-format fetches Caddy has a placeholder for (src, src_port, dst, dst_port, method, query, req.hdr(host), ssl_fc_sni)"
+	noteRedirect          = "location, prefix and scheme redirects with code, drop-query and append-slash; the value may hold %[fetch,converters] expressions"
+	noteHeaderValue       = "literal text, the log-format fetches Caddy has a placeholder for (src, src_port, dst, dst_port, method, query, req.hdr(host), ssl_fc_sni), var(txn.*|req.*) and, in request rules, %[fetch,converters…] sample expressions (in response rules: txn variables and constants with converters)"
 	noteStick             = "stick tables are not supported; use cookie persistence or balance source instead"
-	noteTCPMode           = "TCP proxying is refused by the translator until the layer4 translation lands"
 )
 
 // kwTable is every known keyword; kwIndex finds them by name.
