@@ -11,6 +11,18 @@
 //     Caddy's own matchers cannot express exactly
 //   - layer4.handlers.haproxy: the same backends for raw TCP connections
 //     (HAProxy's mode tcp) in caddy-l4 routes
+//   - http.handlers.haproxy_tarpit: holds a request before its answer
+//     (HAProxy's http-request tarpit)
+//   - http.handlers.haproxy_set_var: HAProxy variables from sample
+//     expressions with converters (http-request set-var)
+//   - http.handlers.haproxy_normalize_uri: HAProxy's URI normalizers
+//     (http-request normalize-uri)
+//   - http.handlers.haproxy_replace_value: rewrites comma-separated header
+//     values (http-request/http-response replace-value)
+//   - http.handlers.haproxy_set_status: changes the response status
+//     (http-response/http-after-response set-status)
+//   - http.handlers.haproxy_use_server: names the server a use-server rule
+//     forces, for the haproxy selection policy
 //   - http.reverse_proxy.transport.haproxy: Caddy's HTTP transport verifying
 //     server certificates as HAProxy does (the name only when one is known)
 //   - tls.client_auth.verifier.crl: client certificates checked against
