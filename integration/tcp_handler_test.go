@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -43,10 +44,19 @@ type tcpBackendSpec struct {
 	// ping" instead of a plain connect.
 	tcpCheck     bool
 	queueTimeout string
+	// retries and redispatch, when set, are the backend's retry settings.
+	retries    *int
+	redispatch bool
+	// statsSocket, when set, is where each proxy serves its runtime API
+	// (with a suffix per proxy).
+	statsSocket string
 }
 
 func (b tcpBackendSpec) haproxyConfig(port int) string {
 	var s strings.Builder
+	if b.statsSocket != "" {
+		fmt.Fprintf(&s, "global\n  stats socket %s.haproxy level user\n", b.statsSocket)
+	}
 	fmt.Fprintf(&s, "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 10s\n  timeout server 10s\n")
 	fmt.Fprintf(&s, "frontend fe\n  bind %s\n  default_backend be\n", loopback(port))
 	fmt.Fprintf(&s, "backend be\n  balance %s\n", b.balance)
@@ -55,6 +65,12 @@ func (b tcpBackendSpec) haproxyConfig(port int) string {
 	}
 	if b.queueTimeout != "" {
 		fmt.Fprintf(&s, "  timeout queue %s\n", b.queueTimeout)
+	}
+	if b.retries != nil {
+		fmt.Fprintf(&s, "  retries %d\n", *b.retries)
+	}
+	if b.redispatch {
+		s.WriteString("  option redispatch\n")
 	}
 	if b.tcpCheck {
 		s.WriteString("  option tcp-check\n  tcp-check send ping\\n\n  tcp-check expect string ping\n")
@@ -97,6 +113,11 @@ func (b tcpBackendSpec) caddyConfig(port int) []byte {
 	if b.queueTimeout != "" {
 		backend["queue_timeout"] = b.queueTimeout
 	}
+	if b.retries != nil {
+		// As the translator: HAProxy waits min(timeout connect, 1s)
+		// before a retry on the same server.
+		backend["retries"], backend["redispatch"], backend["retry_turnaround"] = *b.retries, b.redispatch, "1s"
+	}
 	if b.tcpCheck {
 		backend["health_checks"] = map[string]any{"type": "tcp-check", "tcp_rules": []map[string]any{
 			{"action": "send", "data": "ping\n"},
@@ -105,10 +126,14 @@ func (b tcpBackendSpec) caddyConfig(port int) []byte {
 	}
 	handler := map[string]any{"handler": "haproxy", "frontend": "fe", "backend": backend,
 		"connect_timeout": "1s", "client_timeout": "10s", "server_timeout": "10s"}
-	cfg := map[string]any{"apps": map[string]any{"layer4": map[string]any{"servers": map[string]any{
+	apps := map[string]any{"layer4": map[string]any{"servers": map[string]any{
 		// The adapter listens on sockets shared across reloads.
 		"fe": map[string]any{"listen": []string{"haproxy-tcp/" + loopback(port)}, "routes": []any{map[string]any{"handle": []any{handler}}}},
-	}}}}
+	}}}
+	if b.statsSocket != "" {
+		apps["haproxy_runtime"] = map[string]any{"listeners": []any{map[string]any{"address": "unix/" + b.statsSocket + ".caddy", "level": "user"}}}
+	}
+	cfg := map[string]any{"apps": apps}
 	out, err := json.Marshal(cfg)
 	if err != nil {
 		panic(err)
@@ -427,6 +452,78 @@ func TestTCPConnectionSurvivesReload(t *testing.T) {
 	}
 	if count["A"] != 2 || count["B"] != 6 {
 		t.Errorf("new connections after the reload: %v, want A 2 and B 6", count)
+	}
+}
+
+// TestTCPRetryCountersMatchHAProxy compares the counters of connections
+// that meet a dead server (connection errors, retries, redispatches,
+// sessions, bytes) in "show stat" of both proxies.
+func TestTCPRetryCountersMatchHAProxy(t *testing.T) {
+	two := 2
+	for _, tc := range []struct {
+		name       string
+		redispatch bool
+		live       bool
+		conns      int
+	}{
+		{"retries on a dead server", false, false, 1},
+		{"redispatch to a live one", true, true, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			names := []string{"dead"}
+			if tc.live {
+				names = append(names, "live")
+			}
+			o := startTCPOrigins(t, false, names...)
+			o[0].Stop()
+			sock := filepath.Join(t.TempDir(), "stats")
+			p := startTCPProxies(t, tcpBackendSpec{balance: "roundrobin", servers: tcpServers(o, 1, 1)[:len(o)],
+				retries: &two, redispatch: tc.redispatch, statsSocket: sock})
+			p.each(func(proxy, addr string) {
+				for range tc.conns {
+					answerOf(dialTCP(t, addr, ""))
+				}
+			})
+			want := tcpRetryStats(t, sock+".haproxy")
+			got := tcpRetryStats(t, sock+".caddy")
+			if got != want {
+				t.Errorf("show stat (name scur stot bin bout econ wretr wredis):\n got %s\nwant %s (HAProxy)", got, want)
+			}
+		})
+	}
+}
+
+// tcpRetryStats returns the name, scur, stot, bin, bout, econ, wretr and
+// wredis of the rows of frontend "fe" and backend "be" in the runtime
+// API's show stat at sock, once no connection is in progress.
+func tcpRetryStats(t *testing.T, sock string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var rows []string
+		busy := false
+		conn, err := net.DialTimeout("unix", sock, 5*time.Second)
+		if err != nil {
+			t.Fatalf("runtime API %s: %v", sock, err)
+		}
+		_, _ = io.WriteString(conn, "show stat\n")
+		out, _ := io.ReadAll(conn)
+		conn.Close()
+		for _, line := range strings.Split(string(out), "\n") {
+			f := strings.Split(line, ",")
+			if len(f) < 17 || (f[0] != "be" && f[0] != "fe") {
+				continue
+			}
+			busy = busy || f[4] != "0"
+			rows = append(rows, strings.Join([]string{f[0] + "/" + f[1], f[4], f[7], f[8], f[9], f[13], f[15], f[16]}, " "))
+		}
+		if !busy && len(rows) > 0 || time.Now().After(deadline) {
+			// The proxies order their rows by proxy id, which the
+			// hand-written JSON does not give.
+			sort.Strings(rows)
+			return strings.Join(rows, " | ")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -124,7 +124,7 @@ func (p *HTTPSelection) Select(pool reverseproxy.UpstreamPool, r *http.Request, 
 		a.retries++
 		if !p.backend.RedispatchNow(a.retries, prev) || p.staysPersistent(ctx, a.retries, prev) {
 			a.mu.Unlock()
-			p.backend.CountRetry(prev, prev)
+			p.backend.CountRetry(prev, prev, false)
 			if !p.backend.RetryTurnaround(ctx) {
 				return nil
 			}
@@ -159,7 +159,7 @@ func (p *HTTPSelection) Select(pool reverseproxy.UpstreamPool, r *http.Request, 
 		return nil
 	}
 	if prev != nil {
-		p.backend.CountRetry(prev, s)
+		p.backend.CountRetry(prev, s, true)
 	}
 	if s == prev && !p.backend.RetryTurnaround(ctx) {
 		// The redispatch found no other server: HAProxy waits before it

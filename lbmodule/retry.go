@@ -72,7 +72,17 @@ func (b *Backend) RetryTurnaround(ctx context.Context) bool {
 // each counted on the backend and on prev. The failed attempt itself is no
 // connection error (econ): as HAProxy 2.6's show stat, in HTTP and TCP
 // mode alike, econ counts only a connection that failed for good.
-func (b *Backend) CountRetry(prev, next *Server) {
+//
+// reacquired tells that the retry went through the load balancer again
+// (Acquire), which counted a session on next and on the backend. As in
+// HAProxy, every attempt is a session of its server (stot), but the
+// backend counts the request or connection once.
+func (b *Backend) CountRetry(prev, next *Server, reacquired bool) {
+	if reacquired {
+		b.counters.Sessions.Add(-1)
+	} else {
+		next.state.counters.Sessions.Add(1)
+	}
 	if next == prev {
 		b.counters.Retries.Add(1)
 		prev.state.counters.Retries.Add(1)

@@ -30,7 +30,8 @@ func (h *Handler) connect(cx *layer4.Connection, s *lbmodule.Server) (net.Conn, 
 			return nil, s, err
 		}
 		prev := s
-		if b.RedispatchNow(retry, prev) {
+		redispatch := b.RedispatchNow(retry, prev)
+		if redispatch {
 			req := h.request(cx)
 			req.Avoid = prev.Index()
 			b.Release(prev)
@@ -38,7 +39,7 @@ func (h *Handler) connect(cx *layer4.Connection, s *lbmodule.Server) (net.Conn, 
 				return nil, nil, err
 			}
 		}
-		b.CountRetry(prev, s)
+		b.CountRetry(prev, s, redispatch)
 		if s == prev && !b.RetryTurnaround(cx.Context) {
 			return nil, s, context.Cause(cx.Context)
 		}
