@@ -194,12 +194,13 @@ func (h *Handler) Validate() error {
 	return nil
 }
 
-// Cleanup releases the runtime backend and frontend.
+// Cleanup releases the runtime backend and frontend. The fields keep
+// their values: caddy-l4 does not wait for the connections in progress
+// when a config is unloaded, and those still release their server and
+// count their bytes through them.
 func (h *Handler) Cleanup() error {
 	lbmodule.CloseBackend(h.backend)
-	h.backend = nil
 	lbmodule.CloseFrontend(h.frontend, h.frontendConfig())
-	h.frontend = nil
 	return nil
 }
 
