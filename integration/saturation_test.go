@@ -1,0 +1,254 @@
+package integration
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/caddy-haproxy/caddy-haproxy/internal/tcptest"
+)
+
+// Saturation sizes: three times more clients than the maxconn, within the
+// machine's 20,000 open files per process (the test holds every client
+// and origin socket, caddy two per proxied connection plus, in mode tcp,
+// the accepted connections that wait).
+const (
+	saturationMaxConn = 1000
+	saturationClients = 3000
+)
+
+// gatedOrigin is an HTTP origin that holds every request until released,
+// counting the requests it holds at once.
+type gatedOrigin struct {
+	srv         *httptest.Server
+	gate        chan struct{}
+	inflight    atomic.Int64
+	releaseOnce sync.Once
+}
+
+func startGatedOrigin(t *testing.T) *gatedOrigin {
+	t.Helper()
+	o := &gatedOrigin{gate: make(chan struct{})}
+	o.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		o.inflight.Add(1)
+		<-o.gate
+		o.inflight.Add(-1)
+		io.WriteString(w, "app")
+	}))
+	t.Cleanup(o.srv.Close)
+	t.Cleanup(o.release)
+	return o
+}
+
+func (o *gatedOrigin) release() { o.releaseOnce.Do(func() { close(o.gate) }) }
+
+// saturationClient opens one connection and waits for the proxied answer:
+// an HTTP GET answered 200 "app", or in mode tcp the origin's name line.
+// written is called once the request is sent (the connection is
+// established, maybe only in the kernel's backlog).
+func saturationClient(mode, addr string, written func()) error {
+	c, err := net.DialTimeout("tcp", addr, 60*time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(90 * time.Second))
+	br := bufio.NewReader(c)
+	if mode == "tcp" {
+		written()
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return err
+		}
+		if line != "app\n" {
+			return fmt.Errorf("got %q", line)
+		}
+		return nil
+	}
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n"); err != nil {
+		return err
+	}
+	written()
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK || string(body) != "app" {
+		return fmt.Errorf("status %d: %q", resp.StatusCode, body)
+	}
+	return nil
+}
+
+// saturationResult is what one proxy did with the clients.
+type saturationResult struct {
+	served, failed int
+	// peak is the most connections the origin had at once.
+	peak int
+	// firstErr is one failure, for the message.
+	firstErr string
+}
+
+// saturate starts the clients against addr, waits until the origin holds
+// the proxy's maxconn and every client has sent its request, records the
+// peak, then releases the origin and waits for every client.
+func saturate(t *testing.T, mode, addr string, held func() int, release func(), whileSaturated func()) saturationResult {
+	t.Helper()
+	var written atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, saturationClients)
+	for range saturationClients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var once sync.Once
+			errs <- saturationClient(mode, addr, func() { once.Do(func() { written.Add(1) }) })
+		}()
+	}
+	// The clients beyond what the accept queue takes only connect once
+	// the proxy accepts again; wait for those that can.
+	deadline := time.Now().Add(60 * time.Second)
+	for held() < saturationMaxConn || written.Load() < int64(saturationMaxConn) {
+		if time.Now().After(deadline) {
+			release()
+			t.Fatalf("the origin holds %d connections and %d clients sent, after 60s", held(), written.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Let the clients that the accept queues take connect too: more
+	// than maxconn of them reaching the origin would show now.
+	for last := int64(-1); written.Load() != last; time.Sleep(300 * time.Millisecond) {
+		last = written.Load()
+	}
+	whileSaturated()
+	var r saturationResult
+	r.peak = held()
+	t.Logf("%d clients connected and sent while saturated", written.Load())
+	release()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err == nil {
+			r.served++
+			continue
+		}
+		r.failed++
+		if r.firstErr == "" {
+			r.firstErr = err.Error()
+		}
+	}
+	return r
+}
+
+// rssKiB is the process's resident memory from /proc.
+func rssKiB(t *testing.T, pid int) int {
+	t.Helper()
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		t.Skipf("cannot read the process's memory: %v", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kib, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
+			return kib
+		}
+	}
+	t.Fatal("no VmRSS in /proc status")
+	return 0
+}
+
+// TestSaturationMatchesHAProxy sends three times more concurrent
+// connections than the global maxconn through HTTP and TCP frontends whose
+// origin holds every request: under HAProxy and caddy alike, the origin
+// never sees more than maxconn connections at once, the excess waits and
+// is served once the origin answers, and nothing is refused. Caddy's
+// memory stays bounded and its goroutines go back to where they were.
+func TestSaturationMatchesHAProxy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens thousands of connections")
+	}
+	for _, mode := range []string{"http", "tcp"} {
+		t.Run(mode, func(t *testing.T) {
+			results := map[string]saturationResult{}
+			for _, proxy := range []string{"haproxy", "caddy"} {
+				t.Run(proxy, func(t *testing.T) {
+					var originAddr string
+					var held func() int
+					var release func()
+					if mode == "tcp" {
+						o := tcptest.Start(t, "app", false)
+						release = o.Hold()
+						originAddr, held = o.Addr(), o.Open
+					} else {
+						o := startGatedOrigin(t)
+						originAddr, release = o.srv.Listener.Addr().String(), o.release
+						held = func() int { return int(o.inflight.Load()) }
+					}
+					p1, p2 := freePort(t), freePort(t)
+					cfg := writeConfig(t, "maxconn.cfg", map[string]any{
+						"Mode": mode, "Global": saturationMaxConn, "Port1": p1, "Port2": p2, "Origin": originAddr,
+					})
+					addr := loopback(p1)
+					var r saturationResult
+					if proxy == "haproxy" {
+						startHAProxy(t, cfg, loopback(p2))
+						r = saturate(t, mode, addr, held, release, func() {})
+					} else {
+						c := startCaddy(t, cfg)
+						c.waitListening(loopback(p2))
+						before := c.resources(t)
+						baseRSS := rssKiB(t, c.pid())
+						var peakRSS, peakGoroutines int
+						r = saturate(t, mode, addr, held, release, func() {
+							peakRSS, peakGoroutines = rssKiB(t, c.pid()), c.resources(t).goroutines
+						})
+						// What may stay are the idle connections to the
+						// origin that the transport keeps (two goroutines
+						// each, at most 32 of them).
+						c.waitFor("goroutines back down", func() bool {
+							return c.resources(t).goroutines <= before.goroutines+2*32+20
+						})
+						// The heap profile with gc=1 collects first; the
+						// runtime then hands the freed memory back.
+						if _, err := c.adminGet("/debug/pprof/heap?gc=1"); err != nil {
+							t.Fatal(err)
+						}
+						afterRSS := rssKiB(t, c.pid())
+						t.Logf("caddy RSS: %d MiB before, %d MiB saturated, %d MiB after; goroutines %d before, %d saturated, %d after",
+							baseRSS>>10, peakRSS>>10, afterRSS>>10, before.goroutines, peakGoroutines, c.resources(t).goroutines)
+						if grown := peakRSS - baseRSS; grown > 512<<10 {
+							t.Errorf("caddy grew by %d MiB while saturated", grown>>10)
+						}
+						if afterRSS > peakRSS+(16<<10) {
+							t.Errorf("caddy kept growing after the load: %d MiB saturated, %d MiB after", peakRSS>>10, afterRSS>>10)
+						}
+					}
+					t.Logf("%s %s: %d served, %d failed, origin peak %d connections", proxy, mode, r.served, r.failed, r.peak)
+					if r.peak > saturationMaxConn {
+						t.Errorf("the origin had %d connections at once; maxconn is %d", r.peak, saturationMaxConn)
+					}
+					results[proxy] = r
+				})
+			}
+			hp, cd := results["haproxy"], results["caddy"]
+			if hp.served != cd.served || hp.failed != cd.failed {
+				t.Errorf("HAProxy served %d and failed %d (%s); caddy served %d and failed %d (%s)",
+					hp.served, hp.failed, hp.firstErr, cd.served, cd.failed, cd.firstErr)
+			}
+		})
+	}
+}
