@@ -154,6 +154,38 @@ func saturate(t *testing.T, mode, addr string, held func() int, release func(), 
 	return r
 }
 
+// peakSampler samples a value every 20ms until stopped and keeps the
+// highest.
+type peakSampler struct {
+	done chan struct{}
+	peak chan int
+}
+
+func newPeakSampler(sample func() int) *peakSampler {
+	p := &peakSampler{done: make(chan struct{}), peak: make(chan int)}
+	go func() {
+		peak := sample()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-p.done:
+				p.peak <- max(peak, sample())
+				return
+			case <-tick.C:
+				peak = max(peak, sample())
+			}
+		}
+	}()
+	return p
+}
+
+// stop ends the sampling and returns the highest value seen.
+func (p *peakSampler) stop() int {
+	close(p.done)
+	return <-p.peak
+}
+
 // rssKiB is the process's resident memory from /proc.
 func rssKiB(t *testing.T, pid int) int {
 	t.Helper()
@@ -212,10 +244,10 @@ func TestSaturationMatchesHAProxy(t *testing.T) {
 						c.waitListening(loopback(p2))
 						before := c.resources(t)
 						baseRSS := rssKiB(t, c.pid())
-						var peakRSS, peakGoroutines int
-						r = saturate(t, mode, addr, held, release, func() {
-							peakRSS, peakGoroutines = rssKiB(t, c.pid()), c.resources(t).goroutines
-						})
+						peakRSS := newPeakSampler(func() int { return rssKiB(t, c.pid()) })
+						var saturatedGoroutines int
+						r = saturate(t, mode, addr, held, release, func() { saturatedGoroutines = c.resources(t).goroutines })
+						peak := peakRSS.stop()
 						// What may stay are the idle connections to the
 						// origin that the transport keeps (two goroutines
 						// each, at most 32 of them).
@@ -223,18 +255,18 @@ func TestSaturationMatchesHAProxy(t *testing.T) {
 							return c.resources(t).goroutines <= before.goroutines+2*32+20
 						})
 						// The heap profile with gc=1 collects first; the
-						// runtime then hands the freed memory back.
-						if _, err := c.adminGet("/debug/pprof/heap?gc=1"); err != nil {
-							t.Fatal(err)
-						}
-						afterRSS := rssKiB(t, c.pid())
-						t.Logf("caddy RSS: %d MiB before, %d MiB saturated, %d MiB after; goroutines %d before, %d saturated, %d after",
-							baseRSS>>10, peakRSS>>10, afterRSS>>10, before.goroutines, peakGoroutines, c.resources(t).goroutines)
-						if grown := peakRSS - baseRSS; grown > 512<<10 {
-							t.Errorf("caddy grew by %d MiB while saturated", grown>>10)
-						}
-						if afterRSS > peakRSS+(16<<10) {
-							t.Errorf("caddy kept growing after the load: %d MiB saturated, %d MiB after", peakRSS>>10, afterRSS>>10)
+						// runtime then hands the freed memory back to the
+						// system, a little at a time.
+						c.waitFor("memory handed back", func() bool {
+							if _, err := c.adminGet("/debug/pprof/heap?gc=1"); err != nil {
+								t.Fatal(err)
+							}
+							return rssKiB(t, c.pid()) <= baseRSS+(peak-baseRSS)/2
+						})
+						t.Logf("caddy RSS: %d MiB before, %d MiB at the peak, %d MiB after; goroutines %d before, %d saturated, %d after",
+							baseRSS>>10, peak>>10, rssKiB(t, c.pid())>>10, before.goroutines, saturatedGoroutines, c.resources(t).goroutines)
+						if grown := peak - baseRSS; grown > 512<<10 {
+							t.Errorf("caddy grew by %d MiB under the load", grown>>10)
 						}
 					}
 					t.Logf("%s %s: %d served, %d failed, origin peak %d connections", proxy, mode, r.served, r.failed, r.peak)
@@ -245,7 +277,7 @@ func TestSaturationMatchesHAProxy(t *testing.T) {
 				})
 			}
 			hp, cd := results["haproxy"], results["caddy"]
-			if hp.served != cd.served || hp.failed != cd.failed {
+			if len(results) == 2 && hp.served != cd.served || hp.failed != cd.failed {
 				t.Errorf("HAProxy served %d and failed %d (%s); caddy served %d and failed %d (%s)",
 					hp.served, hp.failed, hp.firstErr, cd.served, cd.failed, cd.firstErr)
 			}
