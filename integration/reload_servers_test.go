@@ -3,6 +3,7 @@ package integration
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -273,4 +274,48 @@ func serverState(t *testing.T, c *caddyProc, backend, server string) string {
 		t.Fatal(err)
 	}
 	return s.AdminState
+}
+
+// TestReloadWithRequestInFlight reloads while a request waits for its
+// server's answer: the reload completes at once, new requests go to the
+// new config's server, and the request in flight is answered by the old
+// one once it answers.
+func TestReloadWithRequestInFlight(t *testing.T) {
+	o := startOrigins(t, "old", "new1", "new2")
+	port := freePort(t)
+	url := "http://" + loopback(port) + "/"
+	c := startCaddy(t, writeConfig(t, "reload_v1.cfg", map[string]any{"Port": port, "Old": o[0].Addr()}))
+	v2, err := os.ReadFile(writeConfig(t, "reload_v2.cfg", map[string]any{"Port": port, "New1": o[1].Addr(), "New2": o[2].Addr()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := o[0].hold()
+	defer release()
+	inFlight := make(chan string, 1)
+	go func() {
+		resp, err := (&http.Client{Timeout: 30 * time.Second}).Get(url)
+		if err != nil {
+			inFlight <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		inFlight <- fmt.Sprintf("%d %s %v", resp.StatusCode, body, err)
+	}()
+	<-o[0].entered
+
+	start := time.Now()
+	if err := c.loadHAProxyConfig(v2); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the reload took %v with a request in flight", took)
+	}
+	if status, body := get(t, url); status != http.StatusOK || !strings.HasPrefix(body, "new") {
+		t.Errorf("after the reload: %d %q", status, body)
+	}
+	release()
+	if got := <-inFlight; got != "200 old <nil>" {
+		t.Errorf("the request in flight across the reload: %s; want 200 old", got)
+	}
 }
