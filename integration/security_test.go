@@ -2,6 +2,7 @@ package integration
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -304,4 +305,82 @@ func socatAs(uid uint32, sock, input string) (string, error) {
 	cmd.Stdin = strings.NewReader(input)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// TestAdminAPIPrivateSocketRefusesOtherUsers serves caddy's admin API,
+// and with it admin.api.haproxy, on a mode 0600 UNIX socket: root reads
+// and changes a server, another user can do neither.
+func TestAdminAPIPrivateSocketRefusesOtherUsers(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to act as another user")
+	}
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl is not installed")
+	}
+	o := startOrigin(t, "s1")
+	dir, err := os.MkdirTemp("", "admin-socket-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "admin.sock")
+	cfg := filepath.Join(dir, "haproxy.cfg")
+	port := freePort(t)
+	if err := os.WriteFile(cfg, []byte(adminAPIConfig(port, o.Addr(), o.Addr())), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(caddyBin, "run", "--adapter", "haproxy", "--config", cfg)
+	cmd.Env = caddyEnv(t, "unix/"+sock+"|0600")
+	p := startProcess(t, "caddy", cmd)
+	// curl asks the admin API, or with a port the frontend, as uid.
+	curl := func(uid uint32, args ...string) (string, error) {
+		if !strings.HasPrefix(args[len(args)-1], "http://127.") {
+			args = append([]string{"--unix-socket", sock}, args...)
+		}
+		c := exec.Command("curl", append([]string{"-sS", "--fail", "--max-time", "5"}, args...)...)
+		if uid != 0 {
+			c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: uid}}
+		}
+		out, err := c.CombinedOutput()
+		return string(out), err
+	}
+	p.waitFor("the admin API on its socket", func() bool {
+		_, err := curl(0, "http://localhost/haproxy/backends")
+		return err == nil
+	})
+	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("admin socket: %v %v", err, fi.Mode())
+	}
+	// Another user can use curl, through the frontend, but not the
+	// admin API.
+	if out, err := curl(65534, "http://"+loopback(port)+"/"); err != nil || out != "s1" {
+		t.Fatalf("another user through the frontend: %q %v", out, err)
+	}
+	drain := []string{"-X", "POST", "-H", "Content-Type: application/json", "-d", `{"state":"drain"}`, "http://localhost/haproxy/backends/be/s1"}
+	if out, err := curl(65534, "http://localhost/haproxy/backends"); err == nil {
+		t.Errorf("another user read the backends: %s", out)
+	}
+	if out, err := curl(65534, drain...); err == nil {
+		t.Errorf("another user drained a server: %s", out)
+	}
+	state := func(args ...string) string {
+		out, err := curl(0, args...)
+		var s adminServer
+		if err == nil {
+			err = json.Unmarshal([]byte(out), &s)
+		}
+		if err != nil {
+			t.Fatalf("curl %v: %v: %s", args, err, out)
+		}
+		return s.AdminState
+	}
+	if got := state("http://localhost/haproxy/backends/be/s1"); got != "READY" {
+		t.Errorf("s1 is %s after the other user's attempt", got)
+	}
+	if got := state(drain...); got != "DRAIN" {
+		t.Errorf("root draining s1 made it %s", got)
+	}
 }
