@@ -54,7 +54,7 @@ func (o *gatedOrigin) release() { o.releaseOnce.Do(func() { close(o.gate) }) }
 
 // saturationClient opens one connection and waits for the proxied answer:
 // an HTTP GET answered 200 "app", or in mode tcp the origin's name line.
-// written is called once the request is sent (the connection is
+// written is called once, when the request is sent (the connection is
 // established, maybe only in the kernel's backlog).
 func saturationClient(mode, addr string, written func()) error {
 	c, err := net.DialTimeout("tcp", addr, 60*time.Second)
@@ -115,8 +115,7 @@ func saturate(t *testing.T, mode, addr string, held func() int, release func(), 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var once sync.Once
-			errs <- saturationClient(mode, addr, func() { once.Do(func() { written.Add(1) }) })
+			errs <- saturationClient(mode, addr, func() { written.Add(1) })
 		}()
 	}
 	// The clients beyond what the accept queue takes only connect once
