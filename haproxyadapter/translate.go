@@ -143,7 +143,7 @@ func (t *translator) httpServers(p *config.Proxy) map[string]*caddyhttp.Server {
 			Routes:    routes,
 			Errors:    &caddyhttp.HTTPErrorConfig{Routes: errorRoutes},
 		}
-		t.applyListenGroup(g, srv)
+		t.applyListenGroup(p, g, srv)
 		t.serverTimeouts(p, srv)
 		name := p.Name
 		if i > 0 {

@@ -15,6 +15,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddytls"
 
 	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
 )
 
 // listenGroup is the binds of a proxy that one Caddy server can serve:
@@ -100,23 +101,27 @@ func bindProtocols(b *config.Bind) []string {
 }
 
 // applyListenGroup sets the server's addresses, HTTP versions, TLS policy
-// and listener wrappers for a group of binds.
-func (t *translator) applyListenGroup(g *listenGroup, srv *caddyhttp.Server) {
+// and listener wrappers for a group of binds of frontend fe. The
+// haproxy_frontend wrapper counts the frontend's connections and bytes; it
+// comes before TLS, which must stay last for Caddy to see TLS connections.
+func (t *translator) applyListenGroup(fe *config.Proxy, g *listenGroup, srv *caddyhttp.Server) {
 	srv.Listen = g.listen
 	srv.Protocols = g.protocols
 	if g.policy != nil {
 		srv.TLSConnPolicies = caddytls.ConnectionPolicies{g.policy}
 	}
+	var wrappers []json.RawMessage
 	if g.acceptProxy {
-		wrappers := []json.RawMessage{caddyconfig.JSONModuleObject(map[string]any{
+		wrappers = append(wrappers, caddyconfig.JSONModuleObject(map[string]any{
 			// accept-proxy requires the PROXY header from every client.
 			"fallback_policy": "REQUIRE",
-		}, "wrapper", "proxy_protocol", nil)}
-		if g.tls {
-			wrappers = append(wrappers, caddyconfig.JSONModuleObject(struct{}{}, "wrapper", "tls", nil))
-		}
-		srv.ListenerWrappersRaw = wrappers
+		}, "wrapper", "proxy_protocol", nil))
 	}
+	wrappers = append(wrappers, caddyconfig.JSONModuleObject(lbmodule.FrontendListener{Name: fe.Name}, "wrapper", "haproxy_frontend", nil))
+	if g.tls {
+		wrappers = append(wrappers, caddyconfig.JSONModuleObject(struct{}{}, "wrapper", "tls", nil))
+	}
+	srv.ListenerWrappersRaw = wrappers
 }
 
 // listenAddress converts a bind address to a Caddy network address.

@@ -293,6 +293,10 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 		if err != nil {
 			return fail("%v", err)
 		}
+		if r.Action == "deny" {
+			// The stats page counts denied requests (dreq).
+			return []json.RawMessage{deniedMark(p), h}, true
+		}
 		return one(h)
 	case "set-header", "add-header":
 		if len(r.Args) != 2 {

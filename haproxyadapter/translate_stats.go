@@ -201,6 +201,12 @@ func (t *translator) statsAuth(s *config.Stats, realm string) (json.RawMessage, 
 	return caddyconfig.JSONModuleObject(auth, "handler", "authentication", nil), true
 }
 
+// deniedMark records in a request variable that a rule of section p
+// denied the request, for the stats page's dreq counters.
+func deniedMark(p *config.Proxy) json.RawMessage {
+	return caddyconfig.JSONModuleObject(map[string]string{lbmodule.DeniedVar: p.Name}, "handler", "vars", nil)
+}
+
 // statsInBackend reports whether backend be serves its own stats page,
 // reached through frontend fe: HAProxy looks at the stats settings of the
 // frontend and of the backend.

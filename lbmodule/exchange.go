@@ -14,6 +14,11 @@ import (
 // exchangeVar names the request variable holding the request's exchange.
 const exchangeVar = "haproxy.exchange"
 
+// DeniedVar names the request variable a deny rule sets to the name of its
+// section, so that the request counts as denied (dreq) on the frontend and,
+// for a backend's rule, on the backend.
+const DeniedVar = "haproxy_denied"
+
 // exchange follows one HTTP request through its frontend, backend and
 // server, so that its outcome is counted on each of them once: the
 // haproxy_frontend handler starts and ends it, the selection policy
@@ -34,6 +39,8 @@ type exchange struct {
 	// status is the response status counted so far, 0 before the end.
 	status int
 	ended  bool
+	// serverAnswered is set when the server's response was counted.
+	serverAnswered bool
 }
 
 // exchangeOf returns the request's exchange, or nil outside a
@@ -67,14 +74,21 @@ func (ex *exchange) noteBackend(b *Backend) {
 }
 
 // countRetry counts a retry that leaves server prev after a failed
-// connection, and whether it moved to another server.
+// connection, and whether it moved to another server. HAProxy counts the
+// failed connection (econ) only when the last retry fails.
 func countRetry(b *Backend, prev *Server, redispatched bool) {
 	for _, c := range []*Counters{&b.counters, &prev.state.counters} {
-		c.ConnectErrors.Add(1)
 		c.Retries.Add(1)
 		if redispatched {
 			c.Redispatches.Add(1)
 		}
+	}
+	if !redispatched {
+		// The retry opens a new connection to the same server: HAProxy
+		// counts it as one more session of the server.
+		c := &prev.state.counters
+		c.Sessions.Add(1)
+		c.StartSession(time.Now())
 	}
 }
 
@@ -95,29 +109,38 @@ func (ex *exchange) objects() (fe, be, srv *Counters) {
 // the frontend, backend and server, and the kind of failure err was. An
 // error page written later by the server's error routes corrects the
 // status with recount.
-func (ex *exchange) end(status int, bytesIn, bytesOut int64, err error, clientGone bool) {
+func (ex *exchange) end(status int, bytesIn, bytesOut int64, err error, clientGone bool, denied string) {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
 	ex.ended, ex.status = true, status
 	now := time.Now()
 	fe, be, srv := ex.objects()
-	fe.BytesIn.Add(bytesIn)
-	fe.BytesOut.Add(bytesOut)
 	fe.CountResponse(status)
+	if denied != "" {
+		fe.DeniedRequests.Add(1)
+		if b, ok := LookupBackend(denied); ok && denied != ex.frontend.name {
+			b.counters.DeniedRequests.Add(1)
+		}
+	}
 	if be == nil {
 		return
 	}
 	for _, c := range []*Counters{be, srv} {
-		if c == nil {
-			continue
+		if c != nil {
+			c.BytesIn.Add(bytesIn)
+			c.BytesOut.Add(bytesOut)
 		}
-		c.Requests.Add(1)
-		c.BytesIn.Add(bytesIn)
-		c.BytesOut.Add(bytesOut)
-		c.CountResponse(status)
 	}
+	be.Requests.Add(1)
+	be.CountResponse(status)
 	if srv == nil {
 		return
+	}
+	// A server's responses are those it sent.
+	if err == nil || !ex.firstByte.IsZero() {
+		ex.serverAnswered = true
+		srv.Requests.Add(1)
+		srv.CountResponse(status)
 	}
 	var dialErr reverseproxy.DialError
 	switch {
@@ -152,11 +175,16 @@ func (ex *exchange) recount(status int, bytesOut int64) {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
 	fe, be, srv := ex.objects()
+	if !ex.serverAnswered {
+		srv = nil
+	}
 	for _, c := range []*Counters{fe, be, srv} {
 		if c == nil {
 			continue
 		}
-		c.BytesOut.Add(bytesOut)
+		if c != fe {
+			c.BytesOut.Add(bytesOut)
+		}
 		if status != ex.status {
 			c.Responses[responseClass(ex.status)].Add(-1)
 			c.CountResponse(status)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -18,12 +17,13 @@ func init() {
 	caddy.RegisterModule(new(FrontendHandler))
 }
 
-// FrontendHandler counts the traffic of an HAProxy frontend for the stats
-// page: sessions (connections), requests, bytes and response status
-// classes, and — with the haproxy selection policy — the same for the
-// backend and server each request went to. The adapter puts it first in
-// each frontend's routes and first in its error routes, so that error
-// pages are counted as well.
+// FrontendHandler counts the requests of an HAProxy frontend for the stats
+// page, and their response status classes, and — with the haproxy
+// selection policy — the requests, bytes and responses of the backend and
+// server each request went to. The adapter puts it first in each
+// frontend's routes and first in its error routes, so that error pages
+// are counted as well. The frontend's connections and bytes are counted by
+// the haproxy_frontend listener wrapper.
 type FrontendHandler struct {
 	FrontendConfig
 
@@ -38,52 +38,11 @@ func (*FrontendHandler) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// Provision joins the frontend's counters and counts the connections of
-// the Caddy server the handler runs in as the frontend's sessions.
-func (h *FrontendHandler) Provision(ctx caddy.Context) error {
+// Provision joins the frontend's counters.
+func (h *FrontendHandler) Provision(caddy.Context) error {
 	f, err := OpenFrontend(h.FrontendConfig)
-	if err != nil {
-		return err
-	}
 	h.frontend = f
-	if srv, ok := ctx.Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server); ok && srv != nil && h.firstOfServer(ctx, srv) {
-		srv.RegisterConnState(h.connState)
-	}
-	return nil
-}
-
-// firstOfServer reports whether the handler is the first of its frontend
-// in the Caddy server srv: the routes and the error routes each hold one,
-// and only one may count the server's connections.
-func (h *FrontendHandler) firstOfServer(ctx caddy.Context, srv *caddyhttp.Server) bool {
-	key := connCounterKey{srv, h.Name}
-	if _, loaded := connCounters.LoadOrStore(key, true); loaded {
-		return false
-	}
-	ctx.OnCancel(func() { connCounters.Delete(key) })
-	return true
-}
-
-type connCounterKey struct {
-	srv  *caddyhttp.Server
-	name string
-}
-
-// connCounters records which server counts connections for which
-// frontend.
-var connCounters sync.Map
-
-// connState counts a connection as a session: its start, and its end
-// when closed or taken over (a WebSocket).
-func (h *FrontendHandler) connState(_ net.Conn, st http.ConnState) {
-	c := &h.frontend.counters
-	switch st {
-	case http.StateNew:
-		c.take()
-		c.StartSession(time.Now())
-	case http.StateClosed, http.StateHijacked:
-		c.Current.Add(-1)
-	}
+	return err
 }
 
 // Cleanup releases the frontend.
@@ -123,7 +82,8 @@ func (h *FrontendHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 		status = http.StatusOK
 	}
 	clientGone := errors.Is(ctx.Err(), context.Canceled)
-	ex.end(status, requestHeaderSize(r)+body.n, rec.bytes, err, clientGone)
+	denied, _ := caddyhttp.GetVar(ctx, DeniedVar).(string)
+	ex.end(status, requestHeaderSize(r)+body.n, rec.bytes, err, clientGone, denied)
 	return err
 }
 

@@ -270,33 +270,31 @@ func algoName(cfg lbmodule.BackendConfig) string {
 	return cfg.Balance
 }
 
-// backendWeights returns HAProxy's weight of a backend: the sum of the
-// weights of the servers taking load-balanced traffic, the active ones, or
-// when none is up the backups (all with allbackups, else the first); and
-// the sum of all user weights.
+// backendWeights returns HAProxy's weights of a backend: the sums of the
+// effective and of the user weights of the servers taking load-balanced
+// traffic: the active ones, or when none is, the backups (all with
+// allbackups, else the first).
 func backendWeights(b *lbmodule.Backend) (weight, uweight int) {
-	var active, backup int
-	firstBackup := -1
+	var active, activeU, backup, backupU int
+	firstBackup := true
 	for _, s := range b.Servers() {
-		uweight += s.Weight()
 		if !s.Usable() {
 			continue
 		}
-		w := b.VisibleWeight(s)
 		switch {
 		case !s.Backup:
-			active += w
-		case b.Config().AllBackups || firstBackup < 0:
-			if firstBackup < 0 {
-				firstBackup = w
-			}
-			backup += w
+			active += b.VisibleWeight(s)
+			activeU += s.Weight()
+		case b.Config().AllBackups || firstBackup:
+			firstBackup = false
+			backup += b.VisibleWeight(s)
+			backupU += s.Weight()
 		}
 	}
 	if active > 0 {
-		return active, uweight
+		return active, activeU
 	}
-	return backup, uweight
+	return backup, backupU
 }
 
 func serverRow(p Proxy, s *lbmodule.Server, opts Options, now time.Time) Row {
