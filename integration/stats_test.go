@@ -1,7 +1,9 @@
 package integration
 
 import (
+	"encoding/base64"
 	"encoding/csv"
+	"fmt"
 	"net"
 	"time"
 
@@ -103,15 +105,15 @@ func statsTraffic(t *testing.T, addr string) (sent, received int64) {
 	return sent, received
 }
 
-// settledStats reads the stats once no request is in progress outside the
-// stats section itself.
-func settledStats(t *testing.T, p *process, url string) map[string]map[string]string {
+// settledStats reads the stats once no request is in progress outside
+// the section serving them.
+func settledStats(t *testing.T, p *process, url, section string) map[string]map[string]string {
 	t.Helper()
 	var rows map[string]map[string]string
 	p.waitFor("no request in progress", func() bool {
 		rows = statsRows(t, url)
 		for key, row := range rows {
-			if !strings.HasPrefix(key, "stats/") && row["scur"] != "0" && row["scur"] != "" {
+			if !strings.HasPrefix(key, section+"/") && row["scur"] != "0" && row["scur"] != "" {
 				return false
 			}
 		}
@@ -147,11 +149,11 @@ func TestStatsCountersMatchHAProxy(t *testing.T) {
 	// to the frontend as a bad request.
 	haproxy := startHAProxy(t, cfg, loopback(statsPort))
 	statsTraffic(t, addr)
-	want := settledStats(t, haproxy, statsURL)
+	want := settledStats(t, haproxy, statsURL, "stats")
 	haproxy.stop()
 	caddy := startCaddy(t, cfg)
 	sent, received := statsTraffic(t, addr)
-	got := settledStats(t, caddy.process, statsURL)
+	got := settledStats(t, caddy.process, statsURL, "stats")
 	keys := []string{"fe/FRONTEND", "app/s1", "app/s2", "app/s3", "app/BACKEND", "dead/d1", "dead/BACKEND"}
 	for _, key := range keys {
 		if want[key] == nil || got[key] == nil {
@@ -170,5 +172,126 @@ func TestStatsCountersMatchHAProxy(t *testing.T) {
 	// The traffic reached what the test means it to.
 	if want["fe/FRONTEND"]["hrsp_4xx"] != "5" || want["dead/d1"]["econ"] != "2" || want["app/s3"]["stot"] != "0" {
 		t.Errorf("haproxy did not see the traffic the test expects: %v", want)
+	}
+}
+
+// The stats page lets the same requests in as HAProxy: the accounts of
+// stats auth, the realm, and the first stats http-request rule that
+// matches; other URIs pass on to the section's (empty) backend.
+func TestStatsAuthMatchesHAProxy(t *testing.T) {
+	accountsPort, rulesPort := freePort(t), freePort(t)
+	cfg := writeConfig(t, "stats_auth.cfg", map[string]any{"AccountsPort": accountsPort, "RulesPort": rulesPort})
+	accounts, rules := loopback(accountsPort), loopback(rulesPort)
+	basic := func(cred string) string {
+		return "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(cred))
+	}
+	type req struct {
+		addr string
+		r    rawRequest
+	}
+	var reqs []req
+	for _, hs := range [][]string{nil, {basic("u1:p1")}, {basic("u2:p2")}, {basic("u1:p2")}, {basic("u3:p1")}, {basic("u1")}} {
+		for _, target := range []string{"/st", "/st;csv", "/other"} {
+			reqs = append(reqs, req{accounts, rawRequest{method: "GET", target: target, headers: hs}})
+		}
+	}
+	for _, hs := range [][]string{nil, {"X-Ok: yes"}, {"X-Deny: yes"}, {"X-Ok: yes", "X-Deny: yes"}, {"X-Auth: yes"}, {"X-Auth: other"}, {"X-Auth: yes", basic("u1:p1")}} {
+		reqs = append(reqs, req{rules, rawRequest{method: "GET", target: "/st;csv", headers: hs}})
+	}
+	reqs = append(reqs, req{accounts, rawRequest{method: "PUT", target: "/st"}})
+	run := func() []string {
+		out := make([]string, len(reqs))
+		for i, q := range reqs {
+			resp, body := q.r.send(t, q.addr)
+			// Caddy's authentication handler sends no body with its
+			// 401; the status and the challenge must agree.
+			if resp.StatusCode != http.StatusOK {
+				body = ""
+			} else {
+				body = "page"
+			}
+			out[i] = fmt.Sprintf("%d %q %s", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), body)
+		}
+		return out
+	}
+	haproxy := startHAProxy(t, cfg, accounts, rules)
+	want := run()
+	haproxy.stop()
+	startCaddy(t, cfg)
+	got := run()
+	for i, q := range reqs {
+		if got[i] != want[i] {
+			t.Errorf("%s to %s: caddy %s, haproxy %s", q.r, q.addr, got[i], want[i])
+		}
+	}
+	if want[0] == want[3] || !strings.Contains(want[0], "Ops team") {
+		t.Errorf("haproxy did not behave as the test expects: %q", want)
+	}
+}
+
+// postForm posts the stats admin form and returns the status and Location.
+func postForm(t *testing.T, url, form string) string {
+	t.Helper()
+	client := &http.Client{
+		Timeout:       10 * time.Second,
+		Transport:     &http.Transport{DisableKeepAlives: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	resp, err := client.Post(url, "application/x-www-form-urlencoded", strings.NewReader(form))
+	if err != nil {
+		t.Fatalf("POST %s: %v", url, err)
+	}
+	resp.Body.Close()
+	return fmt.Sprintf("%d %s", resp.StatusCode, resp.Header.Get("Location"))
+}
+
+// The admin form changes server states as HAProxy's does, with the same
+// answers (303 to ";st=<code>"), and only where stats admin allows it.
+func TestStatsAdminFormMatchesHAProxy(t *testing.T) {
+	adminPort, readOnlyPort := freePort(t), freePort(t)
+	s1, s2 := startOrigin(t, "s1"), startOrigin(t, "s2")
+	cfg := writeConfig(t, "stats_admin.cfg", map[string]any{"AdminPort": adminPort, "ReadOnlyPort": readOnlyPort, "S1": s1.Addr(), "S2": s2.Addr()})
+	admin, readOnly := "http://"+loopback(adminPort)+"/st", "http://"+loopback(readOnlyPort)+"/st"
+	steps := []struct{ url, form string }{
+		{readOnly, "s=s1&action=maint&b=be"},
+		{admin, "s=s1&action=drain&b=be"},
+		{admin + ";up", "s=s2&action=maint&b=be"},
+		{admin, "s=s1&s=s2&action=ready&b=#1"},
+		{admin, "s=s1&s=nope&action=maint&b=be"},
+		{admin, "s=nope&action=drain&b=be"},
+		{admin, "s=s1&action=bogus&b=be"},
+		{admin, "s=s1&action=ready&b=nope"},
+		{admin, "action=drain&b=be"},
+		{admin, "s=s2&b=be"},
+		{admin, "s=s2&action=hdown&b=be"},
+		{admin, "s=s2&action=hrunn&b=be"},
+		{admin, "s=s1&action=hnolb&b=be"},
+		{admin, "s=s1&action=hrunn&b=be"},
+		{admin, "s=s1&action=ready&b=be"},
+	}
+	run := func(p *process) []string {
+		var out []string
+		for _, st := range steps {
+			answer := postForm(t, st.url, st.form)
+			rows := settledStats(t, p, admin+";csv", "admin")
+			out = append(out, fmt.Sprintf("%s -> %s s1=%s s2=%s", st.form, answer, rows["be/s1"]["status"], rows["be/s2"]["status"]))
+		}
+		return out
+	}
+	haproxy := startHAProxy(t, cfg, loopback(adminPort), loopback(readOnlyPort))
+	want := run(haproxy)
+	haproxy.stop()
+	caddy := startCaddy(t, cfg)
+	got := run(caddy.process)
+	for i := range steps {
+		if got[i] != want[i] {
+			t.Errorf("step %d: caddy %s\n         haproxy %s", i, got[i], want[i])
+		}
+	}
+	// A drained server takes no load-balanced request, through the same
+	// backend the form changed.
+	postForm(t, admin, "s=s1&action=drain&b=be")
+	if names := sequence(t, "http://"+loopback(adminPort)+"/", 4); strings.Join(names, " ") != "s2 s2 s2 s2" {
+		t.Errorf("after drain of s1: %v", names)
 	}
 }
