@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net"
+	"os"
 	"time"
 
 	"io"
@@ -293,5 +294,45 @@ func TestStatsAdminFormMatchesHAProxy(t *testing.T) {
 	postForm(t, admin, "s=s1&action=drain&b=be")
 	if names := sequence(t, "http://"+loopback(adminPort)+"/", 4); strings.Join(names, " ") != "s2 s2 s2 s2" {
 		t.Errorf("after drain of s1: %v", names)
+	}
+}
+
+// A reload keeps the counters of the frontend and of the servers that
+// still exist; a new server starts from zero.
+func TestStatsCountersSurviveReload(t *testing.T) {
+	port, statsPort := freePort(t), freePort(t)
+	s1, s2, s3 := statusOrigin(t, "s1"), statusOrigin(t, "s2"), statusOrigin(t, "s3")
+	data := map[string]any{"Port": port, "StatsPort": statsPort, "S1": s1, "S2": s2, "S3": s3, "Dead": loopback(freePort(t))}
+	cfg := writeConfig(t, "stats_counters.cfg", data)
+	addr, statsURL := loopback(port), "http://"+loopback(statsPort)+"/stats;csv"
+	caddy := startCaddy(t, cfg)
+	for range 4 {
+		roundTrip(t, addr, rawRequest{method: "GET", target: "/ok"})
+	}
+	before := settledStats(t, caddy.process, statsURL, "stats")
+
+	// The new config drops s3 and adds s4 to the same backend.
+	text, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := strings.Replace(string(text), "    server s3 "+s3+" backup", "    server s4 "+s3+" backup", 1)
+	if v2 == string(text) {
+		t.Fatal("the config has no s3 line to replace")
+	}
+	if err := caddy.loadHAProxyConfig([]byte(v2)); err != nil {
+		t.Fatal(err)
+	}
+	caddy.waitHandedOver(t)
+	after := settledStats(t, caddy.process, statsURL, "stats")
+	for _, key := range []string{"fe/FRONTEND", "app/s1", "app/s2", "app/BACKEND"} {
+		for _, f := range []string{"stot", "req_tot", "hrsp_2xx", "lbtot"} {
+			if after[key][f] != before[key][f] {
+				t.Errorf("%s %s: %q before the reload, %q after", key, f, before[key][f], after[key][f])
+			}
+		}
+	}
+	if before["app/s1"]["stot"] == "0" || after["app/s4"] == nil || after["app/s4"]["stot"] != "0" || after["app/s3"] != nil {
+		t.Errorf("rows: before %v, after %v", before, after)
 	}
 }

@@ -77,7 +77,7 @@ func (ex *exchange) noteBackend(b *Backend) {
 // connection, and whether it moved to another server. HAProxy counts the
 // failed connection (econ) only when the last retry fails.
 func countRetry(b *Backend, prev *Server, redispatched bool) {
-	for _, c := range []*Counters{&b.counters, &prev.state.counters} {
+	for _, c := range []*Counters{b.counters, &prev.state.counters} {
 		c.Retries.Add(1)
 		if redispatched {
 			c.Redispatches.Add(1)
@@ -97,7 +97,7 @@ func countRetry(b *Backend, prev *Server, redispatched bool) {
 func (ex *exchange) objects() (fe, be, srv *Counters) {
 	fe = &ex.frontend.counters
 	if ex.backend != nil {
-		be = &ex.backend.counters
+		be = ex.backend.counters
 	}
 	if ex.server != nil {
 		srv = &ex.server.state.counters
