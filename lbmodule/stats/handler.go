@@ -236,8 +236,8 @@ var (
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
 )
 
-// caddyVersion is Caddy's version, as "caddy version" prints it.
+// caddyVersion is Caddy's version, e.g. "v2.11.9".
 func caddyVersion() string {
-	_, full := caddy.Version()
-	return full
+	simple, _ := caddy.Version()
+	return simple
 }
