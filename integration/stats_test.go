@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"regexp"
+	"slices"
 	"time"
 
 	"io"
@@ -334,5 +336,64 @@ func TestStatsCountersSurviveReload(t *testing.T) {
 	}
 	if before["app/s1"]["stot"] == "0" || after["app/s4"] == nil || after["app/s4"]["stot"] != "0" || after["app/s3"] != nil {
 		t.Errorf("rows: before %v, after %v", before, after)
+	}
+}
+
+// pageShape is what an operator sees of the HTML page: the proxies'
+// tables and the class (colour) of each row, in order.
+var (
+	pageProxy = regexp.MustCompile(`<a class=px href="#([^"]+)">`)
+	pageRow   = regexp.MustCompile(`<tr class="([a-z_]+)">`)
+)
+
+func pageShape(body string, sections ...string) []string {
+	var shape []string
+	for _, part := range strings.Split(body, `<th class="pxname"`)[1:] {
+		m := pageProxy.FindStringSubmatch(part)
+		if m == nil || !slices.Contains(sections, m[1]) {
+			continue
+		}
+		rows := []string{m[1] + ":"}
+		for _, r := range pageRow.FindAllStringSubmatch(part, -1) {
+			if r[1] != "titre" {
+				rows = append(rows, r[1])
+			}
+		}
+		shape = append(shape, strings.Join(rows, " "))
+	}
+	return shape
+}
+
+// The page and its exports answer as HAProxy's: content types, cache and
+// refresh headers, and the same tables with the same rows in the same
+// colours.
+func TestStatsPageMatchesHAProxy(t *testing.T) {
+	port, statsPort := freePort(t), freePort(t)
+	cfg := writeConfig(t, "stats_counters.cfg", map[string]any{
+		"Port": port, "StatsPort": statsPort,
+		"S1": statusOrigin(t, "s1"), "S2": statusOrigin(t, "s2"), "S3": statusOrigin(t, "s3"),
+		"Dead": loopback(freePort(t)),
+	})
+	base := "http://" + loopback(statsPort) + "/stats"
+	run := func() []string {
+		var out []string
+		for _, suffix := range []string{"", ";norefresh", ";csv", ";json", ";up;norefresh", ";norefresh;json"} {
+			resp, body := getResponse(t, base+suffix)
+			out = append(out, fmt.Sprintf("%s: %d type=%q cache=%q refresh=%q", suffix, resp.StatusCode,
+				resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"), resp.Header.Get("Refresh")))
+			if suffix == "" {
+				out = append(out, pageShape(body, "fe", "app", "dead")...)
+			}
+		}
+		resp, _ := getResponse(t, "http://"+loopback(statsPort)+"/other")
+		return append(out, fmt.Sprintf("/other: %d", resp.StatusCode))
+	}
+	haproxy := startHAProxy(t, cfg, loopback(statsPort))
+	want := run()
+	haproxy.stop()
+	startCaddy(t, cfg)
+	got := run()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("caddy:\n%s\nhaproxy:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -137,7 +137,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if r.Method == http.MethodPost {
 		return h.serveAdmin(w, r, req)
 	}
-	if h.Refresh > 0 && !req.noRefresh && !req.csv && !req.json {
+	// HAProxy sends the Refresh header with the exports too.
+	if h.Refresh > 0 && !req.noRefresh {
 		w.Header().Set("Refresh", fmt.Sprint(int64(time.Duration(h.Refresh)/time.Second)))
 	}
 	opts := Options{Scope: h.Scope, UpOnly: req.up, NoMaint: req.noMaint, Legends: h.ShowLegends}
