@@ -325,7 +325,6 @@ func TestStatsCountersSurviveReload(t *testing.T) {
 	if err := caddy.loadHAProxyConfig([]byte(v2)); err != nil {
 		t.Fatal(err)
 	}
-	caddy.waitHandedOver(t)
 	after := settledStats(t, caddy.process, statsURL, "stats")
 	for _, key := range []string{"fe/FRONTEND", "app/s1", "app/s2", "app/BACKEND"} {
 		for _, f := range []string{"stot", "req_tot", "hrsp_2xx", "lbtot"} {
