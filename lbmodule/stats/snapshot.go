@@ -141,9 +141,16 @@ func trafficFields(r *Row, c *lbmodule.Counters, now time.Time) {
 	}
 	r.Set(FieldReqTot, Int(c.Requests.Load()))
 	r.Set(FieldMode, Str("http"))
-	for _, f := range []Field{FieldWrew, FieldCacheLookups, FieldCacheHits, FieldEint} {
+	for _, f := range []Field{FieldWrew, FieldEint} {
 		r.Set(f, Int(0))
 	}
+}
+
+// cacheFields are zero on frontends and backends: Caddy's cache, when
+// used, keeps its own counters.
+func cacheFields(r *Row) {
+	r.Set(FieldCacheLookups, Int(0))
+	r.Set(FieldCacheHits, Int(0))
 }
 
 // compressionFields are zero: Caddy's encode handler keeps no such counters.
@@ -160,6 +167,7 @@ func frontendRow(p Proxy, now time.Time) Row {
 	c := p.Frontend.Counters()
 	trafficFields(&r, c, now)
 	compressionFields(&r)
+	cacheFields(&r)
 	if cfg.MaxConn > 0 {
 		r.Set(FieldSlim, Int(cfg.MaxConn))
 	}
@@ -226,6 +234,7 @@ func backendRow(p Proxy, opts Options, now time.Time) Row {
 	trafficFields(&r, c, now)
 	serverSideFields(&r, c, now)
 	compressionFields(&r)
+	cacheFields(&r)
 	if cfg.FullConn > 0 {
 		r.Set(FieldSlim, Int(cfg.FullConn))
 	}
