@@ -38,7 +38,6 @@ type exchange struct {
 	firstByte time.Time
 	// status is the response status counted so far, 0 before the end.
 	status int
-	ended  bool
 	// serverAnswered is set when the server's response was counted.
 	serverAnswered bool
 }
@@ -112,7 +111,7 @@ func (ex *exchange) objects() (fe, be, srv *Counters) {
 func (ex *exchange) end(status int, bytesIn, bytesOut int64, err error, clientGone bool, denied string) {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
-	ex.ended, ex.status = true, status
+	ex.status = status
 	now := time.Now()
 	fe, be, srv := ex.objects()
 	fe.CountResponse(status)

@@ -59,7 +59,7 @@ func (h *FrontendHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 		// page's status and bytes remain.
 		rec := &responseCounter{ResponseWriter: w}
 		err := next.ServeHTTP(rec, r)
-		ex.recount(rec.statusOr(errStatusOr(err, rec)), rec.bytes)
+		ex.recount(rec.finalStatus(err), rec.bytes)
 		return err
 	}
 	now := time.Now()
@@ -75,23 +75,11 @@ func (h *FrontendHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 	}
 	rec := &responseCounter{ResponseWriter: w, ex: ex}
 	err := next.ServeHTTP(rec, r)
-	status := rec.status
-	if err != nil && !rec.wroteHeader {
-		status = errorStatus(err)
-	} else if status == 0 {
-		status = http.StatusOK
-	}
+	status := rec.finalStatus(err)
 	clientGone := errors.Is(ctx.Err(), context.Canceled)
 	denied, _ := caddyhttp.GetVar(ctx, DeniedVar).(string)
 	ex.end(status, requestHeaderSize(r)+body.n, rec.bytes, err, clientGone, denied)
 	return err
-}
-
-func errStatusOr(err error, rec *responseCounter) int {
-	if err != nil {
-		return errorStatus(err)
-	}
-	return http.StatusOK
 }
 
 // requestHeaderSize is the size of the request line and header block as
@@ -161,11 +149,16 @@ func (w *responseCounter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func (w *responseCounter) statusOr(def int) int {
-	if w.status != 0 {
+// finalStatus is the status the client gets: the one written, or for a
+// handler error that wrote nothing, the error's, which Caddy writes.
+func (w *responseCounter) finalStatus(err error) int {
+	switch {
+	case w.wroteHeader:
 		return w.status
+	case err != nil:
+		return errorStatus(err)
 	}
-	return def
+	return http.StatusOK
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
