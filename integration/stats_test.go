@@ -129,13 +129,14 @@ func settledStats(t *testing.T, p *process, url, section string) map[string]map[
 // agree on after the same traffic. Left out: bin and bout, which HAProxy
 // counts in its internal message format (a few bytes per message less
 // than on the wire; caddy's frontend counts the wire, checked apart), and
-// slim, whose defaults HAProxy derives from its process limits; and smax,
+// slim, whose defaults HAProxy derives from its process limits; smax,
 // which in HAProxy depends on whether a closing session is still counted
-// when the next one starts.
+// when the next one starts; and the rate maxima, which depend on where
+// the seconds fall.
 var comparedCounters = []string{"qcur", "qmax", "scur", "stot", "dreq", "dresp", "ereq", "econ", "eresp",
 	"wretr", "wredis", "status", "weight", "act", "bck", "chkfail", "chkdown", "downtime", "qlimit", "pid", "iid",
-	"sid", "lbtot", "type", "rate_max", "check_status", "hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx",
-	"hrsp_other", "req_rate_max", "req_tot", "cli_abrt", "srv_abrt", "addr", "cookie", "mode", "algo", "uweight"}
+	"sid", "lbtot", "type", "check_status", "hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx",
+	"hrsp_other", "req_tot", "cli_abrt", "srv_abrt", "addr", "cookie", "mode", "algo", "uweight"}
 
 // emptinessDiffers are the fields HAProxy fills where caddy cannot: slim,
 // whose defaults HAProxy derives from its process limits.
@@ -406,5 +407,39 @@ func TestStatsPageMatchesHAProxy(t *testing.T) {
 	got := run()
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("caddy:\n%s\nhaproxy:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// The times are measured where HAProxy measures them: rtime from the
+// request sent to the answer's first byte, ttime the whole exchange,
+// ctime the connection to the server (zero when a pooled one is reused).
+func TestStatsTimes(t *testing.T) {
+	const delay = 150 * time.Millisecond
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(delay)
+		io.WriteString(w, "slow")
+	}))
+	t.Cleanup(slow.Close)
+	port, statsPort := freePort(t), freePort(t)
+	cfg := writeConfig(t, "stats_times.cfg", map[string]any{"Port": port, "StatsPort": statsPort, "Slow": slow.Listener.Addr().String()})
+	caddy := startCaddy(t, cfg)
+	sequence(t, "http://"+loopback(port)+"/", 3)
+	row := settledStats(t, caddy.process, "http://"+loopback(statsPort)+"/stats;csv", "stats")["app/slow"]
+	ms := func(f string) time.Duration {
+		n, err := strconv.Atoi(row[f])
+		if err != nil {
+			t.Fatalf("%s: %q", f, row[f])
+		}
+		return time.Duration(n) * time.Millisecond
+	}
+	// The sliding sum loses up to a millisecond per sample.
+	if ms("rtime") < delay-3*time.Millisecond || ms("rtime_max") < delay || ms("ttime") < ms("rtime") || ms("ttime") > 10*delay {
+		t.Errorf("rtime %v (max %v), ttime %v, want at least the server's %v", ms("rtime"), ms("rtime_max"), ms("ttime"), delay)
+	}
+	if ms("ctime") >= delay || ms("qtime") != 0 {
+		t.Errorf("ctime %v, qtime %v", ms("ctime"), ms("qtime"))
+	}
+	if n, _ := strconv.Atoi(row["connect"]); n < 1 || row["req_tot"] != "3" {
+		t.Errorf("connect %s, reuse %s, req_tot %s", row["connect"], row["reuse"], row["req_tot"])
 	}
 }

@@ -33,9 +33,9 @@ func TestRateCounter(t *testing.T) {
 	}
 }
 
-// The average is HAProxy's sliding sum over 512 samples: the first sample
-// is its own average, and a long run of one value pulls the average to
-// within a few percent of it (the sum forgets 1/512 per sample).
+// The average is HAProxy's sliding sum over 512 samples: nearly exact
+// for the first samples (155, 186 and 274 ms average 205 in haproxy 2.6),
+// and a long run of one value pulls it to within a few percent of it.
 func TestTimeAverage(t *testing.T) {
 	var a TimeAverage
 	if avg, mx := a.Average(); avg != 0 || mx != 0 {
@@ -44,6 +44,13 @@ func TestTimeAverage(t *testing.T) {
 	a.Add(10 * time.Millisecond)
 	if avg, mx := a.Average(); avg != 10 || mx != 10 {
 		t.Fatalf("one sample: %d %d", avg, mx)
+	}
+	var b TimeAverage
+	for _, ms := range []time.Duration{155, 186, 274} {
+		b.Add(ms * time.Millisecond)
+	}
+	if avg, mx := b.Average(); avg != 205 || mx != 274 {
+		t.Errorf("155, 186, 274 ms: average %d max %d, haproxy shows 205 and 274", avg, mx)
 	}
 	for range 2000 {
 		a.Add(100 * time.Millisecond)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptrace"
 	"sync"
 	"time"
 
@@ -36,6 +37,13 @@ type exchange struct {
 	queued time.Duration
 	// firstByte is when the response status was written.
 	firstByte time.Time
+	// connectStart, connectTime and reused describe the connection to
+	// the server, from the transport's trace; wroteRequest and
+	// gotResponse when the request was sent and the answer began.
+	connectStart              time.Time
+	connectTime               time.Duration
+	connected, reused         bool
+	wroteRequest, gotResponse time.Time
 	// status is the response status counted so far, 0 before the end.
 	status int
 	// serverAnswered is set when the server's response was counted.
@@ -47,6 +55,27 @@ type exchange struct {
 func exchangeOf(ctx context.Context) *exchange {
 	ex, _ := caddyhttp.GetVar(ctx, exchangeVar).(*exchange)
 	return ex
+}
+
+// trace returns the hooks through which the transport reports the
+// connection to the server and the timing of its answer.
+func (ex *exchange) trace() *httptrace.ClientTrace {
+	note := func(f func()) {
+		ex.mu.Lock()
+		f()
+		ex.mu.Unlock()
+	}
+	return &httptrace.ClientTrace{
+		ConnectStart: func(string, string) { note(func() { ex.connectStart = time.Now() }) },
+		ConnectDone: func(_, _ string, err error) {
+			if err == nil {
+				note(func() { ex.connectTime, ex.connected = time.Since(ex.connectStart), true })
+			}
+		},
+		GotConn:              func(info httptrace.GotConnInfo) { note(func() { ex.reused = info.Reused }) },
+		WroteRequest:         func(httptrace.WroteRequestInfo) { note(func() { ex.wroteRequest = time.Now() }) },
+		GotFirstResponseByte: func() { note(func() { ex.gotResponse = time.Now() }) },
+	}
 }
 
 // notePick records the server the policy chose for the request and how
@@ -160,9 +189,20 @@ func (ex *exchange) end(status int, bytesIn, bytesOut int64, err error, clientGo
 		}
 	}
 	for _, c := range []*Counters{be, srv} {
+		switch {
+		case ex.reused:
+			c.ReusedConnections.Add(1)
+		case ex.connected:
+			c.NewConnections.Add(1)
+		}
 		c.QueueTime.Add(ex.queued)
-		if !ex.firstByte.IsZero() && err == nil {
-			c.ResponseTime.Add(ex.firstByte.Sub(ex.picked))
+		if err == nil {
+			// HAProxy's times are those of successful exchanges; a
+			// reused connection took no time to connect.
+			c.ConnectTime.Add(ex.connectTime)
+			if !ex.gotResponse.IsZero() && ex.gotResponse.After(ex.wroteRequest) {
+				c.ResponseTime.Add(ex.gotResponse.Sub(ex.wroteRequest))
+			}
 		}
 		c.TotalTime.Add(now.Sub(ex.start))
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -65,6 +66,8 @@ func (h *FrontendHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 	now := time.Now()
 	ex := &exchange{frontend: h.frontend, start: now}
 	caddyhttp.SetVar(ctx, exchangeVar, ex)
+	// The transport reports the connect and response times to ex.
+	r = r.WithContext(httptrace.WithClientTrace(ctx, ex.trace()))
 	c := &h.frontend.counters
 	c.Requests.Add(1)
 	c.RequestRate.Add(now)

@@ -221,8 +221,8 @@ func serverSideFields(r *Row, c *lbmodule.Counters, now time.Time) {
 		r.Set(t.avg, Int(avg))
 		r.Set(t.max, Int(mx))
 	}
-	r.Set(FieldConnect, Int(c.Sessions.Load()))
-	r.Set(FieldReuse, Int(0))
+	r.Set(FieldConnect, Int(c.NewConnections.Load()))
+	r.Set(FieldReuse, Int(c.ReusedConnections.Load()))
 }
 
 func backendRow(p Proxy, opts Options, now time.Time) Row {
