@@ -173,8 +173,9 @@ func TestStatsCountersMatchHAProxy(t *testing.T) {
 			}
 		}
 	}
-	// The fields left empty are those HAProxy leaves empty.
-	for _, key := range keys {
+	// The fields left empty are those HAProxy leaves empty, on the
+	// stats section's rows too.
+	for _, key := range append(keys, "stats/FRONTEND", "stats/BACKEND") {
 		for f, v := range want[key] {
 			if (v == "") != (got[key][f] == "") && !emptinessDiffers[f] {
 				t.Errorf("%s %s: caddy %q, haproxy %q", key, f, got[key][f], v)
@@ -394,7 +395,7 @@ func TestStatsPageMatchesHAProxy(t *testing.T) {
 			out = append(out, fmt.Sprintf("%s: %d type=%q cache=%q refresh=%q", suffix, resp.StatusCode,
 				resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"), resp.Header.Get("Refresh")))
 			if suffix == "" {
-				out = append(out, pageShape(body, "fe", "app", "dead")...)
+				out = append(out, pageShape(body, "fe", "app", "dead", "stats")...)
 			}
 		}
 		resp, _ := getResponse(t, "http://"+loopback(statsPort)+"/other")

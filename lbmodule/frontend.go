@@ -45,6 +45,10 @@ type FrontendConfig struct {
 	MaxConn int `json:"maxconn,omitempty"`
 	// Mode is "http" (default) or "tcp".
 	Mode string `json:"mode,omitempty"`
+	// Listen marks the frontend side of a listen section: the stats show
+	// its BACKEND row even when it has no servers (a section serving only
+	// the stats page).
+	Listen bool `json:"listen,omitempty"`
 }
 
 // Destruct implements caddy.Destructor.

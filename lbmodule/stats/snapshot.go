@@ -109,6 +109,13 @@ func ProxyRows(p Proxy, opts Options, now time.Time) []Row {
 			rows = append(rows, r)
 		}
 		rows = append(rows, backendRow(p, opts, now))
+	} else if p.Frontend != nil && p.Frontend.Config().Listen {
+		// A listen section without servers has no runtime backend; HAProxy
+		// shows its BACKEND row all the same.
+		if b, err := lbmodule.NewBackend(lbmodule.BackendConfig{Backend: p.Name, ProxyID: p.ID}); err == nil {
+			p.Backend = b
+			rows = append(rows, backendRow(p, opts, now))
+		}
 	}
 	return rows
 }
