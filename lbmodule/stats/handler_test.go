@@ -12,6 +12,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
 )
 
 // serve runs the handler behind a real listener; requests it passes on
@@ -102,5 +104,28 @@ func TestHandlerAdminDenied(t *testing.T) {
 	base = serve(t, &Handler{URI: "/s", Admin: json.RawMessage(`{"remote_ip":{"ranges":["127.0.0.0/8"]}}`)})
 	if resp, _ := fetch(t, "POST", base+"/s", "s=a&action=maint&b=nope"); resp.Header.Get("Location") != "/s;st=ERRP" {
 		t.Errorf("POST from the admin range to an unknown backend: %q", resp.Header.Get("Location"))
+	}
+}
+
+// The form sets weights too (HAProxy's page cannot; its CLI can), within
+// the limits "set weight" has.
+func TestHandlerAdminWeight(t *testing.T) {
+	b := attach(t, lbmodule.BackendConfig{Backend: "weights", ProxyID: 3, Servers: []lbmodule.ServerConfig{
+		{Name: "a", Dial: "127.0.0.1:1"}, {Name: "b", Dial: "127.0.0.1:2"},
+	}})
+	base := serve(t, &Handler{URI: "/s", Admin: json.RawMessage("true")})
+	for _, tc := range []struct {
+		form, result string
+		a, b         int
+	}{
+		{"s=a&s=b&action=weight&weight=7&b=weights", "DONE", 7, 7},
+		{"s=a&action=weight&weight=300&b=%233", "ERRP", 7, 7},
+		{"s=b&action=weight&weight=x&b=weights", "ERRP", 7, 7},
+		{"s=b&action=weight&weight=0&b=weights", "DONE", 7, 0},
+	} {
+		resp, _ := fetch(t, "POST", base+"/s", tc.form)
+		if got := resp.Header.Get("Location"); got != "/s;st="+tc.result || b.Server("a").Weight() != tc.a || b.Server("b").Weight() != tc.b {
+			t.Errorf("%s: %s, weights %d %d; want %s, %d %d", tc.form, got, b.Server("a").Weight(), b.Server("b").Weight(), tc.result, tc.a, tc.b)
+		}
 	}
 }
