@@ -96,6 +96,8 @@ type Global struct {
 	Grace time.Duration
 	// StatsSockets lists "stats socket" lines.
 	StatsSockets []StatsSocket
+	// StatsTimeout is the "stats timeout" value; 0 when unset.
+	StatsTimeout time.Duration
 	// SSLServerVerify is the global "ssl-server-verify" value ("" when unset).
 	SSLServerVerify string
 	// BufSize and MaxRewrite are tune.bufsize and tune.maxrewrite (0 when
