@@ -109,7 +109,8 @@ func statsTraffic(t *testing.T, addr string) (sent, received int64) {
 }
 
 // settledStats reads the stats once no request is in progress outside
-// the section serving them.
+// the section serving them and no checked server is between two states
+// (before its first check, a server is "UP 1/3").
 func settledStats(t *testing.T, p *process, url, section string) map[string]map[string]string {
 	t.Helper()
 	var rows map[string]map[string]string
@@ -117,6 +118,9 @@ func settledStats(t *testing.T, p *process, url, section string) map[string]map[
 		rows = statsRows(t, url)
 		for key, row := range rows {
 			if !strings.HasPrefix(key, section+"/") && row["scur"] != "0" && row["scur"] != "" {
+				return false
+			}
+			if strings.Contains(row["status"], "/") {
 				return false
 			}
 		}
@@ -388,7 +392,9 @@ func TestStatsPageMatchesHAProxy(t *testing.T) {
 		"Dead": loopback(freePort(t)),
 	})
 	base := "http://" + loopback(statsPort) + "/stats"
-	run := func() []string {
+	run := func(p *process) []string {
+		// The checked server's first check decides its colour.
+		p.waitFor("s1 checked", func() bool { return statsRows(t, base+";csv")["app/s1"]["status"] == "UP" })
 		var out []string
 		for _, suffix := range []string{"", ";norefresh", ";csv", ";json", ";up;norefresh", ";norefresh;json"} {
 			resp, body := getResponse(t, base+suffix)
@@ -402,10 +408,10 @@ func TestStatsPageMatchesHAProxy(t *testing.T) {
 		return append(out, fmt.Sprintf("/other: %d", resp.StatusCode))
 	}
 	haproxy := startHAProxy(t, cfg, loopback(statsPort))
-	want := run()
+	want := run(haproxy)
 	haproxy.stop()
-	startCaddy(t, cfg)
-	got := run()
+	caddy := startCaddy(t, cfg)
+	got := run(caddy.process)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("caddy:\n%s\nhaproxy:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
