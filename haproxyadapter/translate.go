@@ -42,6 +42,9 @@ type translator struct {
 	// atResponse is set while the condition of an http-response rule is
 	// translated.
 	atResponse bool
+	// exprVars counts the variables that hold log-format expressions
+	// (see headerValue).
+	exprVars int
 }
 
 // Translate turns a configuration model into a Caddy config. Diagnostics
@@ -187,7 +190,9 @@ func (t *translator) checkUnusedBackends() {
 			continue
 		}
 		for _, ub := range p.UseBackends {
-			used[ub.Backend] = true
+			for _, name := range t.useBackendNames(ub) {
+				used[name] = true
+			}
 		}
 		used[p.DefaultBackend] = true
 	}

@@ -244,7 +244,7 @@ func (t *translator) responseTests(keyword string, pos config.Pos, ct config.Con
 	var kept []matchers.Test
 	for _, ts := range tests {
 		switch {
-		case requestOnlyFetches[ts.Fetch]:
+		case requestOnlyFetches[ts.Fetch] || ts.Fetch == "var" && strings.HasPrefix(ts.Args[0], "req."):
 			key := fmt.Sprintf("response-only %s %s %s", pos, ct.Name, ts.Fetch)
 			if !t.warned[key] {
 				t.warned[key] = true
@@ -319,6 +319,12 @@ func predefinedACL(name string) (tests []matchers.Test, constant int, ok bool) {
 // standardMatcher returns a standard Caddy matcher that behaves exactly like
 // the OR of the tests, or "" when there is none.
 func standardMatcher(tests []matchers.Test) (string, json.RawMessage) {
+	for _, ts := range tests {
+		if len(ts.Converters) > 0 || ts.Single {
+			// Caddy's matchers see the sample before any converter.
+			return "", nil
+		}
+	}
 	all := func(pred func(matchers.Test) bool) bool {
 		for _, ts := range tests {
 			if !pred(ts) {
@@ -425,15 +431,12 @@ func (t *translator) translateACLLine(keyword string, acl *config.ACL) ([]matche
 		t.errorf(acl.Pos, keyword, "%s: %s", what, fmt.Sprintf(format, args...))
 		return nil, false
 	}
-	name, args, convs := matchers.SplitFetch(acl.Fetch)
-	if len(convs) > 0 {
-		return fail("converters (%s) are not translated; only plain fetches are", strings.Join(convs, ","))
+	fetch, args, match, convs, err := sampleExpression(acl.Pos.File, acl.Fetch)
+	if err != nil {
+		return fail("%v", err)
 	}
-	fetch, match, known := matchers.LookupFetch(name)
-	if !known {
-		return fail("fetch %q is not translated", name)
-	}
-	test := matchers.Test{Args: args, Match: match}
+	name, _, _ := matchers.SplitFetch(acl.Fetch)
+	test := matchers.Test{Args: args, Match: match, Converters: convs}
 	if fetch == "http_auth" || fetch == "http_auth_group" {
 		if len(args) != 1 {
 			return fail("%s needs a userlist", name)

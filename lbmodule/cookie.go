@@ -160,6 +160,13 @@ func (pc *cookiePersistence) exchangeFor(ctx context.Context) *cookieExchange {
 // balancer. retry tells a redispatched retry, which never follows the
 // cookie. Without a cookie configuration it is Backend.Acquire.
 func (p *HTTPSelection) acquire(ctx context.Context, r *http.Request, w http.ResponseWriter, req sched.Request, veto Vetoer, retry bool) (*Server, error) {
+	if !retry {
+		// A use-server rule comes before persistence and load balancing;
+		// a redispatch leaves it.
+		if s := p.forcedServer(ctx); s != nil {
+			return p.backend.acquireServer(ctx, s, req, veto)
+		}
+	}
 	pc := p.cookie
 	if pc == nil {
 		return p.backend.Acquire(ctx, req, veto)

@@ -3,7 +3,10 @@
 // request path and URL, comma-separated header values, HAProxy's match
 // methods (beg, end, sub, dir, dom, len, int ranges), userlist
 // authentication and the state of the plugin's backends (nbsrv,
-// srv_is_up). Its semantics were checked against HAProxy 2.6.
+// srv_is_up), sample expressions with converters and variables. Beside the
+// matcher it has the handlers for HAProxy rule actions that Caddy lacks:
+// tarpit, set-var, normalize-uri, replace-value and set-status. Its
+// semantics were checked against HAProxy 2.6.
 package matchers
 
 import (
@@ -14,6 +17,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-haproxy/caddy-haproxy/cryptauth"
 )
 
 func init() {
@@ -50,8 +55,8 @@ type Test struct {
 	// Fetch is the HAProxy sample fetch without match suffix: path, url,
 	// base, query, url_param, hdr, fhdr, hdr_cnt, hdr_val, hdr_ip, cook,
 	// cook_cnt, cook_val, method, req_ver, src, src_port, dst, dst_port,
-	// ssl_fc, ssl_fc_sni, nbsrv, srv_is_up, http_auth, http_auth_group,
-	// always_true or always_false. Paths and URLs are read as the client
+	// ssl_fc, ssl_fc_sni, ssl_c_used, ssl_c_verify, nbsrv, srv_is_up,
+	// http_auth, http_auth_group, always_true or always_false. Paths and URLs are read as the client
 	// sent them (not decoded); method is the client's method even after a
 	// rewrite, as in HAProxy.
 	Fetch string `json:"fetch"`
@@ -72,6 +77,16 @@ type Test struct {
 	// patterns may be ranges ("1:5", ":5", "10:") or follow an operator
 	// (eq, ge, gt, le, lt); address patterns are addresses or networks.
 	Values []string `json:"values,omitempty"`
+
+	// Single evaluates the fetch as HAProxy does outside an ACL (in a
+	// log-format expression): one sample, the last occurrence of a header
+	// or cookie.
+	Single bool `json:"single,omitempty"`
+	// Converters transform each sample before it is matched
+	// ("hdr(host),lower"). With converters, and for the var, str, int and
+	// bool fetches, the patterns are matched against the converted
+	// sample's kind.
+	Converters []Converter `json:"converters,omitempty"`
 
 	// Accounts are the userlist's users for http_auth and
 	// http_auth_group.
@@ -111,6 +126,9 @@ func (m *MatchACL) Provision(caddy.Context) error {
 }
 
 func (t *Test) provision() error {
+	if t.isExpression() {
+		return t.provisionExpression()
+	}
 	info, ok := fetches[t.Fetch]
 	if !ok {
 		return fmt.Errorf("unknown fetch %q", t.Fetch)
@@ -138,6 +156,11 @@ func (t *Test) provision() error {
 	if t.Fetch == "http_auth" || t.Fetch == "http_auth_group" {
 		if len(t.Accounts) == 0 {
 			return fmt.Errorf("%s needs the userlist's accounts", t.Fetch)
+		}
+		for _, a := range t.Accounts {
+			if err := cryptauth.Check(a.Password); err != nil {
+				return fmt.Errorf("%s: user %q: %v", t.Fetch, a.Username, err)
+			}
 		}
 		t.authCache = new(authCache)
 		if t.Fetch == "http_auth_group" {
