@@ -368,8 +368,15 @@ func caddyEnv(t *testing.T, admin string) []string {
 // until the config is loaded.
 func startCaddy(t *testing.T, cfgPath string) *caddyProc {
 	t.Helper()
+	return startCaddyWith(t, "--adapter", "haproxy", "--config", cfgPath)
+}
+
+// startCaddyWith runs `caddy run` with args and waits until the config is
+// loaded.
+func startCaddyWith(t *testing.T, args ...string) *caddyProc {
+	t.Helper()
 	admin := loopback(freePort(t))
-	cmd := exec.Command(caddyBin, "run", "--adapter", "haproxy", "--config", cfgPath)
+	cmd := exec.Command(caddyBin, append([]string{"run"}, args...)...)
 	cmd.Env = caddyEnv(t, admin)
 	c := &caddyProc{process: startProcess(t, "caddy", cmd), admin: admin}
 	c.cleanExit = true

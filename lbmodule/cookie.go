@@ -213,7 +213,7 @@ func (p *HTTPSelection) acquire(ctx context.Context, r *http.Request, w http.Res
 }
 
 // staysPersistent reports whether a retry of a request that its cookie
-// sent to prev must stay there although redispatchNow would move it:
+// sent to prev must stay there although RedispatchNow would move it:
 // HAProxy moves such a request only when its server stopped running or on
 // the retries the redispatch interval names, never merely because other
 // servers are up (that rule is for load-balanced requests).
@@ -225,7 +225,7 @@ func (p *HTTPSelection) staysPersistent(ctx context.Context, n int, prev *Server
 	if x == nil || x.server != prev || !x.req.Direct {
 		return false
 	}
-	return !p.redispatchRetry(n)
+	return !p.backend.RedispatchRetry(n)
 }
 
 // insertUnhooked sets the cookie from the policy when no CookieHandler will

@@ -101,25 +101,6 @@ func (ex *exchange) noteBackend(b *Backend) {
 	ex.mu.Unlock()
 }
 
-// countRetry counts a retry that leaves server prev after a failed
-// connection, and whether it moved to another server. HAProxy counts the
-// failed connection (econ) only when the last retry fails.
-func countRetry(b *Backend, prev *Server, redispatched bool) {
-	for _, c := range []*Counters{b.counters, &prev.state.counters} {
-		c.Retries.Add(1)
-		if redispatched {
-			c.Redispatches.Add(1)
-		}
-	}
-	if !redispatched {
-		// The retry opens a new connection to the same server: HAProxy
-		// counts it as one more session of the server.
-		c := &prev.state.counters
-		c.Sessions.Add(1)
-		c.StartSession(time.Now())
-	}
-}
-
 // objects returns the counters the exchange counts on: the frontend's,
 // and the backend's and server's once known.
 func (ex *exchange) objects() (fe, be, srv *Counters) {
