@@ -9,6 +9,8 @@
 //     runtime server state
 //   - http.matchers.haproxy_acl: HAProxy ACL fetches and match methods that
 //     Caddy's own matchers cannot express exactly
+//   - caddy.listeners.haproxy_maxconn and layer4.handlers.haproxy_maxconn:
+//     frontend and global maxconn
 //   - layer4.handlers.haproxy: the same backends for raw TCP connections
 //     (HAProxy's mode tcp) in caddy-l4 routes
 //   - http.handlers.haproxy_tarpit: holds a request before its answer
@@ -45,6 +47,7 @@ import (
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/clientcrl"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/l4proxy"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"
+	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/maxconn"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/runtimeapi"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/stats"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/upstreamtls"

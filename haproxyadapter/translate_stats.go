@@ -50,7 +50,13 @@ func proxyIDs(cfg *config.Config) map[*config.Proxy]int {
 // frontendCounter is the route that leads every route list of a frontend:
 // the haproxy_frontend handler counting its traffic for the stats page.
 func (t *translator) frontendCounter(fe *config.Proxy) caddyhttp.Route {
-	h := lbmodule.FrontendHandler{FrontendConfig: lbmodule.FrontendConfig{Name: fe.Name, ID: t.ids[fe], Listen: fe.Kind == config.KindListen}}
+	h := lbmodule.FrontendHandler{FrontendConfig: lbmodule.FrontendConfig{
+		Name:   fe.Name,
+		ID:     t.ids[fe],
+		Listen: fe.Kind == config.KindListen,
+		// The haproxy_maxconn listener wrapper enforces it.
+		MaxConn: fe.MaxConn,
+	}}
 	return caddyhttp.Route{HandlersRaw: []json.RawMessage{caddyconfig.JSONModuleObject(h, "handler", "haproxy_frontend", nil)}}
 }
 

@@ -124,7 +124,8 @@ const (
 	noteTLSBind           = "Caddy's TLS defaults apply to listeners (TLS 1.2+, modern cipher suites)"
 	noteTLSServer         = "Caddy's TLS defaults apply to connections to servers"
 	noteConnMode          = "Caddy keeps client connections alive and pools upstream ones"
-	noteMaxConn           = "connection limits are not enforced for HTTP yet"
+	noteMaxConn           = "connection rate limits and per-bind connection limits are not enforced"
+	noteMaxConnLimit      = "HTTP frontends: the haproxy_maxconn listener wrapper stops accepting connections while the limit is reached, leaving the next ones in the kernel's backlog; mode tcp frontends: the haproxy_maxconn layer4 handler holds the next ones, unread, until a slot frees"
 	noteChecksUnsupported = "not supported: health checks run without it"
 	noteStatsModules      = "the stats page shows no module columns"
 	notePersist           = "not supported: the persistence cookie applies without it"
@@ -137,12 +138,12 @@ const (
 	noteMail              = "e-mail alerts are not sent"
 	noteCapture           = "captures only feed HAProxy's logs"
 	noteRules             = "%s rules are not translated yet; express them with Caddy handlers or remove the line"
+	noteTCPRules          = "accept and reject in mode tcp proxies (backend rules run once the backend is chosen), with conditions on src, dst, dst_port, req.ssl_sni, req.ssl_alpn and req.ssl_hello_type (caddy-l4 matchers); in mode http, connection rules only, through caddy-l4's listener wrapper"
 	noteACL               = "request fetches (path, url, base, query, url_param, hdr, cook, method, src, dst, ports, ssl_fc, ssl_fc_sni, ssl_c_used, ssl_c_verify, http_auth, http_auth_group, nbsrv, srv_is_up and their _beg, _end … forms, var(), str()) become Caddy matchers, with the converters lower, upper, length, hex, base64, bool, word, field, regsub, map, map_str and map_beg; other converters and fetches are refused where used"
 	noteCond              = "and, or, ! and anonymous { } ACLs; a condition is refused where one of its ACLs is. In http-response rules, request fetches never match (as in HAProxy) and positive status tests become required status codes"
 	noteRedirect          = "location, prefix and scheme redirects with code, drop-query and append-slash; the value may hold %[fetch,converters] expressions"
 	noteHeaderValue       = "literal text, the log-format fetches Caddy has a placeholder for (src, src_port, dst, dst_port, method, query, req.hdr(host), ssl_fc_sni), var(txn.*|req.*) and, in request rules, %[fetch,converters…] sample expressions (in response rules: txn variables and constants with converters)"
 	noteStick             = "stick tables are not supported; use cookie persistence or balance source instead"
-	noteTCPMode           = "TCP proxying is refused by the translator until the layer4 translation lands"
 )
 
 // kwTable is every known keyword; kwIndex finds them by name.

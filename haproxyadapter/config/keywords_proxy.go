@@ -14,7 +14,7 @@ func proxyKeywords() []*Keyword {
 	rules := func(what string) string { return fmt.Sprintf(noteRules, what) }
 	list := []*Keyword{
 		// Modeled and translated.
-		later(px("mode", "XXXX", Translated, "http is translated; tcp is refused by the translator until the layer4 translation lands")),
+		px("mode", "XXXX", Translated, "http becomes Caddy's http app; tcp (the default) becomes caddy-l4's layer4 app with the plugin's haproxy handler; a tcp frontend using an http backend is refused"),
 		px("bind", "-XX-", Translated, "listening addresses; see the bind parameters table"),
 		px("server", "--XX", Translated, "see the server parameters table"),
 		px("default-server", "X-XX", Translated, "accumulates parameters for the server lines that follow"),
@@ -31,7 +31,7 @@ func proxyKeywords() []*Keyword {
 		px("enabled", "XXXX", Translated, "cancels an inherited disabled"),
 
 		// Limits and logging.
-		px("maxconn", "XXX-", Ignored, noteMaxConn),
+		px("maxconn", "XXX-", Translated, noteMaxConnLimit),
 		px("backlog", "XXX-", Ignored, "the kernel's default listen backlog applies"),
 		px("rate-limit sessions", "XXX-", Ignored, noteMaxConn),
 		px("max-keep-alive-queue", "X-XX", Ignored, noteConnMode),
@@ -121,10 +121,10 @@ func proxyKeywords() []*Keyword {
 		px("http-response", "!XXX", Translated, "see the rule actions table"),
 		px("http-after-response", "!XXX", Translated, "in frontend and listen sections (and defaults they inherit): header rules on every response, Caddy's answers to rules and failed connections included; refused in backends; see the rule actions table"),
 		px("redirect", "-XXX", Translated, noteRedirect),
-		px("tcp-request connection", "!XX-", Refused, rules("tcp-request")),
-		px("tcp-request session", "!XX-", Refused, rules("tcp-request")),
-		px("tcp-request content", "!XXX", Refused, rules("tcp-request")),
-		px("tcp-request inspect-delay", "!XXX", Refused, rules("tcp-request")),
+		px("tcp-request connection", "!XX-", Translated, noteTCPRules),
+		px("tcp-request session", "!XX-", Translated, "accept and reject in mode tcp proxies, after the PROXY header and the TLS handshake, with conditions on src, dst and dst_port (caddy-l4 matchers); refused in mode http"),
+		px("tcp-request content", "!XXX", Translated, noteTCPRules),
+		px("tcp-request inspect-delay", "!XXX", Translated, "caddy-l4's matching timeout: how long content matchers (req.ssl_sni, req.ssl_alpn, req.ssl_hello_type) wait for data; a client that sends nothing is closed when it expires instead of reaching the default backend"),
 		px("tcp-response content", "!-XX", Refused, rules("tcp-response")),
 		px("tcp-response inspect-delay", "!-XX", Refused, rules("tcp-response")),
 		px("monitor fail", "-XX-", Translated, "the monitor-uri answers 503 while the condition holds"),
@@ -288,7 +288,11 @@ func ruleActionKeywords() []*Keyword {
 		{"tcp-response content", "!-XX", tcpResp},
 	} {
 		for _, a := range set.actions {
-			list = append(list, px(set.directive+" "+a, set.where, Refused, actionNote(set.directive, a)))
+			st, note := Refused, actionNote(set.directive, a)
+			if n, ok := translatedActions[set.directive+" "+a]; ok {
+				st, note = Translated, n
+			}
+			list = append(list, px(set.directive+" "+a, set.where, st, note))
 		}
 	}
 	for _, set := range []struct {
@@ -329,6 +333,12 @@ var ignoredActions = map[string]string{
 // arguments that cannot be reproduced exactly are still refused by the
 // translator, naming the line.
 var translatedActions = map[string]string{
+	"tcp-request connection accept":      "ends the connection rules; later rejects apply only where its condition fails",
+	"tcp-request connection reject":      "caddy-l4's close handler, before the PROXY header and TLS are read",
+	"tcp-request session accept":         "ends the session rules; later rejects apply only where its condition fails",
+	"tcp-request session reject":         "caddy-l4's close handler, after the PROXY header and TLS",
+	"tcp-request content accept":         "ends the content rules; later rejects apply only where its condition fails",
+	"tcp-request content reject":         "caddy-l4's close handler",
 	"http-request allow":                 "skips the remaining http-request rules of the section",
 	"stats http-request allow":           "serves the page without the remaining rules",
 	"stats http-request deny":            "HAProxy's 403 page",
@@ -394,6 +404,9 @@ func actionNote(directive, action string) string {
 	}
 	if directive == "http-request" || directive == "http-response" {
 		return fmt.Sprintf("%s %s is not translated; express it with Caddy handlers or remove the line", directive, action)
+	}
+	if strings.HasPrefix(directive, "tcp-request ") {
+		return fmt.Sprintf("%s %s is not translated (accept and reject are); remove the line", directive, action)
 	}
 	first, _, _ := strings.Cut(directive, " ")
 	if directive == "stats http-request" {
