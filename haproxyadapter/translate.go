@@ -45,6 +45,8 @@ type translator struct {
 	errorFiles map[*config.ErrorFile]errorFileResult
 	// warned remembers warnings given once per line.
 	warned map[string]bool
+	// ids are the proxies' numeric ids on the stats page.
+	ids map[*config.Proxy]int
 	// atResponse is set while the condition of an http-response rule is
 	// translated.
 	atResponse bool
@@ -67,6 +69,7 @@ func Translate(cfg *config.Config) (*caddy.Config, []config.Diagnostic) {
 		userlists:       make(map[string]userlistResult),
 		errorFiles:      make(map[*config.ErrorFile]errorFileResult),
 		warned:          make(map[string]bool),
+		ids:             proxyIDs(cfg),
 	}
 	out := t.translate()
 	return out, uniqueDiagnostics(t.diags)
