@@ -14,8 +14,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/caddy-haproxy/caddy-haproxy/internal/tcptest"
 )
 
 // Saturation sizes: three times more clients than the maxconn, within the
@@ -27,33 +25,76 @@ const (
 	saturationClients = 3000
 )
 
-// gatedOrigin is an HTTP origin that holds every request until released,
-// counting the requests it holds at once.
-type gatedOrigin struct {
-	srv         *httptest.Server
+// originGate holds what passes it until released, counting what it holds.
+type originGate struct {
 	gate        chan struct{}
 	inflight    atomic.Int64
 	releaseOnce sync.Once
 }
 
-func startGatedOrigin(t *testing.T) *gatedOrigin {
-	t.Helper()
-	o := &gatedOrigin{gate: make(chan struct{})}
-	o.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		o.inflight.Add(1)
-		<-o.gate
-		o.inflight.Add(-1)
-		io.WriteString(w, "app")
-	}))
-	t.Cleanup(o.srv.Close)
-	t.Cleanup(o.release)
-	return o
+func newOriginGate(t *testing.T) *originGate {
+	g := &originGate{gate: make(chan struct{})}
+	t.Cleanup(g.release)
+	return g
 }
 
-func (o *gatedOrigin) release() { o.releaseOnce.Do(func() { close(o.gate) }) }
+// pass waits, counted, until the gate is released.
+func (g *originGate) pass() {
+	g.inflight.Add(1)
+	<-g.gate
+	g.inflight.Add(-1)
+}
+
+// held is how many are waiting at the gate.
+func (g *originGate) held() int { return int(g.inflight.Load()) }
+
+func (g *originGate) release() { g.releaseOnce.Do(func() { close(g.gate) }) }
+
+// startGatedOrigin starts an HTTP origin that holds every request at the
+// gate, then answers "app"; it returns the origin's address.
+func startGatedOrigin(t *testing.T, g *originGate) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.pass()
+		io.WriteString(w, "app")
+	}))
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String()
+}
+
+// startGatedTCPOrigin starts a TCP origin that reads one byte from each
+// connection, holds it at the gate, then writes "app" and a newline and
+// closes; a connection that sends nothing, as a probe of the listener,
+// is not held. It returns the origin's address.
+func startGatedTCPOrigin(t *testing.T, g *originGate) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				var b [1]byte
+				if _, err := io.ReadFull(c, b[:]); err != nil {
+					return
+				}
+				g.pass()
+				io.WriteString(c, "app\n")
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
 
 // saturationClient opens one connection and waits for the proxied answer:
-// an HTTP GET answered 200 "app", or in mode tcp the origin's name line.
+// an HTTP GET answered 200 "app", or in mode tcp a byte answered "app".
 // written is called once, when the request is sent (the connection is
 // established, maybe only in the kernel's backlog).
 func saturationClient(mode, addr string, written func()) error {
@@ -65,6 +106,9 @@ func saturationClient(mode, addr string, written func()) error {
 	_ = c.SetDeadline(time.Now().Add(90 * time.Second))
 	br := bufio.NewReader(c)
 	if mode == "tcp" {
+		if _, err := io.WriteString(c, "x"); err != nil {
+			return err
+		}
 		written()
 		line, err := br.ReadString('\n')
 		if err != nil {
@@ -106,7 +150,7 @@ type saturationResult struct {
 // saturate starts the clients against addr, waits until the origin holds
 // the proxy's maxconn and every client has sent its request, records the
 // peak, then releases the origin and waits for every client.
-func saturate(t *testing.T, mode, addr string, held func() int, release func(), whileSaturated func()) saturationResult {
+func saturate(t *testing.T, mode, addr string, gate *originGate, whileSaturated func()) saturationResult {
 	t.Helper()
 	var written atomic.Int64
 	var wg sync.WaitGroup
@@ -121,10 +165,10 @@ func saturate(t *testing.T, mode, addr string, held func() int, release func(), 
 	// The clients beyond what the accept queue takes only connect once
 	// the proxy accepts again; wait for those that can.
 	deadline := time.Now().Add(60 * time.Second)
-	for held() < saturationMaxConn || written.Load() < int64(saturationMaxConn) {
+	for gate.held() < saturationMaxConn || written.Load() < int64(saturationMaxConn) {
 		if time.Now().After(deadline) {
-			release()
-			t.Fatalf("the origin holds %d connections and %d clients sent, after 60s", held(), written.Load())
+			gate.release()
+			t.Fatalf("the origin holds %d connections and %d clients sent, after 60s", gate.held(), written.Load())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -135,9 +179,9 @@ func saturate(t *testing.T, mode, addr string, held func() int, release func(), 
 	}
 	whileSaturated()
 	var r saturationResult
-	r.peak = held()
+	r.peak = gate.held()
 	t.Logf("%d clients connected and sent while saturated", written.Load())
-	release()
+	gate.release()
 	wg.Wait()
 	close(errs)
 	for err := range errs {
@@ -217,18 +261,12 @@ func TestSaturationMatchesHAProxy(t *testing.T) {
 			results := map[string]saturationResult{}
 			for _, proxy := range []string{"haproxy", "caddy"} {
 				t.Run(proxy, func(t *testing.T) {
-					var originAddr string
-					var held func() int
-					var release func()
+					gate := newOriginGate(t)
+					startOrigin := startGatedOrigin
 					if mode == "tcp" {
-						o := tcptest.Start(t, "app", false)
-						release = o.Hold()
-						originAddr, held = o.Addr(), o.Open
-					} else {
-						o := startGatedOrigin(t)
-						originAddr, release = o.srv.Listener.Addr().String(), o.release
-						held = func() int { return int(o.inflight.Load()) }
+						startOrigin = startGatedTCPOrigin
 					}
+					originAddr := startOrigin(t, gate)
 					p1, p2 := freePort(t), freePort(t)
 					cfg := writeConfig(t, "maxconn.cfg", map[string]any{
 						"Mode": mode, "Global": saturationMaxConn, "Port1": p1, "Port2": p2, "Origin": originAddr,
@@ -237,7 +275,7 @@ func TestSaturationMatchesHAProxy(t *testing.T) {
 					var r saturationResult
 					if proxy == "haproxy" {
 						startHAProxy(t, cfg, loopback(p2))
-						r = saturate(t, mode, addr, held, release, func() {})
+						r = saturate(t, mode, addr, gate, func() {})
 					} else {
 						c := startCaddy(t, cfg)
 						c.waitListening(loopback(p2))
@@ -245,7 +283,7 @@ func TestSaturationMatchesHAProxy(t *testing.T) {
 						baseRSS := rssKiB(t, c.pid())
 						peakRSS := newPeakSampler(func() int { return rssKiB(t, c.pid()) })
 						var saturatedGoroutines int
-						r = saturate(t, mode, addr, held, release, func() { saturatedGoroutines = c.resources(t).goroutines })
+						r = saturate(t, mode, addr, gate, func() { saturatedGoroutines = c.resources(t).goroutines })
 						peak := peakRSS.stop()
 						// What may stay are the idle connections to the
 						// origin that the transport keeps (two goroutines

@@ -124,10 +124,3 @@ func (o *Origin) handle(c *net.TCPConn) {
 	_, _ = io.Copy(c, r)
 	_ = c.CloseWrite()
 }
-
-// Open is the number of connections the origin has open.
-func (o *Origin) Open() int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return len(o.conns)
-}
