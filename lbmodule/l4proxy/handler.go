@@ -6,6 +6,7 @@ package l4proxy
 import (
 	"fmt"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -88,6 +89,8 @@ type Handler struct {
 	targets  []target
 	frontend *lbmodule.Frontend
 	logger   *zap.Logger
+	// cleanedUp makes Cleanup release the backend and frontend once.
+	cleanedUp atomic.Bool
 }
 
 // target is where a server is dialed.
@@ -199,6 +202,9 @@ func (h *Handler) Validate() error {
 // when a config is unloaded, and those still release their server and
 // count their bytes through them.
 func (h *Handler) Cleanup() error {
+	if h.cleanedUp.Swap(true) {
+		return nil
+	}
 	lbmodule.CloseBackend(h.backend)
 	lbmodule.CloseFrontend(h.frontend, h.frontendConfig())
 	return nil
