@@ -240,6 +240,11 @@ func TestReloadUnderLoadWithServerChanges(t *testing.T) {
 	if origins["t2"] == 0 {
 		t.Errorf("no long-lived connection went to t2 (%v): the removed server was not exercised", origins)
 	}
+	// Counted across every config, w1's sessions are the requests its
+	// origin received.
+	if got, want := serverSessions(t, c, "web", "w1"), web[0].hits.Load(); got != want {
+		t.Errorf("w1 counted %d sessions across the reloads; its origin received %d requests", got, want)
+	}
 	if n := web[3].hits.Load(); n != 0 {
 		t.Errorf("the drained server wd received %d requests", n)
 	}
