@@ -45,7 +45,13 @@ type translator struct {
 // Translate turns a configuration model into a Caddy config. Diagnostics
 // with Severity Error mean the result must not be used.
 func Translate(cfg *config.Config) (*caddy.Config, []config.Diagnostic) {
-	t := &translator{
+	t := newTranslator(cfg)
+	out := t.translate()
+	return out, t.diags
+}
+
+func newTranslator(cfg *config.Config) *translator {
+	return &translator{
 		cfg:             cfg,
 		backendHandlers: make(map[string]json.RawMessage),
 		acls:            make(map[*config.ACL]aclResult),
@@ -55,8 +61,6 @@ func Translate(cfg *config.Config) (*caddy.Config, []config.Diagnostic) {
 		errorFiles:      make(map[*config.ErrorFile]errorFileResult),
 		warned:          make(map[string]bool),
 	}
-	out := t.translate()
-	return out, t.diags
 }
 
 func (t *translator) warnf(pos config.Pos, keyword, format string, args ...any) {

@@ -81,6 +81,16 @@ func (t *translator) translateBackend(b *config.Proxy, ff forwardForConfig) json
 	return caddyconfig.JSONModuleObject(handler, "handler", "reverse_proxy", nil)
 }
 
+// BackendPolicy translates backend b of cfg into the selection policy's
+// configuration, as the adapter does for each reverse_proxy handler: the
+// algorithm, servers, checks, cookie and retry rules. The transport and the
+// reverse_proxy around the policy are left to the caller.
+func BackendPolicy(cfg *config.Config, b *config.Proxy) (lbmodule.BackendConfig, []config.Diagnostic) {
+	t := newTranslator(cfg)
+	bc := t.backendConfig(b)
+	return bc, t.diags
+}
+
 // backendConfig builds the selection policy's description of backend b.
 func (t *translator) backendConfig(b *config.Proxy) lbmodule.BackendConfig {
 	bc := lbmodule.BackendConfig{
