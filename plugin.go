@@ -9,9 +9,13 @@
 //     runtime server state
 //   - http.matchers.haproxy_acl: HAProxy ACL fetches and match methods that
 //     Caddy's own matchers cannot express exactly
+//
+// and their Caddyfile syntax: "lb_policy haproxy" with an HAProxy backend
+// block inside reverse_proxy, and the haproxy_cookie directive.
 package caddyhaproxy
 
 import (
+	_ "github.com/caddy-haproxy/caddy-haproxy/caddyfile"
 	_ "github.com/caddy-haproxy/caddy-haproxy/haproxyadapter"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"

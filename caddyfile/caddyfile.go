@@ -1,0 +1,23 @@
+// Package caddyfile gives the plugin's modules their Caddyfile syntax:
+//
+//   - the block of "lb_policy haproxy" in reverse_proxy, an HAProxy backend
+//     section read by the haproxy.cfg adapter's own parser and translated
+//     by the same code;
+//   - the haproxy_cookie directive, ordered before reverse_proxy, which
+//     applies the response side of cookie persistence.
+//
+// Importing the module's root package imports this one.
+package caddyfile
+
+import (
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
+)
+
+func init() {
+	lbmodule.SetCaddyfileReader(readPolicy)
+
+	httpcaddyfile.RegisterHandlerDirective("haproxy_cookie", parseCookie)
+	httpcaddyfile.RegisterDirectiveOrder("haproxy_cookie", httpcaddyfile.Before, "reverse_proxy")
+}
