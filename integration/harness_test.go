@@ -368,8 +368,15 @@ func caddyEnv(t *testing.T, admin string) []string {
 // until the config is loaded.
 func startCaddy(t *testing.T, cfgPath string) *caddyProc {
 	t.Helper()
-	admin := loopback(freePort(t))
-	cmd := exec.Command(caddyBin, "run", "--adapter", "haproxy", "--config", cfgPath)
+	return startCaddyAdapter(t, "haproxy", cfgPath, loopback(freePort(t)))
+}
+
+// startCaddyAdapter runs `caddy run --adapter adapter --config cfgPath`
+// with its admin API on admin (unless the config sets another) and waits
+// until the config is loaded.
+func startCaddyAdapter(t *testing.T, adapter, cfgPath, admin string) *caddyProc {
+	t.Helper()
+	cmd := exec.Command(caddyBin, "run", "--adapter", adapter, "--config", cfgPath)
 	cmd.Env = caddyEnv(t, admin)
 	c := &caddyProc{process: startProcess(t, "caddy", cmd), admin: admin}
 	c.cleanExit = true

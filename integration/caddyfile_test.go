@@ -1,0 +1,323 @@
+package integration
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The Caddyfile examples of the README live in testdata/caddyfile with
+// fixed ports. A test runs one with free ports instead: the ports 19001,
+// 19002 … of its servers become those of the test's origins, in order,
+// and every other port (listeners, admin) a free one.
+
+// exampleServerPort is the port of an example's first server.
+const exampleServerPort = 19001
+
+// caddyfileExample is an example made runnable.
+type caddyfileExample struct {
+	path string
+	text string
+	// ports maps the example's fixed ports to those used.
+	ports map[int]int
+}
+
+var examplePortRE = regexp.MustCompile(`:(\d{4,5})\b`)
+
+// loadExample rewrites testdata/caddyfile/<name> for the origins at
+// servers (host:port, in the order of the example's server ports).
+func loadExample(t *testing.T, name string, servers ...string) *caddyfileExample {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "caddyfile", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := &caddyfileExample{ports: map[int]int{}}
+	ex.text = examplePortRE.ReplaceAllStringFunc(string(data), func(m string) string {
+		fixed, _ := strconv.Atoi(m[1:])
+		if _, ok := ex.ports[fixed]; !ok {
+			if i := fixed - exampleServerPort; i >= 0 && i < len(servers) {
+				_, port, err := net.SplitHostPort(servers[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				ex.ports[fixed], _ = strconv.Atoi(port)
+			} else {
+				ex.ports[fixed] = freePort(t)
+			}
+		}
+		return ":" + strconv.Itoa(ex.ports[fixed])
+	})
+	ex.path = filepath.Join(t.TempDir(), "Caddyfile")
+	if err := os.WriteFile(ex.path, []byte(ex.text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return ex
+}
+
+// url is the http URL of the example's listener on fixed port.
+func (ex *caddyfileExample) url(fixed int) string {
+	return "http://" + loopback(ex.ports[fixed]) + "/"
+}
+
+// start runs the example under caddy; its admin API is the example's
+// (2999 when it sets one) or a free port.
+func (ex *caddyfileExample) start(t *testing.T) *caddyProc {
+	t.Helper()
+	admin := loopback(freePort(t))
+	if p, ok := ex.ports[2999]; ok {
+		admin = "localhost:" + strconv.Itoa(p)
+	}
+	return startCaddyAdapter(t, "caddyfile", ex.path, admin)
+}
+
+// startHAProxy runs the real HAProxy with the example's lb_policy block as
+// its backend section, behind a frontend on a free port whose URL it
+// returns. lb_retries becomes retries; the timeouts are generous.
+func (ex *caddyfileExample) startHAProxy(t *testing.T) string {
+	t.Helper()
+	lines := strings.Split(ex.text, "\n")
+	var name string
+	var block []string
+	retries := 0
+	for i := 0; i < len(lines); i++ {
+		f := strings.Fields(lines[i])
+		switch {
+		case len(f) >= 3 && f[0] == "lb_policy" && f[1] == "haproxy" && f[len(f)-1] == "{":
+			name = "web"
+			if len(f) == 4 {
+				name = f[2]
+			}
+			for i++; strings.TrimSpace(lines[i]) != "}"; i++ {
+				block = append(block, "\t"+strings.TrimSpace(lines[i]))
+			}
+		case len(f) == 2 && f[0] == "lb_retries":
+			retries, _ = strconv.Atoi(f[1])
+		}
+	}
+	if name == "" {
+		t.Fatal("the example has no lb_policy haproxy block")
+	}
+	port := freePort(t)
+	cfg := fmt.Sprintf("defaults\n\tmode http\n\ttimeout connect 5s\n\ttimeout client 30s\n\ttimeout server 30s\n\tretries %d\n"+
+		"frontend fe\n\tbind %s\n\tdefault_backend %s\nbackend %s\n%s\n",
+		retries, loopback(port), name, name, strings.Join(block, "\n"))
+	path := filepath.Join(t.TempDir(), "haproxy.cfg")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	startHAProxy(t, path, loopback(port))
+	return "http://" + loopback(port) + "/"
+}
+
+func addrs[T interface{ Addr() string }](origins []T) []string {
+	var out []string
+	for _, o := range origins {
+		out = append(out, o.Addr())
+	}
+	return out
+}
+
+// TestCaddyfileWeightedMatchesHAProxy runs the weighted example, whose
+// reverse_proxy has no upstreams of its own, and HAProxy with the same
+// servers: the same origins must answer 18 requests in the same order,
+// HAProxy's roundrobin for 5:3:1.
+func TestCaddyfileWeightedMatchesHAProxy(t *testing.T) {
+	o := startOrigins(t, "s1", "s2", "s3")
+	ex := loadExample(t, "weighted.Caddyfile", addrs(o)...)
+	ex.start(t)
+	got := strings.Join(sequence(t, ex.url(18080), 18), " ")
+
+	ref := ex.startHAProxy(t)
+	want := strings.Join(sequence(t, ref, 18), " ")
+	if got != want {
+		t.Errorf("answers:\n caddy   %s\n haproxy %s", got, want)
+	}
+	if want != repeat(order531, 2) {
+		t.Errorf("haproxy answered %s; the test expects roundrobin for 5:3:1", want)
+	}
+}
+
+// cookieAnswer sends a GET with the given Cookie header (none when empty)
+// on a new connection and describes the answer: the server, and the
+// Set-Cookie and Cache-Control headers.
+func cookieAnswer(t *testing.T, url, cookie string) string {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cookie != "" {
+		req.Header.Set("Cookie", cookie)
+	}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return fmt.Sprintf("%d %s set-cookie=%q cache-control=%q", resp.StatusCode, body,
+		resp.Header.Values("Set-Cookie"), resp.Header.Get("Cache-Control"))
+}
+
+// TestCaddyfilePersistenceMatchesHAProxy runs the example with cookie
+// persistence, health checks and backups, and HAProxy with the same
+// backend block: the cookies set and followed, and the servers that take
+// the traffic as servers die, fail their checks and come back, must be
+// the same.
+func TestCaddyfilePersistenceMatchesHAProxy(t *testing.T) {
+	cookieCases := []string{"", "", "SRV=s2", "SRV=s2", "SRV=b1", "SRV=bogus", "other=1; SRV=s1"}
+	results := map[string][]string{}
+	for _, proxy := range []string{"haproxy", "caddy"} {
+		t.Run(proxy, func(t *testing.T) {
+			s1, s2 := startCheckedOrigin(t, "s1"), startCheckedOrigin(t, "s2")
+			b1, b2 := startCheckedOrigin(t, "b1"), startCheckedOrigin(t, "b2")
+			ex := loadExample(t, "persistence.Caddyfile", s1.addr, s2.addr, b1.addr, b2.addr)
+			url := ex.url(18080)
+			if proxy == "haproxy" {
+				url = ex.startHAProxy(t)
+			} else {
+				ex.start(t)
+			}
+			var got []string
+			for _, c := range cookieCases {
+				got = append(got, c+" → "+cookieAnswer(t, url, c))
+			}
+			sets, _ := runFailover(t, url, []failoverPhase{
+				{"all up", nil, "s1 s2"},
+				{"s1 killed", func(*testing.T) { s1.stop() }, "s2"},
+			})
+			got = append(got, sets...)
+			// The cookie names a dead server: redispatched, with a new cookie.
+			got = append(got, "SRV=s1 → "+cookieAnswer(t, url, "SRV=s1"))
+			sets, _ = runFailover(t, url, []failoverPhase{
+				{"s2 fails its check", func(*testing.T) { s2.unhealthy.Store(true) }, "b1 b2"},
+				{"s2 healthy again", func(*testing.T) { s2.unhealthy.Store(false) }, "s2"},
+				{"s1 restarted", func(t *testing.T) { s1.start(t) }, "s1 s2"},
+			})
+			results[proxy] = append(got, sets...)
+		})
+	}
+	h, c := results["haproxy"], results["caddy"]
+	if h == nil {
+		return // haproxy skipped
+	}
+	if !slices.Equal(h, c) {
+		t.Errorf("answers differ:\n haproxy %q\n caddy   %q", h, c)
+	}
+	if !strings.Contains(h[0], `set-cookie=["SRV=s1; path=/"]`) {
+		t.Errorf("first answer %s: the test expects an inserted cookie", h[0])
+	}
+	t.Logf("answers: %q", c)
+}
+
+// TestCaddyfileACLExample runs the example with haproxy_acl matchers: the
+// admin host is refused, GET /api/ requests are spread by URI hash as
+// HAProxy spreads them (compared with HAProxy running the same block), and
+// everything else goes to the default upstream.
+func TestCaddyfileACLExample(t *testing.T) {
+	o := startOrigins(t, "a1", "a2", "a3", "web")
+	ex := loadExample(t, "acl.Caddyfile", addrs(o)...)
+	ex.start(t)
+	base := ex.url(18080)
+
+	req, _ := http.NewRequest(http.MethodGet, base+"api/x", nil)
+	req.Host = "ADMIN.example.com"
+	resp, err := (&http.Client{}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("admin host: status %d, want 403", resp.StatusCode)
+	}
+	resp, err = http.Post(base+"api/x", "text/plain", strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "web" {
+		t.Errorf("POST /api/x answered by %q, want web (the method ACL fails)", body)
+	}
+	if _, body := get(t, base+"index.html"); body != "web" {
+		t.Errorf("/index.html answered by %q, want web", body)
+	}
+
+	ref := ex.startHAProxy(t)
+	var got, want []string
+	for i := range 24 {
+		path := fmt.Sprintf("api/item/%d", i*7)
+		_, g := get(t, base+path)
+		_, w := get(t, ref+path)
+		got, want = append(got, g), append(want, w)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("servers for /api/item/…:\n caddy   %v\n haproxy %v", got, want)
+	}
+	if len(slices.Compact(slices.Sorted(slices.Values(want)))) < 2 {
+		t.Errorf("haproxy sent every URI to one server (%v): the comparison shows nothing", want)
+	}
+}
+
+// TestReadmeCaddyfileExamples keeps the README's Caddyfile section to the
+// examples these tests run: each of its caddyfile code blocks must be one
+// of testdata/caddyfile, and each of those must be in the README.
+func TestReadmeCaddyfileExamples(t *testing.T) {
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "\n## Caddyfile\n")
+	if !ok {
+		t.Fatal("README.md has no Caddyfile section")
+	}
+	if end := strings.Index(section, "\n## "); end >= 0 {
+		section = section[:end]
+	}
+	var blocks []string
+	for rest := section; ; {
+		_, after, found := strings.Cut(rest, "```caddyfile\n")
+		if !found {
+			break
+		}
+		block, tail, _ := strings.Cut(after, "```\n")
+		blocks = append(blocks, block)
+		rest = tail
+	}
+	files, _ := filepath.Glob(filepath.Join("testdata", "caddyfile", "*"))
+	examples := map[string]string{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		examples[string(data)] = filepath.Base(f)
+	}
+	seen := map[string]bool{}
+	for i, b := range blocks {
+		name, ok := examples[b]
+		if !ok {
+			t.Errorf("README Caddyfile example %d is not one of testdata/caddyfile:\n%s", i+1, b)
+		}
+		seen[name] = true
+	}
+	for _, name := range examples {
+		if !seen[name] {
+			t.Errorf("testdata/caddyfile/%s is not in the README's Caddyfile section", name)
+		}
+	}
+}
