@@ -73,7 +73,7 @@ func (p *HTTPSelection) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("backend %q: %v", p.Backend, err)
 	}
 	p.key = k
-	p.supplyUpstreams(ctx)
+	p.joinHandler(ctx)
 	// An unnamed backend is private to this handler.
 	if p.backend, err = OpenBackend(p.BackendConfig, p.logger); err != nil {
 		return err
