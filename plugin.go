@@ -19,4 +19,5 @@ import (
 	_ "github.com/caddy-haproxy/caddy-haproxy/haproxyadapter"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"
+	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/stats"
 )

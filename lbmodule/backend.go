@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -47,6 +48,8 @@ type Backend struct {
 	static       bool
 	queueTimeout time.Duration
 	counters     Counters
+	// outages tracks the times no server could take traffic.
+	outages outageTracker
 	// slot links the backend to the other live backends of its name;
 	// nil for a backend outside the registry.
 	slot *backendSlot
@@ -113,6 +116,7 @@ func buildBackend(cfg BackendConfig, inherit func(name string) *serverState) (*B
 		return nil, fmt.Errorf("backend %q: %v", cfg.Backend, err)
 	}
 	b.algo = algo
+	b.outages.init(slices.Contains(b.lbUsable, true))
 	return b, nil
 }
 
@@ -355,6 +359,9 @@ func (b *Backend) Release(s *Server) {
 func (b *Backend) takeLocked(s *Server) {
 	s.state.counters.take()
 	b.counters.take()
+	now := time.Now()
+	s.state.counters.StartSession(now)
+	b.counters.StartSession(now)
 	b.algo.LoadChanged(s.index)
 }
 
@@ -547,7 +554,7 @@ func (b *Backend) SetAdminState(server string, st AdminState) error {
 	if err != nil {
 		return err
 	}
-	wasMaint := s.AdminState() == AdminMaint
+	wasMaint, wasAdmin := s.AdminState() == AdminMaint, s.AdminState()
 	switch st {
 	case AdminReady:
 		setAdminFlags(s.state, 0, FlagForcedMaint|FlagForcedDrain)
@@ -564,6 +571,9 @@ func (b *Backend) SetAdminState(server string, st AdminState) error {
 		stopWarmup(s)
 	case !maint && wasMaint && s.Up():
 		b.startWarmup(s)
+	}
+	if s.AdminState() != wasAdmin {
+		s.state.lastChange.Store(time.Now().UnixNano())
 	}
 	b.changed(server)
 	// Maintenance pauses the server's health checks; leaving it checks
@@ -599,6 +609,9 @@ func (b *Backend) SetOperational(server string, up bool) error {
 		return err
 	}
 	wasDown := s.state.down.Swap(!up)
+	if wasDown == up {
+		s.state.lastChange.Store(time.Now().UnixNano())
+	}
 	switch {
 	case !up:
 		stopWarmup(s)
@@ -618,6 +631,7 @@ func (b *Backend) SetStopping(server string, stopping bool) error {
 		return err
 	}
 	if s.state.stopping.Swap(stopping) != stopping {
+		s.state.lastChange.Store(time.Now().UnixNano())
 		if !stopping && s.Up() {
 			// Back in load balancing: a slow start, as from DOWN.
 			b.startWarmup(s)
@@ -673,6 +687,7 @@ func (b *Backend) serverChanged(server string) {
 	if usable != b.lbUsable[s.index] || weight != b.lbWeight[s.index] || eweight != b.lbEweight[s.index] {
 		b.lbUsable[s.index], b.lbWeight[s.index], b.lbEweight[s.index] = usable, weight, eweight
 		b.algo.Update(s.index)
+		b.outages.set(slices.Contains(b.lbUsable, true))
 	}
 	// Requests queued on a server in maintenance, or on a down one when
 	// redispatch is allowed, go back to the load balancer.

@@ -16,6 +16,9 @@ type BackendConfig struct {
 	// the name shown by the stats page and the admin API. Two handlers with
 	// the same name share one backend.
 	Backend string `json:"backend,omitempty"`
+	// ProxyID is the proxy's id on the stats page (HAProxy's iid), which
+	// also orders it there; 0 sorts after the numbered ones, by name.
+	ProxyID int `json:"proxy_id,omitempty"`
 
 	// Balance is the load-balancing algorithm: roundrobin (default),
 	// static-rr, leastconn, first, source, uri, url_param, hdr, random,

@@ -108,9 +108,10 @@ func (p *HTTPSelection) Select(pool reverseproxy.UpstreamPool, r *http.Request, 
 	ctx := r.Context()
 	a, _ := caddyhttp.GetVar(ctx, p.varKey).(*attempt)
 	if a == nil {
-		a = &attempt{backend: p.backend}
+		a = &attempt{backend: p.backend, exchange: exchangeOf(ctx)}
 		caddyhttp.SetVar(ctx, p.varKey, a)
 		context.AfterFunc(ctx, a.finish)
+		a.exchange.noteBackend(p.backend)
 	}
 
 	a.mu.Lock()
@@ -125,12 +126,14 @@ func (p *HTTPSelection) Select(pool reverseproxy.UpstreamPool, r *http.Request, 
 		a.retries++
 		if !p.redispatchNow(a.retries, prev) || p.staysPersistent(ctx, a.retries, prev) {
 			a.mu.Unlock()
+			countRetry(p.backend, prev, false)
 			if !p.turnaround(ctx) {
 				return nil
 			}
 			return p.upstreamFor(pool, prev)
 		}
 		a.server = nil
+		countRetry(p.backend, prev, true)
 	}
 	a.mu.Unlock()
 
@@ -146,6 +149,7 @@ func (p *HTTPSelection) Select(pool reverseproxy.UpstreamPool, r *http.Request, 
 
 	a.pool = pool
 	// A persistence cookie may name the server; a redispatch ignores it.
+	started := time.Now()
 	s, err := p.acquire(ctx, r, w, req, a, prev != nil)
 	a.pool = nil
 	if err != nil {
@@ -173,6 +177,7 @@ func (p *HTTPSelection) Select(pool reverseproxy.UpstreamPool, r *http.Request, 
 	}
 	a.server = s
 	a.mu.Unlock()
+	a.exchange.notePick(p.backend, s, time.Since(started))
 	return up
 }
 
@@ -247,6 +252,9 @@ func (p *HTTPSelection) upstreamFor(pool reverseproxy.UpstreamPool, s *Server) *
 // retries in the request vars.
 type attempt struct {
 	backend *Backend
+	// exchange is the request's exchange with the haproxy_frontend
+	// handler, nil without one.
+	exchange *exchange
 	// pool is the upstream pool during a pick, for Vetoed; only the
 	// request's goroutine uses it.
 	pool reverseproxy.UpstreamPool

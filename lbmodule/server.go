@@ -83,6 +83,13 @@ type Counters struct {
 	// (qcur); QueueMax the highest QueueCurrent seen (qmax).
 	QueueCurrent atomic.Int64
 	QueueMax     atomic.Int64
+	// BytesIn and BytesOut count the bytes received from clients and
+	// sent to them (bin, bout).
+	BytesIn  atomic.Int64
+	BytesOut atomic.Int64
+
+	// Traffic holds the rest of HAProxy's per-object counters.
+	Traffic
 }
 
 // take counts one more request being served.
@@ -128,6 +135,9 @@ type serverState struct {
 	// agentDown records that an agent-check answer took the server down
 	// (the stats page's "DOWN (agent)").
 	agentDown atomic.Bool
+	// lastChange is when the admin or operational state last changed,
+	// in Unix nanoseconds (the stats page's lastchg).
+	lastChange atomic.Int64
 
 	counters Counters
 }
@@ -210,6 +220,10 @@ func (s *Server) Usable() bool {
 	return !s.state.down.Load() && !s.state.stopping.Load() && s.state.admin.Load()&(maintFlags|drainFlags) == 0 && s.state.weight.Load() > 0
 }
 
+// LastChange is when the server's admin or operational state last
+// changed, or when it was first configured.
+func (s *Server) LastChange() time.Time { return time.Unix(0, s.state.lastChange.Load()) }
+
 // Counters returns the server's counters.
 func (s *Server) Counters() *Counters { return &s.state.counters }
 
@@ -233,6 +247,7 @@ func newServer(sc ServerConfig, index int, prev *serverState) *Server {
 	st := prev
 	if st == nil {
 		st = new(serverState)
+		st.lastChange.Store(time.Now().UnixNano())
 		st.weight.Store(int32(w))
 		st.configWeight.Store(int32(w))
 		if sc.Disabled {

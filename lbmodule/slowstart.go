@@ -154,3 +154,9 @@ func (b *Backend) Throttle(s *Server) (percent int, starting bool) {
 	}
 	return (100*b.effectiveWeight(s) + 15) / (16 * s.Weight()), true
 }
+
+// VisibleWeight is s's weight as the stats page shows it: its effective
+// weight (slow start applied) in user units, rounded up.
+func (b *Backend) VisibleWeight(s *Server) int {
+	return (b.effectiveWeight(s) + 15) / 16
+}

@@ -1,0 +1,175 @@
+package lbmodule
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
+)
+
+// exchangeVar names the request variable holding the request's exchange.
+const exchangeVar = "haproxy.exchange"
+
+// exchange follows one HTTP request through its frontend, backend and
+// server, so that its outcome is counted on each of them once: the
+// haproxy_frontend handler starts and ends it, the selection policy
+// records the backend and the server it chose.
+type exchange struct {
+	frontend *Frontend
+	start    time.Time
+
+	mu      sync.Mutex
+	backend *Backend
+	server  *Server
+	// picked is when the server was chosen; queued how long the pick
+	// waited in a queue.
+	picked time.Time
+	queued time.Duration
+	// firstByte is when the response status was written.
+	firstByte time.Time
+	// status is the response status counted so far, 0 before the end.
+	status int
+	ended  bool
+}
+
+// exchangeOf returns the request's exchange, or nil outside a
+// haproxy_frontend handler.
+func exchangeOf(ctx context.Context) *exchange {
+	ex, _ := caddyhttp.GetVar(ctx, exchangeVar).(*exchange)
+	return ex
+}
+
+// notePick records the server the policy chose for the request and how
+// long the choice waited in a queue.
+func (ex *exchange) notePick(b *Backend, s *Server, queued time.Duration) {
+	if ex == nil {
+		return
+	}
+	ex.mu.Lock()
+	ex.backend, ex.server, ex.queued, ex.picked = b, s, queued, time.Now()
+	ex.mu.Unlock()
+}
+
+// noteBackend records the backend a request reached, with no server yet.
+func (ex *exchange) noteBackend(b *Backend) {
+	if ex == nil {
+		return
+	}
+	ex.mu.Lock()
+	if ex.backend == nil {
+		ex.backend = b
+	}
+	ex.mu.Unlock()
+}
+
+// countRetry counts a retry that leaves server prev after a failed
+// connection, and whether it moved to another server.
+func countRetry(b *Backend, prev *Server, redispatched bool) {
+	for _, c := range []*Counters{&b.counters, &prev.state.counters} {
+		c.ConnectErrors.Add(1)
+		c.Retries.Add(1)
+		if redispatched {
+			c.Redispatches.Add(1)
+		}
+	}
+}
+
+// objects returns the counters the exchange counts on: the frontend's,
+// and the backend's and server's once known.
+func (ex *exchange) objects() (fe, be, srv *Counters) {
+	fe = &ex.frontend.counters
+	if ex.backend != nil {
+		be = &ex.backend.counters
+	}
+	if ex.server != nil {
+		srv = &ex.server.state.counters
+	}
+	return fe, be, srv
+}
+
+// end counts the request's outcome: its status class, bytes and times on
+// the frontend, backend and server, and the kind of failure err was. An
+// error page written later by the server's error routes corrects the
+// status with recount.
+func (ex *exchange) end(status int, bytesIn, bytesOut int64, err error, clientGone bool) {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	ex.ended, ex.status = true, status
+	now := time.Now()
+	fe, be, srv := ex.objects()
+	fe.BytesIn.Add(bytesIn)
+	fe.BytesOut.Add(bytesOut)
+	fe.CountResponse(status)
+	if be == nil {
+		return
+	}
+	for _, c := range []*Counters{be, srv} {
+		if c == nil {
+			continue
+		}
+		c.Requests.Add(1)
+		c.BytesIn.Add(bytesIn)
+		c.BytesOut.Add(bytesOut)
+		c.CountResponse(status)
+	}
+	if srv == nil {
+		return
+	}
+	var dialErr reverseproxy.DialError
+	switch {
+	case err == nil:
+	case clientGone:
+		be.ClientAborts.Add(1)
+		srv.ClientAborts.Add(1)
+	case errors.As(err, &dialErr):
+		be.ConnectErrors.Add(1)
+		srv.ConnectErrors.Add(1)
+	default:
+		be.ResponseErrors.Add(1)
+		srv.ResponseErrors.Add(1)
+		if ex.firstByte.After(ex.picked) {
+			// The response had started: the server cut it short.
+			be.ServerAborts.Add(1)
+			srv.ServerAborts.Add(1)
+		}
+	}
+	for _, c := range []*Counters{be, srv} {
+		c.QueueTime.Add(ex.queued)
+		if !ex.firstByte.IsZero() && err == nil {
+			c.ResponseTime.Add(ex.firstByte.Sub(ex.picked))
+		}
+		c.TotalTime.Add(now.Sub(ex.start))
+	}
+}
+
+// recount replaces the counted status with the one an error page wrote,
+// and adds its bytes.
+func (ex *exchange) recount(status int, bytesOut int64) {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	fe, be, srv := ex.objects()
+	for _, c := range []*Counters{fe, be, srv} {
+		if c == nil {
+			continue
+		}
+		c.BytesOut.Add(bytesOut)
+		if status != ex.status {
+			c.Responses[responseClass(ex.status)].Add(-1)
+			c.CountResponse(status)
+		}
+	}
+	ex.status = status
+}
+
+// errorStatus is the status Caddy answers a handler error with.
+func errorStatus(err error) int {
+	var he caddyhttp.HandlerError
+	if errors.As(err, &he) && he.StatusCode != 0 {
+		return he.StatusCode
+	}
+	return http.StatusInternalServerError
+}

@@ -1,0 +1,227 @@
+package lbmodule
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+func init() {
+	caddy.RegisterModule(new(FrontendHandler))
+}
+
+// FrontendHandler counts the traffic of an HAProxy frontend for the stats
+// page: sessions (connections), requests, bytes and response status
+// classes, and — with the haproxy selection policy — the same for the
+// backend and server each request went to. The adapter puts it first in
+// each frontend's routes and first in its error routes, so that error
+// pages are counted as well.
+type FrontendHandler struct {
+	FrontendConfig
+
+	frontend *Frontend
+}
+
+// CaddyModule returns the Caddy module information.
+func (*FrontendHandler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.haproxy_frontend",
+		New: func() caddy.Module { return new(FrontendHandler) },
+	}
+}
+
+// Provision joins the frontend's counters and counts the connections of
+// the Caddy server the handler runs in as the frontend's sessions.
+func (h *FrontendHandler) Provision(ctx caddy.Context) error {
+	f, err := OpenFrontend(h.FrontendConfig)
+	if err != nil {
+		return err
+	}
+	h.frontend = f
+	if srv, ok := ctx.Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server); ok && srv != nil && h.firstOfServer(ctx, srv) {
+		srv.RegisterConnState(h.connState)
+	}
+	return nil
+}
+
+// firstOfServer reports whether the handler is the first of its frontend
+// in the Caddy server srv: the routes and the error routes each hold one,
+// and only one may count the server's connections.
+func (h *FrontendHandler) firstOfServer(ctx caddy.Context, srv *caddyhttp.Server) bool {
+	key := connCounterKey{srv, h.Name}
+	if _, loaded := connCounters.LoadOrStore(key, true); loaded {
+		return false
+	}
+	ctx.OnCancel(func() { connCounters.Delete(key) })
+	return true
+}
+
+type connCounterKey struct {
+	srv  *caddyhttp.Server
+	name string
+}
+
+// connCounters records which server counts connections for which
+// frontend.
+var connCounters sync.Map
+
+// connState counts a connection as a session: its start, and its end
+// when closed or taken over (a WebSocket).
+func (h *FrontendHandler) connState(_ net.Conn, st http.ConnState) {
+	c := &h.frontend.counters
+	switch st {
+	case http.StateNew:
+		c.take()
+		c.StartSession(time.Now())
+	case http.StateClosed, http.StateHijacked:
+		c.Current.Add(-1)
+	}
+}
+
+// Cleanup releases the frontend.
+func (h *FrontendHandler) Cleanup() error {
+	CloseFrontend(h.frontend, h.FrontendConfig)
+	return nil
+}
+
+// ServeHTTP counts the request and its response.
+func (h *FrontendHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	ctx := r.Context()
+	if ex := exchangeOf(ctx); ex != nil && ex.frontend == h.frontend {
+		// The error routes answer a request counted already: only the
+		// page's status and bytes remain.
+		rec := &responseCounter{ResponseWriter: w}
+		err := next.ServeHTTP(rec, r)
+		ex.recount(rec.statusOr(errStatusOr(err, rec)), rec.bytes)
+		return err
+	}
+	now := time.Now()
+	ex := &exchange{frontend: h.frontend, start: now}
+	caddyhttp.SetVar(ctx, exchangeVar, ex)
+	c := &h.frontend.counters
+	c.Requests.Add(1)
+	c.RequestRate.Add(now)
+
+	body := &bodyCounter{ReadCloser: r.Body}
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = body
+	}
+	rec := &responseCounter{ResponseWriter: w, ex: ex}
+	err := next.ServeHTTP(rec, r)
+	status := rec.status
+	if err != nil && !rec.wroteHeader {
+		status = errorStatus(err)
+	} else if status == 0 {
+		status = http.StatusOK
+	}
+	clientGone := errors.Is(ctx.Err(), context.Canceled)
+	ex.end(status, requestHeaderSize(r)+body.n, rec.bytes, err, clientGone)
+	return err
+}
+
+func errStatusOr(err error, rec *responseCounter) int {
+	if err != nil {
+		return errorStatus(err)
+	}
+	return http.StatusOK
+}
+
+// requestHeaderSize is the size of the request line and header block as
+// an HTTP/1 client sent them: Go keeps the header values without their
+// surrounding spaces and the names in their canonical form, which has the
+// same length.
+func requestHeaderSize(r *http.Request) int64 {
+	n := len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto) + 2
+	if r.Host != "" {
+		n += len("Host: ") + len(r.Host) + 2
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + 2 + len(v) + 2
+		}
+	}
+	return int64(n + 2)
+}
+
+// bodyCounter counts the request body bytes read.
+type bodyCounter struct {
+	io.ReadCloser
+	n int64
+}
+
+func (b *bodyCounter) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n += int64(n)
+	return n, err
+}
+
+// responseCounter records the response status and counts the bytes of
+// the status line, headers and body.
+type responseCounter struct {
+	http.ResponseWriter
+	ex          *exchange
+	status      int
+	wroteHeader bool
+	bytes       int64
+}
+
+func (w *responseCounter) WriteHeader(code int) {
+	if !w.wroteHeader && code >= 200 || code == http.StatusSwitchingProtocols {
+		w.wroteHeader, w.status = true, code
+		if w.ex != nil {
+			w.ex.mu.Lock()
+			w.ex.firstByte = time.Now()
+			w.ex.mu.Unlock()
+		}
+	}
+	w.bytes += int64(len("HTTP/1.1 000 ") + len(http.StatusText(code)) + 2)
+	for k, vs := range w.Header() {
+		for _, v := range vs {
+			w.bytes += int64(len(k) + 2 + len(v) + 2)
+		}
+	}
+	w.bytes += 2
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *responseCounter) Write(p []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *responseCounter) statusOr(def int) int {
+	if w.status != 0 {
+		return w.status
+	}
+	return def
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *responseCounter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Hijack passes a connection takeover (WebSocket) through.
+func (w *responseCounter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+// Flush passes flushes through.
+func (w *responseCounter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*FrontendHandler)(nil)
+	_ caddy.CleanerUpper          = (*FrontendHandler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*FrontendHandler)(nil)
+)
