@@ -11,7 +11,8 @@
 //     Caddy's own matchers cannot express exactly
 //
 // and their Caddyfile syntax: "lb_policy haproxy" with an HAProxy backend
-// block inside reverse_proxy, and the haproxy_cookie directive.
+// block inside reverse_proxy, and the haproxy_cookie and haproxy_stats
+// directives.
 package caddyhaproxy
 
 import (

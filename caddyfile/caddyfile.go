@@ -4,7 +4,9 @@
 //     section read by the haproxy.cfg adapter's own parser and translated
 //     by the same code;
 //   - the haproxy_cookie directive, ordered before reverse_proxy, which
-//     applies the response side of cookie persistence.
+//     applies the response side of cookie persistence;
+//   - the haproxy_stats directive, HAProxy's statistics page with the
+//     options of its "stats" keywords.
 //
 // Importing the module's root package imports this one.
 package caddyfile
@@ -20,4 +22,9 @@ func init() {
 
 	httpcaddyfile.RegisterHandlerDirective("haproxy_cookie", parseCookie)
 	httpcaddyfile.RegisterDirectiveOrder("haproxy_cookie", httpcaddyfile.Before, "reverse_proxy")
+
+	// The page answers its URI whatever the site does with other
+	// requests: it goes before the routing and responding directives.
+	httpcaddyfile.RegisterHandlerDirective("haproxy_stats", parseStats)
+	httpcaddyfile.RegisterDirectiveOrder("haproxy_stats", httpcaddyfile.Before, "invoke")
 }

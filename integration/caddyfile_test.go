@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The Caddyfile examples of the README live in testdata/caddyfile with
@@ -319,5 +320,156 @@ func TestReadmeCaddyfileExamples(t *testing.T) {
 		if !seen[name] {
 			t.Errorf("testdata/caddyfile/%s is not in the README's Caddyfile section", name)
 		}
+	}
+}
+
+// statsRows reads a stats CSV and returns, for the rows of proxy px, the
+// named columns joined by commas, one row per string.
+func statsRows(t *testing.T, csv, px string, columns ...string) []string {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(csv), "\n")
+	if len(lines) == 0 || !strings.HasPrefix(lines[0], "# ") {
+		t.Fatalf("not a stats CSV:\n%s", csv)
+	}
+	header := strings.Split(strings.TrimPrefix(lines[0], "# "), ",")
+	var idx []int
+	for _, c := range columns {
+		i := slices.Index(header, c)
+		if i < 0 {
+			t.Fatalf("stats CSV has no column %q", c)
+		}
+		idx = append(idx, i)
+	}
+	var rows []string
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		if f[0] != px {
+			continue
+		}
+		var vals []string
+		for _, i := range idx {
+			vals = append(vals, f[i])
+		}
+		rows = append(rows, strings.Join(vals, ","))
+	}
+	return rows
+}
+
+// statsExchange sends a request to the stats page with the given login
+// (none when user is empty) and describes the answer.
+func statsExchange(t *testing.T, method, url, user, pass, form string) (string, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(form))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if form != "" {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return fmt.Sprintf("%d www-authenticate=%q location=%q", resp.StatusCode,
+		resp.Header.Get("WWW-Authenticate"), resp.Header.Get("Location")), string(body)
+}
+
+// TestCaddyfileStatsMatchesHAProxy runs the stats example and HAProxy with
+// the same stats settings and backend: the login challenge, the backend's
+// rows in the CSV, the admin form's answer and its effect on balancing
+// must be the same.
+func TestCaddyfileStatsMatchesHAProxy(t *testing.T) {
+	results := map[string][]string{}
+	for _, proxy := range []string{"haproxy", "caddy"} {
+		t.Run(proxy, func(t *testing.T) {
+			o := startOrigins(t, "s1", "s2", "s3")
+			ex := loadExample(t, "stats.Caddyfile", addrs(o)...)
+			base := ex.url(18080)
+			if proxy == "haproxy" {
+				port := freePort(t)
+				cfg := fmt.Sprintf(`defaults
+	mode http
+	timeout connect 5s
+	timeout client 30s
+	timeout server 30s
+frontend fe
+	bind %s
+	stats uri /stats
+	stats auth admin:s3cret
+	stats realm Load\ balancer
+	stats refresh 10s
+	stats admin if LOCALHOST
+	stats show-legends
+	default_backend web
+backend web
+	balance roundrobin
+	server s1 %s weight 5 check
+	server s2 %s weight 3 check
+	server s3 %s backup check
+`, loopback(port), o[0].Addr(), o[1].Addr(), o[2].Addr())
+				path := filepath.Join(t.TempDir(), "haproxy.cfg")
+				if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				startHAProxy(t, path, loopback(port))
+				base = "http://" + loopback(port) + "/"
+			} else {
+				ex.start(t)
+			}
+			var got []string
+			add := func(what, answer string) { got = append(got, what+": "+answer) }
+			a, _ := statsExchange(t, "GET", base+"stats;csv", "", "", "")
+			add("no login", a)
+			a, _ = statsExchange(t, "GET", base+"stats;csv", "admin", "wrong", "")
+			add("bad login", a)
+			a, _ = statsExchange(t, "GET", base+"stats;csv", "admin", "s3cret", "")
+			add("login", a)
+			// The first checks are spread over the check interval; until
+			// a server's has run, its status reads "UP 1/3".
+			var rows []string
+			waitUntil(t, "every server checked", func() bool {
+				_, csv := statsExchange(t, "GET", base+"stats;csv", "admin", "s3cret", "")
+				rows = statsRows(t, csv, "web", "svname", "status", "weight", "act", "bck")
+				return !strings.Contains(strings.Join(rows, " "), "/")
+			})
+			add("rows", strings.Join(rows, " "))
+			a, _ = statsExchange(t, "POST", base+"stats", "admin", "s3cret", "s=s2&action=maint&b=web")
+			add("set s2 maint", a)
+			add("answers", strings.Join(sequence(t, base, 6), " "))
+			_, csv := statsExchange(t, "GET", base+"stats;csv", "admin", "s3cret", "")
+			add("rows", strings.Join(statsRows(t, csv, "web", "svname", "status", "weight", "act", "bck"), " "))
+			a, _ = statsExchange(t, "GET", base+"other", "", "", "")
+			add("other page", a)
+			results[proxy] = got
+		})
+	}
+	h, c := results["haproxy"], results["caddy"]
+	if h == nil {
+		return // haproxy skipped
+	}
+	if !slices.Equal(h, c) {
+		t.Errorf("answers differ:\n haproxy %q\n caddy   %q", h, c)
+	}
+	if !strings.Contains(h[0], `401 www-authenticate="Basic realm=\"Load balancer\""`) {
+		t.Errorf("haproxy: %s: the test expects a login challenge", h[0])
+	}
+	t.Logf("answers: %q", c)
+}
+
+// waitUntil polls cond until it holds, failing the test after startTimeout.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(startTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s after %v", what, startTimeout)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
