@@ -9,6 +9,9 @@
 //     runtime server state
 //   - http.matchers.haproxy_acl: HAProxy ACL fetches and match methods that
 //     Caddy's own matchers cannot express exactly
+//   - the "haproxy-tcp", "haproxy-tcp4" and "haproxy-tcp6" listener networks:
+//     one listening socket shared across config reloads, so a reload resets
+//     no connection (the adapter listens on them)
 //
 // and their Caddyfile syntax: "lb_policy haproxy" with an HAProxy backend
 // block inside reverse_proxy, and the haproxy_cookie and haproxy_stats
@@ -17,6 +20,7 @@ package caddyhaproxy
 
 import (
 	_ "github.com/caddy-haproxy/caddy-haproxy/caddyfile"
+	_ "github.com/caddy-haproxy/caddy-haproxy/handover"
 	_ "github.com/caddy-haproxy/caddy-haproxy/haproxyadapter"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"

@@ -119,7 +119,8 @@ func (t *translator) applyListenGroup(g *listenGroup, srv *caddyhttp.Server) {
 	}
 }
 
-// listenAddress converts a bind address to a Caddy network address.
+// listenAddress converts a bind address to a Caddy network address of the
+// handover package's networks.
 // HAProxy's "*", "0.0.0.0" and an empty host listen on IPv4 only; "::"
 // listens on IPv6 and, as on Linux by default, IPv4-mapped addresses.
 func (t *translator) listenAddress(p *config.Proxy, b *config.Bind) (string, bool) {
@@ -154,7 +155,9 @@ func (t *translator) listenAddress(p *config.Proxy, b *config.Bind) (string, boo
 	if network == "" {
 		network = "tcp"
 	}
-	return network + "/" + net.JoinHostPort(host, ports), true
+	// The plugin's shared-socket networks keep one listening socket across
+	// reloads, so a reload resets no connection (see package handover).
+	return "haproxy-" + network + "/" + net.JoinHostPort(host, ports), true
 }
 
 // bindTLS loads the certificates of an ssl bind into the tls app and returns

@@ -503,7 +503,6 @@ func TestCookieMaintenanceAtRunTimeMatchesHAProxy(t *testing.T) {
 		if err := c.loadHAProxyConfig(config(params)); err != nil {
 			t.Fatal(err)
 		}
-		c.waitHandedOver(t)
 	})
 	for i, r := range steps {
 		g, _ := json.Marshal(got[i])

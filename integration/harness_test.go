@@ -427,24 +427,6 @@ func (c *caddyProc) loadHAProxyConfig(cfg []byte) error {
 	return nil
 }
 
-// waitHandedOver waits until a reload has closed the old config's
-// listening sockets. Until then the kernel spreads new connections over the
-// old and the new socket (SO_REUSEPORT), and a connection still waiting in
-// the old socket's accept queue when Caddy closes it is reset: Caddy drops
-// such connections on every reload (a known limitation, measured apart).
-// Tests about something else wait here before their next request.
-func (c *caddyProc) waitHandedOver(t *testing.T) {
-	t.Helper()
-	c.waitFor("the old config's listeners closed", func() bool {
-		for _, n := range listeningSocketCounts(t, c.pid()) {
-			if n > 1 {
-				return false
-			}
-		}
-		return true
-	})
-}
-
 // logEntry is one line of caddy's JSON log.
 type logEntry struct {
 	Level   string `json:"level"`

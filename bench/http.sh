@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# HTTP benchmark: HAProxy 2.6 (one thread), vanilla Caddy (the same binary,
+# reverse_proxy with its built-in round_robin), this plugin running the same
+# haproxy.cfg as HAProxy, and a bare Go httputil.ReverseProxy, measured
+# interleaved (A B C D, A B C D …) with wrk in one run. Prints the median
+# requests/s and latency of each, and ratios to vanilla Caddy and HAProxy.
+#
+# Each proxy runs alone on CPU 1 (taskset; GOMAXPROCS=1, nbthread 1); wrk and
+# the origins share CPU 0. On a 2-core machine the origins can cap the
+# fastest proxy: compare ratios, not absolute figures.
+#
+# Usage: bench/http.sh [rounds] [seconds]      (default 5 rounds of 5 s)
+# Needs: haproxy, wrk (apt-get install -y haproxy wrk).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-5}
+secs=${2:-5}
+for bin in haproxy wrk taskset; do
+	command -v "$bin" >/dev/null || { echo "bench/http.sh: $bin is missing (apt-get install -y haproxy wrk)" >&2; exit 1; }
+done
+
+work=$(mktemp -d)
+export XDG_CONFIG_HOME=$work XDG_DATA_HOME=$work
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "building…" >&2
+go build -o "$work/caddy" ./cmd/caddy
+go build -o "$work/origin" ./bench/origin
+go build -o "$work/goproxy" ./bench/goproxy
+
+# Ports: origins 19101-19102, proxies 18101-18104, admin 2101-2102.
+o1=127.0.0.1:19101 o2=127.0.0.1:19102
+taskset -c 0 "$work/origin" $o1 $o2 & pids+=($!)
+
+cat >"$work/haproxy.cfg" <<EOF
+global
+    nbthread 1
+    maxconn 9000
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+listen bench
+    bind 127.0.0.1:PORT
+    balance roundrobin
+    server o1 $o1
+    server o2 $o2
+EOF
+sed s/PORT/18101/ "$work/haproxy.cfg" >"$work/haproxy-h.cfg"
+sed -e s/PORT/18103/ -e '/nbthread/d' "$work/haproxy.cfg" >"$work/haproxy-p.cfg"
+cat >"$work/vanilla.json" <<EOF
+{"admin": {"listen": "127.0.0.1:2101"},
+ "apps": {"http": {"servers": {"bench": {"listen": ["127.0.0.1:18102"], "automatic_https": {"disable": true},
+  "routes": [{"handle": [{"handler": "reverse_proxy",
+   "upstreams": [{"dial": "$o1"}, {"dial": "$o2"}],
+   "load_balancing": {"selection_policy": {"policy": "round_robin"}}}]}]}}}}}
+EOF
+
+taskset -c 1 haproxy -dR -f "$work/haproxy-h.cfg" >"$work/haproxy.log" 2>&1 & pids+=($!)
+GOMAXPROCS=1 taskset -c 1 "$work/caddy" run --config "$work/vanilla.json" >"$work/vanilla.log" 2>&1 & pids+=($!)
+CADDY_ADMIN=127.0.0.1:2102 GOMAXPROCS=1 taskset -c 1 "$work/caddy" run --adapter haproxy --config "$work/haproxy-p.cfg" >"$work/plugin.log" 2>&1 & pids+=($!)
+GOMAXPROCS=1 taskset -c 1 "$work/goproxy" 127.0.0.1:18104 $o1 $o2 >"$work/goproxy.log" 2>&1 & pids+=($!)
+
+names=(haproxy caddy plugin goproxy)
+ports=(18101 18102 18103 18104)
+for port in "${ports[@]}" 19101 19102; do
+	for _ in $(seq 100); do
+		curl -fs -o /dev/null "http://127.0.0.1:$port/small" && break
+		sleep 0.1
+	done
+	curl -fs -o /dev/null "http://127.0.0.1:$port/small" || { echo "nothing answers on port $port" >&2; tail "$work"/*.log >&2; exit 1; }
+done
+
+# scenario name, wrk arguments after the URL's path
+scenarios=(
+	"keepalive-small|-c 50|/small"
+	"keepalive-64k|-c 50|/64k"
+	"new-conn-small|-c 50 -H Connection:close|/small"
+)
+
+# run prints "rps p50_ms p99_ms" for one wrk run.
+run() {
+	local port=$1 args=$2 path=$3
+	# shellcheck disable=SC2086
+	taskset -c 0 wrk -t1 $args -d"${secs}s" --latency "http://127.0.0.1:$port$path" 2>&1 | awk '
+		function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+		/Requests\/sec/ { rps = $2 }
+		/^ +50%/ { p50 = ms($2) }
+		/^ +99%/ { p99 = ms($2) }
+		END { printf "%s %s %s\n", rps, p50, p99 }'
+}
+
+results="$work/results"
+: >"$results"
+for s in "${scenarios[@]}"; do
+	IFS='|' read -r sname args path <<<"$s"
+	# warm up each target once
+	for i in "${!names[@]}"; do run "${ports[$i]}" "$args" "$path" >/dev/null; done
+	for r in $(seq "$rounds"); do
+		for i in "${!names[@]}"; do
+			echo "$sname ${names[$i]} $(run "${ports[$i]}" "$args" "$path")" >>"$results"
+			echo "  $sname round $r ${names[$i]}: $(tail -1 "$results" | cut -d' ' -f3)" >&2
+		done
+	done
+done
+
+awk -v names="${names[*]}" '
+{ k = $1 SUBSEP $2; n[k]++; rps[k, n[k]] = $3; p50[k, n[k]] = $4; p99[k, n[k]] = $5; if (!($1 in seen)) { seen[$1]; order[++ns] = $1 } }
+function median(arr, k,   i, j, t, c, a) {
+	c = n[k]; for (i = 1; i <= c; i++) a[i] = arr[k, i]
+	for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+	return (c % 2) ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
+}
+END {
+	split(names, nm, " ")
+	printf "%-16s %-8s %10s %8s %8s %12s %12s\n", "scenario", "target", "req/s", "p50 ms", "p99 ms", "vs caddy", "vs haproxy"
+	for (s = 1; s <= ns; s++) {
+		sc = order[s]; h = median(rps, sc SUBSEP "haproxy"); c = median(rps, sc SUBSEP "caddy")
+		for (i = 1; i <= length(nm); i++) {
+			k = sc SUBSEP nm[i]; v = median(rps, k)
+			printf "%-16s %-8s %10.0f %8.2f %8.2f %12.2f %12.2f\n", sc, nm[i], v, median(p50, k), median(p99, k), v / c, v / h
+		}
+	}
+}' "$results"
