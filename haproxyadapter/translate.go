@@ -37,6 +37,8 @@ type translator struct {
 	errorFiles map[*config.ErrorFile]errorFileResult
 	// warned remembers warnings given once per line.
 	warned map[string]bool
+	// ids are the proxies' numeric ids on the stats page.
+	ids map[*config.Proxy]int
 	// atResponse is set while the condition of an http-response rule is
 	// translated.
 	atResponse bool
@@ -60,6 +62,7 @@ func newTranslator(cfg *config.Config) *translator {
 		userlists:       make(map[string]userlistResult),
 		errorFiles:      make(map[*config.ErrorFile]errorFileResult),
 		warned:          make(map[string]bool),
+		ids:             proxyIDs(cfg),
 	}
 }
 

@@ -42,7 +42,10 @@ func (t *translator) translateBackend(b *config.Proxy, ff forwardForConfig) json
 		return nil
 	}
 	if len(b.Servers) == 0 {
-		t.warnf(b.Pos, "backend", "backend %q has no server: every request gets 503", b.Name)
+		if b.Stats == nil || !b.Stats.Enabled {
+			// A section serving the stats page needs no server.
+			t.warnf(b.Pos, "backend", "backend %q has no server: every request gets 503", b.Name)
+		}
 		return unavailableHandler()
 	}
 
@@ -95,6 +98,7 @@ func BackendPolicy(cfg *config.Config, b *config.Proxy) (lbmodule.BackendConfig,
 func (t *translator) backendConfig(b *config.Proxy) lbmodule.BackendConfig {
 	bc := lbmodule.BackendConfig{
 		Backend:      b.Name,
+		ProxyID:      t.ids[b],
 		Balance:      b.Balance.Algorithm,
 		BalanceParam: b.Balance.Param,
 		BalanceArgs:  b.Balance.Args,

@@ -35,7 +35,8 @@ var proxyErrors = []struct {
 // pages: the backend's errorfile for the status if it has one, else the
 // frontend's, else HAProxy's built-in page.
 func (t *translator) errorRoutes(fe *config.Proxy) caddyhttp.RouteList {
-	var routes caddyhttp.RouteList
+	// The frontend's counter sees the error pages as well.
+	routes := caddyhttp.RouteList{t.frontendCounter(fe)}
 	for _, pe := range proxyErrors {
 		for _, be := range t.reachableBackends(fe) {
 			if be == fe || t.pageFile(pe.status, []*config.Proxy{be}) == nil {

@@ -40,8 +40,10 @@ import (
 func (t *translator) httpRoutes(fe *config.Proxy) caddyhttp.RouteList {
 	t.checkErrorFiles(fe)
 	var routes caddyhttp.RouteList
+	routes = append(routes, t.frontendCounter(fe))
 	routes = append(routes, t.monitorRoutes(fe)...)
 	routes = append(routes, t.requestRuleRoutes(fe, "frontend", fe)...)
+	routes = append(routes, t.statsRoutes(fe)...)
 	routes = append(routes, t.redirectRoutes(fe)...)
 	for _, ub := range fe.UseBackends {
 		cm, ok := t.condition("use_backend", ub.Cond)
@@ -98,6 +100,9 @@ func (t *translator) backendChain(fe, be *config.Proxy) json.RawMessage {
 		// A listen section's rules run once, as its frontend's.
 		t.reportOnce("request "+be.Kind.String()+" "+be.Name, func() {
 			routes = append(routes, t.requestRuleRoutes(be, "backend", be, fe)...)
+			if statsInBackend(fe, be) && (fe.Stats == nil || !fe.Stats.Enabled) {
+				routes = append(routes, t.statsRoutes(be)...)
+			}
 			routes = append(routes, t.redirectRoutes(be)...)
 		})
 	}
@@ -267,7 +272,7 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 			return fail("%v", err)
 		}
 		return one(requestHeaders(ops))
-	case "http-request", "block":
+	case "http-request", "block", "stats http-request":
 	default:
 		return fail("not translated: use the http-request equivalent")
 	}
@@ -1272,13 +1277,13 @@ func (t *translator) userlistAccounts(pos config.Pos, keyword, name string) ([]m
 		case u.Insecure:
 			// The clear text is in haproxy.cfg already: a costly hash
 			// would protect nothing and slow every request down.
-			hash, err := bcrypt.GenerateFromPassword([]byte(u.Password), bcrypt.MinCost)
+			hash, err := insecureHash(u.Password)
 			if err != nil {
 				t.errorf(u.Pos, "user", "user %q: %v", u.Name, err)
 				ok = false
 				continue
 			}
-			a.Password = string(hash)
+			a.Password = hash
 		case strings.HasPrefix(u.Password, "$2a$") || strings.HasPrefix(u.Password, "$2b$") || strings.HasPrefix(u.Password, "$2y$"):
 			a.Password = u.Password
 		default:
@@ -1290,6 +1295,14 @@ func (t *translator) userlistAccounts(pos config.Pos, keyword, name string) ([]m
 	}
 	t.userlists[name] = userlistResult{accounts, ok}
 	return accounts, ok
+}
+
+// insecureHash hashes a clear-text password from haproxy.cfg for Caddy's
+// basic authentication. The clear text is in haproxy.cfg already: a costly
+// hash would protect nothing and slow every request down.
+func insecureHash(password string) (string, error) {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	return string(hash), err
 }
 
 // userlistResult caches the accounts of a userlist.

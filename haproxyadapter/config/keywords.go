@@ -126,7 +126,7 @@ const (
 	noteConnMode          = "Caddy keeps client connections alive and pools upstream ones"
 	noteMaxConn           = "connection limits are not enforced for HTTP yet"
 	noteChecksUnsupported = "not supported: health checks run without it"
-	noteStats             = "stats page not served yet"
+	noteStatsModules      = "the stats page shows no module columns"
 	notePersist           = "not supported: the persistence cookie applies without it"
 	noteErrorPages        = "HAProxy's error pages are replaced by Caddy's"
 	noteCompression       = "responses pass uncompressed; add Caddy's encode handler to compress"
