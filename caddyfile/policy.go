@@ -104,6 +104,9 @@ func readPolicy(d *caddyfile.Dispenser) (lbmodule.BackendConfig, error) {
 	if !named {
 		bc.Backend = ""
 	}
+	// The parser numbers its one proxy 1; a Caddyfile's backends have no
+	// such numbering, and the stats page orders them by name.
+	bc.ProxyID = 0
 	return bc, nil
 }
 
