@@ -6,7 +6,9 @@
 //   - the haproxy_cookie directive, ordered before reverse_proxy, which
 //     applies the response side of cookie persistence;
 //   - the haproxy_stats directive, HAProxy's statistics page with the
-//     options of its "stats" keywords.
+//     options of its "stats" keywords;
+//   - the haproxy_frontend directive, which counts a site as an HAProxy
+//     frontend for the stats page.
 //
 // Importing the module's root package imports this one.
 package caddyfile
@@ -27,4 +29,7 @@ func init() {
 	// requests: it goes before the routing and responding directives.
 	httpcaddyfile.RegisterHandlerDirective("haproxy_stats", parseStats)
 	httpcaddyfile.RegisterDirectiveOrder("haproxy_stats", httpcaddyfile.Before, "invoke")
+
+	httpcaddyfile.RegisterHandlerDirective("haproxy_frontend", parseFrontend)
+	httpcaddyfile.RegisterDirectiveOrder("haproxy_frontend", httpcaddyfile.Before, "tracing")
 }
