@@ -56,14 +56,18 @@ func TestPolicyErrors(t *testing.T) {
 	}
 }
 
-// TestCookieDirectiveErrors checks haproxy_cookie's syntax.
-func TestCookieDirectiveErrors(t *testing.T) {
+// TestDirectiveErrors checks the syntax of haproxy_cookie and
+// haproxy_frontend.
+func TestDirectiveErrors(t *testing.T) {
 	for _, tc := range []struct{ body, want string }{
 		{":8080 {\n\thaproxy_cookie SRV\n\treverse_proxy 127.0.0.1:9001\n}\n", "Caddyfile:2"},
 		{":8080 {\n\thaproxy_cookie {\n\t\tname SRV\n\t}\n\treverse_proxy 127.0.0.1:9001\n}\n", "haproxy_cookie takes no block"},
+		{":8080 {\n\thaproxy_frontend\n\trespond ok\n}\n", "Caddyfile:2"},
+		{":8080 {\n\thaproxy_frontend a b\n\trespond ok\n}\n", "Caddyfile:2"},
+		{":8080 {\n\thaproxy_frontend a {\n\t\tmaxconn 5\n\t}\n}\n", "haproxy_frontend takes no block"},
 	} {
 		if _, err := adapt(t, "Caddyfile", []byte(tc.body)); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("haproxy_cookie with an argument or block: error %v, want it to contain %q", err, tc.want)
+			t.Errorf("%q: error %v, want it to contain %q", tc.body, err, tc.want)
 		}
 	}
 }
