@@ -32,7 +32,7 @@ func TestPolicyErrors(t *testing.T) {
 		{"send-proxy", "server s1 127.0.0.1:9001 send-proxy",
 			`Caddyfile:4: lb_policy haproxy: server "s1": send-proxy is not supported here`},
 		{"mode tcp", "mode tcp\nserver s1 127.0.0.1:9001",
-			`Caddyfile:4: lb_policy haproxy: mode tcp: a reverse_proxy backend is in mode http`},
+			`Caddyfile:4: lb_policy haproxy: mode tcp: the block is in mode http`},
 		{"no server", "balance leastconn",
 			`Caddyfile:3: lb_policy haproxy: the block names no server`},
 		{"bad balance", "balance roundrobbin\nserver s1 127.0.0.1:9001",
