@@ -146,6 +146,9 @@ func (t *translator) httpServers(p *config.Proxy) map[string]*caddyhttp.Server {
 			AutoHTTPS: &caddyhttp.AutoHTTPSConfig{Disabled: true},
 			Routes:    routes,
 			Errors:    &caddyhttp.HTTPErrorConfig{Routes: errorRoutes},
+			// Go reads up to 4 KiB past MaxHeaderBytes before refusing a
+			// request head; the sum is HAProxy's limit.
+			MaxHeaderBytes: t.cfg.Global.RequestHeadLimit() - goHeadSlack,
 		}
 		t.applyListenGroup(g, srv)
 		t.serverTimeouts(p, srv)
@@ -157,6 +160,9 @@ func (t *translator) httpServers(p *config.Proxy) map[string]*caddyhttp.Server {
 	}
 	return servers
 }
+
+// goHeadSlack is what Go's HTTP/1 server reads beyond MaxHeaderBytes.
+const goHeadSlack = 4096
 
 func (t *translator) lookupBackend(pos config.Pos, keyword, name string) *config.Proxy {
 	if len(name) > 2 && name[0] == '%' && name[1] == '[' {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/headers"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
 
@@ -55,6 +56,11 @@ func (t *translator) translateBackend(b *config.Proxy, ff forwardForConfig) json
 		LoadBalancing: &reverseproxy.LoadBalancing{
 			SelectionPolicyRaw: caddyconfig.JSONModuleObject(policy, "policy", "haproxy", nil),
 			Retries:            b.Retries,
+			// HAProxy retries only connections that failed (retry-on
+			// conn-failure); Caddy would also resend a GET whose server
+			// failed to answer. A matcher that never matches keeps
+			// Caddy's retries to failed connections.
+			RetryMatchRaw: caddyhttp.RawMatcherSets{{"expression": json.RawMessage(`"false"`)}},
 		},
 		Headers: &headers.Handler{Request: &headers.HeaderOps{}},
 	}

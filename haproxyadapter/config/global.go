@@ -76,6 +76,25 @@ func (b *builder) globalStatement(g *Global, st lex.Statement, k *Keyword) bool 
 		n, ok := b.intArg(st, "maxconn", args[0], 0, 1<<31-1)
 		g.MaxConn = n
 		return ok
+	case "tune.bufsize", "tune.maxrewrite":
+		if !one() {
+			return false
+		}
+		lo := 0
+		if k.Name == "tune.bufsize" {
+			lo = 1
+		}
+		n, ok := b.intArg(st, k.Name, args[0], lo, 1<<30)
+		if k.Name == "tune.bufsize" {
+			g.BufSize = n
+		} else {
+			g.MaxRewrite = n
+		}
+		if ok && g.RequestHeadLimit() < minRequestHead {
+			b.errorf(st.Pos, k.Name, "leaves %d bytes for a request head; HAProxy needs a buffer of a few KiB (default tune.bufsize 16384)", g.RequestHeadLimit())
+			return false
+		}
+		return ok
 	case "hard-stop-after", "grace":
 		if !one() {
 			return false
@@ -128,4 +147,26 @@ func (b *builder) globalStatement(g *Global, st lex.Statement, k *Keyword) bool 
 		return ok
 	}
 	return true
+}
+
+// minRequestHead is the smallest request head limit the translation
+// accepts: HAProxy fails to start with buffers too small for its own error
+// pages, and Go's server needs room past its 4 KiB slack.
+const minRequestHead = 4096 + 1024
+
+// RequestHeadLimit is the largest request head (request line and headers,
+// in bytes) HAProxy accepts: the buffer size less the space reserved for
+// rewrites, less 68 bytes of internal framing, measured on HAProxy 2.6 with
+// a request of a few headers. HAProxy caps the reserve at half the buffer.
+func (g *Global) RequestHeadLimit() int {
+	bufSize := g.BufSize
+	if bufSize == 0 {
+		bufSize = 16384
+	}
+	maxRewrite := g.MaxRewrite
+	if maxRewrite == 0 {
+		maxRewrite = 1024
+	}
+	maxRewrite = min(maxRewrite, bufSize/2)
+	return bufSize - maxRewrite - 68
 }

@@ -135,12 +135,12 @@ func globalKeywords() []*Keyword {
 		g("wurfl-cache-size", Ignored, noteDevice),
 	}
 	for _, t := range []string{
-		"buffers.limit", "buffers.reserve", "bufsize", "comp.maxlevel", "fail-alloc",
+		"buffers.limit", "buffers.reserve", "comp.maxlevel", "fail-alloc",
 		"fd.edge-triggered", "h2.header-table-size", "h2.initial-window-size",
 		"h2.max-concurrent-streams", "h2.max-frame-size", "http.cookielen", "http.logurilen",
 		"http.maxhdr", "idle-pool.shared", "idletimer", "listener.multi-queue", "lua.forced-yield",
 		"lua.maxmem", "lua.service-timeout", "lua.session-timeout", "lua.task-timeout", "maxaccept",
-		"maxpollevents", "maxrewrite", "pattern.cache-size", "peers.max-updates-at-once", "pipesize",
+		"maxpollevents", "pattern.cache-size", "peers.max-updates-at-once", "pipesize",
 		"pool-high-fd-ratio", "pool-low-fd-ratio", "quic.frontend.conn-tx-buffers.limit",
 		"quic.frontend.max-idle-timeout", "quic.frontend.max-streams-bidi", "quic.retry-threshold",
 		"rcvbuf.client", "rcvbuf.server", "recv_enough", "runqueue-depth", "sched.low-latency",
@@ -152,5 +152,7 @@ func globalKeywords() []*Keyword {
 	} {
 		list = append(list, g("tune."+t, Ignored, noteTune))
 	}
+	const noteHead = "bounds the size of a request head as HAProxy does (bufsize - maxrewrite): Caddy's max_header_size; a larger head is refused (Caddy answers 431, HAProxy 400)"
+	list = append(list, g("tune.bufsize", Translated, noteHead), g("tune.maxrewrite", Translated, noteHead))
 	return list
 }

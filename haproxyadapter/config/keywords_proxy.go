@@ -69,7 +69,7 @@ func proxyKeywords() []*Keyword {
 		px("monitor-uri", "XXX-", Translated, "answered before any rule: 200, or 503 when a monitor fail condition holds"),
 		px("load-server-state-from-file", "X-XX", Ignored, "server state survives reloads inside Caddy; state files are not read"),
 		px("server-state-file-name", "X-XX", Ignored, "server state survives reloads inside Caddy; state files are not read"),
-		px("retry-on", "X-XX", Ignored, "Caddy retries requests whose connection to the server failed"),
+		px("retry-on", "X-XX", Ignored, "requests are retried only when the connection to the server failed (HAProxy's default, conn-failure); other retry-on conditions are not applied"),
 		px("hash-balance-factor", "X-XX", Ignored, "bounded-load consistent hashing is not applied yet"),
 		px("bind-process", "XXXX", Ignored, noteProcess),
 

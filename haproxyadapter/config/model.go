@@ -81,6 +81,9 @@ type Global struct {
 	StatsSockets []StatsSocket
 	// SSLServerVerify is the global "ssl-server-verify" value ("" when unset).
 	SSLServerVerify string
+	// BufSize and MaxRewrite are tune.bufsize and tune.maxrewrite (0 when
+	// unset): together they bound the size of a request head.
+	BufSize, MaxRewrite int
 	// CABase and CRTBase are the base directories for relative CA and
 	// certificate paths.
 	CABase, CRTBase string
