@@ -482,3 +482,23 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestCaddyfileBlockErrorNamesLine runs `caddy adapt` and `caddy validate`
+// on a Caddyfile whose lb_policy block has a misspelt server option: both
+// fail and name the Caddyfile's file:line and the option.
+func TestCaddyfileBlockErrorNamesLine(t *testing.T) {
+	dir := t.TempDir()
+	body := ":8080 {\n\treverse_proxy {\n\t\tlb_policy haproxy web {\n\t\t\tbalance roundrobin\n\t\t\tserver s1 127.0.0.1:9 wieght 5\n\t\t}\n\t}\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "Caddyfile"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := `Caddyfile:5: lb_policy haproxy: server "s1": unknown option "wieght" (did you mean "weight"?)`
+	// validate logs the error as JSON, with its quotes escaped.
+	logged := strings.ReplaceAll(want, `"`, `\"`)
+	for _, cmd := range []string{"adapt", "validate"} {
+		_, stderr, code := runCaddyCommand(t, dir, cmd, "--config", "Caddyfile")
+		if code == 0 || !strings.Contains(stderr, want) && !strings.Contains(stderr, logged) {
+			t.Errorf("caddy %s: exit %d, stderr:\n%s\nwant a failure naming %s", cmd, code, stderr, want)
+		}
+	}
+}
