@@ -9,6 +9,8 @@
 //     runtime server state
 //   - http.matchers.haproxy_acl: HAProxy ACL fetches and match methods that
 //     Caddy's own matchers cannot express exactly
+//   - haproxy_runtime: HAProxy's runtime API ("stats socket")
+//   - admin.api.haproxy: server state, weight and checks on Caddy's admin API
 //   - the "haproxy-tcp", "haproxy-tcp4" and "haproxy-tcp6" listener networks:
 //     one listening socket shared across config reloads, so a reload resets
 //     no connection (the adapter listens on them)
@@ -23,6 +25,8 @@ import (
 	_ "github.com/caddy-haproxy/caddy-haproxy/handover"
 	_ "github.com/caddy-haproxy/caddy-haproxy/haproxyadapter"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule"
+	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/adminapi"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"
+	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/runtimeapi"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/stats"
 )

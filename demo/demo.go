@@ -18,6 +18,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 
+	// The adapted config listens on the handover networks (haproxy-tcp…).
+	_ "github.com/caddy-haproxy/caddy-haproxy/handover"
 	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter"
 	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
 )

@@ -13,6 +13,9 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 
 	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
+	// The configs the adapter writes listen on the handover package's
+	// networks: whoever runs them has the adapter linked in.
+	_ "github.com/caddy-haproxy/caddy-haproxy/handover"
 )
 
 func init() {

@@ -119,6 +119,7 @@ func (t *translator) translate() *caddy.Config {
 	if t.tls != nil {
 		apps["tls"] = caddyconfig.JSON(t.tls, nil)
 	}
+	t.addRuntimeApp(apps)
 	return &caddy.Config{AppsRaw: apps}
 }
 

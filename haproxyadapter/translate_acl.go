@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -507,7 +506,7 @@ func readPatternFile(cfgFile, path string) ([]string, error) {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(filepath.Dir(cfgFile), path)
 	}
-	data, err := os.ReadFile(path)
+	data, err := readConfigFile(path)
 	if err != nil {
 		return nil, err
 	}

@@ -104,7 +104,7 @@ func BackendPolicy(cfg *config.Config, b *config.Proxy) (lbmodule.BackendConfig,
 func (t *translator) backendConfig(b *config.Proxy) lbmodule.BackendConfig {
 	bc := lbmodule.BackendConfig{
 		Backend:      b.Name,
-		ProxyID:      t.ids[b],
+		ProxyID:      t.proxyID(b),
 		Balance:      b.Balance.Algorithm,
 		BalanceParam: b.Balance.Param,
 		BalanceArgs:  b.Balance.Args,

@@ -8,7 +8,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -526,7 +525,7 @@ func (t *translator) reply(r *config.Rule, pages []*config.Proxy) (json.RawMessa
 				body, err = logFormat(args[i+1])
 			case "file", "lf-file":
 				var data []byte
-				data, err = os.ReadFile(relativeToConfig(r.Pos.File, args[i+1]))
+				data, err = readConfigFile(relativeToConfig(r.Pos.File, args[i+1]))
 				body = escapeBraces(string(data))
 				if err == nil && opt == "lf-file" {
 					body, err = logFormat(string(data))
@@ -1090,7 +1089,7 @@ type errorFileResult struct {
 }
 
 func parseErrorFile(cfgFile, path string) (caddyhttp.StaticResponse, error) {
-	data, err := os.ReadFile(relativeToConfig(cfgFile, path))
+	data, err := readConfigFile(relativeToConfig(cfgFile, path))
 	if err != nil {
 		return caddyhttp.StaticResponse{}, err
 	}

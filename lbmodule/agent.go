@@ -97,16 +97,13 @@ func stopAgents(b *Backend) {
 // AgentStatus returns the status of the last agent-check query of the
 // named server, and false when it has no agent-check.
 func (b *Backend) AgentStatus(server string) (checks.Result, bool) {
-	agents.mu.Lock()
-	defer agents.mu.Unlock()
-	for _, e := range agents.byBackend[b] {
-		if e.server == server {
-			e.mu.Lock()
-			defer e.mu.Unlock()
-			return e.last, true
-		}
+	e := agentOfServer(b, server)
+	if e == nil {
+		return checks.Result{}, false
 	}
-	return checks.Result{}, false
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.last, true
 }
 
 // applyAgent applies one agent answer as HAProxy 2.6 does: the admin

@@ -160,6 +160,14 @@ func validateBackendConfig(cfg *BackendConfig) error {
 // Name returns the backend's name.
 func (b *Backend) Name() string { return b.name }
 
+// ID returns the backend's numeric id (BackendConfig.ProxyID); 0 when unknown.
+func (b *Backend) ID() int { return b.config.ProxyID }
+
+// StaticWeights reports whether the backend's algorithm is static
+// (static-rr, map-based hashing): its servers' weights can only be 0 or the
+// configured one at run time.
+func (b *Backend) StaticWeights() bool { return b.static }
+
 // Config returns the configuration the backend was built from.
 func (b *Backend) Config() BackendConfig { return b.config }
 
@@ -569,6 +577,9 @@ func (b *Backend) SetAdminState(server string, st AdminState) error {
 	switch maint := s.AdminState() == AdminMaint; {
 	case maint && !wasMaint:
 		stopWarmup(s)
+		// HAProxy zeroes the health counter of a server entering
+		// maintenance (checks then restart it from rise).
+		s.state.forcedHealth.Store(0 + 1)
 	case !maint && wasMaint && s.Up():
 		b.startWarmup(s)
 	}

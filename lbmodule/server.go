@@ -135,6 +135,9 @@ type serverState struct {
 	// agentDown records that an agent-check answer took the server down
 	// (the stats page's "DOWN (agent)").
 	agentDown atomic.Bool
+	// forcedHealth is the health counter of a server without checks, as
+	// an operator forced it, plus one; 0 is HAProxy's initial value.
+	forcedHealth atomic.Int32
 	// lastChange is when the admin or operational state last changed,
 	// in Unix nanoseconds (the stats page's lastchg).
 	lastChange atomic.Int64
@@ -289,9 +292,29 @@ func setAdminFlags(st *serverState, set, clear uint32) {
 	for {
 		old := st.admin.Load()
 		if st.admin.CompareAndSwap(old, old&^clear|set) {
+			if old != old&^clear|set {
+				st.lastChange.Store(time.Now().UnixNano())
+			}
 			return
 		}
 	}
+}
+
+// Health counter of a server without checks, with HAProxy's default rise
+// and fall: it starts at rise and an operator's "health up" or "health
+// down" moves it to the top or to 0, as in HAProxy's server-state file.
+const (
+	defaultRise = 2
+	defaultFall = 3
+)
+
+// UncheckedHealth is the health counter HAProxy keeps for a server without
+// checks (see ForceHealth).
+func (s *Server) UncheckedHealth() int {
+	if v := s.state.forcedHealth.Load(); v > 0 {
+		return int(v - 1)
+	}
+	return defaultRise
 }
 
 func boolFlags(on bool, f uint32) uint32 {

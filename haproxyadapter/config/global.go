@@ -137,7 +137,8 @@ func (b *builder) globalStatement(g *Global, st lex.Statement, k *Keyword) bool 
 			b.errorf(st.Pos, k.Name, "expects one time value")
 			return false
 		}
-		_, ok := b.durationArg(st, k.Name, args[1], time.Millisecond)
+		d, ok := b.durationArg(st, k.Name, args[1], time.Millisecond)
+		g.StatsTimeout = d
 		return ok
 	case "nbthread", "ulimit-n", "maxsslconn", "maxconnrate", "maxsessrate", "maxsslrate", "maxpipes", "spread-checks":
 		if !one() {

@@ -56,10 +56,10 @@ func globalKeywords() []*Keyword {
 		g("log-send-hostname", Ignored, noteLog),
 
 		// Stats and runtime API.
-		g("stats socket", Ignored, "the runtime API is served by Caddy's admin endpoint"),
-		g("stats timeout", Ignored, "the runtime API is served by Caddy's admin endpoint"),
-		g("stats maxconn", Ignored, "the runtime API is served by Caddy's admin endpoint"),
-		g("stats bind-process", Ignored, "the runtime API is served by Caddy's admin endpoint"),
+		g("stats socket", Translated, "HAProxy's runtime API on a UNIX or TCP socket (the haproxy_runtime app), with mode and level; user, group, uid, gid and expose-fd are ignored with a warning"),
+		g("stats timeout", Translated, "idle timeout of runtime API sessions"),
+		g("stats maxconn", Ignored, "the runtime API does not limit its sessions"),
+		g("stats bind-process", Ignored, noteProcess),
 		g("server-state-base", Ignored, "server state survives reloads inside Caddy; state files are not read"),
 		g("server-state-file", Ignored, "server state survives reloads inside Caddy; state files are not read"),
 

@@ -39,7 +39,7 @@ func TestLookupKeyword(t *testing.T) {
 		{"backend", []string{"maxconn", "10"}, "maxconn", false, Ignored},
 		{"frontend", []string{"daemon"}, "daemon", false, Ignored},
 		{"global", []string{"maxconn", "10"}, "maxconn", true, Ignored},
-		{"global", []string{"stats", "socket", "/run/s"}, "stats socket", true, Ignored},
+		{"global", []string{"stats", "socket", "/run/s"}, "stats socket", true, Translated},
 		{"global", []string{"tune.bufsize", "16384"}, "tune.bufsize", true, Translated},
 		{"global", []string{"tune.pipesize", "65536"}, "tune.pipesize", true, Ignored},
 		{"server", []string{"weight"}, "weight", true, Translated},

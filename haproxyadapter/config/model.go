@@ -31,6 +31,11 @@ type Config struct {
 	// OtherSections are sections the model keeps only by name (resolvers,
 	// peers, mailers, cache, program, ring …).
 	OtherSections []*lex.Section
+
+	// byName indexes Proxies by name; indexed is len(Proxies) when it was
+	// built.
+	byName  map[string][]*Proxy
+	indexed int
 }
 
 // Proxy returns the first frontend, backend or listen section with that
@@ -38,10 +43,8 @@ type Config struct {
 // (their capabilities do not overlap), so prefer Backend or Frontend when
 // the role is known.
 func (c *Config) Proxy(name string) *Proxy {
-	for _, p := range c.Proxies {
-		if p.Name == name {
-			return p
-		}
+	if ps := c.proxiesNamed(name); len(ps) > 0 {
+		return ps[0]
 	}
 	return nil
 }
@@ -49,8 +52,8 @@ func (c *Config) Proxy(name string) *Proxy {
 // Backend returns the backend or listen section with that name, or nil:
 // the proxy a use_backend or default_backend rule names.
 func (c *Config) Backend(name string) *Proxy {
-	for _, p := range c.Proxies {
-		if p.Name == name && p.Kind.HasBackend() {
+	for _, p := range c.proxiesNamed(name) {
+		if p.Kind.HasBackend() {
 			return p
 		}
 	}
@@ -59,12 +62,26 @@ func (c *Config) Backend(name string) *Proxy {
 
 // Frontend returns the frontend or listen section with that name, or nil.
 func (c *Config) Frontend(name string) *Proxy {
-	for _, p := range c.Proxies {
-		if p.Name == name && p.Kind.HasFrontend() {
+	for _, p := range c.proxiesNamed(name) {
+		if p.Kind.HasFrontend() {
 			return p
 		}
 	}
 	return nil
+}
+
+// proxiesNamed returns the proxies with that name in file order. The index
+// is rebuilt when Proxies has changed length, so that a config of
+// thousands of sections is not searched once per rule.
+func (c *Config) proxiesNamed(name string) []*Proxy {
+	if c.byName == nil || c.indexed != len(c.Proxies) {
+		c.byName = make(map[string][]*Proxy, len(c.Proxies))
+		for _, p := range c.Proxies {
+			c.byName[p.Name] = append(c.byName[p.Name], p)
+		}
+		c.indexed = len(c.Proxies)
+	}
+	return c.byName[name]
 }
 
 // Global is the global section (all global sections merged in order).
@@ -79,6 +96,8 @@ type Global struct {
 	Grace time.Duration
 	// StatsSockets lists "stats socket" lines.
 	StatsSockets []StatsSocket
+	// StatsTimeout is the "stats timeout" value; 0 when unset.
+	StatsTimeout time.Duration
 	// SSLServerVerify is the global "ssl-server-verify" value ("" when unset).
 	SSLServerVerify string
 	// BufSize and MaxRewrite are tune.bufsize and tune.maxrewrite (0 when

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -107,25 +108,36 @@ func ParseAgentReply(data []byte) (AgentReply, bool) {
 }
 
 // ParseWeight reads a weight word against the configured weight: "N%" is
-// N% of it, capped at 256; a plain number in 0..256 is absolute. The
+// N% of it, capped at 256; a plain number in 0..256 is absolute. A sign is
+// read as strtol does, so "-1" is an out-of-range weight, not garbage. The
 // error is HAProxy's message for a bad word.
 func ParseWeight(word string, configured int) (int, error) {
-	digits := 0
+	sign := 0
+	if word != "" && (word[0] == '-' || word[0] == '+') {
+		sign = 1
+	}
+	digits := sign
 	for digits < len(word) && word[digits] >= '0' && word[digits] <= '9' {
 		digits++
 	}
-	if digits == 0 {
+	if digits == sign {
 		return 0, errors.New("Empty weight string empty or preceded by garbage")
 	}
 	n, err := strconv.Atoi(word[:digits])
 	if err != nil {
 		n = 1 << 30
+		if word[0] == '-' {
+			n = -n
+		}
 	}
 	switch rest := word[digits:]; {
 	case rest == "%":
+		if n < 0 {
+			return 0, errors.New("Relative weight must be positive.\n")
+		}
 		n = min(n, 25600)
 		return min(configured*n/100, 256), nil
-	case n > 256:
+	case n < 0 || n > 256:
 		return 0, errors.New("Absolute weight can only be between 0 and 256 inclusive.\n")
 	case rest != "":
 		return 0, errors.New("Trailing garbage in weight string")
@@ -194,7 +206,16 @@ type Agent struct {
 	done   chan struct{}
 	start  sync.Once
 	stop   sync.Once
+	// disabled is set by SetEnabled(false): no query is sent.
+	disabled atomic.Bool
 }
+
+// SetEnabled turns the agent queries on or off, as HAProxy's "enable
+// agent" and "disable agent"; what earlier answers set stays.
+func (a *Agent) SetEnabled(on bool) { a.disabled.Store(!on) }
+
+// Enabled reports whether the agent is queried (see SetEnabled).
+func (a *Agent) Enabled() bool { return !a.disabled.Load() }
 
 // NewAgent prepares an agent; Start runs it.
 func NewAgent(opts AgentOptions) (*Agent, error) {
@@ -248,6 +269,10 @@ func (a *Agent) loop() {
 		case <-a.ctx.Done():
 			return
 		case <-timer.C:
+		}
+		if a.disabled.Load() {
+			timer.Reset(a.inter)
+			continue
 		}
 		r := a.query()
 		if a.ctx.Err() != nil {

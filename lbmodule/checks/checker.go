@@ -59,6 +59,8 @@ type Checker struct {
 	// server in maintenance through Options.Paused.
 	wasPaused bool
 	sawPause  atomic.Bool
+	// disabled is set by SetEnabled(false): no check runs.
+	disabled atomic.Bool
 
 	startOnce sync.Once
 	stopOnce  sync.Once
@@ -147,6 +149,7 @@ func (c *Checker) Status() Status {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st := c.status
+	st.Disabled = c.disabled.Load()
 	if !st.Up && !c.downSince.IsZero() {
 		st.Downtime += time.Since(c.downSince)
 	}
@@ -190,6 +193,11 @@ func (c *Checker) loop() {
 			if ev := c.resume(); c.opts.OnEvent != nil {
 				c.opts.OnEvent(ev)
 			}
+		}
+		if c.disabled.Load() {
+			// Checks turned off at run time leave the state alone.
+			timer.Reset(c.p.inter)
+			continue
 		}
 		c.mu.Lock()
 		c.status.InProgress = true
@@ -267,6 +275,46 @@ func (c *Checker) Force(up bool, r Result) Event {
 		}
 	}
 	if tr != NoChange {
+		st.LastChange = now
+	}
+	return Event{
+		Backend:         c.opts.Backend,
+		Server:          c.opts.Server,
+		Backup:          c.opts.Backup,
+		Result:          r,
+		State:           st.State,
+		Transition:      tr,
+		LogHealthChecks: c.pr.c.cfg.LogHealthChecks,
+	}
+}
+
+// SetEnabled turns the checks on or off, as HAProxy's "enable health" and
+// "disable health": a disabled checker runs no check and leaves the
+// server's state and health counter where they are; enabling it again
+// resumes checking at the next interval.
+func (c *Checker) SetEnabled(on bool) { c.disabled.Store(!on) }
+
+// Enabled reports whether the checks run (see SetEnabled).
+func (c *Checker) Enabled() bool { return !c.disabled.Load() }
+
+// ForceStopping puts the server in HAProxy's NOLB state with its health
+// counter at the top, as "set server <b>/<s> health stopping" does: the
+// next passing check brings the server back into load balancing, failing
+// ones take it down.
+func (c *Checker) ForceStopping(r Result) Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	st := &c.status
+	tr := NoChange
+	st.Health = st.Rise + st.Fall - 1
+	if !st.Up || !st.Stopping {
+		tr = WentStopping
+		if !st.Up && !c.downSince.IsZero() {
+			st.Downtime += now.Sub(c.downSince)
+			c.downSince = time.Time{}
+		}
+		st.Up, st.Stopping = true, true
 		st.LastChange = now
 	}
 	return Event{

@@ -136,6 +136,8 @@ type Status struct {
 	DownTransitions int64
 	// Downtime is the total time spent DOWN, the current period included.
 	Downtime time.Duration
+	// Disabled reports checks turned off at run time ("disable health").
+	Disabled bool
 }
 
 // StatusText is the stats page's check_status: the last code, prefixed

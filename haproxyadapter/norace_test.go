@@ -1,0 +1,5 @@
+//go:build !race
+
+package haproxyadapter
+
+const raceEnabled = false
