@@ -9,6 +9,12 @@
 //     runtime server state
 //   - http.matchers.haproxy_acl: HAProxy ACL fetches and match methods that
 //     Caddy's own matchers cannot express exactly
+//   - http.reverse_proxy.transport.haproxy: Caddy's HTTP transport verifying
+//     server certificates as HAProxy does (the name only when one is known)
+//   - tls.client_auth.verifier.crl: client certificates checked against
+//     revocation lists as HAProxy's crl-file does
+//   - http.authentication.hashes.crypt: basic_auth passwords hashed with
+//     crypt(3) (MD5, SHA-256 and SHA-512 crypt, bcrypt), as userlists hold them
 //   - haproxy_runtime: HAProxy's runtime API ("stats socket")
 //   - admin.api.haproxy: server state, weight and checks on Caddy's admin API
 //   - the "haproxy-tcp", "haproxy-tcp4" and "haproxy-tcp6" listener networks:
@@ -22,11 +28,14 @@ package caddyhaproxy
 
 import (
 	_ "github.com/caddy-haproxy/caddy-haproxy/caddyfile"
+	_ "github.com/caddy-haproxy/caddy-haproxy/cryptauth"
 	_ "github.com/caddy-haproxy/caddy-haproxy/handover"
 	_ "github.com/caddy-haproxy/caddy-haproxy/haproxyadapter"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/adminapi"
+	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/clientcrl"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/runtimeapi"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/stats"
+	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/upstreamtls"
 )

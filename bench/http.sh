@@ -20,7 +20,7 @@ for bin in haproxy wrk taskset; do
 done
 
 work=$(mktemp -d)
-export XDG_CONFIG_HOME=$work XDG_DATA_HOME=$work
+export XDG_CONFIG_HOME=$work/xdg XDG_DATA_HOME=$work/xdg
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -34,8 +34,8 @@ go build -o "$work/caddy" ./cmd/caddy
 go build -o "$work/origin" ./bench/origin
 go build -o "$work/goproxy" ./bench/goproxy
 
-# Ports: origins 19101-19102, proxies 18101-18104, admin 2101-2102.
-o1=127.0.0.1:19101 o2=127.0.0.1:19102
+# Ports: origins 29101-29102, proxies 28101-28104, admin 22101-22102.
+o1=127.0.0.1:29101 o2=127.0.0.1:29102
 taskset -c 0 "$work/origin" $o1 $o2 & pids+=($!)
 
 cat >"$work/haproxy.cfg" <<EOF
@@ -53,11 +53,11 @@ listen bench
     server o1 $o1
     server o2 $o2
 EOF
-sed s/PORT/18101/ "$work/haproxy.cfg" >"$work/haproxy-h.cfg"
-sed -e s/PORT/18103/ -e '/nbthread/d' "$work/haproxy.cfg" >"$work/haproxy-p.cfg"
+sed s/PORT/28101/ "$work/haproxy.cfg" >"$work/haproxy-h.cfg"
+sed -e s/PORT/28103/ -e '/nbthread/d' "$work/haproxy.cfg" >"$work/haproxy-p.cfg"
 cat >"$work/vanilla.json" <<EOF
-{"admin": {"listen": "127.0.0.1:2101"},
- "apps": {"http": {"servers": {"bench": {"listen": ["127.0.0.1:18102"], "automatic_https": {"disable": true},
+{"admin": {"listen": "127.0.0.1:22101"},
+ "apps": {"http": {"servers": {"bench": {"listen": ["127.0.0.1:28102"], "automatic_https": {"disable": true},
   "routes": [{"handle": [{"handler": "reverse_proxy",
    "upstreams": [{"dial": "$o1"}, {"dial": "$o2"}],
    "load_balancing": {"selection_policy": {"policy": "round_robin"}}}]}]}}}}}
@@ -65,12 +65,12 @@ EOF
 
 taskset -c 1 haproxy -dR -f "$work/haproxy-h.cfg" >"$work/haproxy.log" 2>&1 & pids+=($!)
 GOMAXPROCS=1 taskset -c 1 "$work/caddy" run --config "$work/vanilla.json" >"$work/vanilla.log" 2>&1 & pids+=($!)
-CADDY_ADMIN=127.0.0.1:2102 GOMAXPROCS=1 taskset -c 1 "$work/caddy" run --adapter haproxy --config "$work/haproxy-p.cfg" >"$work/plugin.log" 2>&1 & pids+=($!)
-GOMAXPROCS=1 taskset -c 1 "$work/goproxy" 127.0.0.1:18104 $o1 $o2 >"$work/goproxy.log" 2>&1 & pids+=($!)
+CADDY_ADMIN=127.0.0.1:22102 GOMAXPROCS=1 taskset -c 1 "$work/caddy" run --adapter haproxy --config "$work/haproxy-p.cfg" >"$work/plugin.log" 2>&1 & pids+=($!)
+GOMAXPROCS=1 taskset -c 1 "$work/goproxy" 127.0.0.1:28104 $o1 $o2 >"$work/goproxy.log" 2>&1 & pids+=($!)
 
 names=(haproxy caddy plugin goproxy)
-ports=(18101 18102 18103 18104)
-for port in "${ports[@]}" 19101 19102; do
+ports=(28101 28102 28103 28104)
+for port in "${ports[@]}" 29101 29102; do
 	for _ in $(seq 100); do
 		curl -fs -o /dev/null "http://127.0.0.1:$port/small" && break
 		sleep 0.1

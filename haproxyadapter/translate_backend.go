@@ -15,6 +15,7 @@ import (
 
 	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/upstreamtls"
 )
 
 // forwardedHeaders are the headers Caddy's reverse_proxy adds on its own.
@@ -169,6 +170,10 @@ func (t *translator) backendConfig(b *config.Proxy) lbmodule.BackendConfig {
 		if s.Params.Check {
 			sc.Check, diags = serverCheck(b, s, t.cfg.Global.SSLServerVerify)
 			t.diags = append(t.diags, diags...)
+			if sc.Check != nil && sc.Check.CAFile != "" {
+				// ca-base applies to the checks' CAs as to the traffic's.
+				sc.Check.CAFile = t.caPath(sc.Check.CAFile)
+			}
 		}
 		sc.AgentCheck, diags = serverAgentCheck(s)
 		t.diags = append(t.diags, diags...)
@@ -225,6 +230,8 @@ func (t *translator) transport(b *config.Proxy) json.RawMessage {
 	for _, s := range b.Servers[1:] {
 		if s.Params.SSL != first.Params.SSL {
 			t.errorf(s.Pos, "server", "backend %q mixes ssl and plain servers (%s, %s); Caddy uses one transport per backend: split the backend", b.Name, first.Name, s.Name)
+		} else if s.Params.SSL && serverTLSSettings(s) != serverTLSSettings(first) {
+			t.errorf(s.Pos, "server", "backend %q mixes TLS settings between servers (%s, %s: verify, ca-file, crt, sni, verifyhost); Caddy uses one transport per backend: split the backend", b.Name, first.Name, s.Name)
 		}
 		if s.Params.SendProxy != first.Params.SendProxy || s.Params.SendProxyV2 != first.Params.SendProxyV2 {
 			t.errorf(s.Pos, "server", "backend %q mixes send-proxy settings between servers (%s, %s); Caddy uses one transport per backend: split the backend", b.Name, first.Name, s.Name)
@@ -237,14 +244,34 @@ func (t *translator) transport(b *config.Proxy) json.RawMessage {
 		tr.ProxyProtocol = "v1"
 	}
 	if first.Params.SSL {
-		tr.TLS = t.serverTLS(b, first)
+		var verifyHost string
+		tr.TLS, verifyHost = t.serverTLS(b, first)
+		if strings.Contains(tr.TLS.ServerName, "{") {
+			off := false
+			tr.KeepAlive = &reverseproxy.KeepAlive{Enabled: &off}
+		}
+		if tr.TLS != nil && !tr.TLS.InsecureSkipVerify && tr.TLS.ServerName == "" {
+			// Without SNI HAProxy checks the certificate's name against
+			// verifyhost, or checks only its chain: the plugin's
+			// transport does the same.
+			return caddyconfig.JSONModuleObject(upstreamtls.Transport{HTTPTransport: tr, VerifyHost: verifyHost}, "protocol", "haproxy", nil)
+		}
 	}
 	return caddyconfig.JSONModuleObject(tr, "protocol", "http", nil)
 }
 
-// serverTLS translates a server's ssl parameters. HAProxy verifies server
-// certificates unless "verify none" (or global ssl-server-verify none).
-func (t *translator) serverTLS(b *config.Proxy, s *config.Server) *reverseproxy.TLSConfig {
+// serverTLSSettings gathers the server parameters that shape a backend's
+// TLS transport.
+func serverTLSSettings(s *config.Server) [5]string {
+	p := s.Params
+	return [5]string{p.Verify, p.CAFile, p.Crt, p.SNI, p.VerifyHost}
+}
+
+// serverTLS translates a server's ssl parameters, and returns the
+// verifyhost name that applies (when no sni is sent). HAProxy verifies
+// server certificates unless "verify none" (or global ssl-server-verify
+// none), and refuses to verify without a ca-file.
+func (t *translator) serverTLS(b *config.Proxy, s *config.Server) (*reverseproxy.TLSConfig, string) {
 	p := s.Params
 	tc := &reverseproxy.TLSConfig{}
 	verify := p.Verify
@@ -253,6 +280,8 @@ func (t *translator) serverTLS(b *config.Proxy, s *config.Server) *reverseproxy.
 	}
 	if verify == "none" {
 		tc.InsecureSkipVerify = true
+	} else if p.CAFile == "" {
+		t.errorf(s.Pos, "server", "server %s/%s: verify is enabled (the default) but no ca-file is given; HAProxy refuses this: add ca-file, or verify none", b.Name, s.Name)
 	}
 	if p.CAFile != "" {
 		tc.RootCAPEMFiles = []string{t.caPath(p.CAFile)}
@@ -265,15 +294,19 @@ func (t *translator) serverTLS(b *config.Proxy, s *config.Server) *reverseproxy.
 	case p.SNI == "":
 	case p.SNI == "req.hdr(host)" || p.SNI == "hdr(host)" || p.SNI == "req.hdr(Host)":
 		tc.ServerName = "{http.request.host}"
+		t.warnf(s.Pos, "server", "server %s/%s: sni %s: connections to the server are not reused, since Caddy would reuse a connection made for one name for the next request's (HAProxy reuses a connection for the same name only)", b.Name, s.Name, p.SNI)
 	case strings.HasPrefix(p.SNI, "str(") && strings.HasSuffix(p.SNI, ")"):
 		tc.ServerName = p.SNI[4 : len(p.SNI)-1]
 	default:
 		t.errorf(s.Pos, "server", "server %s/%s: sni expression %q is not supported yet (use str(<name>) or req.hdr(host))", b.Name, s.Name, p.SNI)
 	}
-	if p.VerifyHost != "" {
-		tc.ServerName = p.VerifyHost
+	// The name checked is the SNI sent; verifyhost applies only without
+	// one (and only when verifying).
+	verifyHost := ""
+	if p.SNI == "" && !tc.InsecureSkipVerify {
+		verifyHost = p.VerifyHost
 	}
-	return tc
+	return tc, verifyHost
 }
 
 func (t *translator) caPath(p string) string {

@@ -18,13 +18,18 @@ import (
 )
 
 // listenGroup is the binds of a proxy that one Caddy server can serve:
-// they agree on TLS, on the PROXY protocol and on the HTTP versions.
+// they agree on TLS (and its connection policy), on the PROXY protocol and
+// on the HTTP versions.
 type listenGroup struct {
 	tls         bool
 	acceptProxy bool
 	protocols   []string
 	listen      []string
-	policy      *caddytls.ConnectionPolicy
+	policies    caddytls.ConnectionPolicies
+	policyKey   string
+	// variant numbers the groups that differ only in their TLS policy
+	// (client certificates, versions), from 0.
+	variant int
 }
 
 func (g *listenGroup) key() string {
@@ -36,6 +41,9 @@ func (g *listenGroup) suffix() string {
 	var parts []string
 	if g.tls {
 		parts = append(parts, "tls")
+		if g.variant > 0 {
+			parts[0] += strconv.Itoa(g.variant + 1)
+		}
 	}
 	if g.acceptProxy {
 		parts = append(parts, "proxy")
@@ -54,18 +62,28 @@ func (t *translator) listenGroups(p *config.Proxy) []*listenGroup {
 			continue
 		}
 		g := &listenGroup{tls: b.SSL, acceptProxy: b.AcceptProxy, protocols: bindProtocols(b)}
-		if existing := byKey[g.key()]; existing != nil {
+		if b.SSL {
+			g.policies = t.bindTLS(p, b)
+			g.protocols = policyProtocols(g.policies, g.protocols)
+		}
+		key := g.key()
+		if b.SSL {
+			// Binds whose TLS settings differ need servers of their own.
+			g.policyKey = string(caddyconfig.JSON(g.policies, nil))
+			for _, other := range groups {
+				if other.key() == key {
+					g.variant++
+				}
+			}
+			key += g.policyKey
+		}
+		if existing := byKey[key]; existing != nil {
 			g = existing
 		} else {
-			byKey[g.key()] = g
+			byKey[key] = g
 			groups = append(groups, g)
 		}
 		g.listen = append(g.listen, addr)
-		if b.SSL {
-			if bp := t.bindTLS(p, b); g.policy == nil {
-				g.policy = bp
-			}
-		}
 	}
 	return groups
 }
@@ -81,8 +99,14 @@ func bindProtocols(b *config.Bind) []string {
 		}
 		return []string{"h1"}
 	}
+	return alpnProtocols(b.ALPN)
+}
+
+// alpnProtocols returns the HTTP versions an ALPN list offers, HTTP/1.1
+// when it offers none.
+func alpnProtocols(alpnList []string) []string {
 	var out []string
-	for _, a := range b.ALPN {
+	for _, a := range alpnList {
 		switch a {
 		case "h2":
 			out = append(out, "h2")
@@ -99,13 +123,51 @@ func bindProtocols(b *config.Bind) []string {
 	return out
 }
 
+// policyProtocols returns the HTTP versions a TLS bind speaks when its
+// policies (crt-list lines) offer different ALPN lists: all of them. A
+// policy that offers no list then offers the bind's versions explicitly,
+// since Caddy would otherwise offer every version of the server.
+func policyProtocols(policies caddytls.ConnectionPolicies, bindProtocols []string) []string {
+	protocols := bindProtocols
+	for _, cp := range policies {
+		if cp.ALPN != nil {
+			for _, proto := range alpnProtocols(cp.ALPN) {
+				if !slices.Contains(protocols, proto) {
+					protocols = append(slices.Clone(protocols), proto)
+				}
+			}
+		}
+	}
+	slices.Sort(protocols)
+	if slices.Equal(protocols, bindProtocols) {
+		return bindProtocols
+	}
+	var alpn []string
+	for _, proto := range bindProtocols {
+		alpn = append(alpn, map[string]string{"h1": "http/1.1", "h2": "h2"}[proto])
+	}
+	for _, cp := range policies {
+		if cp.ALPN == nil {
+			cp.ALPN = alpn
+		}
+	}
+	return protocols
+}
+
 // applyListenGroup sets the server's addresses, HTTP versions, TLS policy
 // and listener wrappers for a group of binds.
 func (t *translator) applyListenGroup(g *listenGroup, srv *caddyhttp.Server) {
 	srv.Listen = g.listen
 	srv.Protocols = g.protocols
-	if g.policy != nil {
-		srv.TLSConnPolicies = caddytls.ConnectionPolicies{g.policy}
+	if g.policies != nil {
+		srv.TLSConnPolicies = g.policies
+		if slices.ContainsFunc(g.policies, func(cp *caddytls.ConnectionPolicy) bool { return cp.ClientAuthentication != nil }) {
+			// Caddy would answer 421 when the Host header differs from
+			// the SNI (or there is no SNI) once client certificates are
+			// asked for; HAProxy compares neither.
+			strict := false
+			srv.StrictSNIHost = &strict
+		}
 	}
 	if g.acceptProxy {
 		wrappers := []json.RawMessage{caddyconfig.JSONModuleObject(map[string]any{
@@ -161,89 +223,143 @@ func (t *translator) listenAddress(p *config.Proxy, b *config.Bind) (string, boo
 }
 
 // bindTLS loads the certificates of an ssl bind into the tls app and returns
-// the connection policy that serves them. Client certificate verification
-// decides who gets in, so it is refused until it can be translated exactly.
-func (t *translator) bindTLS(p *config.Proxy, b *config.Bind) *caddytls.ConnectionPolicy {
+// the connection policies that serve them: with crt-list, one per set of
+// server names ahead of the default one.
+func (t *translator) bindTLS(p *config.Proxy, b *config.Bind) caddytls.ConnectionPolicies {
 	if len(b.Certs) == 0 && len(b.CrtLists) == 0 {
 		t.errorf(b.Pos, "bind", "%s %q: ssl without crt: no certificate to serve", p.Kind, p.Name)
 		return nil
 	}
-	if len(b.CrtLists) > 0 {
-		t.errorf(b.Pos, "bind", "crt-list is not supported yet; list the certificates with crt")
+	policy := &caddytls.ConnectionPolicy{}
+	var cc clientCertOptions
+	for i := 0; i < len(b.Params); i++ {
+		w := b.Params[i]
+		k, _ := config.LookupKeyword("bind", []string{w})
+		if k == nil || i+k.Args >= len(b.Params) {
+			continue
+		}
+		t.tlsOption(b.Pos, "bind", policy, &cc, b.Params[i:i+1+k.Args])
+		i += k.Args
 	}
-	policy := &caddytls.ConnectionPolicy{ALPN: b.ALPN}
-	tag := "haproxy:" + p.Name
+	t.applyClientAuth(b.Pos, "bind", fmt.Sprintf("%s %q: ", p.Kind, p.Name), policy, cc)
+	// Each bind line serves its own certificates.
+	tag := fmt.Sprintf("haproxy:%s:%s", p.Name, b.Pos)
 	var files []caddytls.CertKeyFilePair
 	var folders caddytls.FolderLoader
 	for _, crt := range b.Certs {
-		path := crt
-		if !filepath.IsAbs(path) && t.cfg.Global.CRTBase != "" {
-			path = filepath.Join(t.cfg.Global.CRTBase, path)
-		}
+		path := t.crtPath(crt)
 		if isDir(path) {
 			folders = append(folders, path)
 			continue
 		}
-		// HAProxy's PEM holds the certificate chain and the key; a ".key"
-		// file beside it is used when the PEM has no key.
-		key := path
-		if k := strings.TrimSuffix(path, filepath.Ext(path)) + ".key"; fileExists(k) && !pemHasKey(path) {
-			key = k
-		}
-		files = append(files, caddytls.CertKeyFilePair{Certificate: path, Key: key, Format: "pem", Tags: []string{tag}})
+		files = append(files, certFilePair(path, tag))
 	}
-	for i := 0; i < len(b.Params); i++ {
-		switch b.Params[i] {
-		case "verify":
-			if i+1 < len(b.Params) && b.Params[i+1] != "none" {
-				t.errorf(b.Pos, "bind", "client certificate verification (verify %s) is not supported yet; it decides who may connect, so it cannot be dropped", b.Params[i+1])
-			}
-		case "ca-file", "crl-file", "ca-verify-file":
-			if !hasParamValue(b.Params, "verify", "none") {
-				t.errorf(b.Pos, "bind", "%s (client certificate verification) is not supported yet; it decides who may connect, so it cannot be dropped", b.Params[i])
-			}
-		case "ssl-min-ver":
-			if i+1 < len(b.Params) {
-				if v, ok := tlsVersion(b.Params[i+1]); ok {
-					policy.ProtocolMin = v
-				} else {
-					t.warnf(b.Pos, "bind", "ssl-min-ver %s: Caddy supports TLS 1.2 and 1.3 only; using its default", b.Params[i+1])
-				}
-			}
-		case "ssl-max-ver":
-			if i+1 < len(b.Params) {
-				if v, ok := tlsVersion(b.Params[i+1]); ok {
-					policy.ProtocolMax = v
-				}
-			}
-		case "ciphers", "ciphersuites", "curves", "ecdhe", "no-tls-tickets", "strict-sni", "no-sslv3", "no-tlsv10", "no-tlsv11", "force-tlsv12", "force-tlsv13", "prefer-client-ciphers", "npn":
-			t.warnf(b.Pos, "bind", "%s is ignored: Caddy's TLS defaults apply (TLS 1.2+, modern ciphers)", b.Params[i])
-		}
-	}
-	if len(files) > 0 {
-		if t.tls == nil {
-			t.tls = &caddytls.TLS{CertificatesRaw: caddy.ModuleMap{}}
-		}
-		var existing []caddytls.CertKeyFilePair
-		if raw := t.tls.CertificatesRaw["load_files"]; raw != nil {
-			_ = json.Unmarshal(raw, &existing)
-		}
-		t.tls.CertificatesRaw["load_files"] = caddyconfig.JSON(append(existing, files...), nil)
-		if len(folders) == 0 {
-			policy.CertSelection = &caddytls.CustomCertSelectionPolicy{AnyTag: []string{tag}}
-		}
+	t.loadCertFiles(files)
+	if len(files) > 0 && len(folders) == 0 {
+		policy.CertSelection = &caddytls.CustomCertSelectionPolicy{AnyTag: []string{tag}}
 	}
 	if len(folders) > 0 {
-		if t.tls == nil {
-			t.tls = &caddytls.TLS{CertificatesRaw: caddy.ModuleMap{}}
-		}
+		t.ensureTLSApp()
 		var existing caddytls.FolderLoader
 		if raw := t.tls.CertificatesRaw["load_folders"]; raw != nil {
 			_ = json.Unmarshal(raw, &existing)
 		}
 		t.tls.CertificatesRaw["load_folders"] = caddyconfig.JSON(append(existing, folders...), nil)
 	}
-	return policy
+	if len(b.CrtLists) == 0 && !b.StrictSNI {
+		return caddytls.ConnectionPolicies{policy}
+	}
+	if len(folders) > 0 {
+		t.errorf(b.Pos, "bind", "%s %q: crt-list or strict-sni with a crt directory is not translated; name the directory's files in a crt-list", p.Kind, p.Name)
+		return nil
+	}
+	// Certificates chosen by name: crt-list, or strict-sni, which serves
+	// no certificate to a client whose SNI names none.
+	return t.crtListPolicies(p, b, policy, cc, files)
+}
+
+// certFilePair loads an HAProxy PEM: it holds the certificate chain and
+// the key; a ".key" file beside it is used when the PEM has no key.
+func certFilePair(path, tag string) caddytls.CertKeyFilePair {
+	key := path
+	if k := strings.TrimSuffix(path, filepath.Ext(path)) + ".key"; fileExists(k) && !pemHasKey(path) {
+		key = k
+	}
+	return caddytls.CertKeyFilePair{Certificate: path, Key: key, Format: "pem", Tags: []string{tag}}
+}
+
+// ensureTLSApp creates the tls app the certificates are loaded into.
+func (t *translator) ensureTLSApp() {
+	if t.tls == nil {
+		t.tls = &caddytls.TLS{CertificatesRaw: caddy.ModuleMap{}}
+	}
+}
+
+// loadCertFiles adds certificate files to the tls app's load_files.
+func (t *translator) loadCertFiles(files []caddytls.CertKeyFilePair) {
+	if len(files) == 0 {
+		return
+	}
+	t.ensureTLSApp()
+	var existing []caddytls.CertKeyFilePair
+	if raw := t.tls.CertificatesRaw["load_files"]; raw != nil {
+		_ = json.Unmarshal(raw, &existing)
+	}
+	for _, f := range files {
+		// Binds of one line, or lines of one crt-list, load a file once.
+		if !slices.ContainsFunc(existing, func(e caddytls.CertKeyFilePair) bool {
+			return e.Certificate == f.Certificate && e.Key == f.Key && slices.Equal(e.Tags, f.Tags)
+		}) {
+			existing = append(existing, f)
+		}
+	}
+	t.tls.CertificatesRaw["load_files"] = caddyconfig.JSON(existing, nil)
+}
+
+// tlsOption applies one TLS option that bind lines and crt-list lines
+// share (option holds its name and its argument, if any) to policy, or to
+// cc for client certificates. Other options are left to their callers.
+func (t *translator) tlsOption(pos config.Pos, keyword string, policy *caddytls.ConnectionPolicy, cc *clientCertOptions, option []string) {
+	arg := ""
+	if len(option) > 1 {
+		arg = option[1]
+	}
+	switch option[0] {
+	case "alpn":
+		policy.ALPN = strings.Split(arg, ",")
+	case "verify":
+		cc.verify = arg
+	case "ca-file":
+		cc.caFile = arg
+	case "ca-verify-file":
+		cc.caVerifyFile = arg
+	case "crl-file":
+		cc.crlFile = arg
+	case "ssl-min-ver":
+		if v, ok := tlsVersion(arg); ok {
+			policy.ProtocolMin = v
+		} else {
+			t.warnf(pos, keyword, "ssl-min-ver %s: Caddy supports TLS 1.2 and 1.3 only; using its default", arg)
+		}
+	case "ssl-max-ver":
+		if v, ok := tlsVersion(arg); ok {
+			policy.ProtocolMax = v
+		}
+	case "ciphers", "ciphersuites", "curves", "ecdhe", "no-tls-tickets", "no-sslv3", "no-tlsv10", "no-tlsv11", "force-tlsv12", "force-tlsv13", "prefer-client-ciphers", "npn", "no-ca-names", "allow-0rtt":
+		t.warnf(pos, keyword, "%s is ignored: Caddy's TLS defaults apply (TLS 1.2+, modern ciphers)", option[0])
+	}
+}
+
+// applyClientAuth sets the policy's client certificate verification.
+func (t *translator) applyClientAuth(pos config.Pos, keyword, subject string, policy *caddytls.ConnectionPolicy, cc clientCertOptions) {
+	clientAuth, err := t.clientAuthentication(cc)
+	if err != nil {
+		t.errorf(pos, keyword, "%s%v", subject, err)
+	}
+	policy.ClientAuthentication = clientAuth
+	if clientAuth != nil && cc.caVerifyFile != "" {
+		t.warnf(pos, keyword, "ca-verify-file: Caddy names these CAs in its certificate request too (HAProxy names only ca-file's), so a client that picks its certificate by those names may offer Caddy one it would not offer HAProxy; the certificates accepted are the same")
+	}
 }
 
 func tlsVersion(v string) (string, bool) {
@@ -256,13 +372,15 @@ func tlsVersion(v string) (string, bool) {
 	return "", false
 }
 
-func hasParamValue(params []string, name, value string) bool {
+// paramValue returns the word after the last name among params, or "".
+func paramValue(params []string, name string) string {
+	value := ""
 	for i := 0; i+1 < len(params); i++ {
-		if params[i] == name && params[i+1] == value {
-			return true
+		if params[i] == name {
+			value = params[i+1]
 		}
 	}
-	return false
+	return value
 }
 
 func hasParam(params []string, name string) bool {

@@ -413,6 +413,9 @@ func serverCheck(b *config.Proxy, s *config.Server, sslServerVerify string) (*ch
 			verify = sslServerVerify
 		}
 		sc.InsecureSkipVerify = verify == "none"
+		if !sc.InsecureSkipVerify {
+			sc.VerifyHost = p.VerifyHost
+		}
 	} else {
 		sc.CAFile = ""
 	}

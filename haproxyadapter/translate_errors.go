@@ -18,14 +18,15 @@ const backendVar = "haproxy_backend"
 
 // proxyErrors are the failures reverse_proxy reports as handler errors, and
 // the status HAProxy answers each with. A server that cannot be connected
-// to (refused, unreachable, connect timeout) is a 503 in HAProxy ("no
-// server is available"), where Caddy says 502 or 504; Go formats every
-// dial error as "dial <network> …".
+// to (refused, unreachable, connect timeout, a failed TLS handshake) is a
+// 503 in HAProxy ("no server is available"), where Caddy says 502 or 504;
+// Go formats every dial error as "dial <network> …" and TLS handshake
+// errors as "tls: …" ("remote error: tls: …" for the server's alerts).
 var proxyErrors = []struct {
 	match  caddy.ModuleMap
 	status int
 }{
-	{matchErrorMessage("^dial "), http.StatusServiceUnavailable},
+	{matchErrorMessage("^(dial |tls: |remote error: tls: )"), http.StatusServiceUnavailable},
 	{matchErrorStatus(http.StatusServiceUnavailable), http.StatusServiceUnavailable},
 	{matchErrorStatus(http.StatusGatewayTimeout), http.StatusGatewayTimeout},
 	{matchErrorStatus(http.StatusBadGateway), http.StatusBadGateway},

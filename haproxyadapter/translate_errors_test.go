@@ -51,10 +51,10 @@ backend web
 		// The api backend's requests are tagged so its page can be found.
 		`{"handler":"vars","haproxy_backend":"api"}`,
 		// A dial error is a 503, first with the backend's page …
-		`"match":[{"vars":{"haproxy_backend":["api"]},"vars_regexp":{"{http.error.message}":{"pattern":"^dial"}}}]`,
+		`"match":[{"vars":{"haproxy_backend":["api"]},"vars_regexp":{"{http.error.message}":{"pattern":"^(dial|tls:|remoteerror:tls:)"}}}]`,
 		`backenddown`,
 		// … then the frontend's for every other backend.
-		`"match":[{"vars_regexp":{"{http.error.message}":{"pattern":"^dial"}}}]`,
+		`"match":[{"vars_regexp":{"{http.error.message}":{"pattern":"^(dial|tls:|remoteerror:tls:)"}}}]`,
 		`frontenddown`,
 		// A retry on the same server waits min(timeout connect, 1s).
 		`"retry_turnaround":200000000`,

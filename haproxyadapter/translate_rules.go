@@ -17,11 +17,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp/caddyauth"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/headers"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/rewrite"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"
@@ -1123,17 +1120,6 @@ func parseErrorFile(cfgFile, path string) (caddyhttp.StaticResponse, error) {
 	return out, nil
 }
 
-// authPage is HAProxy's answer to "http-request auth": 401 with a Basic
-// challenge for the realm.
-func (t *translator) authPage(realm string, pages []*config.Proxy) json.RawMessage {
-	resp := t.errorResponse(http.StatusUnauthorized, pages)
-	if resp.Headers == nil {
-		resp.Headers = http.Header{}
-	}
-	resp.Headers.Set("WWW-Authenticate", escapeBraces(`Basic realm="`+realm+`"`))
-	return caddyconfig.JSONModuleObject(resp, "handler", "static_response", nil)
-}
-
 // monitorOK is HAProxy's monitor-uri answer: the errorfile for 200 when
 // one is set.
 func (t *translator) monitorOK(fe *config.Proxy) json.RawMessage {
@@ -1150,177 +1136,4 @@ func (t *translator) monitorOK(fe *config.Proxy) json.RawMessage {
 		},
 		Body: "<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n",
 	}, "handler", "static_response", nil)
-}
-
-// authRule translates "http-request auth [realm R] unless { http_auth(L) }"
-// (or "if !…", with a named ACL or an anonymous one, or http_auth_group)
-// into Caddy's authentication handler with the userlist's accounts.
-// handled is false for other conditions: the rule is then an ordinary one
-// answering 401, its condition evaluated by the haproxy_acl matcher.
-func (t *translator) authRule(p *config.Proxy, r *config.Rule, pages []*config.Proxy) (handlers []json.RawMessage, handled bool) {
-	if r.Cond == nil {
-		return nil, false
-	}
-	userlist, groups, ok := authCondition(r.Cond)
-	if !ok {
-		return nil, false
-	}
-	kw := r.Keyword + " auth"
-	realm, ok := authRealm(p, r.Args)
-	if !ok {
-		t.errorf(r.Pos, kw, "expects 'realm <realm>' or nothing before the condition")
-		return nil, true
-	}
-	accounts, ok := t.userlistAccounts(r.Pos, kw, userlist)
-	if !ok {
-		return nil, true
-	}
-	basic := caddyauth.HTTPBasicAuth{
-		HashRaw: caddyconfig.JSONModuleObject(caddyauth.BcryptHash{}, "algorithm", "bcrypt", nil),
-		Realm:   realm,
-		// bcrypt is slow on purpose; clients send the same credentials
-		// with every request.
-		HashCache: &caddyauth.Cache{},
-	}
-	for _, a := range accounts {
-		// http_auth_group lets only the members of its groups in.
-		if groups == nil || slices.ContainsFunc(groups, func(g string) bool { return slices.Contains(a.Groups, g) }) {
-			basic.AccountList = append(basic.AccountList, caddyauth.Account{Username: a.Username, Password: a.Password})
-		}
-	}
-	if len(basic.AccountList) == 0 {
-		// Nobody can pass: every request gets the challenge.
-		return []json.RawMessage{t.authPage(realm, pages)}, true
-	}
-	auth := caddyauth.Authentication{ProvidersRaw: caddy.ModuleMap{"http_basic": caddyconfig.JSON(basic, nil)}}
-	return []json.RawMessage{caddyconfig.JSONModuleObject(auth, "handler", "authentication", nil)}, true
-}
-
-// authRealm reads "[realm <r>]"; the default realm is the proxy's name.
-func authRealm(p *config.Proxy, args []string) (string, bool) {
-	switch {
-	case len(args) == 0:
-		return p.Name, true
-	case len(args) == 2 && args[0] == "realm":
-		return args[1], true
-	}
-	return "", false
-}
-
-// authACLUserlist returns the userlist of an ACL that is exactly
-// http_auth(<userlist>), or http_auth_group(<userlist>) with its groups.
-func authACLUserlist(a *config.ACL) (userlist string, groups []string, ok bool) {
-	name, args, convs := matchers.SplitFetch(a.Fetch)
-	if len(args) != 1 || len(convs) > 0 || len(a.Flags) > 0 {
-		return "", nil, false
-	}
-	switch {
-	case name == "http_auth" && len(a.Patterns) == 0:
-		return args[0], nil, true
-	case name == "http_auth_group" && len(a.Patterns) > 0:
-		return args[0], a.Patterns, true
-	}
-	return "", nil, false
-}
-
-// authCondition returns the userlist (and groups) when the condition is
-// "unless T" or "if !T" with T testing only http_auth(<userlist>) or one
-// http_auth_group.
-func authCondition(c *config.Condition) (string, []string, bool) {
-	if len(c.Terms) != 1 || len(c.Terms[0]) != 1 {
-		return "", nil, false
-	}
-	ct := c.Terms[0][0]
-	if ct.Negate == c.Unless {
-		return "", nil, false
-	}
-	acls := ct.Defs
-	if ct.Anonymous != nil {
-		acls = []*config.ACL{ct.Anonymous}
-	}
-	if len(acls) != 1 {
-		return "", nil, false
-	}
-	return authACLUserlist(acls[0])
-}
-
-// userlistAccounts turns a userlist into accounts Caddy can check, with
-// their groups. Caddy checks bcrypt hashes: an insecure-password is hashed
-// now, a bcrypt crypt(3) hash is kept, and other crypt(3) hashes (SHA-512,
-// SHA-256, MD5, DES) cannot be checked, so they are refused. The result is
-// cached so that a userlist is hashed once.
-func (t *translator) userlistAccounts(pos config.Pos, keyword, name string) ([]matchers.Account, bool) {
-	if r, ok := t.userlists[name]; ok {
-		return r.accounts, r.ok
-	}
-	var ul *config.Userlist
-	for _, u := range t.cfg.Userlists {
-		if u.Name == name {
-			ul = u
-		}
-	}
-	if ul == nil {
-		t.errorf(pos, keyword, "no userlist %q", name)
-		return nil, false
-	}
-	var accounts []matchers.Account
-	ok := true
-	for _, u := range ul.Users {
-		a := matchers.Account{Username: u.Name, Groups: slices.Clone(u.Groups)}
-		for _, g := range ul.Groups {
-			if slices.Contains(g.Users, u.Name) && !slices.Contains(a.Groups, g.Name) {
-				a.Groups = append(a.Groups, g.Name)
-			}
-		}
-		switch {
-		case u.Insecure:
-			// The clear text is in haproxy.cfg already: a costly hash
-			// would protect nothing and slow every request down.
-			hash, err := insecureHash(u.Password)
-			if err != nil {
-				t.errorf(u.Pos, "user", "user %q: %v", u.Name, err)
-				ok = false
-				continue
-			}
-			a.Password = hash
-		case strings.HasPrefix(u.Password, "$2a$") || strings.HasPrefix(u.Password, "$2b$") || strings.HasPrefix(u.Password, "$2y$"):
-			a.Password = u.Password
-		default:
-			t.errorf(u.Pos, "user", "user %q: Caddy verifies only bcrypt password hashes; this %s hash cannot be checked: hash the password with bcrypt (mkpasswd -m bcrypt, or caddy hash-password) or use insecure-password", u.Name, cryptScheme(u.Password))
-			ok = false
-			continue
-		}
-		accounts = append(accounts, a)
-	}
-	t.userlists[name] = userlistResult{accounts, ok}
-	return accounts, ok
-}
-
-// insecureHash hashes a clear-text password from haproxy.cfg for Caddy's
-// basic authentication. The clear text is in haproxy.cfg already: a costly
-// hash would protect nothing and slow every request down.
-func insecureHash(password string) (string, error) {
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
-	return string(hash), err
-}
-
-// userlistResult caches the accounts of a userlist.
-type userlistResult struct {
-	accounts []matchers.Account
-	ok       bool
-}
-
-// cryptScheme names the crypt(3) scheme of a hash.
-func cryptScheme(h string) string {
-	switch {
-	case strings.HasPrefix(h, "$6$"):
-		return "SHA-512 crypt"
-	case strings.HasPrefix(h, "$5$"):
-		return "SHA-256 crypt"
-	case strings.HasPrefix(h, "$1$"):
-		return "MD5 crypt"
-	case strings.HasPrefix(h, "$y$"):
-		return "yescrypt"
-	}
-	return "crypt(3)"
 }

@@ -138,7 +138,7 @@ const (
 	noteMail              = "e-mail alerts are not sent"
 	noteCapture           = "captures only feed HAProxy's logs"
 	noteRules             = "%s rules are not translated yet; express them with Caddy handlers or remove the line"
-	noteACL               = "request fetches (path, url, base, query, url_param, hdr, cook, method, src, dst, ports, ssl_fc, ssl_fc_sni, nbsrv, srv_is_up and their _beg, _end … forms) become Caddy matchers; converters and other fetches are refused where used"
+	noteACL               = "request fetches (path, url, base, query, url_param, hdr, cook, method, src, dst, ports, ssl_fc, ssl_fc_sni, ssl_c_used, ssl_c_verify, http_auth, http_auth_group, nbsrv, srv_is_up and their _beg, _end … forms) become Caddy matchers; converters and other fetches are refused where used"
 	noteCond              = "and, or, ! and anonymous { } ACLs; a condition is refused where one of its ACLs is. In http-response rules, request fetches never match (as in HAProxy) and positive status tests become required status codes"
 	noteRedirect          = "location, prefix and scheme redirects with code, drop-query and append-slash"
 	noteHeaderValue       = "literal text and the log-format fetches Caddy has a placeholder for (src, src_port, dst, dst_port, method, query, req.hdr(host), ssl_fc_sni)"

@@ -333,7 +333,7 @@ var translatedActions = map[string]string{
 	"stats http-request allow":     "serves the page without the remaining rules",
 	"stats http-request deny":      "HAProxy's 403 page",
 	"stats http-request auth":      "401 with a Basic challenge (the stats realm by default); with 'unless { http_auth(<userlist>) }' Caddy's basic authentication checks the userlist",
-	"http-request auth":            "401 with a Basic challenge; with 'unless { http_auth(<userlist>) }' Caddy's basic authentication checks the userlist (bcrypt hashes or insecure-password)",
+	"http-request auth":            "401 with a Basic challenge; with 'unless { http_auth(<userlist>) }' Caddy's basic authentication checks the userlist (crypt(3) hashes through the http.authentication.hashes.crypt module, bcrypt alone through Caddy's own)",
 	"http-request deny":            "HAProxy's error page (or errorfile) for 403 or deny_status; the reply options of return are translated too",
 	"http-request redirect":        noteRedirect,
 	"http-request return":          "status, content-type, string, lf-string, file, lf-file, errorfile, default-errorfiles and hdr options",

@@ -191,6 +191,10 @@ type ServerConfig struct {
 	InsecureSkipVerify bool `json:"insecure_skip_verify,omitempty"`
 	// CAFile verifies the server certificate against these CAs.
 	CAFile string `json:"ca_file,omitempty"`
+	// VerifyHost is the name the server certificate must carry when the
+	// check sends no SNI ("verifyhost"); without either, as in HAProxy,
+	// only the certificate chain is verified.
+	VerifyHost string `json:"verify_host,omitempty"`
 
 	// ProxyProtocol sends a PROXY protocol header, "v1" or "v2", first on
 	// each check connection, as HAProxy does for a server with

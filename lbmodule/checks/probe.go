@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/upstreamtls"
 )
 
 // maxBody is how much of a response HAProxy inspects (tune.bufsize).
@@ -23,15 +25,19 @@ const maxBody = 16384
 
 // prober runs the checks of one server.
 type prober struct {
-	c        *compiled
-	p        params
-	network  string
-	host     string
-	port     string
-	tlsConf  *tls.Config
-	useTLS   bool
-	proxy    string
-	dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+	c       *compiled
+	p       params
+	network string
+	host    string
+	port    string
+	tlsConf *tls.Config
+	useTLS  bool
+	// verify, roots and verifyHost verify server certificates.
+	verify     bool
+	roots      *x509.CertPool
+	verifyHost string
+	proxy      string
+	dialFunc   func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 func newProber(dial string, sc ServerConfig, c *compiled) (*prober, error) {
@@ -63,10 +69,11 @@ func newProber(dial string, sc ServerConfig, c *compiled) (*prober, error) {
 			return nil, fmt.Errorf("check address %q: port %q is not a number", dial, pr.port)
 		}
 	}
-	conf := &tls.Config{ServerName: sc.SNI, InsecureSkipVerify: sc.InsecureSkipVerify}
-	if conf.ServerName == "" && net.ParseIP(pr.host) == nil {
-		conf.ServerName = pr.host
-	}
+	// As in HAProxy, the checks send only check-sni, and the certificate
+	// name is verified against the SNI sent, else against verifyhost, else
+	// not at all: Go's own verification, which always wants a name, is
+	// replaced.
+	conf := &tls.Config{ServerName: sc.SNI, InsecureSkipVerify: true}
 	if sc.CAFile != "" {
 		pem, err := os.ReadFile(sc.CAFile)
 		if err != nil {
@@ -76,12 +83,32 @@ func newProber(dial string, sc ServerConfig, c *compiled) (*prober, error) {
 		if !pool.AppendCertsFromPEM(pem) {
 			return nil, fmt.Errorf("ca_file %s: no certificate found", sc.CAFile)
 		}
-		conf.RootCAs = pool
+		pr.roots = pool
+	}
+	if !sc.InsecureSkipVerify {
+		pr.verifyHost = sc.VerifyHost
+		pr.verify = true
+		conf = pr.withSNI(conf, sc.SNI)
 	}
 	pr.tlsConf = conf
 	var d net.Dialer
 	pr.dialFunc = d.DialContext
 	return pr, nil
+}
+
+// withSNI returns conf sending sni (none when empty), with the
+// certificate verification that goes with it.
+func (pr *prober) withSNI(conf *tls.Config, sni string) *tls.Config {
+	conf = conf.Clone()
+	conf.ServerName = sni
+	if pr.verify {
+		name := sni
+		if name == "" {
+			name = pr.verifyHost
+		}
+		conf.VerifyConnection = upstreamtls.VerifyConnection(pr.roots, name)
+	}
+	return conf
 }
 
 // address is where the checks go by default.

@@ -37,8 +37,7 @@ func (s *session) tcpCheck(rules []compiledRule) Result {
 			}
 			conf := pr.tlsConf
 			if r.SNI != "" {
-				conf = conf.Clone()
-				conf.ServerName = r.SNI
+				conf = pr.withSNI(conf, r.SNI)
 			}
 			if i > 0 {
 				// Later connections share the check's time budget.

@@ -14,6 +14,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-haproxy/caddy-haproxy/cryptauth"
 )
 
 func init() {
@@ -50,8 +52,8 @@ type Test struct {
 	// Fetch is the HAProxy sample fetch without match suffix: path, url,
 	// base, query, url_param, hdr, fhdr, hdr_cnt, hdr_val, hdr_ip, cook,
 	// cook_cnt, cook_val, method, req_ver, src, src_port, dst, dst_port,
-	// ssl_fc, ssl_fc_sni, nbsrv, srv_is_up, http_auth, http_auth_group,
-	// always_true or always_false. Paths and URLs are read as the client
+	// ssl_fc, ssl_fc_sni, ssl_c_used, ssl_c_verify, nbsrv, srv_is_up,
+	// http_auth, http_auth_group, always_true or always_false. Paths and URLs are read as the client
 	// sent them (not decoded); method is the client's method even after a
 	// rewrite, as in HAProxy.
 	Fetch string `json:"fetch"`
@@ -138,6 +140,11 @@ func (t *Test) provision() error {
 	if t.Fetch == "http_auth" || t.Fetch == "http_auth_group" {
 		if len(t.Accounts) == 0 {
 			return fmt.Errorf("%s needs the userlist's accounts", t.Fetch)
+		}
+		for _, a := range t.Accounts {
+			if err := cryptauth.Check(a.Password); err != nil {
+				return fmt.Errorf("%s: user %q: %v", t.Fetch, a.Username, err)
+			}
 		}
 		t.authCache = new(authCache)
 		if t.Fetch == "http_auth_group" {

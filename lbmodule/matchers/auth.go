@@ -6,7 +6,7 @@ import (
 	"slices"
 	"sync"
 
-	"golang.org/x/crypto/bcrypt"
+	"github.com/caddy-haproxy/caddy-haproxy/cryptauth"
 )
 
 // Account is a user of an HAProxy userlist, for the http_auth and
@@ -14,13 +14,14 @@ import (
 type Account struct {
 	// Username is the user's name.
 	Username string `json:"username"`
-	// Password is the bcrypt hash of the user's password.
+	// Password is the crypt(3) hash of the user's password: MD5, SHA-256
+	// or SHA-512 crypt, or bcrypt.
 	Password string `json:"password"`
 	// Groups are the userlist groups the user belongs to.
 	Groups []string `json:"groups,omitempty"`
 }
 
-// authCache remembers recent password checks: bcrypt is slow on purpose,
+// authCache remembers recent password checks: hashes are slow on purpose,
 // and a client sends the same credentials with every request.
 type authCache struct {
 	mu      sync.Mutex
@@ -38,7 +39,7 @@ func (c *authCache) check(hash, password string) bool {
 	if found {
 		return ok
 	}
-	ok = bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+	ok, _ = cryptauth.Verify([]byte(hash), []byte(password))
 	c.mu.Lock()
 	if c.entries == nil || len(c.entries) >= maxAuthCache {
 		c.entries = make(map[[sha256.Size]byte]bool)

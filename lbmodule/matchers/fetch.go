@@ -53,6 +53,8 @@ var fetches = map[string]fetchInfo{
 	"dst_port":        {kindInt, 0, 0},
 	"ssl_fc":          {kindBool, 0, 0},
 	"ssl_fc_sni":      {kindString, 0, 0},
+	"ssl_c_used":      {kindBool, 0, 0},
+	"ssl_c_verify":    {kindInt, 0, 0},
 	"nbsrv":           {kindInt, 1, 1},
 	"srv_is_up":       {kindBool, 1, 1},
 	"http_auth":       {kindBool, 1, 1},
@@ -183,6 +185,13 @@ func (t *Test) eval(r *http.Request) bool {
 		return p.matchInt(boolInt(r.TLS != nil))
 	case "ssl_fc_sni":
 		return r.TLS != nil && r.TLS.ServerName != "" && p.matchString(r.TLS.ServerName)
+	case "ssl_c_used":
+		return r.TLS != nil && p.matchInt(boolInt(len(r.TLS.PeerCertificates) > 0))
+	case "ssl_c_verify":
+		// A client certificate that fails verification ends the
+		// handshake (certificate errors are never ignored), so every
+		// TLS request has verification result 0 (X509_V_OK).
+		return r.TLS != nil && p.matchInt(0)
 	case "nbsrv":
 		return p.matchInt(int64(usableServers(t.Args[0])))
 	case "srv_is_up":

@@ -19,7 +19,7 @@ var fetchNames = map[string]string{
 	"cook_val": "cook_val", "req.cook_val": "cook_val",
 	"method": "method", "req.ver": "req_ver", "req_ver": "req_ver",
 	"src": "src", "src_port": "src_port", "dst": "dst", "dst_port": "dst_port",
-	"ssl_fc": "ssl_fc", "ssl_fc_sni": "ssl_fc_sni",
+	"ssl_fc": "ssl_fc", "ssl_fc_sni": "ssl_fc_sni", "ssl_c_used": "ssl_c_used", "ssl_c_verify": "ssl_c_verify",
 	"nbsrv": "nbsrv", "srv_is_up": "srv_is_up",
 	"http_auth": "http_auth", "http_auth_group": "http_auth_group",
 	"always_true": "always_true", "always_false": "always_false",

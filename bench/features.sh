@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Cost of the plugin's features: the same backend served by the plugin with
+# a plain haproxy.cfg and with one feature added at a time (cookie
+# insertion, 50 ACL routing rules, header rewriting both ways, a stats
+# page), measured interleaved with wrk in one run. Prints the median
+# requests/s of each and its ratio to the plain config.
+#
+# Each Caddy runs alone on CPU 1 (GOMAXPROCS=1); wrk and the origins share
+# CPU 0.
+#
+# Usage: bench/features.sh [rounds] [seconds]     (default 5 rounds of 5 s)
+# Needs: wrk (apt-get install -y wrk).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-5}
+secs=${2:-5}
+command -v wrk >/dev/null || { echo "bench/features.sh: wrk is missing (apt-get install -y wrk)" >&2; exit 1; }
+
+work=$(mktemp -d)
+export XDG_CONFIG_HOME=$work/xdg XDG_DATA_HOME=$work/xdg
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "building…" >&2
+go build -o "$work/caddy" ./cmd/caddy
+go build -o "$work/origin" ./bench/origin
+o1=127.0.0.1:29301 o2=127.0.0.1:29302
+taskset -c 0 "$work/origin" $o1 $o2 & pids+=($!)
+
+# config <port> <frontend lines> <backend lines>
+config() {
+	cat <<EOF
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend bench
+    bind 127.0.0.1:$1
+$2
+    default_backend app
+backend app
+    balance roundrobin
+$3
+    server o1 $o1 cookie o1
+    server o2 $o2 cookie o2
+backend other
+    server o1 $o1
+EOF
+}
+
+acls=""
+for i in $(seq 50); do
+	acls+="    acl r$i path_beg /route$i/"$'\n'"    use_backend other if r$i"$'\n'
+done
+rewrite="    http-request set-header X-Client %[src]
+    http-request add-header X-Via bench
+    http-request del-header X-Debug
+    http-response set-header X-Served-By bench
+    http-response del-header Server"
+stats="    stats enable
+    stats uri /haproxy-stats"
+
+names=(plain cookie acl50 headers stats)
+config 28301 "" "" >"$work/plain.cfg"
+config 28302 "" "    cookie SERVERID insert indirect nocache" >"$work/cookie.cfg"
+config 28303 "$acls" "" >"$work/acl50.cfg"
+config 28304 "$rewrite" "" >"$work/headers.cfg"
+config 28305 "$stats" "" >"$work/stats.cfg"
+ports=(28301 28302 28303 28304 28305)
+for i in "${!names[@]}"; do
+	CADDY_ADMIN=127.0.0.1:$((22301 + i)) GOMAXPROCS=1 taskset -c 1 \
+		"$work/caddy" run --adapter haproxy --config "$work/${names[$i]}.cfg" >"$work/${names[$i]}.log" 2>&1 &
+	pids+=($!)
+done
+for port in "${ports[@]}"; do
+	for _ in $(seq 100); do
+		curl -fs -o /dev/null "http://127.0.0.1:$port/small" && break
+		sleep 0.1
+	done
+	curl -fs -o /dev/null "http://127.0.0.1:$port/small" || { echo "nothing answers on port $port" >&2; tail "$work"/*.log >&2; exit 1; }
+done
+
+run() {
+	taskset -c 0 wrk -t1 -c50 -d"${secs}s" "http://127.0.0.1:$1/small" 2>&1 | awk '/Requests\/sec/ { print $2 }'
+}
+results="$work/results"
+: >"$results"
+for i in "${!names[@]}"; do run "${ports[$i]}" >/dev/null; done
+for r in $(seq "$rounds"); do
+	for i in "${!names[@]}"; do
+		echo "${names[$i]} $(run "${ports[$i]}")" >>"$results"
+		echo "  round $r $(tail -1 "$results")" >&2
+	done
+done
+awk '
+{ n[$1]++; v[$1, n[$1]] = $2; if (!($1 in seen)) { seen[$1]; order[++k] = $1 } }
+function median(name,   i, j, t, c, a) {
+	c = n[name]; for (i = 1; i <= c; i++) a[i] = v[name, i]
+	for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+	return (c % 2) ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
+}
+END {
+	printf "%-10s %10s %10s %10s\n", "config", "req/s", "vs plain", "cost"
+	p = median("plain")
+	for (i = 1; i <= k; i++) { m = median(order[i]); printf "%-10s %10.0f %10.3f %9.1f%%\n", order[i], m, m / p, (1 - m / p) * 100 }
+}' "$results"
