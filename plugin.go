@@ -9,6 +9,22 @@
 //     runtime server state
 //   - http.matchers.haproxy_acl: HAProxy ACL fetches and match methods that
 //     Caddy's own matchers cannot express exactly
+//   - caddy.listeners.haproxy_maxconn and layer4.handlers.haproxy_maxconn:
+//     frontend and global maxconn
+//   - layer4.handlers.haproxy: the same backends for raw TCP connections
+//     (HAProxy's mode tcp) in caddy-l4 routes
+//   - http.handlers.haproxy_tarpit: holds a request before its answer
+//     (HAProxy's http-request tarpit)
+//   - http.handlers.haproxy_set_var: HAProxy variables from sample
+//     expressions with converters (http-request set-var)
+//   - http.handlers.haproxy_normalize_uri: HAProxy's URI normalizers
+//     (http-request normalize-uri)
+//   - http.handlers.haproxy_replace_value: rewrites comma-separated header
+//     values (http-request/http-response replace-value)
+//   - http.handlers.haproxy_set_status: changes the response status
+//     (http-response/http-after-response set-status)
+//   - http.handlers.haproxy_use_server: names the server a use-server rule
+//     forces, for the haproxy selection policy
 //   - http.reverse_proxy.transport.haproxy: Caddy's HTTP transport verifying
 //     server certificates as HAProxy does (the name only when one is known)
 //   - tls.client_auth.verifier.crl: client certificates checked against
@@ -34,7 +50,9 @@ import (
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/adminapi"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/clientcrl"
+	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/l4proxy"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"
+	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/maxconn"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/runtimeapi"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/stats"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/upstreamtls"

@@ -3,6 +3,7 @@ package haproxyadapter
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -10,7 +11,10 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/caddyserver/caddy/v2/modules/caddytls"
 
+	"github.com/mholt/caddy-l4/layer4"
+
 	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
 )
 
 // translator carries the state of one translation: the model it reads, the
@@ -23,6 +27,10 @@ type translator struct {
 	// a backend used by several frontends is translated (and diagnosed)
 	// once.
 	backendHandlers map[string]json.RawMessage
+	// tcpHandlers caches the layer4 handler of each mode tcp frontend and
+	// backend pair; tcpBackends each mode tcp backend's description.
+	tcpHandlers map[string]json.RawMessage
+	tcpBackends map[string]lbmodule.BackendConfig
 	// tls collects certificates loaded for "bind … ssl crt …".
 	tls *caddytls.TLS
 
@@ -42,6 +50,9 @@ type translator struct {
 	// atResponse is set while the condition of an http-response rule is
 	// translated.
 	atResponse bool
+	// exprVars counts the variables that hold log-format expressions
+	// (see headerValue).
+	exprVars int
 }
 
 // Translate turns a configuration model into a Caddy config. Diagnostics
@@ -49,13 +60,15 @@ type translator struct {
 func Translate(cfg *config.Config) (*caddy.Config, []config.Diagnostic) {
 	t := newTranslator(cfg)
 	out := t.translate()
-	return out, t.diags
+	return out, uniqueDiagnostics(t.diags)
 }
 
 func newTranslator(cfg *config.Config) *translator {
 	return &translator{
 		cfg:             cfg,
 		backendHandlers: make(map[string]json.RawMessage),
+		tcpHandlers:     make(map[string]json.RawMessage),
+		tcpBackends:     make(map[string]lbmodule.BackendConfig),
 		acls:            make(map[*config.ACL]aclResult),
 		stateBackends:   make(map[string]bool),
 		routedBackends:  make(map[string]bool),
@@ -64,6 +77,20 @@ func newTranslator(cfg *config.Config) *translator {
 		warned:          make(map[string]bool),
 		ids:             proxyIDs(cfg),
 	}
+}
+
+// uniqueDiagnostics drops repeated diagnostics: a rule translated for
+// several listeners of one proxy is diagnosed once.
+func uniqueDiagnostics(diags []config.Diagnostic) []config.Diagnostic {
+	seen := make(map[config.Diagnostic]bool, len(diags))
+	out := diags[:0]
+	for _, d := range diags {
+		if !seen[d] {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 func (t *translator) warnf(pos config.Pos, keyword, format string, args ...any) {
@@ -80,6 +107,7 @@ func (t *translator) errorf(pos config.Pos, keyword, format string, args ...any)
 
 func (t *translator) translate() *caddy.Config {
 	httpApp := &caddyhttp.App{Servers: make(map[string]*caddyhttp.Server)}
+	l4App := &layer4.App{Servers: make(map[string]*layer4.Server)}
 	if d := t.cfg.Global.HardStopAfter; d > 0 {
 		// Caddy's grace period bounds how long old connections may live
 		// after a reload or stop, as hard-stop-after does.
@@ -94,16 +122,28 @@ func (t *translator) translate() *caddy.Config {
 		if !p.Kind.HasFrontend() {
 			continue
 		}
+		if p.Disabled {
+			// HAProxy does not start a disabled proxy: nothing listens.
+			continue
+		}
 		frontends++
 		switch p.Mode {
 		case "http":
+			t.refuseTCPRequestRules(p, "connection ", "in mode http (where tcp-request connection rules are); express the rule with http-request")
 			for name, srv := range t.httpServers(p) {
 				httpApp.Servers[name] = srv
 			}
 		case "tcp", "":
-			t.errorf(orPos(p.ModePos, p.Pos), "mode", "%s %q is in tcp mode, which is not supported yet: only mode http sections can be translated (write \"mode http\" if this proxy carries HTTP)", p.Kind, p.Name)
+			for name, srv := range t.layer4Servers(p) {
+				l4App.Servers[name] = srv
+			}
 		default:
 			t.errorf(orPos(p.ModePos, p.Pos), "mode", "%s %q: mode %q cannot be translated", p.Kind, p.Name, p.Mode)
+		}
+	}
+	for _, p := range t.cfg.Proxies {
+		if p.Kind == config.KindBackend && p.Mode == "http" {
+			t.refuseTCPRequestRules(p, "", "in mode http backends")
 		}
 	}
 	t.checkUnusedBackends()
@@ -115,6 +155,9 @@ func (t *translator) translate() *caddy.Config {
 	apps := caddy.ModuleMap{}
 	if len(httpApp.Servers) > 0 || httpApp.GracePeriod > 0 || httpApp.ShutdownDelay > 0 {
 		apps["http"] = caddyconfig.JSON(httpApp, nil)
+	}
+	if len(l4App.Servers) > 0 {
+		apps["layer4"] = caddyconfig.JSON(l4App, nil)
 	}
 	if t.tls != nil {
 		apps["tls"] = caddyconfig.JSON(t.tls, nil)
@@ -151,7 +194,7 @@ func (t *translator) httpServers(p *config.Proxy) map[string]*caddyhttp.Server {
 			// request head; the sum is HAProxy's limit.
 			MaxHeaderBytes: t.cfg.Global.RequestHeadLimit() - goHeadSlack,
 		}
-		t.applyListenGroup(g, srv)
+		t.applyListenGroup(p, g, srv)
 		t.serverTimeouts(p, srv)
 		name := p.Name
 		if i > 0 {
@@ -160,6 +203,17 @@ func (t *translator) httpServers(p *config.Proxy) map[string]*caddyhttp.Server {
 		servers[name] = srv
 	}
 	return servers
+}
+
+// refuseTCPRequestRules reports tcp-request rules where they are not
+// translated yet (mode http proxies, backends): they decide who gets in.
+// Rules whose action starts with allowed are not reported ("" reports all).
+func (t *translator) refuseTCPRequestRules(p *config.Proxy, allowed, where string) {
+	for _, r := range p.TCPRequest {
+		if r.Action != "inspect-delay" && (allowed == "" || !strings.HasPrefix(r.Action, allowed)) {
+			t.errorf(r.Pos, "tcp-request "+r.Action, "tcp-request rules are translated in mode tcp proxies only, not %s", where)
+		}
+	}
 }
 
 // goHeadSlack is what Go's HTTP/1 server reads beyond MaxHeaderBytes.
@@ -191,7 +245,9 @@ func (t *translator) checkUnusedBackends() {
 			continue
 		}
 		for _, ub := range p.UseBackends {
-			used[ub.Backend] = true
+			for _, name := range t.useBackendNames(ub) {
+				used[name] = true
+			}
 		}
 		used[p.DefaultBackend] = true
 	}

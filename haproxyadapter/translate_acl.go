@@ -244,7 +244,7 @@ func (t *translator) responseTests(keyword string, pos config.Pos, ct config.Con
 	var kept []matchers.Test
 	for _, ts := range tests {
 		switch {
-		case requestOnlyFetches[ts.Fetch]:
+		case requestOnlyFetches[ts.Fetch] || ts.Fetch == "var" && strings.HasPrefix(ts.Args[0], "req."):
 			key := fmt.Sprintf("response-only %s %s %s", pos, ct.Name, ts.Fetch)
 			if !t.warned[key] {
 				t.warned[key] = true
@@ -319,6 +319,12 @@ func predefinedACL(name string) (tests []matchers.Test, constant int, ok bool) {
 // standardMatcher returns a standard Caddy matcher that behaves exactly like
 // the OR of the tests, or "" when there is none.
 func standardMatcher(tests []matchers.Test) (string, json.RawMessage) {
+	for _, ts := range tests {
+		if len(ts.Converters) > 0 || ts.Single {
+			// Caddy's matchers see the sample before any converter.
+			return "", nil
+		}
+	}
 	all := func(pred func(matchers.Test) bool) bool {
 		for _, ts := range tests {
 			if !pred(ts) {
@@ -418,22 +424,15 @@ func (t *translator) aclLine(keyword string, acl *config.ACL) aclResult {
 
 func (t *translator) translateACLLine(keyword string, acl *config.ACL) ([]matchers.Test, bool) {
 	fail := func(format string, args ...any) ([]matchers.Test, bool) {
-		what := "anonymous ACL"
-		if acl.Name != "" {
-			what = fmt.Sprintf("ACL %q", acl.Name)
-		}
-		t.errorf(acl.Pos, keyword, "%s: %s", what, fmt.Sprintf(format, args...))
+		t.aclErrorf(keyword, acl, format, args...)
 		return nil, false
 	}
-	name, args, convs := matchers.SplitFetch(acl.Fetch)
-	if len(convs) > 0 {
-		return fail("converters (%s) are not translated; only plain fetches are", strings.Join(convs, ","))
+	fetch, args, match, convs, err := sampleExpression(acl.Pos.File, acl.Fetch)
+	if err != nil {
+		return fail("%v", err)
 	}
-	fetch, match, known := matchers.LookupFetch(name)
-	if !known {
-		return fail("fetch %q is not translated", name)
-	}
-	test := matchers.Test{Args: args, Match: match}
+	name, _, _ := matchers.SplitFetch(acl.Fetch)
+	test := matchers.Test{Args: args, Match: match, Converters: convs}
 	if fetch == "http_auth" || fetch == "http_auth_group" {
 		if len(args) != 1 {
 			return fail("%s needs a userlist", name)
@@ -446,31 +445,9 @@ func (t *translator) translateACLLine(keyword string, acl *config.ACL) ([]matche
 	}
 	test.Fetch = fetch
 
-	var patterns []string
-	for _, f := range acl.Flags {
-		switch f[0] {
-		case "-i":
-			test.IgnoreCase = true
-		case "-n", "-u", "--":
-			// -n forbids DNS lookups, which are refused anyway; -u only
-			// names the ACL for the runtime API.
-		case "-m":
-			// HAProxy 2.6 lets -m override a derived fetch's method
-			// (hdr_dir(x) -m dom is hdr(x) -m dom).
-			test.Match = f[1]
-		case "-f":
-			values, err := readPatternFile(acl.Pos.File, f[1])
-			if err != nil {
-				return fail("-f %s: %v", f[1], err)
-			}
-			patterns = append(patterns, values...)
-		case "-M":
-			return fail("map files (-M) are not translated")
-		default:
-			return fail("flag %s is not translated", f[0])
-		}
+	if err := applyACLFlags(acl, &test); err != nil {
+		return fail("%v", err)
 	}
-	test.Values = append(slices.Clone(acl.Patterns), patterns...)
 	switch test.Match {
 	case matchers.MatchBin:
 		return fail("match method 'bin' is not translated")
@@ -496,6 +473,46 @@ func (t *translator) translateACLLine(keyword string, acl *config.ACL) ([]matche
 		t.stateBackends[be] = true
 	}
 	return []matchers.Test{test}, true
+}
+
+// aclErrorf reports an ACL line that cannot be translated, naming it.
+func (t *translator) aclErrorf(keyword string, acl *config.ACL, format string, args ...any) {
+	what := "anonymous ACL"
+	if acl.Name != "" {
+		what = fmt.Sprintf("ACL %q", acl.Name)
+	}
+	t.errorf(acl.Pos, keyword, "%s: %s", what, fmt.Sprintf(format, args...))
+}
+
+// applyACLFlags reads an ACL line's flags into test (-i, -m, -f) and sets
+// its values: the patterns written on the line, then those of -f files.
+func applyACLFlags(acl *config.ACL, test *matchers.Test) error {
+	var patterns []string
+	for _, f := range acl.Flags {
+		switch f[0] {
+		case "-i":
+			test.IgnoreCase = true
+		case "-n", "-u", "--":
+			// -n forbids DNS lookups, which are refused anyway; -u only
+			// names the ACL for the runtime API.
+		case "-m":
+			// HAProxy 2.6 lets -m override a derived fetch's method
+			// (hdr_dir(x) -m dom is hdr(x) -m dom).
+			test.Match = f[1]
+		case "-f":
+			values, err := readPatternFile(acl.Pos.File, f[1])
+			if err != nil {
+				return fmt.Errorf("-f %s: %v", f[1], err)
+			}
+			patterns = append(patterns, values...)
+		case "-M":
+			return fmt.Errorf("map files (-M) are not translated")
+		default:
+			return fmt.Errorf("flag %s is not translated", f[0])
+		}
+	}
+	test.Values = append(slices.Clone(acl.Patterns), patterns...)
+	return nil
 }
 
 // readPatternFile reads an ACL pattern file the way HAProxy does: one

@@ -91,6 +91,10 @@ func TestConditionMatchers(t *testing.T) {
 		{"src is remote_ip with mapped IPv4", "use_backend a if { src 10.0.0.0/8 ::ffff:192.168.0.0/112 }",
 			[]string{`"remote_ip":{"ranges":["10.0.0.0/8","::ffff:192.168.0.0/112","192.168.0.0/16"]}`}, nil},
 		{"ssl_fc is the protocol matcher", "use_backend a if { ssl_fc }", []string{`"protocol":"https"`}, nil},
+		{"a converter keeps method in the plugin matcher", "use_backend a if { method,lower GET }",
+			[]string{`{"fetch":"method","values":["GET"],"converters":[{"name":"lower"}]}`}, []string{`"method":[`}},
+		{"a converter keeps src in the plugin matcher", "use_backend a if { src,lower -m str 127.0.0.1 }",
+			[]string{`"fetch":"src"`}, []string{"remote_ip"}},
 		{"negated standard matcher goes into not", "use_backend a if !{ ssl_fc } { path /x }",
 			[]string{`"fetch":"path"`, `"not":[{"protocol":"https"}]`}, nil},
 		{"unless negates the whole condition", "use_backend a unless { path /x } || METH_POST",
@@ -138,7 +142,11 @@ func TestConditionMatchers(t *testing.T) {
 // error naming the line.
 func TestConditionRefused(t *testing.T) {
 	for _, tc := range []struct{ lines, want string }{
-		{"use_backend a if { path,lower /x }", "t.cfg:17: use_backend: anonymous ACL: converters (lower) are not translated"},
+		{"use_backend a if { path,sha1 /x }", `t.cfg:17: use_backend: anonymous ACL: converter "sha1" is not translated`},
+		{"use_backend a if { path_beg,lower /x }", "t.cfg:17: use_backend: anonymous ACL: path_beg cannot be followed by converters"},
+		{"use_backend a if { path,map(missing.map) -m found }", "t.cfg:17: use_backend: anonymous ACL: converter map: open"},
+		{"http-response set-header X-V %[var(req.x)]\n use_backend a", "t.cfg:17: http-response set-header: req variables end with the request"},
+		{"use_backend a if { var(sess.x) -m found }", `t.cfg:17: use_backend: anonymous ACL: variable "sess.x": only the txn and req scopes are supported`},
 		{"acl x req.body -m found\n use_backend a if x", `t.cfg:17: acl: ACL "x": fetch "req.body" is not translated`},
 		{"use_backend a if { src example.com }", `is not an IP address (host names are not supported`},
 		{"use_backend a if { path_reg (?<=a)b }", "regular expression"},
@@ -148,11 +156,12 @@ func TestConditionRefused(t *testing.T) {
 		{"use_backend a if { http_auth(u) }", `no userlist "u"`},
 		{"use_backend a if REQ_CONTENT", "predefined ACL REQ_CONTENT is not supported"},
 		{"use_backend a if { nbsrv(zz) 1 }", `nbsrv(zz): no backend "zz"`},
-		{"http-request deny errorfiles myerrors if TRUE", `'errorfiles' (http-errors sections) is not translated`},
+		{"http-request deny errorfiles myerrors if TRUE", `t.cfg:17: http-request deny: no http-errors section "myerrors"`},
 		{"http-request deny deny_status 418", "status 418 has no HAProxy error page"},
 		{"http-request return status 200 string x", "a body needs a content-type"},
 		{"http-request return status 200 file missing.txt", "open"},
-		{"http-request set-header X %[path]", "log-format expression %[path] is not translated"},
+		{"http-request set-header X %[req.body]", `log-format expression %[req.body]: fetch "req.body" is not translated`},
+		{"http-request set-header X %[path,sha1]", `log-format expression %[path,sha1]: converter "sha1" is not translated`},
 		{"http-request set-header X %t", "log-format variable %t is not translated"},
 		{"http-response set-header X y if { res.hdr(x) y }", "conditions on the response are translated only as positive 'status' tests"},
 		{"http-response set-header X y if { status 500 } || { path /x }", "conditions on the response are translated only as positive 'status' tests"},
@@ -381,7 +390,7 @@ frontend h
 	_, diags := translateText(t, "", src)
 	errs := errorTexts(diags)
 	want := []string{
-		"t.cfg:17: http-response set-header: log-format expression %[path] is not translated",
+		"t.cfg:17: http-response set-header: log-format expression %[path]: a response rule's expression may read only txn variables and constants",
 		"t.cfg:25: http-request set-header: log-format variable %t is not translated",
 	}
 	if len(errs) != len(want) {

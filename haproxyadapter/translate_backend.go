@@ -147,8 +147,12 @@ func (t *translator) backendConfig(b *config.Proxy) lbmodule.BackendConfig {
 	var diags []config.Diagnostic
 	bc.HealthChecks, diags = healthChecks(b)
 	t.diags = append(t.diags, diags...)
-	bc.Cookie, diags = cookieConfig(b)
-	t.diags = append(t.diags, diags...)
+	if b.Mode == "http" {
+		// HAProxy ignores cookie persistence in mode tcp (the
+		// translator warns).
+		bc.Cookie, diags = cookieConfig(b)
+		t.diags = append(t.diags, diags...)
+	}
 	// timeout queue defaults to timeout connect.
 	if d, ok := firstTimeout(b.Timeouts.Queue, b.Timeouts.Connect); ok {
 		bc.QueueTimeout = caddy.Duration(d)

@@ -15,6 +15,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddytls"
 
 	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/maxconn"
 )
 
 // listenGroup is the binds of a proxy that one Caddy server can serve:
@@ -156,7 +157,7 @@ func policyProtocols(policies caddytls.ConnectionPolicies, bindProtocols []strin
 
 // applyListenGroup sets the server's addresses, HTTP versions, TLS policy
 // and listener wrappers for a group of binds.
-func (t *translator) applyListenGroup(g *listenGroup, srv *caddyhttp.Server) {
+func (t *translator) applyListenGroup(p *config.Proxy, g *listenGroup, srv *caddyhttp.Server) {
 	srv.Listen = g.listen
 	srv.Protocols = g.protocols
 	if g.policies != nil {
@@ -169,16 +170,42 @@ func (t *translator) applyListenGroup(g *listenGroup, srv *caddyhttp.Server) {
 			srv.StrictSNIHost = &strict
 		}
 	}
+	var wrappers []json.RawMessage
+	if limits := t.connLimits(p); len(limits) > 0 {
+		// First, so that connections are counted as the kernel hands
+		// them over, before the PROXY header or TLS.
+		wrappers = append(wrappers, caddyconfig.JSONModuleObject(maxconn.ListenerWrapper{Limits: limits}, "wrapper", "haproxy_maxconn", nil))
+	}
+	// tcp-request connection rules see the real peer, before the PROXY
+	// header; caddy-l4's listener wrapper closes the connections they
+	// reject and hands the others on.
+	if routes := t.rejectRoutes(l4Context{noBuffer: true, port: singlePort(p)}, nil, p.TCPRequest, "connection"); len(routes) > 0 {
+		wrappers = append(wrappers, caddyconfig.JSONModuleObject(map[string]any{"routes": routes}, "wrapper", "layer4", nil))
+	}
 	if g.acceptProxy {
-		wrappers := []json.RawMessage{caddyconfig.JSONModuleObject(map[string]any{
+		wrappers = append(wrappers, caddyconfig.JSONModuleObject(map[string]any{
 			// accept-proxy requires the PROXY header from every client.
 			"fallback_policy": "REQUIRE",
-		}, "wrapper", "proxy_protocol", nil)}
-		if g.tls {
-			wrappers = append(wrappers, caddyconfig.JSONModuleObject(struct{}{}, "wrapper", "tls", nil))
-		}
-		srv.ListenerWrappersRaw = wrappers
+		}, "wrapper", "proxy_protocol", nil))
 	}
+	if len(wrappers) > 0 && g.tls {
+		wrappers = append(wrappers, caddyconfig.JSONModuleObject(struct{}{}, "wrapper", "tls", nil))
+	}
+	srv.ListenerWrappersRaw = wrappers
+}
+
+// connLimits returns the connection limits of a frontend's listeners:
+// its own maxconn and the global one. HAProxy stops accepting while either
+// is reached.
+func (t *translator) connLimits(p *config.Proxy) []maxconn.Limit {
+	var limits []maxconn.Limit
+	if p.MaxConn > 0 {
+		limits = append(limits, maxconn.Limit{Name: "frontend/" + p.Name, Max: p.MaxConn})
+	}
+	if g := t.cfg.Global.MaxConn; g > 0 {
+		limits = append(limits, maxconn.Limit{Name: "global", Max: g})
+	}
+	return limits
 }
 
 // listenAddress converts a bind address to a Caddy network address of the
@@ -264,7 +291,12 @@ func (t *translator) bindTLS(p *config.Proxy, b *config.Bind) caddytls.Connectio
 		if raw := t.tls.CertificatesRaw["load_folders"]; raw != nil {
 			_ = json.Unmarshal(raw, &existing)
 		}
-		t.tls.CertificatesRaw["load_folders"] = caddyconfig.JSON(append(existing, folders...), nil)
+		for _, f := range folders {
+			if !slices.Contains(existing, f) {
+				existing = append(existing, f)
+			}
+		}
+		t.tls.CertificatesRaw["load_folders"] = caddyconfig.JSON(existing, nil)
 	}
 	if len(b.CrtLists) == 0 && !b.StrictSNI {
 		return caddytls.ConnectionPolicies{policy}

@@ -3,6 +3,7 @@ package haproxyadapter
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/caddyserver/caddy/v2"
@@ -38,6 +39,11 @@ var proxyErrors = []struct {
 func (t *translator) errorRoutes(fe *config.Proxy) caddyhttp.RouteList {
 	// The frontend's counter sees the error pages as well.
 	routes := caddyhttp.RouteList{t.frontendCounter(fe)}
+	// The frontend's http-after-response rules apply to these pages too;
+	// their problems were reported with the frontend's routes.
+	n := len(t.diags)
+	routes = append(routes, t.afterResponseRoutes(fe)...)
+	t.diags = t.diags[:n]
 	for _, pe := range proxyErrors {
 		for _, be := range t.reachableBackends(fe) {
 			if be == fe || t.pageFile(pe.status, []*config.Proxy{be}) == nil {
@@ -74,7 +80,9 @@ func (t *translator) reachableBackends(fe *config.Proxy) []*config.Proxy {
 		}
 	}
 	for _, ub := range fe.UseBackends {
-		add(ub.Backend)
+		for _, name := range t.useBackendNames(ub) {
+			add(name)
+		}
 	}
 	add(fe.DefaultBackend)
 	return out
@@ -107,4 +115,57 @@ func (t *translator) hasProxyErrorPages(be *config.Proxy) bool {
 // backendTag sets the request variable naming the backend.
 func backendTag(be *config.Proxy) json.RawMessage {
 	return caddyconfig.JSONModuleObject(map[string]string{backendVar: be.Name}, "handler", "vars", nil)
+}
+
+// sectionPage returns a section's page for a status: its errorfile,
+// errorloc or http-error line, or an http-errors section's errorfile
+// brought in by "errorfiles <name> [codes]", the one declared last
+// winning, as in HAProxy.
+func (t *translator) sectionPage(p *config.Proxy, code int) *config.ErrorFile {
+	best := p.ErrorFiles[code]
+	if best != nil && best.File == "" && best.Location == "" && best.Keyword != "http-error" {
+		best = nil
+	}
+	for _, ref := range p.ErrorFilesSections {
+		he := t.cfg.HTTPErrors[ref.Action]
+		if he == nil || len(ref.Args) > 0 && !slices.Contains(ref.Args, strconv.Itoa(code)) {
+			continue
+		}
+		ef := he.ErrorFiles[code]
+		if ef == nil {
+			continue
+		}
+		if best == nil || !declaredBefore(ref.Pos, best.Pos) {
+			best = ef
+		}
+	}
+	return best
+}
+
+// declaredBefore reports whether position a comes before b in the
+// configuration.
+func declaredBefore(a, b config.Pos) bool {
+	return a.File == b.File && a.Line < b.Line
+}
+
+// checkErrorFilesSections refuses "errorfiles" lines naming an unknown
+// http-errors section or a code it has no page for, as HAProxy does.
+func (t *translator) checkErrorFilesSections(p *config.Proxy) {
+	for _, ref := range p.ErrorFilesSections {
+		key := "errorfiles " + ref.Pos.String()
+		if t.warned[key] {
+			continue
+		}
+		t.warned[key] = true
+		he := t.cfg.HTTPErrors[ref.Action]
+		if he == nil {
+			t.errorf(ref.Pos, "errorfiles", "no http-errors section %q", ref.Action)
+			continue
+		}
+		for _, c := range ref.Args {
+			if n, err := strconv.Atoi(c); err != nil || he.ErrorFiles[n] == nil {
+				t.warnf(ref.Pos, "errorfiles", "http-errors section %q has no page for %q; the line brings nothing for it", ref.Action, c)
+			}
+		}
+	}
 }

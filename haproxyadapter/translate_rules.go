@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
@@ -37,18 +38,21 @@ func (t *translator) httpRoutes(fe *config.Proxy) caddyhttp.RouteList {
 	t.checkErrorFiles(fe)
 	var routes caddyhttp.RouteList
 	routes = append(routes, t.frontendCounter(fe))
+	t.reportOnce("after-response "+fe.Kind.String()+" "+fe.Name, func() { routes = append(routes, t.afterResponseRoutes(fe)...) })
 	routes = append(routes, t.monitorRoutes(fe)...)
 	routes = append(routes, t.requestRuleRoutes(fe, "frontend", fe)...)
 	routes = append(routes, t.statsRoutes(fe)...)
 	routes = append(routes, t.redirectRoutes(fe)...)
+	fallback := t.defaultBackendHandler(fe)
 	for _, ub := range fe.UseBackends {
 		cm, ok := t.condition("use_backend", ub.Cond)
-		be := t.lookupBackend(ub.Pos, "use_backend", ub.Backend)
-		if !ok || be == nil || cm.never {
-			continue
+		var h json.RawMessage
+		if strings.Contains(ub.Backend, "%[") {
+			h = t.dynamicUseBackend(fe, ub, fallback)
+		} else if be := t.lookupBackend(ub.Pos, "use_backend", ub.Backend); be != nil {
+			h = t.backendChain(fe, be)
 		}
-		h := t.backendChain(fe, be)
-		if h == nil {
+		if !ok || h == nil || cm.never {
 			continue
 		}
 		routes = append(routes, caddyhttp.Route{MatcherSetsRaw: cm.sets, HandlersRaw: []json.RawMessage{h}, Terminal: true})
@@ -57,6 +61,15 @@ func (t *translator) httpRoutes(fe *config.Proxy) caddyhttp.RouteList {
 			return routes
 		}
 	}
+	if fallback != nil {
+		routes = append(routes, caddyhttp.Route{HandlersRaw: []json.RawMessage{fallback}, Terminal: true})
+	}
+	return routes
+}
+
+// defaultBackendHandler serves the requests no use_backend rule takes: the
+// default backend (a listen section's own servers), or HAProxy's 503.
+func (t *translator) defaultBackendHandler(fe *config.Proxy) json.RawMessage {
 	var be *config.Proxy
 	switch {
 	case fe.DefaultBackend != "":
@@ -64,17 +77,11 @@ func (t *translator) httpRoutes(fe *config.Proxy) caddyhttp.RouteList {
 	case fe.Kind == config.KindListen:
 		be = fe
 	}
-	var handler json.RawMessage
 	if be == nil {
 		// HAProxy answers 503 when a request reaches no backend.
-		handler = t.errorPage(http.StatusServiceUnavailable, fe)
-	} else {
-		handler = t.backendChain(fe, be)
+		return t.errorPage(http.StatusServiceUnavailable, fe)
 	}
-	if handler != nil {
-		routes = append(routes, caddyhttp.Route{HandlersRaw: []json.RawMessage{handler}, Terminal: true})
-	}
-	return routes
+	return t.backendChain(fe, be)
 }
 
 // backendChain returns the handler that serves a request routed from fe to
@@ -87,6 +94,9 @@ func (t *translator) backendChain(fe, be *config.Proxy) json.RawMessage {
 	}
 	t.routedBackends[be.Name] = true
 	t.checkErrorFiles(be)
+	if be != fe {
+		t.reportOnce("after-response "+be.Kind.String()+" "+be.Name, func() { t.checkBackendAfterResponse(be) })
+	}
 	// The persistence cookie's handler comes first, so that its response
 	// side runs after the http-response rules, as in HAProxy.
 	routes := cookieRoutes(be)
@@ -111,6 +121,14 @@ func (t *translator) backendChain(fe, be *config.Proxy) json.RawMessage {
 		t.reportOnce("response "+be.Kind.String()+" "+be.Name, func() { resp = append(resp, t.responseRuleRoutes(be)...) })
 	}
 	routes = append(routes, resp...)
+	// use-server rules come after the backend's request rules.
+	t.reportOnce("use-server "+be.Kind.String()+" "+be.Name, func() { routes = append(routes, t.useServerRoutes(be)...) })
+	// HAProxy adds X-Original-To after the request rules.
+	var orig *caddyhttp.Route
+	t.reportOnce("originalto "+fe.Name+" "+be.Name, func() { orig, _ = t.originalToRoute(fe, be) })
+	if orig != nil {
+		routes = append(routes, *orig)
+	}
 	handlers := []json.RawMessage{viaRemover, proxy}
 	if be != fe && t.hasProxyErrorPages(be) {
 		handlers = append([]json.RawMessage{backendTag(be)}, handlers...)
@@ -272,7 +290,11 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 	default:
 		return fail("not translated: use the http-request equivalent")
 	}
-	switch r.Action {
+	action := r.Action
+	if strings.HasPrefix(action, "set-var(") || strings.HasPrefix(action, "set-var-fmt(") || strings.HasPrefix(action, "unset-var(") {
+		action = "set-var"
+	}
+	switch action {
 	case "allow":
 		if len(r.Args) > 0 {
 			return fail("unexpected arguments %q", strings.Join(r.Args, " "))
@@ -285,16 +307,52 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 		}
 		return one(t.authPage(realm, pages))
 	case "deny", "return":
-		h, err := t.reply(r, pages)
+		hs, err := t.reply(r, pages)
 		if err != nil {
 			return fail("%v", err)
 		}
-		return one(h)
+		return hs, true
+	case "normalize-uri":
+		n := matchers.NormalizeURI{}
+		if len(r.Args) > 0 {
+			n.Normalizer = r.Args[0]
+		}
+		switch {
+		case len(r.Args) == 2 && r.Args[1] == "full" && n.Normalizer == "path-strip-dotdot":
+			n.Full = true
+		case len(r.Args) == 2 && r.Args[1] == "strict":
+			return fail("strict is not translated: Go's HTTP server answers 400 to a malformed escape in the path before any rule, and passes one in the query")
+		case len(r.Args) != 1:
+			return fail("expects a normalizer and, for path-strip-dotdot, 'full'")
+		case strings.HasPrefix(n.Normalizer, "fragment-"):
+			return fail("%s is not translated: Go's HTTP server keeps a '#' in the path, where HAProxy sees a fragment", n.Normalizer)
+		}
+		if err := n.Validate(); err != nil {
+			return fail("%v", err)
+		}
+		return one(caddyconfig.JSONModuleObject(n, "handler", "haproxy_normalize_uri", nil))
+	case "set-var":
+		hs, err := t.setVar(r)
+		if err != nil {
+			return fail("%v", err)
+		}
+		return hs, true
+	case "tarpit":
+		hs, err := t.reply(r, pages)
+		if err != nil {
+			return fail("%v", err)
+		}
+		delay, err := tarpitDelay(p)
+		if err != nil {
+			return fail("%v", err)
+		}
+		hold := caddyconfig.JSONModuleObject(matchers.Tarpit{Delay: caddy.Duration(delay)}, "handler", "haproxy_tarpit", nil)
+		return append([]json.RawMessage{hold}, hs...), true
 	case "set-header", "add-header":
 		if len(r.Args) != 2 {
 			return fail("expects a header name and a value")
 		}
-		value, err := logFormat(r.Args[1])
+		value, pre, err := t.headerValue(r.Pos.File, r.Args[1], false)
 		if err != nil {
 			return fail("%v", err)
 		}
@@ -304,7 +362,7 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 		} else {
 			ops.Add = http.Header{r.Args[0]: {value}}
 		}
-		return one(requestHeaders(ops))
+		return append(pre, requestHeaders(ops)), true
 	case "del-header":
 		ops, err := deleteHeaderOps(r.Args)
 		if err != nil {
@@ -320,8 +378,17 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 			return fail("replacing the Host header is not translated; use set-header")
 		}
 		return one(requestHeaders(ops))
+	case "replace-value":
+		if len(r.Args) > 0 && strings.EqualFold(r.Args[0], "host") {
+			return fail("replacing the Host header is not translated; use set-header")
+		}
+		h, err := replaceValueHandler(r.Args, false, nil)
+		if err != nil {
+			return fail("%v", err)
+		}
+		return one(h)
 	case "redirect":
-		h, err := t.redirect(r.Args)
+		h, err := t.redirect(r.Pos.File, r.Args)
 		if err != nil {
 			return fail("%v", err)
 		}
@@ -370,12 +437,28 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 	return fail("not translated")
 }
 
+// tarpitDelay is how long a section's tarpit rules hold a request: its
+// "timeout tarpit", else its "timeout connect", which only backends have
+// (a frontend without timeout tarpit answers at once, as HAProxy 2.6 does).
+func tarpitDelay(p *config.Proxy) (time.Duration, error) {
+	for _, d := range []config.Duration{p.Timeouts.Tarpit, p.Timeouts.Connect} {
+		if !d.Set {
+			continue
+		}
+		if d.Infinite {
+			return 0, fmt.Errorf("an infinite tarpit timeout (%s) is not translated", d.Pos)
+		}
+		return d.D, nil
+	}
+	return 0, nil
+}
+
 // redirectRoutes translates the legacy "redirect" rules.
 func (t *translator) redirectRoutes(p *config.Proxy) caddyhttp.RouteList {
 	var routes caddyhttp.RouteList
 	for _, r := range p.Redirects {
 		cm, ok := t.condition("redirect", r.Cond)
-		h, err := t.redirect(r.Args)
+		h, err := t.redirect(r.Pos.File, r.Args)
 		if err != nil {
 			t.errorf(r.Pos, "redirect", "%v", err)
 			continue
@@ -390,7 +473,8 @@ func (t *translator) redirectRoutes(p *config.Proxy) caddyhttp.RouteList {
 
 // redirect translates "location|prefix|scheme <value> [code N] [drop-query]
 // [append-slash]" into handlers that answer the redirect.
-func (t *translator) redirect(args []string) ([]json.RawMessage, error) {
+func (t *translator) redirect(cfgFile string, args []string) ([]json.RawMessage, error) {
+	rf := &ruleFormat{t: t, file: cfgFile}
 	if len(args) < 2 {
 		return nil, fmt.Errorf("expects location, prefix or scheme followed by a value")
 	}
@@ -417,14 +501,14 @@ func (t *translator) redirect(args []string) ([]json.RawMessage, error) {
 			return nil, fmt.Errorf("redirect option %q is not translated", args[i])
 		}
 	}
-	v, err := logFormat(value)
+	v, err := rf.format(value)
 	if err != nil {
 		return nil, err
 	}
 	var location string
 	switch kind {
 	case "location":
-		return []json.RawMessage{redirectResponse(code, v)}, nil
+		return append(rf.pre, redirectResponse(code, v)), nil
 	case "prefix":
 		if v == "/" {
 			// "prefix /" redirects to the same URI.
@@ -438,7 +522,7 @@ func (t *translator) redirect(args []string) ([]json.RawMessage, error) {
 	}
 	// {http.request.uri} is the path and query as sent; dropping the
 	// query first leaves the path alone.
-	var pre []json.RawMessage
+	pre := rf.pre
 	if dropQuery {
 		pre = append(pre, caddyconfig.JSONModuleObject(rewrite.Rewrite{URI: "?"}, "handler", "rewrite", nil))
 	}
@@ -474,16 +558,33 @@ func redirectResponse(code int, location string) json.RawMessage {
 // errorfile P | default-errorfiles] [hdr N F]*. A deny without options
 // answers the error page for its status; without a payload, other replies
 // have an empty body.
-func (t *translator) reply(r *config.Rule, pages []*config.Proxy) (json.RawMessage, error) {
-	deny := r.Action == "deny"
+func (t *translator) reply(r *config.Rule, pages []*config.Proxy) ([]json.RawMessage, error) {
+	rf := &ruleFormat{t: t, file: r.Pos.File}
+	resp, err := t.replyResponse(r, pages, rf)
+	if err != nil {
+		return nil, err
+	}
+	return append(rf.pre, caddyconfig.JSONModuleObject(resp, "handler", "static_response", nil)), nil
+}
+
+// replyResponse builds the answer of a reply (see reply); rf translates its
+// log-format strings (nil: placeholders only).
+func (t *translator) replyResponse(r *config.Rule, pages []*config.Proxy, rf *ruleFormat) (caddyhttp.StaticResponse, error) {
+	// A tarpit answers like a deny once its delay is over, 500 by
+	// default.
+	deny := r.Action == "deny" || r.Action == "tarpit"
 	code := http.StatusOK
-	if deny {
+	switch r.Action {
+	case "deny":
 		code = http.StatusForbidden
+	case "tarpit":
+		code = http.StatusInternalServerError
 	}
 	var contentType, body string
 	payload := ""
 	var extra [][2]string
 	var full *caddyhttp.StaticResponse
+	var section *config.HTTPErrors
 	args := r.Args
 	for i := 0; i < len(args); i++ {
 		opt := args[i]
@@ -495,23 +596,23 @@ func (t *translator) reply(r *config.Rule, pages []*config.Proxy) (json.RawMessa
 			need = 0
 		}
 		if i+need >= len(args) {
-			return nil, fmt.Errorf("'%s' needs %d argument(s)", opt, need)
+			return caddyhttp.StaticResponse{}, fmt.Errorf("'%s' needs %d argument(s)", opt, need)
 		}
 		switch opt {
 		case "status", "deny_status":
 			if opt == "status" && deny || opt == "deny_status" && !deny {
-				return nil, fmt.Errorf("unknown option %q", opt)
+				return caddyhttp.StaticResponse{}, fmt.Errorf("unknown option %q", opt)
 			}
 			n, err := strconv.Atoi(args[i+1])
 			if err != nil || n < 200 || n > 599 {
-				return nil, fmt.Errorf("invalid status %q", args[i+1])
+				return caddyhttp.StaticResponse{}, fmt.Errorf("invalid status %q", args[i+1])
 			}
 			code = n
 		case "content-type":
 			contentType = args[i+1]
 		case "string", "lf-string", "file", "lf-file", "errorfile", "default-errorfiles":
 			if payload != "" {
-				return nil, fmt.Errorf("'%s' and '%s' cannot both be given", payload, opt)
+				return caddyhttp.StaticResponse{}, fmt.Errorf("'%s' and '%s' cannot both be given", payload, opt)
 			}
 			payload = opt
 			var err error
@@ -519,13 +620,13 @@ func (t *translator) reply(r *config.Rule, pages []*config.Proxy) (json.RawMessa
 			case "string":
 				body = escapeBraces(args[i+1])
 			case "lf-string":
-				body, err = logFormat(args[i+1])
+				body, err = rf.format(args[i+1])
 			case "file", "lf-file":
 				var data []byte
 				data, err = readConfigFile(relativeToConfig(r.Pos.File, args[i+1]))
 				body = escapeBraces(string(data))
 				if err == nil && opt == "lf-file" {
-					body, err = logFormat(string(data))
+					body, err = rf.format(string(data))
 				}
 			case "errorfile":
 				var resp caddyhttp.StaticResponse
@@ -533,28 +634,46 @@ func (t *translator) reply(r *config.Rule, pages []*config.Proxy) (json.RawMessa
 				full = &resp
 			}
 			if err != nil {
-				return nil, err
+				return caddyhttp.StaticResponse{}, err
 			}
 		case "hdr":
-			v, err := logFormat(args[i+2])
+			v, err := rf.format(args[i+2])
 			if err != nil {
-				return nil, err
+				return caddyhttp.StaticResponse{}, err
 			}
 			extra = append(extra, [2]string{args[i+1], v})
 		case "errorfiles":
-			return nil, fmt.Errorf("'errorfiles' (http-errors sections) is not translated")
+			if payload != "" {
+				return caddyhttp.StaticResponse{}, fmt.Errorf("'%s' and '%s' cannot both be given", payload, opt)
+			}
+			payload = opt
+			section = t.cfg.HTTPErrors[args[i+1]]
+			if section == nil {
+				return caddyhttp.StaticResponse{}, fmt.Errorf("no http-errors section %q", args[i+1])
+			}
 		default:
-			return nil, fmt.Errorf("option %q is not translated", opt)
+			return caddyhttp.StaticResponse{}, fmt.Errorf("option %q is not translated", opt)
 		}
 		i += need
 	}
 	var resp caddyhttp.StaticResponse
+	if section != nil {
+		// The section's page for the status; without one HAProxy answers
+		// an empty reply.
+		if ef := section.ErrorFiles[code]; ef != nil {
+			if page, ok := t.errorFile(ef); ok {
+				full = &page
+			}
+		} else {
+			t.warnf(r.Pos, r.Keyword+" "+r.Action, "http-errors section %q has no page for %d: the answer is empty, as in HAProxy", section.Name, code)
+		}
+	}
 	switch {
 	case full != nil:
 		resp = *full
 	case payload == "string" || payload == "lf-string" || payload == "file" || payload == "lf-file":
 		if contentType == "" && body != "" {
-			return nil, fmt.Errorf("a body needs a content-type")
+			return caddyhttp.StaticResponse{}, fmt.Errorf("a body needs a content-type")
 		}
 		resp = caddyhttp.StaticResponse{StatusCode: caddyhttp.WeakString(strconv.Itoa(code)), Headers: http.Header{}, Body: body}
 		if contentType != "" {
@@ -567,12 +686,12 @@ func (t *translator) reply(r *config.Rule, pages []*config.Proxy) (json.RawMessa
 		// A bare deny answers the error page; one with reply options
 		// but no payload answers an empty body.
 		if errorMessages[code] == "" && t.pageFile(code, pages) == nil {
-			return nil, fmt.Errorf("status %d has no HAProxy error page", code)
+			return caddyhttp.StaticResponse{}, fmt.Errorf("status %d has no HAProxy error page", code)
 		}
 		resp = t.errorResponse(code, pages)
 	default:
 		if contentType != "" {
-			return nil, fmt.Errorf("content-type without a body is not translated")
+			return caddyhttp.StaticResponse{}, fmt.Errorf("content-type without a body is not translated")
 		}
 		resp = caddyhttp.StaticResponse{StatusCode: caddyhttp.WeakString(strconv.Itoa(code)), Headers: http.Header{"Content-Length": {"0"}}}
 	}
@@ -589,7 +708,7 @@ func (t *translator) reply(r *config.Rule, pages []*config.Proxy) (json.RawMessa
 	if len(resp.Headers) == 0 {
 		resp.Headers = nil
 	}
-	return caddyconfig.JSONModuleObject(resp, "handler", "static_response", nil), nil
+	return resp, nil
 }
 
 // relativeToConfig resolves a path from the configuration file's
@@ -605,13 +724,38 @@ func relativeToConfig(cfgFile, path string) string {
 // legacy rsp* lines) into response header handlers, in reverse order (see
 // backendChain).
 func (t *translator) responseRuleRoutes(p *config.Proxy) caddyhttp.RouteList {
+	return t.headerRuleRoutes(p.HTTPResponse)
+}
+
+// afterResponseRoutes translates the http-after-response rules of a
+// frontend or listen section. They apply to every response, HAProxy's own
+// answers (deny, redirect, monitor-uri, error pages) included: their
+// routes come first among the frontend's routes and its error routes, so
+// that their deferred header operations wrap everything else. A backend's
+// rules are refused: Caddy answers a failed connection outside the
+// backend's handlers.
+func (t *translator) afterResponseRoutes(fe *config.Proxy) caddyhttp.RouteList {
+	return t.headerRuleRoutes(fe.HTTPAfterResponse)
+}
+
+// checkBackendAfterResponse refuses the http-after-response rules of a
+// backend (see afterResponseRoutes).
+func (t *translator) checkBackendAfterResponse(be *config.Proxy) {
+	for _, r := range be.HTTPAfterResponse {
+		t.errorf(r.Pos, r.Keyword+" "+r.Action, "http-after-response rules are translated in frontend and listen sections only (Caddy answers a failed connection outside the backend's handlers); move the rule to the frontend")
+	}
+}
+
+// headerRuleRoutes translates http-response or http-after-response rules
+// into response header handlers, in reverse order (see backendChain).
+func (t *translator) headerRuleRoutes(rules []*config.Rule) caddyhttp.RouteList {
 	var routes caddyhttp.RouteList
-	for _, r := range p.HTTPResponse {
+	for _, r := range rules {
 		if logOnlyAction(r) {
 			continue
 		}
 		kw := r.Keyword + " " + r.Action
-		if r.Keyword != "http-response" {
+		if !strings.HasPrefix(r.Keyword, "http-") {
 			kw = r.Keyword
 		}
 		cond, require, err := splitStatusCondition(r.Cond)
@@ -622,7 +766,18 @@ func (t *translator) responseRuleRoutes(p *config.Proxy) caddyhttp.RouteList {
 		t.atResponse = true
 		cm, ok := t.condition(kw, cond)
 		t.atResponse = false
-		ops, err := responseOps(r)
+		var h json.RawMessage
+		var pre []json.RawMessage
+		switch {
+		case r.Action == "replace-value" && strings.HasPrefix(r.Keyword, "http-"):
+			h, err = replaceValueHandler(r.Args, true, require)
+		case r.Action == "set-status" && strings.HasPrefix(r.Keyword, "http-"):
+			h, err = setStatusHandler(r.Args, require)
+		default:
+			var ops *headers.HeaderOps
+			ops, pre, err = t.responseOps(r)
+			h = caddyconfig.JSONModuleObject(headers.Handler{Response: &headers.RespHeaderOps{HeaderOps: ops, Deferred: true, Require: require}}, "handler", "headers", nil)
+		}
 		if err != nil {
 			t.errorf(r.Pos, kw, "%v", err)
 			continue
@@ -630,14 +785,39 @@ func (t *translator) responseRuleRoutes(p *config.Proxy) caddyhttp.RouteList {
 		if !ok || cm.never || require != nil && len(require.StatusCode) == 0 {
 			continue
 		}
-		h := caddyconfig.JSONModuleObject(headers.Handler{Response: &headers.RespHeaderOps{HeaderOps: ops, Deferred: true, Require: require}}, "handler", "headers", nil)
-		routes = append(routes, caddyhttp.Route{MatcherSetsRaw: cm.sets, HandlersRaw: []json.RawMessage{h}})
+		routes = append(routes, caddyhttp.Route{MatcherSetsRaw: cm.sets, HandlersRaw: append(pre, h)})
 	}
 	slices.Reverse(routes)
 	return routes
 }
 
-// responseOps translates the header action of an http-response rule.
+// responseOps translates the header action of an http-response rule, with
+// the handlers that must run before it (see headerValue).
+func (t *translator) responseOps(r *config.Rule) (*headers.HeaderOps, []json.RawMessage, error) {
+	if r.Keyword == "http-response" || r.Keyword == "http-after-response" {
+		if r.Action == "set-header" || r.Action == "add-header" {
+			if len(r.Args) != 2 {
+				return nil, nil, fmt.Errorf("expects a header name and a value")
+			}
+			if strings.Contains(r.Args[1], "var(req.") {
+				return nil, nil, fmt.Errorf("req variables end with the request: use a txn variable in a response rule")
+			}
+			value, pre, err := t.headerValue(r.Pos.File, r.Args[1], true)
+			if err != nil {
+				return nil, nil, err
+			}
+			if r.Action == "set-header" {
+				return &headers.HeaderOps{Set: http.Header{r.Args[0]: {value}}}, pre, nil
+			}
+			return &headers.HeaderOps{Add: http.Header{r.Args[0]: {value}}}, pre, nil
+		}
+	}
+	ops, err := responseOps(r)
+	return ops, nil, err
+}
+
+// responseOps translates the header actions of an http-response rule that
+// need no handler before them.
 func responseOps(r *config.Rule) (*headers.HeaderOps, error) {
 	switch r.Keyword {
 	case "rspadd":
@@ -648,7 +828,7 @@ func responseOps(r *config.Rule) (*headers.HeaderOps, error) {
 		return &headers.HeaderOps{Add: http.Header{name: {escapeBraces(value)}}}, nil
 	case "rspidel":
 		return legacyDelete(r.Args)
-	case "http-response":
+	case "http-response", "http-after-response":
 	default:
 		return nil, fmt.Errorf("not translated: use the http-response equivalent")
 	}
@@ -660,6 +840,9 @@ func responseOps(r *config.Rule) (*headers.HeaderOps, error) {
 		value, err := logFormat(r.Args[1])
 		if err != nil {
 			return nil, err
+		}
+		if strings.Contains(r.Args[1], "var(req.") {
+			return nil, fmt.Errorf("req variables end with the request: use a txn variable in a response rule")
 		}
 		if r.Action == "set-header" {
 			return &headers.HeaderOps{Set: http.Header{r.Args[0]: {value}}}, nil
@@ -841,9 +1024,32 @@ func replaceHeaderOps(args []string) (*headers.HeaderOps, error) {
 	}}, nil
 }
 
+// replaceValueHandler translates "replace-value <name> <regex>
+// <replacement>" into the haproxy_replace_value handler.
+func replaceValueHandler(args []string, response bool, require *caddyhttp.ResponseMatcher) (json.RawMessage, error) {
+	if len(args) != 3 {
+		return nil, fmt.Errorf("expects a header name, a regular expression and a replacement")
+	}
+	repl, err := goReplacement(args[2], false)
+	if err != nil {
+		return nil, err
+	}
+	rv := matchers.ReplaceValue{Header: args[0], Regexp: args[1], Replace: repl, Response: response, Require: require}
+	if err := rv.Validate(); err != nil {
+		return nil, err
+	}
+	return caddyconfig.JSONModuleObject(rv, "handler", "haproxy_replace_value", nil), nil
+}
+
 // regexReplacement converts a replacement with \N back-references into Go's
-// ${N} form. Only literal text is translated.
-func regexReplacement(s string) (string, error) {
+// ${N} form, braces protected from Caddy's placeholders. Only literal text
+// is translated.
+func regexReplacement(s string) (string, error) { return goReplacement(s, true) }
+
+// goReplacement converts a replacement with \N back-references into Go's
+// ${N} form; placeholders protects braces for a Caddy handler that expands
+// placeholders in it.
+func goReplacement(s string, placeholders bool) (string, error) {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -855,7 +1061,7 @@ func regexReplacement(s string) (string, error) {
 			return "", fmt.Errorf("log-format expressions in a replacement (%q) are not translated", s)
 		case c == '$':
 			b.WriteString("$$")
-		case c == '{' || c == '}':
+		case placeholders && (c == '{' || c == '}'):
 			b.WriteString(`\` + string(c))
 		default:
 			b.WriteByte(c)
@@ -931,7 +1137,11 @@ var formatAliases = map[string]string{
 // with placeholders. Literal text is kept (braces escaped); %[fetch] and
 // the %-letters listed in formatFetches and formatAliases become
 // placeholders; anything else is an error.
-func logFormat(s string) (string, error) {
+func logFormat(s string) (string, error) { return logFormatWith(s, nil) }
+
+// logFormatWith is logFormat with a translation for the %[expressions]
+// that have no placeholder (nil: none).
+func logFormatWith(s string, exprFn func(string) (string, error)) (string, error) {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -962,6 +1172,22 @@ func logFormat(s string) (string, error) {
 			}
 			expr := rest[1:end]
 			ph, ok := formatFetches[expr]
+			if name, isVar := strings.CutPrefix(expr, "var("); isVar && strings.HasSuffix(name, ")") && !strings.Contains(name, ",") {
+				// A variable not set reads as an empty string, as in
+				// HAProxy.
+				name = strings.TrimSuffix(name, ")")
+				if scope, _, _ := strings.Cut(name, "."); scope != "txn" && scope != "req" {
+					return "", fmt.Errorf("log-format expression %%[%s]: only txn and req variables are translated", expr)
+				}
+				ph, ok = matchers.VarPlaceholder(name), true
+			}
+			if !ok && exprFn != nil {
+				var err error
+				if ph, err = exprFn(expr); err != nil {
+					return "", fmt.Errorf("log-format expression %%[%s]: %v", expr, err)
+				}
+				ok = true
+			}
 			if !ok {
 				return "", fmt.Errorf("log-format expression %%[%s] is not translated", expr)
 			}
@@ -1022,7 +1248,7 @@ func (t *translator) errorResponse(code int, pages []*config.Proxy) caddyhttp.St
 // has one.
 func (t *translator) pageFile(code int, pages []*config.Proxy) *config.ErrorFile {
 	for _, p := range pages {
-		if ef := p.ErrorFiles[code]; ef != nil && ef.File != "" {
+		if ef := t.sectionPage(p, code); ef != nil {
 			return ef
 		}
 	}
@@ -1049,6 +1275,19 @@ func (t *translator) errorFile(ef *config.ErrorFile) (caddyhttp.StaticResponse, 
 	if r, ok := t.errorFiles[ef]; ok {
 		return r.resp, r.ok
 	}
+	if ef.Location != "" {
+		return errorLocation(ef), true
+	}
+	if ef.Keyword == "http-error" {
+		// The reply options of "return", with the page's status.
+		r := &config.Rule{Pos: ef.Pos, Keyword: "http-error", Action: "return", Args: append([]string{"status", strconv.Itoa(ef.Code)}, ef.Reply...)}
+		resp, err := t.replyResponse(r, nil, nil)
+		if err != nil {
+			t.errorf(ef.Pos, "http-error", "%v", err)
+		}
+		t.errorFiles[ef] = errorFileResult{resp, err == nil}
+		return resp, err == nil
+	}
 	resp, err := parseErrorFile(ef.Pos.File, ef.File)
 	if err != nil {
 		t.errorf(ef.Pos, ef.Keyword, "%s: %v", ef.File, err)
@@ -1060,14 +1299,32 @@ func (t *translator) errorFile(ef *config.ErrorFile) (caddyhttp.StaticResponse, 
 	return resp, err == nil
 }
 
+// errorLocation is the answer of an errorloc line: a redirect to its URL
+// (302, or 303 for errorloc303) in place of the error, whatever its status.
+func errorLocation(ef *config.ErrorFile) caddyhttp.StaticResponse {
+	code := http.StatusFound
+	if ef.Keyword == "errorloc303" {
+		code = http.StatusSeeOther
+	}
+	return caddyhttp.StaticResponse{
+		StatusCode: caddyhttp.WeakString(strconv.Itoa(code)),
+		Headers: http.Header{
+			"Location":       {escapeBraces(ef.Location)},
+			"Cache-Control":  {"no-cache"},
+			"Content-Length": {"0"},
+		},
+	}
+}
+
 // checkErrorFiles warns about errorfiles for errors that Caddy answers
 // itself (bad requests, request timeouts, internal errors), whose pages are
 // Caddy's. The proxy errors (502, 503, 504) are HAProxy's pages: see
 // errorRoutes.
 func (t *translator) checkErrorFiles(p *config.Proxy) {
+	t.checkErrorFilesSections(p)
 	for _, code := range []int{400, 408, 500} {
-		ef := p.ErrorFiles[code]
-		if ef == nil || ef.File == "" {
+		ef := t.sectionPage(p, code)
+		if ef == nil {
 			continue
 		}
 		key := fmt.Sprintf("%s %d", ef.Pos, code)
@@ -1075,7 +1332,7 @@ func (t *translator) checkErrorFiles(p *config.Proxy) {
 			continue
 		}
 		t.warned[key] = true
-		t.warnf(ef.Pos, ef.Keyword, "Caddy answers %d errors itself; this page is used only by deny rules with deny_status %d", code, code)
+		t.warnf(ef.Pos, ef.Keyword, "Caddy answers %d errors itself; this page is used only by deny and tarpit rules answering %d", code, code)
 	}
 }
 
@@ -1123,7 +1380,7 @@ func parseErrorFile(cfgFile, path string) (caddyhttp.StaticResponse, error) {
 // monitorOK is HAProxy's monitor-uri answer: the errorfile for 200 when
 // one is set.
 func (t *translator) monitorOK(fe *config.Proxy) json.RawMessage {
-	if ef := fe.ErrorFiles[http.StatusOK]; ef != nil && ef.File != "" {
+	if ef := t.pageFile(http.StatusOK, []*config.Proxy{fe}); ef != nil {
 		if resp, ok := t.errorFile(ef); ok {
 			return caddyconfig.JSONModuleObject(resp, "handler", "static_response", nil)
 		}

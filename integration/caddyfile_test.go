@@ -77,7 +77,7 @@ func (ex *caddyfileExample) start(t *testing.T) *caddyProc {
 	if p, ok := ex.ports[2999]; ok {
 		admin = "localhost:" + strconv.Itoa(p)
 	}
-	return startCaddyAdapter(t, "caddyfile", ex.path, admin)
+	return startCaddyAt(t, admin, "--adapter", "caddyfile", "--config", ex.path)
 }
 
 // startHAProxy runs the real HAProxy with the example's lb_policy block as

@@ -368,15 +368,21 @@ func caddyEnv(t *testing.T, admin string) []string {
 // until the config is loaded.
 func startCaddy(t *testing.T, cfgPath string) *caddyProc {
 	t.Helper()
-	return startCaddyAdapter(t, "haproxy", cfgPath, loopback(freePort(t)))
+	return startCaddyWith(t, "--adapter", "haproxy", "--config", cfgPath)
 }
 
-// startCaddyAdapter runs `caddy run --adapter adapter --config cfgPath`
-// with its admin API on admin (unless the config sets another) and waits
-// until the config is loaded.
-func startCaddyAdapter(t *testing.T, adapter, cfgPath, admin string) *caddyProc {
+// startCaddyWith runs `caddy run` with args and waits until the config is
+// loaded.
+func startCaddyWith(t *testing.T, args ...string) *caddyProc {
 	t.Helper()
-	cmd := exec.Command(caddyBin, "run", "--adapter", adapter, "--config", cfgPath)
+	return startCaddyAt(t, loopback(freePort(t)), args...)
+}
+
+// startCaddyAt is startCaddyWith with the admin API on admin, for configs
+// that set that address themselves.
+func startCaddyAt(t *testing.T, admin string, args ...string) *caddyProc {
+	t.Helper()
+	cmd := exec.Command(caddyBin, append([]string{"run"}, args...)...)
 	cmd.Env = caddyEnv(t, admin)
 	c := &caddyProc{process: startProcess(t, "caddy", cmd), admin: admin}
 	c.cleanExit = true

@@ -41,11 +41,14 @@ type Vetoer interface {
 // configurations of the same name share their servers' runtime state (see
 // the registry), so a reload keeps admin state, health and counters.
 type Backend struct {
-	name         string
-	config       BackendConfig
-	servers      []*Server
-	byName       map[string]*Server
-	static       bool
+	name    string
+	config  BackendConfig
+	servers []*Server
+	byName  map[string]*Server
+	static  bool
+	// hashed is set for the algorithms that hash a key, whose retries
+	// stay on their server.
+	hashed       bool
 	queueTimeout time.Duration
 	counters     Counters
 	// outages tracks the times no server could take traffic.
@@ -111,6 +114,11 @@ func buildBackend(cfg BackendConfig, inherit func(name string) *serverState) (*B
 		b.lbWeight[i] = s.Weight()
 		b.lbEweight[i] = b.effectiveWeight(s)
 	}
+	key, err := KeyFor(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("backend %q: %v", cfg.Backend, err)
+	}
+	b.hashed = key != nil
 	algo, err := newAlgorithm(cfg, scheds, (*backendPool)(b))
 	if err != nil {
 		return nil, fmt.Errorf("backend %q: %v", cfg.Backend, err)
@@ -138,6 +146,9 @@ func validateBackendConfig(cfg *BackendConfig) error {
 		}
 		if sc.Weight != nil && (*sc.Weight < 0 || *sc.Weight > 256) {
 			return fmt.Errorf("%s: weight %d out of range 0..256", where, *sc.Weight)
+		}
+		if sc.SendProxy != "" && sc.SendProxy != "v1" && sc.SendProxy != "v2" {
+			return fmt.Errorf("%s: send_proxy %q: want v1 or v2", where, sc.SendProxy)
 		}
 		if sc.MaxConn < 0 || sc.MaxQueue < 0 || sc.MinConn < 0 {
 			return fmt.Errorf("%s: maxconn, maxqueue and minconn must not be negative", where)

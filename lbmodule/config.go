@@ -127,4 +127,10 @@ type ServerConfig struct {
 	// whose answers set the server's health, admin state, weight and
 	// maxconn. Failing to reach the agent changes nothing.
 	AgentCheck *checks.AgentConfig `json:"agent_check,omitempty"`
+	// SendProxy makes the layer-4 handler begin each connection to the
+	// server with a PROXY protocol header carrying the client's addresses:
+	// "v1" (text, HAProxy's "send-proxy") or "v2" (binary,
+	// "send-proxy-v2"). Empty sends none. The HTTP policy does not read
+	// it: for HTTP, reverse_proxy's transport sends the header.
+	SendProxy string `json:"send_proxy,omitempty"`
 }

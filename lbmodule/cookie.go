@@ -160,6 +160,13 @@ func (pc *cookiePersistence) exchangeFor(ctx context.Context) *cookieExchange {
 // balancer. retry tells a redispatched retry, which never follows the
 // cookie. Without a cookie configuration it is Backend.Acquire.
 func (p *HTTPSelection) acquire(ctx context.Context, r *http.Request, w http.ResponseWriter, req sched.Request, veto Vetoer, retry bool) (*Server, error) {
+	if !retry {
+		// A use-server rule comes before persistence and load balancing;
+		// a redispatch leaves it.
+		if s := p.forcedServer(ctx); s != nil {
+			return p.backend.acquireServer(ctx, s, req, veto)
+		}
+	}
 	pc := p.cookie
 	if pc == nil {
 		return p.backend.Acquire(ctx, req, veto)
@@ -206,7 +213,7 @@ func (p *HTTPSelection) acquire(ctx context.Context, r *http.Request, w http.Res
 }
 
 // staysPersistent reports whether a retry of a request that its cookie
-// sent to prev must stay there although redispatchNow would move it:
+// sent to prev must stay there although RedispatchNow would move it:
 // HAProxy moves such a request only when its server stopped running or on
 // the retries the redispatch interval names, never merely because other
 // servers are up (that rule is for load-balanced requests).
@@ -218,7 +225,7 @@ func (p *HTTPSelection) staysPersistent(ctx context.Context, n int, prev *Server
 	if x == nil || x.server != prev || !x.req.Direct {
 		return false
 	}
-	return !p.redispatchRetry(n)
+	return !p.backend.RedispatchRetry(n)
 }
 
 // insertUnhooked sets the cookie from the policy when no CookieHandler will

@@ -191,3 +191,14 @@ func (b *Backend) Outages() (lastChange time.Time, downs int64, downtime time.Du
 	}
 	return o.since, o.downs, downtime
 }
+
+// Open counts one more session being served: Current, Max, Sessions and
+// the session rate. Counters kept outside a backend (a frontend's) use
+// it; Close undoes Current.
+func (c *Counters) Open() {
+	c.take()
+	c.StartSession(time.Now())
+}
+
+// Close counts the end of a session that Open counted.
+func (c *Counters) Close() { c.Current.Add(-1) }

@@ -66,18 +66,6 @@ func (ex *exchange) noteBackend(b *Backend) {
 	ex.mu.Unlock()
 }
 
-// countRetry counts a retry that leaves server prev after a failed
-// connection, and whether it moved to another server.
-func countRetry(b *Backend, prev *Server, redispatched bool) {
-	for _, c := range []*Counters{&b.counters, &prev.state.counters} {
-		c.ConnectErrors.Add(1)
-		c.Retries.Add(1)
-		if redispatched {
-			c.Redispatches.Add(1)
-		}
-	}
-}
-
 // objects returns the counters the exchange counts on: the frontend's,
 // and the backend's and server's once known.
 func (ex *exchange) objects() (fe, be, srv *Counters) {

@@ -87,3 +87,9 @@ func (e errReader) Read([]byte) (int, error) {
 	}
 	return 0, e.err
 }
+
+// KeyFor returns the key that cfg's algorithm hashes, or nil for the
+// algorithms that do not hash.
+func KeyFor(cfg BackendConfig) (*sched.Key, error) {
+	return sched.NewKey(schedConfig(cfg))
+}

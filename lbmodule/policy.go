@@ -124,16 +124,15 @@ func (p *HTTPSelection) Select(pool reverseproxy.UpstreamPool, r *http.Request, 
 	prev := a.server
 	if prev != nil {
 		a.retries++
-		if !p.redispatchNow(a.retries, prev) || p.staysPersistent(ctx, a.retries, prev) {
+		if !p.backend.RedispatchNow(a.retries, prev) || p.staysPersistent(ctx, a.retries, prev) {
 			a.mu.Unlock()
-			countRetry(p.backend, prev, false)
-			if !p.turnaround(ctx) {
+			p.backend.CountRetry(prev, prev, false)
+			if !p.backend.RetryTurnaround(ctx) {
 				return nil
 			}
 			return p.upstreamFor(pool, prev)
 		}
 		a.server = nil
-		countRetry(p.backend, prev, true)
 	}
 	a.mu.Unlock()
 
@@ -161,7 +160,10 @@ func (p *HTTPSelection) Select(pool reverseproxy.UpstreamPool, r *http.Request, 
 		}
 		return nil
 	}
-	if s == prev && !p.turnaround(ctx) {
+	if prev != nil {
+		p.backend.CountRetry(prev, s, true)
+	}
+	if s == prev && !p.backend.RetryTurnaround(ctx) {
 		// The redispatch found no other server: HAProxy waits before it
 		// connects to the same one again.
 		p.backend.Release(s)
@@ -179,55 +181,6 @@ func (p *HTTPSelection) Select(pool reverseproxy.UpstreamPool, r *http.Request, 
 	a.mu.Unlock()
 	a.exchange.notePick(p.backend, s, time.Since(started))
 	return up
-}
-
-// turnaround waits RetryTurnaround before a retry on the same server, and
-// reports false when the request ended meanwhile.
-func (p *HTTPSelection) turnaround(ctx context.Context) bool {
-	if p.RetryTurnaround <= 0 {
-		return true
-	}
-	timer := time.NewTimer(time.Duration(p.RetryTurnaround))
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// redispatchNow applies "option redispatch" to retry number n, which
-// leaves server prev.
-func (p *HTTPSelection) redispatchNow(n int, prev *Server) bool {
-	if !p.Redispatch {
-		return false
-	}
-	if !prev.Up() || prev.AdminState() == AdminMaint || p.redispatchRetry(n) {
-		return true
-	}
-	// HAProxy counts random as a round-robin kind: only the hashing
-	// algorithms keep a retry on its server.
-	return p.key == nil && p.backend.usableActives() > 1
-}
-
-// redispatchRetry reports whether retry number n is one the redispatch
-// interval names: every P-th retry for a positive P, and for a negative -N
-// the retries that are multiples of retries+1-N (by default -1: the last).
-func (p *HTTPSelection) redispatchRetry(n int) bool {
-	interval := p.RedispatchInterval
-	if interval == 0 {
-		interval = -1
-	}
-	retries := 3
-	if p.Retries != nil {
-		retries = *p.Retries
-	}
-	if interval > 0 {
-		return n%interval == 0
-	}
-	m := retries + 1 + interval
-	return m > 0 && n%m == 0
 }
 
 // upstreamFor returns the pool entry of server s: the one at the server's

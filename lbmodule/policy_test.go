@@ -97,6 +97,18 @@ func TestSelectRetries(t *testing.T) {
 			if served != 1 {
 				t.Fatalf("%d slots held after the retry, want 1", served)
 			}
+			// A retry on its server is a wretr, one that moves a wredis,
+			// counted on the backend and the server it left.
+			c, left := p.RuntimeBackend().Counters(), p.RuntimeBackend().Servers()[0].Counters()
+			want := [2]int64{0, 1}
+			if tc.sameServer {
+				want = [2]int64{1, 0}
+			}
+			for _, got := range [][2]int64{{c.Retries.Load(), c.Redispatches.Load()}, {left.Retries.Load(), left.Redispatches.Load()}} {
+				if got != want {
+					t.Fatalf("wretr/wredis = %v, want %v", got, want)
+				}
+			}
 		})
 	}
 }
@@ -132,7 +144,7 @@ func TestRedispatchRule(t *testing.T) {
 			if tc.down {
 				_ = b.SetOperational(prev.Name, false)
 			}
-			if got := p.redispatchNow(tc.retry, prev); got != tc.redispatch {
+			if got := b.RedispatchNow(tc.retry, prev); got != tc.redispatch {
 				t.Fatalf("redispatch = %v, want %v", got, tc.redispatch)
 			}
 		})
@@ -259,9 +271,13 @@ func TestSelectLastRetryRedispatch(t *testing.T) {
 	if got := a.Counters().Total.Load(); got != 1 {
 		t.Errorf("lbtot %d, want 1", got)
 	}
-	// Tries 0-2 hold one slot; the redispatch at retry 3 takes a new one.
-	if got := a.Counters().Sessions.Load(); got != 2 {
-		t.Errorf("sessions %d, want 2", got)
+	// Every attempt is a session of the server, the request one of the
+	// backend, as HAProxy 2.6's show stat counts them (stot).
+	if got := a.Counters().Sessions.Load(); got != 4 {
+		t.Errorf("server sessions %d, want 4", got)
+	}
+	if got := p.RuntimeBackend().Counters().Sessions.Load(); got != 1 {
+		t.Errorf("backend sessions %d, want 1", got)
 	}
 	if a.Served() != 1 {
 		t.Errorf("serves %d, want 1", a.Served())

@@ -50,7 +50,8 @@ func (b *builder) condition(c *proxyCtx, st lex.Statement, keyword string, words
 	ws := words[1:]
 	for i := 0; i < len(ws); i++ {
 		w := ws[i]
-		if w == "or" || w == "||" {
+		// HAProxy compares "or" without regard to case.
+		if strings.EqualFold(w, "or") || w == "||" {
 			flush()
 			continue
 		}

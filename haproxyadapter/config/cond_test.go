@@ -26,6 +26,7 @@ func TestConditions(t *testing.T) {
 		{"if ! { ssl_fc }", "if !{ ssl_fc }"},
 		{"if { hdr(host) -i -m dom example.com www.example.com } a", "if { hdr(host) -i -m dom example.com www.example.com } a"},
 		{"if a or { src -f /etc/allow.lst } !b", "if a || { src -f /etc/allow.lst } !b"},
+		{"if a OR b Or c", "if a || b || c"},
 		{"if TRUE", "if TRUE"},
 		{"if METH_GET HTTP_1.1 LOCALHOST", "if METH_GET HTTP_1.1 LOCALHOST"},
 		// Empty operands of "or" are dropped, as HAProxy accepts them.

@@ -14,7 +14,7 @@ func globalKeywords() []*Keyword {
 		g("presetenv", Translated, "sets an environment variable unless it is already set"),
 		g("resetenv", Translated, "keeps only the listed environment variables"),
 		g("unsetenv", Translated, "removes environment variables"),
-		g("maxconn", Ignored, noteMaxConn),
+		g("maxconn", Translated, noteMaxConnLimit),
 		g("description", Ignored, noteHarmless),
 		g("node", Ignored, noteHarmless),
 

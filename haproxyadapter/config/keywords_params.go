@@ -237,7 +237,7 @@ func otherSectionKeywords() []*Keyword {
 		kw("command", InProgram, Refused, "programs are not started; run them with the service manager"),
 		neg(kw("option start-on-reload", InProgram, Ignored, "programs are not started")),
 
-		kw("errorfile", InHTTPErrors, Ignored, noteErrorPages),
+		kw("errorfile", InHTTPErrors, Translated, "a page that errorfiles lines bring into proxies"),
 
 		kw("description", InRing, Ignored, noteLog),
 		kw("format", InRing, Ignored, noteLog),

@@ -14,7 +14,7 @@ func proxyKeywords() []*Keyword {
 	rules := func(what string) string { return fmt.Sprintf(noteRules, what) }
 	list := []*Keyword{
 		// Modeled and translated.
-		later(px("mode", "XXXX", Translated, "http is translated; tcp is refused by the translator until the layer4 translation lands")),
+		px("mode", "XXXX", Translated, "http becomes Caddy's http app; tcp (the default) becomes caddy-l4's layer4 app with the plugin's haproxy handler; a tcp frontend using an http backend is refused"),
 		px("bind", "-XX-", Translated, "listening addresses; see the bind parameters table"),
 		px("server", "--XX", Translated, "see the server parameters table"),
 		px("default-server", "X-XX", Translated, "accumulates parameters for the server lines that follow"),
@@ -22,7 +22,7 @@ func proxyKeywords() []*Keyword {
 		px("balance", "X-XX", Translated, "load-balancing algorithm"),
 		px("hash-type", "X-XX", Translated, "hashing method and function for hash-based algorithms"),
 		px("default_backend", "XXX-", Translated, "backend used when no use_backend rule matches"),
-		px("use_backend", "-XX-", Translated, "rules are tried in order with their conditions; the first that holds picks the backend"),
+		px("use_backend", "-XX-", Translated, "rules are tried in order with their conditions; the first that holds picks the backend; a name with one %[expression] (fetch, var() and converters) is tested against every HTTP backend, an unknown name going to the default backend"),
 		px("retries", "X-XX", Translated, "connection retries"),
 		px("fullconn", "X-XX", Translated, "backend load at which dynamic server maxconn reaches its maximum"),
 		px("description", "-XXX", Translated, noteHarmless),
@@ -31,7 +31,7 @@ func proxyKeywords() []*Keyword {
 		px("enabled", "XXXX", Translated, "cancels an inherited disabled"),
 
 		// Limits and logging.
-		px("maxconn", "XXX-", Ignored, noteMaxConn),
+		px("maxconn", "XXX-", Translated, noteMaxConnLimit),
 		px("backlog", "XXX-", Ignored, "the kernel's default listen backlog applies"),
 		px("rate-limit sessions", "XXX-", Ignored, noteMaxConn),
 		px("max-keep-alive-queue", "X-XX", Ignored, noteConnMode),
@@ -61,11 +61,11 @@ func proxyKeywords() []*Keyword {
 		px("email-alert myhostname", "XXXX", Ignored, noteMail),
 		px("email-alert to", "XXXX", Ignored, noteMail),
 		px("errorfile", "XXXX", Translated, "the page answers deny and auth rules, monitor-uri (200) and monitor fail, and requests no backend takes (503); other errors get Caddy's pages, with a warning"),
-		px("errorfiles", "XXXX", Ignored, noteErrorPages),
-		px("errorloc", "XXXX", Ignored, noteErrorPages),
-		px("errorloc302", "XXXX", Ignored, noteErrorPages),
-		px("errorloc303", "XXXX", Ignored, noteErrorPages),
-		px("http-error", "XXXX", Ignored, noteErrorPages),
+		px("errorfiles", "XXXX", Translated, noteErrorFiles),
+		px("errorloc", "XXXX", Translated, noteErrorLoc),
+		px("errorloc302", "XXXX", Translated, noteErrorLoc),
+		px("errorloc303", "XXXX", Translated, noteErrorLoc),
+		px("http-error", "XXXX", Translated, noteHTTPError),
 		px("monitor-uri", "XXX-", Translated, "answered before any rule: 200, or 503 when a monitor fail condition holds"),
 		px("load-server-state-from-file", "X-XX", Ignored, "server state survives reloads inside Caddy; state files are not read"),
 		px("server-state-file-name", "X-XX", Ignored, "server state survives reloads inside Caddy; state files are not read"),
@@ -93,7 +93,7 @@ func proxyKeywords() []*Keyword {
 		px("timeout tunnel", "X-XX", Translated, "inactivity of WebSocket and other upgraded connections"),
 		px("timeout client-fin", "XXX-", Ignored, "half-closed client connections follow timeout client"),
 		px("timeout server-fin", "X-XX", Ignored, "half-closed server connections follow timeout server"),
-		px("timeout tarpit", "XXXX", Ignored, "tarpit is not supported"),
+		px("timeout tarpit", "XXXX", Translated, "how long http-request tarpit holds a request; without it a backend's timeout connect, a frontend's none"),
 		legacy(px("contimeout", "X-XX", Translated, "removed in HAProxy 2.1; read as timeout connect")),
 		legacy(px("clitimeout", "XXX-", Translated, "removed in HAProxy 2.1; read as timeout client")),
 		legacy(px("srvtimeout", "X-XX", Translated, "removed in HAProxy 2.1; read as timeout server")),
@@ -119,16 +119,16 @@ func proxyKeywords() []*Keyword {
 		px("acl", "!XXX", Translated, noteACL),
 		px("http-request", "!XXX", Translated, "see the rule actions table"),
 		px("http-response", "!XXX", Translated, "see the rule actions table"),
-		px("http-after-response", "!XXX", Refused, rules("http-after-response")),
+		px("http-after-response", "!XXX", Translated, "in frontend and listen sections (and defaults they inherit): header rules on every response, Caddy's answers to rules and failed connections included; refused in backends; see the rule actions table"),
 		px("redirect", "-XXX", Translated, noteRedirect),
-		px("tcp-request connection", "!XX-", Refused, rules("tcp-request")),
-		px("tcp-request session", "!XX-", Refused, rules("tcp-request")),
-		px("tcp-request content", "!XXX", Refused, rules("tcp-request")),
-		px("tcp-request inspect-delay", "!XXX", Refused, rules("tcp-request")),
+		px("tcp-request connection", "!XX-", Translated, noteTCPRules),
+		px("tcp-request session", "!XX-", Translated, "accept and reject in mode tcp proxies, after the PROXY header and the TLS handshake, with conditions on src, dst and dst_port (caddy-l4 matchers); refused in mode http"),
+		px("tcp-request content", "!XXX", Translated, noteTCPRules),
+		px("tcp-request inspect-delay", "!XXX", Translated, "caddy-l4's matching timeout: how long content matchers (req.ssl_sni, req.ssl_alpn, req.ssl_hello_type) wait for data; a client that sends nothing is closed when it expires instead of reaching the default backend"),
 		px("tcp-response content", "!-XX", Refused, rules("tcp-response")),
 		px("tcp-response inspect-delay", "!-XX", Refused, rules("tcp-response")),
 		px("monitor fail", "-XX-", Translated, "the monitor-uri answers 503 while the condition holds"),
-		px("use-server", "--XX", Refused, "use-server rules are not translated yet; remove the line or use cookie persistence"),
+		px("use-server", "--XX", Translated, "the first rule whose condition holds and whose server is running (any server with option persist) sends the request there, before load balancing, through the server's maxconn queue; refused together with a persistence cookie"),
 		px("stick match", "--XX", Refused, noteStick),
 		px("stick on", "--XX", Refused, noteStick),
 		px("stick store-request", "--XX", Refused, noteStick),
@@ -237,7 +237,7 @@ func optionKeywords() []*Keyword {
 		o("ldap-check", "X-XX", false, Translated, "health check type"),
 		o("spop-check", "X-XX", false, Ignored, noteChecksUnsupported),
 		o("external-check", "X-XX", false, Ignored, noteChecksUnsupported),
-		o("originalto", "XXXX", false, Refused, "X-Original-To is not added; set it with Caddy's header_up or remove the line"),
+		o("originalto", "XXXX", false, Translated, "appends X-Original-To (or the header named, the backend's first) with the address the client connected to, after the request rules; except <network> of either section skips it"),
 		o("transparent", "X-XX", true, Refused, "transparent proxying is not supported"),
 		legacy(o("http_proxy", "XXXX", true, Refused, "removed in HAProxy 2.5; forward proxying is not supported")),
 	}
@@ -288,7 +288,11 @@ func ruleActionKeywords() []*Keyword {
 		{"tcp-response content", "!-XX", tcpResp},
 	} {
 		for _, a := range set.actions {
-			list = append(list, px(set.directive+" "+a, set.where, Refused, actionNote(set.directive, a)))
+			st, note := Refused, actionNote(set.directive, a)
+			if n, ok := translatedActions[set.directive+" "+a]; ok {
+				st, note = Translated, n
+			}
+			list = append(list, px(set.directive+" "+a, set.where, st, note))
 		}
 	}
 	for _, set := range []struct {
@@ -329,27 +333,64 @@ var ignoredActions = map[string]string{
 // arguments that cannot be reproduced exactly are still refused by the
 // translator, naming the line.
 var translatedActions = map[string]string{
-	"http-request allow":           "skips the remaining http-request rules of the section",
-	"stats http-request allow":     "serves the page without the remaining rules",
-	"stats http-request deny":      "HAProxy's 403 page",
-	"stats http-request auth":      "401 with a Basic challenge (the stats realm by default); with 'unless { http_auth(<userlist>) }' Caddy's basic authentication checks the userlist",
-	"http-request auth":            "401 with a Basic challenge; with 'unless { http_auth(<userlist>) }' Caddy's basic authentication checks the userlist (crypt(3) hashes through the http.authentication.hashes.crypt module, bcrypt alone through Caddy's own)",
-	"http-request deny":            "HAProxy's error page (or errorfile) for 403 or deny_status; the reply options of return are translated too",
-	"http-request redirect":        noteRedirect,
-	"http-request return":          "status, content-type, string, lf-string, file, lf-file, errorfile, default-errorfiles and hdr options",
-	"http-request set-header":      noteHeaderValue,
-	"http-request add-header":      noteHeaderValue,
-	"http-request del-header":      "with -m str, beg, end or sub",
-	"http-request replace-header":  "regular expressions Go can compile; literal replacements with \\1 references",
-	"http-request set-path":        "rewrites the path, keeping the query",
-	"http-request set-query":       "rewrites the query",
-	"http-request set-uri":         "rewrites a URI starting with '/'",
-	"http-request set-method":      "a literal method",
-	"http-response set-header":     noteHeaderValue,
-	"http-response add-header":     noteHeaderValue,
-	"http-response del-header":     "with -m str, beg, end or sub",
-	"http-response replace-header": "regular expressions Go can compile; literal replacements with \\1 references",
+	"tcp-request connection accept":      "ends the connection rules; later rejects apply only where its condition fails",
+	"tcp-request connection reject":      "caddy-l4's close handler, before the PROXY header and TLS are read",
+	"tcp-request session accept":         "ends the session rules; later rejects apply only where its condition fails",
+	"tcp-request session reject":         "caddy-l4's close handler, after the PROXY header and TLS",
+	"tcp-request content accept":         "ends the content rules; later rejects apply only where its condition fails",
+	"tcp-request content reject":         "caddy-l4's close handler",
+	"http-request allow":                 "skips the remaining http-request rules of the section",
+	"stats http-request allow":           "serves the page without the remaining rules",
+	"stats http-request deny":            "HAProxy's 403 page",
+	"stats http-request auth":            "401 with a Basic challenge (the stats realm by default); with 'unless { http_auth(<userlist>) }' Caddy's basic authentication checks the userlist",
+	"http-request auth":                  "401 with a Basic challenge; with 'unless { http_auth(<userlist>) }' Caddy's basic authentication checks the userlist (crypt(3) hashes through the http.authentication.hashes.crypt module, bcrypt alone through Caddy's own)",
+	"http-request deny":                  "HAProxy's error page (or errorfile) for 403 or deny_status; the reply options of return are translated too",
+	"http-request redirect":              noteRedirect,
+	"http-request tarpit":                "holds the request for timeout tarpit (a backend's timeout connect without it), then answers like deny, 500 by default; a client that leaves is dropped",
+	"http-request return":                "status, content-type, string, lf-string, file, lf-file, errorfile, errorfiles, default-errorfiles and hdr options; log-format strings may hold %[fetch,converters] expressions",
+	"http-request set-header":            noteHeaderValue,
+	"http-request add-header":            noteHeaderValue,
+	"http-request del-header":            "with -m str, beg, end or sub",
+	"http-request replace-header":        "regular expressions Go can compile; literal replacements with \\1 references",
+	"http-request set-path":              "rewrites the path, keeping the query",
+	"http-request set-query":             "rewrites the query",
+	"http-request set-uri":               "rewrites a URI starting with '/'",
+	"http-request set-method":            "a literal method",
+	"http-request set-var":               noteSetVar,
+	"http-request unset-var":             "removes a txn or req variable",
+	"http-request set-var-fmt":           "a txn or req variable set to a log-format string (literal text, placeholders, %[fetch,converters]), even when empty",
+	"http-request replace-value":         noteReplaceValue,
+	"http-response replace-value":        noteReplaceValue,
+	"http-response set-status":           noteSetStatus,
+	"http-after-response set-status":     noteSetStatus,
+	"http-request normalize-uri":         "path-merge-slashes, path-strip-dot, path-strip-dotdot [full], percent-decode-unreserved, percent-to-uppercase and query-sort-by-name, on the target as sent; strict and the fragment normalizers are refused",
+	"http-response set-header":           noteHeaderValue,
+	"http-response add-header":           noteHeaderValue,
+	"http-response del-header":           "with -m str, beg, end or sub",
+	"http-response replace-header":       "regular expressions Go can compile; literal replacements with \\1 references",
+	"http-after-response set-header":     noteHeaderValue,
+	"http-after-response add-header":     noteHeaderValue,
+	"http-after-response del-header":     "with -m str, beg, end or sub",
+	"http-after-response replace-header": "regular expressions Go can compile; literal replacements with \\1 references",
 }
+
+// noteErrorLoc describes the translation of errorloc lines.
+const noteErrorLoc = "the error is answered with a redirect to the URL (302, 303 for errorloc303), wherever errorfile pages are used"
+
+// noteErrorFiles and noteHTTPError describe the 2.2+ error page forms.
+const (
+	noteErrorFiles = "the pages of an http-errors section (all, or the codes listed), where errorfile pages are used; the last declaration for a code wins"
+	noteHTTPError  = "the page for the status built like an http-request return reply (content-type, string, lf-string, file, lf-file, errorfile, hdr), where errorfile pages are used"
+)
+
+// noteReplaceValue describes the translation of replace-value.
+const noteReplaceValue = "each comma-separated value of each header line that the regular expression (Go syntax) matches is replaced, blanks included, as HAProxy does; literal replacements with \\1 references"
+
+// noteSetStatus describes the translation of set-status.
+const noteSetStatus = "changes the response's status, headers and body kept; a reason phrase is refused (Go writes the standard one)"
+
+// noteSetVar describes the translation of set-var.
+const noteSetVar = "txn and req variables (sess and proc outlive a request: refused), set from a fetch or str/int/bool with the converters lower, upper, length, hex, base64, bool, word, field, regsub, map/map_str/map_beg; read by var() in ACLs and %[var(...)] in header values"
 
 // actionNote is the note of a rule action.
 func actionNote(directive, action string) string {
@@ -363,6 +404,9 @@ func actionNote(directive, action string) string {
 	}
 	if directive == "http-request" || directive == "http-response" {
 		return fmt.Sprintf("%s %s is not translated; express it with Caddy handlers or remove the line", directive, action)
+	}
+	if strings.HasPrefix(directive, "tcp-request ") {
+		return fmt.Sprintf("%s %s is not translated (accept and reject are); remove the line", directive, action)
 	}
 	first, _, _ := strings.Cut(directive, " ")
 	if directive == "stats http-request" {

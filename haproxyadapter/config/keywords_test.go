@@ -21,14 +21,15 @@ func TestLookupKeyword(t *testing.T) {
 		{"listen", []string{"stats", "http-request", "deny"}, "stats http-request deny", true, Translated},
 		{"listen", []string{"stats", "show-modules"}, "stats show-modules", true, Ignored},
 		{"frontend", []string{"http-request", "set-header", "X", "y"}, "http-request set-header", true, Translated},
-		{"frontend", []string{"http-request", "replace-value", "X", "a", "b"}, "http-request replace-value", true, Refused},
-		{"frontend", []string{"http-request", "set-var(txn.x)", "src"}, "http-request set-var", true, Refused},
+		{"frontend", []string{"http-request", "replace-value", "X", "a", "b"}, "http-request replace-value", true, Translated},
+		{"frontend", []string{"http-request", "set-var(txn.x)", "src"}, "http-request set-var", true, Translated},
 		{"frontend", []string{"http-request", "track-sc1", "src"}, "http-request track-sc", true, Refused},
 		{"frontend", []string{"http-request", "lua.foo"}, "http-request lua", true, Refused},
-		{"frontend", []string{"tcp-request", "content", "accept"}, "tcp-request content accept", true, Refused},
+		{"frontend", []string{"tcp-request", "content", "accept"}, "tcp-request content accept", true, Translated},
+		{"frontend", []string{"tcp-request", "content", "set-var(txn.x)", "int(1)"}, "tcp-request content set-var", true, Refused},
 		{"frontend", []string{"tcp-request", "connection", "track-sc0", "src"}, "tcp-request connection track-sc", true, Refused},
 		{"backend", []string{"tcp-response", "content", "close"}, "tcp-response content close", true, Refused},
-		{"frontend", []string{"tcp-request", "inspect-delay", "5s"}, "tcp-request inspect-delay", true, Refused},
+		{"frontend", []string{"tcp-request", "inspect-delay", "5s"}, "tcp-request inspect-delay", true, Translated},
 		{"backend", []string{"http-check", "expect", "status", "200"}, "http-check expect", true, Translated},
 		{"backend", []string{"http-check", "send-state"}, "http-check send-state", true, Ignored},
 		{"frontend", []string{"capture", "request", "header", "Host"}, "capture request header", true, Ignored},
@@ -36,9 +37,9 @@ func TestLookupKeyword(t *testing.T) {
 		// Allowed elsewhere: the keyword comes back with false.
 		{"backend", []string{"bind", ":80"}, "bind", false, Translated},
 		{"frontend", []string{"balance", "roundrobin"}, "balance", false, Translated},
-		{"backend", []string{"maxconn", "10"}, "maxconn", false, Ignored},
+		{"backend", []string{"maxconn", "10"}, "maxconn", false, Translated},
 		{"frontend", []string{"daemon"}, "daemon", false, Ignored},
-		{"global", []string{"maxconn", "10"}, "maxconn", true, Ignored},
+		{"global", []string{"maxconn", "10"}, "maxconn", true, Translated},
 		{"global", []string{"stats", "socket", "/run/s"}, "stats socket", true, Translated},
 		{"global", []string{"tune.bufsize", "16384"}, "tune.bufsize", true, Translated},
 		{"global", []string{"tune.pipesize", "65536"}, "tune.pipesize", true, Ignored},
@@ -93,8 +94,8 @@ func TestKeywordTable(t *testing.T) {
 	translated := map[string][]string{
 		"global":   {"hard-stop-after", "grace", "ca-base", "crt-base", "setenv", "presetenv", "resetenv", "unsetenv"},
 		"listen":   {"mode", "bind", "server", "default-server", "server-template", "balance", "hash-type", "default_backend", "use_backend", "retries", "option redispatch", "option forwardfor", "option allbackups", "timeout connect", "timeout client", "timeout server", "timeout http-request", "timeout http-keep-alive", "timeout queue", "timeout tunnel", "contimeout", "clitimeout", "srvtimeout", "fullconn", "description", "id", "disabled", "enabled"},
-		"frontend": {"maxconn:ignored", "monitor-uri", "acl", "http-request", "redirect", "block", "reqadd", "rspdel:refused", "tcp-request content:refused", "monitor fail", "stats admin", "stats auth", "stats http-request", "compression:ignored", "errorfile", "errorloc:ignored", "option httplog:ignored", "option http-server-close:ignored", "capture cookie:ignored", "rate-limit sessions:ignored", "backlog:ignored", "email-alert to:ignored", "log-format:ignored", "stats enable", "stats show-modules:ignored"},
-		"backend":  {"cookie", "option httpchk", "http-check expect", "tcp-check connect", "http-check disable-on-404", "appsession:refused", "use-server:refused", "stick on:refused", "stick-table:refused", "stick match:refused"},
+		"frontend": {"maxconn", "monitor-uri", "acl", "http-request", "redirect", "block", "reqadd", "rspdel:refused", "tcp-request content", "tcp-request session", "monitor fail", "stats admin", "stats auth", "stats http-request", "compression:ignored", "errorfile", "errorloc", "option httplog:ignored", "option http-server-close:ignored", "capture cookie:ignored", "rate-limit sessions:ignored", "backlog:ignored", "email-alert to:ignored", "log-format:ignored", "stats enable", "stats show-modules:ignored"},
+		"backend":  {"cookie", "tcp-response content:refused", "option httpchk", "http-check expect", "tcp-check connect", "http-check disable-on-404", "appsession:refused", "use-server", "stick on:refused", "stick-table:refused", "stick match:refused"},
 	}
 	for section, names := range translated {
 		for _, entry := range names {
@@ -215,7 +216,7 @@ defaults
   option httplog
   option http-server-close
   compression algo gzip
-  errorloc 503 http://x/503
+  log-tag web
 frontend f
   bind :80
   maxconn 100
@@ -230,14 +231,12 @@ backend b
 `)
 	wantW := []string{
 		"t.cfg:2: daemon: ignored: " + noteProcess,
-		"t.cfg:3: maxconn: ignored: " + noteMaxConn,
 		"t.cfg:4: ssl-default-bind-ciphers: ignored: " + noteTLSBind,
 		"t.cfg:5: log: ignored: " + noteLog,
 		"t.cfg:8: option httplog: ignored: " + noteLog,
 		"t.cfg:9: option http-server-close: ignored: " + noteConnMode,
 		"t.cfg:10: compression: ignored: " + noteCompression,
-		"t.cfg:11: errorloc: ignored: " + noteErrorPages,
-		"t.cfg:14: maxconn: ignored: " + noteMaxConn,
+		"t.cfg:11: log-tag: ignored: " + noteLog,
 		"t.cfg:15: capture request header: ignored: " + noteCapture,
 		"t.cfg:21: stats show-modules: ignored: " + noteStatsModules,
 	}

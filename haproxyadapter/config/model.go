@@ -579,14 +579,17 @@ type StatsAuth struct {
 	Password string
 }
 
-// ErrorFile is an "errorfile <code> <file>" or "errorloc[302|303] <code>
-// <url>" line.
+// ErrorFile is an "errorfile <code> <file>", "errorloc[302|303] <code>
+// <url>" or "http-error status <code> …" line.
 type ErrorFile struct {
 	Pos     Pos
 	Keyword string
 	Code    int
 	// File is the errorfile path; Location the errorloc URL.
 	File, Location string
+	// Reply are the reply options of an "http-error status <code>" line
+	// (content-type, payload, hdr), as http-request return takes them.
+	Reply []string
 }
 
 // Userlist is a "userlist" section.

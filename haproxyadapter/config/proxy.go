@@ -418,6 +418,7 @@ func initProxyHandlers() {
 		"errorloc302":         proxyErrorFile,
 		"errorloc303":         proxyErrorFile,
 		"errorfiles":          proxyErrorFiles,
+		"http-error":          proxyHTTPError,
 		"description":         proxyDescription,
 		"id":                  proxyID,
 		"disabled":            func(b *builder, c *proxyCtx, st lex.Statement) bool { c.p.Disabled = true; return true },
@@ -872,6 +873,25 @@ func proxyErrorFile(b *builder, c *proxyCtx, st lex.Statement) bool {
 		e.Location = st.Words[2]
 	}
 	c.p.ErrorFiles[code] = e
+	return true
+}
+
+// proxyHTTPError models "http-error status <code> <reply options>": the
+// page for the code, replacing an earlier errorfile or errorloc for it.
+func proxyHTTPError(b *builder, c *proxyCtx, st lex.Statement) bool {
+	if !b.needArgs(st, "http-error", 2, -1, "http-error status <code> [content-type <type>] [string|lf-string|file|lf-file|errorfile …] [hdr <name> <fmt>]*") {
+		return false
+	}
+	if st.Words[1] != "status" {
+		b.errorf(st.Pos, "http-error", "expects 'status <code>', found '%s'", st.Words[1])
+		return false
+	}
+	code, err := parseInt(st.Words[2], 100, 599)
+	if err != nil || !slices.Contains(errorCodes, code) || code == 200 {
+		b.errorf(st.Pos, "http-error", "status code '%s' is not supported (valid codes: 400 401 403 404 405 407 408 410 413 425 429 500 501 502 503 504)", st.Words[2])
+		return false
+	}
+	c.p.ErrorFiles[code] = &ErrorFile{Pos: st.Pos, Keyword: "http-error", Code: code, Reply: slices.Clone(st.Words[3:])}
 	return true
 }
 

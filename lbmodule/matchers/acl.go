@@ -3,7 +3,10 @@
 // request path and URL, comma-separated header values, HAProxy's match
 // methods (beg, end, sub, dir, dom, len, int ranges), userlist
 // authentication and the state of the plugin's backends (nbsrv,
-// srv_is_up). Its semantics were checked against HAProxy 2.6.
+// srv_is_up), sample expressions with converters and variables. Beside the
+// matcher it has the handlers for HAProxy rule actions that Caddy lacks:
+// tarpit, set-var, normalize-uri, replace-value and set-status. Its
+// semantics were checked against HAProxy 2.6.
 package matchers
 
 import (
@@ -75,6 +78,16 @@ type Test struct {
 	// (eq, ge, gt, le, lt); address patterns are addresses or networks.
 	Values []string `json:"values,omitempty"`
 
+	// Single evaluates the fetch as HAProxy does outside an ACL (in a
+	// log-format expression): one sample, the last occurrence of a header
+	// or cookie.
+	Single bool `json:"single,omitempty"`
+	// Converters transform each sample before it is matched
+	// ("hdr(host),lower"). With converters, and for the var, str, int and
+	// bool fetches, the patterns are matched against the converted
+	// sample's kind.
+	Converters []Converter `json:"converters,omitempty"`
+
 	// Accounts are the userlist's users for http_auth and
 	// http_auth_group.
 	Accounts []Account `json:"accounts,omitempty"`
@@ -113,6 +126,9 @@ func (m *MatchACL) Provision(caddy.Context) error {
 }
 
 func (t *Test) provision() error {
+	if t.isExpression() {
+		return t.provisionExpression()
+	}
 	info, ok := fetches[t.Fetch]
 	if !ok {
 		return fmt.Errorf("unknown fetch %q", t.Fetch)

@@ -81,6 +81,14 @@ func defaultMethod(k sampleKind) string {
 // sample of the fetch matches any pattern.
 func (t *Test) eval(r *http.Request) bool {
 	p := t.compiled
+	if t.isExpression() {
+		for _, smp := range evalExpression(r, t.Fetch, t.Args, t.Converters, !t.Single) {
+			if p.matchSample(smp) {
+				return true
+			}
+		}
+		return false
+	}
 	switch t.Fetch {
 	case "path":
 		s, ok := requestPath(r.RequestURI)
@@ -387,35 +395,40 @@ func cookieValues(r *http.Request, name string) []string {
 	return out
 }
 
-// evalURLParam matches the values of a query parameter. As in HAProxy,
-// the parameters start after the first '?' (or the given delimiter) and
-// are separated by '&', ';' or the delimiter; a parameter without '=' has
-// no value.
+// evalURLParam matches the values of a query parameter.
 func (t *Test) evalURLParam(r *http.Request) bool {
-	name := t.Args[0]
-	delim := rune('?')
-	if len(t.Args) > 1 && t.Args[1] != "" {
-		delim = rune(t.Args[1][0])
-	}
-	icase := len(t.Args) > 2 && t.Args[2] == "i"
-	uri := r.RequestURI
-	start := strings.IndexFunc(uri, func(c rune) bool { return c == '?' || c == delim })
-	if start < 0 {
-		return false
-	}
-	isSep := func(c rune) bool { return c == '&' || c == ';' || c == delim }
-	for _, part := range strings.FieldsFunc(uri[start+1:], isSep) {
-		n, v, ok := strings.Cut(part, "=")
-		if !ok {
-			continue
-		}
-		if n == name || icase && strings.EqualFold(n, name) {
-			if t.compiled.matchString(v) {
-				return true
-			}
+	for _, v := range urlParamValues(r.RequestURI, t.Args) {
+		if t.compiled.matchString(v) {
+			return true
 		}
 	}
 	return false
+}
+
+// urlParamValues returns the values of a query parameter (args: name,
+// delimiter, "i"), in order. As in HAProxy, the parameters start after the
+// first '?' (or the given delimiter) and are separated by '&', ';' or the
+// delimiter; a parameter without '=' has no value.
+func urlParamValues(uri string, args []string) []string {
+	name := args[0]
+	delim := rune('?')
+	if len(args) > 1 && args[1] != "" {
+		delim = rune(args[1][0])
+	}
+	icase := len(args) > 2 && args[2] == "i"
+	start := strings.IndexFunc(uri, func(c rune) bool { return c == '?' || c == delim })
+	if start < 0 {
+		return nil
+	}
+	isSep := func(c rune) bool { return c == '&' || c == ';' || c == delim }
+	var out []string
+	for _, part := range strings.FieldsFunc(uri[start+1:], isSep) {
+		n, v, ok := strings.Cut(part, "=")
+		if ok && (n == name || icase && strings.EqualFold(n, name)) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // originalMethod is the method the client sent: HAProxy's method fetch

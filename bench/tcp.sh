@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Measures the layer4 "haproxy" handler against HAProxy 2.6 in mode tcp, in
+# one run: bulk throughput with iperf3 and connection rate with
+# bench/tcpconnrate, each directly to the origin, through HAProxy (default
+# settings, and with "option splice-auto") and through Caddy's handler;
+# then prints the ratios ours/HAProxy. The targets take turns, round after
+# round, and the medians are printed, so that load from other processes on
+# the machine weighs on all of them alike.
+# Usage: bench/tcp.sh [seconds per measurement, default 3] [rounds, default 3]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-3}
+rounds=${2:-3}
+command -v iperf3 >/dev/null || { echo "iperf3 is missing (apt-get install -y iperf3)" >&2; exit 1; }
+command -v haproxy >/dev/null || { echo "haproxy is missing" >&2; exit 1; }
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+waitport() {
+	for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return; sleep 0.1; done
+	echo "nothing listens on $1" >&2
+	tail -n 5 "$work"/*.log >&2
+	exit 1
+}
+
+go build -o "$work/caddy" ./cmd/caddy
+go build -o "$work/tcpconnrate" ./bench/tcpconnrate
+
+iperf_port=$(freeport); rate_port=$(freeport)
+iperf3 -s -p "$iperf_port" >/dev/null 2>&1 & pids+=($!)
+"$work/tcpconnrate" -serve "127.0.0.1:$rate_port" & pids+=($!)
+
+# Each proxy has two frontends: one to iperf3, one to the rate origin.
+hp_iperf=$(freeport); hp_rate=$(freeport); hs_iperf=$(freeport); hs_rate=$(freeport)
+cp_iperf=$(freeport); cp_rate=$(freeport); admin=$(freeport)
+haproxy_cfg() { # name iperf-port rate-port extra-option
+	cat <<CFG
+global
+  maxconn 4000
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  $4
+listen iperf
+  bind 127.0.0.1:$2
+  server s1 127.0.0.1:$iperf_port
+listen rate
+  bind 127.0.0.1:$3
+  server s1 127.0.0.1:$rate_port
+CFG
+}
+haproxy_cfg default "$hp_iperf" "$hp_rate" "" >"$work/haproxy.cfg"
+haproxy_cfg splice "$hs_iperf" "$hs_rate" "option splice-auto" >"$work/haproxy-splice.cfg"
+haproxy -f "$work/haproxy.cfg" -db -dR >"$work/haproxy.log" 2>&1 & pids+=($!)
+haproxy -f "$work/haproxy-splice.cfg" -db -dR >"$work/haproxy-splice.log" 2>&1 & pids+=($!)
+
+server() { # listen-port dial-port
+	echo '{"listen":["127.0.0.1:'"$1"'"],"routes":[{"handle":[{"handler":"haproxy","frontend":"fe'"$1"'","connect_timeout":"5s","client_timeout":"30s","server_timeout":"30s","backend":{"backend":"be'"$1"'","servers":[{"name":"s1","dial":"127.0.0.1:'"$2"'"}]}}]}]}'
+}
+cat >"$work/caddy.json" <<JSON
+{"admin":{"listen":"127.0.0.1:$admin"},"logging":{"logs":{"default":{"level":"WARN"}}},
+ "apps":{"layer4":{"servers":{"iperf":$(server "$cp_iperf" "$iperf_port"),"rate":$(server "$cp_rate" "$rate_port")}}}}
+JSON
+HOME="$work" XDG_CONFIG_HOME="$work/config" XDG_DATA_HOME="$work/data" \
+	"$work/caddy" run --config "$work/caddy.json" >"$work/caddy.log" 2>&1 & pids+=($!)
+for p in "$iperf_port" "$rate_port" "$hp_iperf" "$hp_rate" "$hs_iperf" "$hs_rate" "$cp_iperf" "$cp_rate"; do waitport "$p"; done
+
+gbps() { # port -> Gbit/s received
+	iperf3 -c 127.0.0.1 -p "$1" -t "$secs" -J |
+		python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9))'
+}
+rate() { "$work/tcpconnrate" -addr "127.0.0.1:$1" -c 32 -d "${secs}s" | awk '{print $1}'; }
+
+targets=(direct haproxy haproxy-splice caddy)
+declare -A tput conns
+for round in $(seq "$rounds"); do
+	for target in "${targets[@]}"; do
+		case $target in
+		direct) ip=$iperf_port; rp=$rate_port ;;
+		haproxy) ip=$hp_iperf; rp=$hp_rate ;;
+		haproxy-splice) ip=$hs_iperf; rp=$hs_rate ;;
+		caddy) ip=$cp_iperf; rp=$cp_rate ;;
+		esac
+		tput[$target]+=" $(gbps "$ip")"
+		conns[$target]+=" $(rate "$rp")"
+	done
+done
+median() { python3 -c 'import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))' $1; }
+declare -A mt mc
+for target in "${targets[@]}"; do
+	mt[$target]=$(median "${tput[$target]}")
+	mc[$target]=$(median "${conns[$target]}")
+done
+
+printf '%-16s %22s %14s   (%d rounds of %ss; all: Gb/s | conn/s)\n' target "throughput (median)" "conn/s" "$rounds" "$secs"
+for target in "${targets[@]}"; do
+	printf '%-16s %17.2f Gb/s %14.0f   |%s |%s\n' "$target" "${mt[$target]}" "${mc[$target]}" "${tput[$target]}" "${conns[$target]}"
+done
+ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
+echo "ours/haproxy:        throughput $(ratio "${mt[caddy]}" "${mt[haproxy]}")x  conn/s $(ratio "${mc[caddy]}" "${mc[haproxy]}")x"
+echo "ours/haproxy-splice: throughput $(ratio "${mt[caddy]}" "${mt[haproxy-splice]}")x  conn/s $(ratio "${mc[caddy]}" "${mc[haproxy-splice]}")x"
