@@ -8,7 +8,9 @@
 //   - the haproxy_stats directive, HAProxy's statistics page with the
 //     options of its "stats" keywords;
 //   - the haproxy_frontend directive, which counts a site as an HAProxy
-//     frontend for the stats page.
+//     frontend for the stats page;
+//   - the block of the haproxy handler in a layer4 route of caddy-l4's
+//     layer4 global option, an HAProxy listen section in mode tcp.
 //
 // Importing the module's root package imports this one.
 package caddyfile
@@ -17,10 +19,12 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/l4proxy"
 )
 
 func init() {
 	lbmodule.SetCaddyfileReader(readPolicy)
+	l4proxy.SetCaddyfileReader(readTCPHandler)
 
 	httpcaddyfile.RegisterHandlerDirective("haproxy_cookie", parseCookie)
 	httpcaddyfile.RegisterDirectiveOrder("haproxy_cookie", httpcaddyfile.Before, "reverse_proxy")

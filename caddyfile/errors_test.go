@@ -71,3 +71,21 @@ func TestDirectiveErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestTCPBlockErrors checks that the layer4 haproxy block refuses what
+// the handler does not carry out, with the Caddyfile's file:line.
+func TestTCPBlockErrors(t *testing.T) {
+	for _, tc := range []struct{ block, want string }{
+		{"bind :5432\nserver s1 127.0.0.1:9001", `Caddyfile:6: haproxy: "bind" is not supported here`},
+		{"server s1 127.0.0.1:9001\ncookie SRV insert", `Caddyfile:7: haproxy: "cookie" is not supported here`},
+		{"server s1 127.0.0.1:9001 wieght 2", `Caddyfile:6: haproxy: server "s1": unknown option "wieght"`},
+		{"mode http\nserver s1 127.0.0.1:9001", `Caddyfile:6: haproxy: mode http: the block is in mode tcp`},
+		{"balance leastconn", `Caddyfile:5: haproxy: the block names no server`},
+	} {
+		body := "{\n\tlayer4 {\n\t\t:5432 {\n\t\t\troute {\n\t\t\t\thaproxy db {\n\t\t\t\t\t" +
+			strings.ReplaceAll(tc.block, "\n", "\n\t\t\t\t\t") + "\n\t\t\t\t}\n\t\t\t}\n\t\t}\n\t}\n}\n"
+		if _, err := adapt(t, "Caddyfile", []byte(body)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want it to contain %q", tc.block, err, tc.want)
+		}
+	}
+}

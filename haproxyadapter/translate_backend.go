@@ -101,6 +101,15 @@ func BackendPolicy(cfg *config.Config, b *config.Proxy) (lbmodule.BackendConfig,
 	return bc, t.diags
 }
 
+// TCPHandler translates backend b of cfg, in mode tcp, into the layer-4
+// handler's JSON, as the adapter does for a listen section: b is its own
+// frontend (its timeout client applies).
+func TCPHandler(cfg *config.Config, b *config.Proxy) (json.RawMessage, []config.Diagnostic) {
+	t := newTranslator(cfg)
+	h := t.translateTCPBackend(b, b)
+	return h, uniqueDiagnostics(t.diags)
+}
+
 // backendConfig builds the selection policy's description of backend b.
 func (t *translator) backendConfig(b *config.Proxy) lbmodule.BackendConfig {
 	bc := lbmodule.BackendConfig{

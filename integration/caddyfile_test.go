@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/caddy-haproxy/caddy-haproxy/internal/tcptest"
 )
 
 // The Caddyfile examples of the README live in testdata/caddyfile with
@@ -80,43 +82,64 @@ func (ex *caddyfileExample) start(t *testing.T) *caddyProc {
 	return startCaddyAt(t, admin, "--adapter", "caddyfile", "--config", ex.path)
 }
 
-// startHAProxy runs the real HAProxy with the example's lb_policy block as
-// its backend section, behind a frontend on a free port whose URL it
-// returns. lb_retries becomes retries; the timeouts are generous.
-func (ex *caddyfileExample) startHAProxy(t *testing.T) string {
+// haproxyBlock returns the name and lines of the example's block that
+// opens with the words of opener and a "{" (an unnamed one is "web"), and
+// the value of lb_retries (0 without one).
+func (ex *caddyfileExample) haproxyBlock(t *testing.T, opener ...string) (name, block string, retries int) {
 	t.Helper()
 	lines := strings.Split(ex.text, "\n")
-	var name string
-	var block []string
-	retries := 0
+	var body []string
 	for i := 0; i < len(lines); i++ {
 		f := strings.Fields(lines[i])
 		switch {
-		case len(f) >= 3 && f[0] == "lb_policy" && f[1] == "haproxy" && f[len(f)-1] == "{":
+		case len(f) > len(opener) && slices.Equal(f[:len(opener)], opener) && f[len(f)-1] == "{":
 			name = "web"
-			if len(f) == 4 {
-				name = f[2]
+			if len(f) == len(opener)+2 {
+				name = f[len(opener)]
 			}
 			for i++; strings.TrimSpace(lines[i]) != "}"; i++ {
-				block = append(block, "\t"+strings.TrimSpace(lines[i]))
+				body = append(body, "\t"+strings.TrimSpace(lines[i]))
 			}
 		case len(f) == 2 && f[0] == "lb_retries":
 			retries, _ = strconv.Atoi(f[1])
 		}
 	}
 	if name == "" {
-		t.Fatal("the example has no lb_policy haproxy block")
+		t.Fatalf("the example has no %s block", strings.Join(opener, " "))
 	}
-	port := freePort(t)
-	cfg := fmt.Sprintf("defaults\n\tmode http\n\ttimeout connect 5s\n\ttimeout client 30s\n\ttimeout server 30s\n\tretries %d\n"+
-		"frontend fe\n\tbind %s\n\tdefault_backend %s\nbackend %s\n%s\n",
-		retries, loopback(port), name, name, strings.Join(block, "\n"))
+	return name, strings.Join(body, "\n"), retries
+}
+
+// startHAProxyText runs the real HAProxy on cfg and waits for listen.
+func startHAProxyText(t *testing.T, cfg, listen string) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "haproxy.cfg")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	startHAProxy(t, path, loopback(port))
-	return "http://" + loopback(port) + "/"
+	startHAProxy(t, path, listen)
+}
+
+// startHAProxy runs the real HAProxy with the example's lb_policy block as
+// its backend section, behind a frontend on a free port whose URL it
+// returns. lb_retries becomes retries; the timeouts are generous.
+func (ex *caddyfileExample) startHAProxy(t *testing.T) string {
+	t.Helper()
+	name, block, retries := ex.haproxyBlock(t, "lb_policy", "haproxy")
+	addr := loopback(freePort(t))
+	startHAProxyText(t, fmt.Sprintf("defaults\n\tmode http\n\ttimeout connect 5s\n\ttimeout client 30s\n\ttimeout server 30s\n\tretries %d\n"+
+		"frontend fe\n\tbind %s\n\tdefault_backend %s\nbackend %s\n%s\n", retries, addr, name, name, block), addr)
+	return "http://" + addr + "/"
+}
+
+// startHAProxyTCP runs the real HAProxy with the example's layer4 haproxy
+// block as a listen section in mode tcp on a free port, which it returns.
+func (ex *caddyfileExample) startHAProxyTCP(t *testing.T) string {
+	t.Helper()
+	name, block, _ := ex.haproxyBlock(t, "haproxy")
+	addr := loopback(freePort(t))
+	startHAProxyText(t, fmt.Sprintf("listen %s\n\tbind %s\n\tmode tcp\n%s\n", name, addr, block), addr)
+	return addr
 }
 
 func addrs[T interface{ Addr() string }](origins []T) []string {
@@ -500,5 +523,58 @@ func TestCaddyfileBlockErrorNamesLine(t *testing.T) {
 		if code == 0 || !strings.Contains(stderr, want) && !strings.Contains(stderr, logged) {
 			t.Errorf("caddy %s: exit %d, stderr:\n%s\nwant a failure naming %s", cmd, code, stderr, want)
 		}
+	}
+}
+
+// TestCaddyfileTCPMatchesHAProxy runs the layer4 example and HAProxy with
+// the same block as a listen section in mode tcp: the servers connections
+// go to, in order while all are up, and as a set once a server is dead
+// (redispatched at once) and once both actives are (the backup).
+func TestCaddyfileTCPMatchesHAProxy(t *testing.T) {
+	results := map[string][]string{}
+	for _, proxy := range []string{"haproxy", "caddy"} {
+		t.Run(proxy, func(t *testing.T) {
+			db1, db2, spare := tcptest.Start(t, "db1", false), tcptest.Start(t, "db2", false), tcptest.Start(t, "spare", false)
+			ex := loadExample(t, "tcp.Caddyfile", db1.Addr(), db2.Addr(), spare.Addr())
+			addr := loopback(ex.ports[15432])
+			if proxy == "haproxy" {
+				addr = ex.startHAProxyTCP(t)
+			} else {
+				// HAProxy's start waits with a connection to the
+				// listener, which takes a server: so does this.
+				ex.start(t).waitListening(addr)
+			}
+			var got []string
+			for range 9 {
+				got = append(got, tcpAnswer("127.0.0.1", addr, ""))
+			}
+			// settled waits until 6 answers in a row come from want.
+			settled := func(want string) string {
+				var window []string
+				waitUntil(t, "answers from "+want, func() bool {
+					window = append(window, tcpAnswer("127.0.0.1", addr, ""))
+					if len(window) > 6 {
+						window = window[1:]
+					}
+					return len(window) == 6 && setOf(window) == want
+				})
+				return setOf(window)
+			}
+			db1.Stop()
+			got = append(got, settled("db2"))
+			db2.Stop()
+			got = append(got, settled("spare"))
+			results[proxy] = got
+		})
+	}
+	h, c := results["haproxy"], results["caddy"]
+	if h == nil {
+		return // haproxy skipped
+	}
+	if !slices.Equal(h, c) {
+		t.Errorf("answers differ:\n haproxy %q\n caddy   %q", h, c)
+	}
+	if setOf(h[:9]) != "db1 db2" {
+		t.Errorf("haproxy answered %v while db1 and db2 were up", h[:9])
 	}
 }
