@@ -38,8 +38,9 @@
 //     no connection (the adapter listens on them)
 //
 // and their Caddyfile syntax: "lb_policy haproxy" with an HAProxy backend
-// block inside reverse_proxy, and the haproxy_cookie and haproxy_stats
-// directives.
+// block inside reverse_proxy, the haproxy_cookie, haproxy_stats and
+// haproxy_frontend directives, and the haproxy handler's block in layer4
+// routes.
 package caddyhaproxy
 
 import (
