@@ -187,14 +187,6 @@ func (t *translator) userlistAccounts(pos config.Pos, keyword, name string) ([]m
 	return accounts, ok
 }
 
-// insecureHash hashes a clear-text password from haproxy.cfg for Caddy's
-// basic authentication. The clear text is in haproxy.cfg already: a costly
-// hash would protect nothing and slow every request down.
-func insecureHash(password string) (string, error) {
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
-	return string(hash), err
-}
-
 // userlistResult caches the accounts of a userlist.
 type userlistResult struct {
 	accounts []matchers.Account
@@ -214,4 +206,12 @@ func cryptScheme(h string) string {
 		return "yescrypt"
 	}
 	return "crypt(3)"
+}
+
+// insecureHash hashes a clear-text password from haproxy.cfg for Caddy's
+// basic authentication. The clear text is in haproxy.cfg already: a costly
+// hash would protect nothing and slow every request down.
+func insecureHash(password string) (string, error) {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	return string(hash), err
 }

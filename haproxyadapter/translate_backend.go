@@ -114,7 +114,7 @@ func TCPHandler(cfg *config.Config, b *config.Proxy) (json.RawMessage, []config.
 func (t *translator) backendConfig(b *config.Proxy) lbmodule.BackendConfig {
 	bc := lbmodule.BackendConfig{
 		Backend:      b.Name,
-		ProxyID:      t.proxyID(b),
+		ProxyID:      t.ids[b],
 		Balance:      b.Balance.Algorithm,
 		BalanceParam: b.Balance.Param,
 		BalanceArgs:  b.Balance.Args,

@@ -311,6 +311,10 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 		if err != nil {
 			return fail("%v", err)
 		}
+		if r.Action == "deny" {
+			// The stats page counts denied requests (dreq).
+			return append([]json.RawMessage{deniedMark(p)}, hs...), true
+		}
 		return hs, true
 	case "normalize-uri":
 		n := matchers.NormalizeURI{}
@@ -347,7 +351,8 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 			return fail("%v", err)
 		}
 		hold := caddyconfig.JSONModuleObject(matchers.Tarpit{Delay: caddy.Duration(delay)}, "handler", "haproxy_tarpit", nil)
-		return append([]json.RawMessage{hold}, hs...), true
+		// A tarpitted request counts as denied, as in HAProxy.
+		return append([]json.RawMessage{deniedMark(p), hold}, hs...), true
 	case "set-header", "add-header":
 		if len(r.Args) != 2 {
 			return fail("expects a header name and a value")

@@ -50,7 +50,13 @@ func proxyIDs(cfg *config.Config) map[*config.Proxy]int {
 // frontendCounter is the route that leads every route list of a frontend:
 // the haproxy_frontend handler counting its traffic for the stats page.
 func (t *translator) frontendCounter(fe *config.Proxy) caddyhttp.Route {
-	h := lbmodule.FrontendHandler{FrontendConfig: lbmodule.FrontendConfig{Name: fe.Name, ID: t.ids[fe]}}
+	h := lbmodule.FrontendHandler{FrontendConfig: lbmodule.FrontendConfig{
+		Name:   fe.Name,
+		ID:     t.ids[fe],
+		Listen: fe.Kind == config.KindListen,
+		// The haproxy_maxconn listener wrapper enforces it.
+		MaxConn: fe.MaxConn,
+	}}
 	return caddyhttp.Route{HandlersRaw: []json.RawMessage{caddyconfig.JSONModuleObject(h, "handler", "haproxy_frontend", nil)}}
 }
 
@@ -199,6 +205,12 @@ func (t *translator) statsAuth(s *config.Stats, realm string) (json.RawMessage, 
 	}
 	auth := caddyauth.Authentication{ProvidersRaw: caddy.ModuleMap{"http_basic": caddyconfig.JSON(basic, nil)}}
 	return caddyconfig.JSONModuleObject(auth, "handler", "authentication", nil), true
+}
+
+// deniedMark records in a request variable that a rule of section p
+// denied the request, for the stats page's dreq counters.
+func deniedMark(p *config.Proxy) json.RawMessage {
+	return caddyconfig.JSONModuleObject(map[string]string{lbmodule.DeniedVar: p.Name}, "handler", "vars", nil)
 }
 
 // statsInBackend reports whether backend be serves its own stats page,

@@ -346,9 +346,9 @@ func TestReadmeCaddyfileExamples(t *testing.T) {
 	}
 }
 
-// statsRows reads a stats CSV and returns, for the rows of proxy px, the
+// csvColumns reads a stats CSV and returns, for the rows of proxy px, the
 // named columns joined by commas, one row per string.
-func statsRows(t *testing.T, csv, px string, columns ...string) []string {
+func csvColumns(t *testing.T, csv, px string, columns ...string) []string {
 	t.Helper()
 	lines := strings.Split(strings.TrimSpace(csv), "\n")
 	if len(lines) == 0 || !strings.HasPrefix(lines[0], "# ") {
@@ -461,7 +461,7 @@ backend web
 			var rows []string
 			waitUntil(t, "every server checked", func() bool {
 				_, csv := statsExchange(t, "GET", base+"stats;csv", "admin", "s3cret", "")
-				rows = statsRows(t, csv, "web", "svname", "status", "weight", "act", "bck")
+				rows = csvColumns(t, csv, "web", "svname", "status", "weight", "act", "bck")
 				return !strings.Contains(strings.Join(rows, " "), "/")
 			})
 			add("rows", strings.Join(rows, " "))
@@ -469,15 +469,15 @@ backend web
 			add("set s2 maint", a)
 			add("answers", strings.Join(sequence(t, base, 6), " "))
 			_, csv := statsExchange(t, "GET", base+"stats;csv", "admin", "s3cret", "")
-			add("rows", strings.Join(statsRows(t, csv, "web", "svname", "status", "weight", "act", "bck"), " "))
+			add("rows", strings.Join(csvColumns(t, csv, "web", "svname", "status", "weight", "act", "bck"), " "))
 			a, _ = statsExchange(t, "GET", base+"other", "", "", "")
 			add("other page", a)
 			_, csv = statsExchange(t, "GET", base+"stats;csv", "admin", "s3cret", "")
 			// The frontend's counters are the stats page's own concern
 			// (and depend on how often the wait above polled); here
 			// it must be on the page.
-			add("frontend", strings.Join(statsRows(t, csv, "www", "svname", "status"), " "))
-			t.Logf("frontend counters (svname, req_tot, 2xx, 3xx, 4xx): %v", statsRows(t, csv, "www", "svname", "req_tot", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx"))
+			add("frontend", strings.Join(csvColumns(t, csv, "www", "svname", "status"), " "))
+			t.Logf("frontend counters (svname, req_tot, 2xx, 3xx, 4xx): %v", csvColumns(t, csv, "www", "svname", "req_tot", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx"))
 			results[proxy] = got
 		})
 	}
