@@ -219,10 +219,15 @@ func (h *haproxyRun) launch(bin, dir string, be haproxyBackend) (string, error) 
 	go func() { _ = cmd.Wait(); close(done) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
+		// Ready when both the frontend and the runtime API answer: the
+		// stats socket may come up after the listeners.
 		c, err := net.DialTimeout("tcp", h.addr, 100*time.Millisecond)
 		if err == nil {
 			c.Close()
-			break
+			if s, err := net.DialTimeout("unix", h.sock, 100*time.Millisecond); err == nil {
+				s.Close()
+				break
+			}
 		}
 		select {
 		case <-done:
