@@ -58,7 +58,13 @@ type translator struct {
 // Translate turns a configuration model into a Caddy config. Diagnostics
 // with Severity Error mean the result must not be used.
 func Translate(cfg *config.Config) (*caddy.Config, []config.Diagnostic) {
-	t := &translator{
+	t := newTranslator(cfg)
+	out := t.translate()
+	return out, uniqueDiagnostics(t.diags)
+}
+
+func newTranslator(cfg *config.Config) *translator {
+	return &translator{
 		cfg:             cfg,
 		backendHandlers: make(map[string]json.RawMessage),
 		tcpHandlers:     make(map[string]json.RawMessage),
@@ -71,8 +77,6 @@ func Translate(cfg *config.Config) (*caddy.Config, []config.Diagnostic) {
 		warned:          make(map[string]bool),
 		ids:             proxyIDs(cfg),
 	}
-	out := t.translate()
-	return out, uniqueDiagnostics(t.diags)
 }
 
 // uniqueDiagnostics drops repeated diagnostics: a rule translated for

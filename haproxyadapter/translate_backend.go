@@ -91,6 +91,25 @@ func (t *translator) translateBackend(b *config.Proxy, ff forwardForConfig) json
 	return caddyconfig.JSONModuleObject(handler, "handler", "reverse_proxy", nil)
 }
 
+// BackendPolicy translates backend b of cfg into the selection policy's
+// configuration, as the adapter does for each reverse_proxy handler: the
+// algorithm, servers, checks, cookie and retry rules. The transport and the
+// reverse_proxy around the policy are left to the caller.
+func BackendPolicy(cfg *config.Config, b *config.Proxy) (lbmodule.BackendConfig, []config.Diagnostic) {
+	t := newTranslator(cfg)
+	bc := t.backendConfig(b)
+	return bc, t.diags
+}
+
+// TCPHandler translates backend b of cfg, in mode tcp, into the layer-4
+// handler's JSON, as the adapter does for a listen section: b is its own
+// frontend (its timeout client applies).
+func TCPHandler(cfg *config.Config, b *config.Proxy) (json.RawMessage, []config.Diagnostic) {
+	t := newTranslator(cfg)
+	h := t.translateTCPBackend(b, b)
+	return h, uniqueDiagnostics(t.diags)
+}
+
 // backendConfig builds the selection policy's description of backend b.
 func (t *translator) backendConfig(b *config.Proxy) lbmodule.BackendConfig {
 	bc := lbmodule.BackendConfig{
