@@ -6,7 +6,6 @@ package l4proxy
 import (
 	"fmt"
 	"net/netip"
-	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -90,7 +89,7 @@ type Handler struct {
 	frontend *lbmodule.Frontend
 	logger   *zap.Logger
 	// cleanedUp makes Cleanup release the backend and frontend once.
-	cleanedUp atomic.Bool
+	cleanedUp bool
 }
 
 // target is where a server is dialed.
@@ -202,9 +201,10 @@ func (h *Handler) Validate() error {
 // when a config is unloaded, and those still release their server and
 // count their bytes through them.
 func (h *Handler) Cleanup() error {
-	if h.cleanedUp.Swap(true) {
+	if h.cleanedUp {
 		return nil
 	}
+	h.cleanedUp = true
 	lbmodule.CloseBackend(h.backend)
 	lbmodule.CloseFrontend(h.frontend, h.frontendConfig())
 	return nil
