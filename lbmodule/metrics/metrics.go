@@ -18,6 +18,8 @@ import (
 
 // metric maps one statistics field to one exporter metric.
 type metric struct {
+	// objects are the kinds of rows that have the metric.
+	objects objectKinds
 	// name follows haproxy_<object>_.
 	name  string
 	field string
@@ -27,192 +29,101 @@ type metric struct {
 	scale float64
 }
 
-func gauge(name, field, help string) metric {
-	return metric{name, field, help, prometheus.GaugeValue, 1}
+// objectKinds is a set of kinds of statistics rows.
+type objectKinds uint8
+
+const (
+	onFrontend objectKinds = 1 << iota
+	onBackend
+	onServer
+	onAll = onFrontend | onBackend | onServer
+)
+
+func gauge(objects objectKinds, name, field, help string) metric {
+	return metric{objects, name, field, help, prometheus.GaugeValue, 1}
 }
 
-func counter(name, field, help string) metric {
-	return metric{name, field, help, prometheus.CounterValue, 1}
+func counter(objects objectKinds, name, field, help string) metric {
+	return metric{objects, name, field, help, prometheus.CounterValue, 1}
 }
 
 func millis(m metric) metric { m.scale = 0.001; return m }
 
-// Help texts shared by several objects, HAProxy's words.
+// Help texts of the metrics handled apart, HAProxy's words.
 const (
-	helpScur     = "Number of current sessions on the frontend, backend or server"
-	helpSmax     = "Highest value of current sessions encountered since process started"
-	helpSlim     = "Frontend/listener/server's maxconn, backend's fullconn"
-	helpStot     = "Total number of sessions since process started"
-	helpBin      = "Total number of request bytes since process started"
-	helpBout     = "Total number of response bytes since process started"
-	helpDreq     = "Total number of denied requests since process started"
-	helpDresp    = "Total number of denied responses since process started"
-	helpQcur     = "Number of current queued connections"
-	helpQmax     = "Highest value of queued connections encountered since process started"
-	helpEcon     = "Total number of failed connections to server since the worker process started"
-	helpEresp    = "Total number of invalid responses since the worker process started"
-	helpWretr    = "Total number of server connection retries since the worker process started"
-	helpWredis   = "Total number of server redispatches due to connection failures since the worker process started"
-	helpWeight   = "Server's effective weight, or sum of active servers' effective weights for a backend"
-	helpChkdown  = "Total number of failed checks causing UP to DOWN server transitions, per server/backend, since the worker process started"
-	helpLastchg  = "How long ago the last server state changed, in seconds"
-	helpDowntime = "Total time spent in DOWN state, for server or backend"
-	helpLbtot    = "Total number of requests routed by load balancing since the worker process started (ignores queue pop and stickiness)"
-	helpRateMax  = "Highest value of sessions per second observed since the worker process started"
-	helpCliAbrt  = "Total number of requests or connections aborted by the client since the worker process started"
-	helpSrvAbrt  = "Total number of requests or connections aborted by the server since the worker process started"
-	helpLastsess = "How long ago some traffic was seen on this object on this worker process, in seconds"
-	helpQtime    = "Avg. queue time for last 1024 successful connections."
-	helpCtime    = "Avg. connect time for last 1024 successful connections."
-	helpRtime    = "Avg. response time for last 1024 successful connections."
-	helpTtime    = "Avg. total time for last 1024 successful connections."
-	helpWrew     = "Total number of failed HTTP header rewrites since the worker process started"
-	helpConnect  = "Total number of outgoing connection attempts on this backend/server since the worker process started"
-	helpReuse    = "Total number of reused connection on this backend/server since the worker process started"
-	helpQtimeMax = "Maximum observed time spent in the queue"
-	helpCtimeMax = "Maximum observed time spent waiting for a connection to complete"
-	helpRtimeMax = "Maximum observed time spent waiting for a server response"
-	helpTtimeMax = "Maximum observed total request+response time (request+queue+connect+response+processing)"
-	helpEint     = "Total number of internal errors since process started"
-	helpUweight  = "Server's user weight, or sum of active servers' user weights for a backend"
-	helpReqTot   = "Total number of HTTP requests processed by this object since the worker process started"
-	helpCompIn   = "Total number of bytes submitted to the HTTP compressor for this object since the worker process started"
-	helpCompOut  = "Total number of bytes emitted by the HTTP compressor for this object since the worker process started"
-	helpCompByp  = "Total number of bytes that bypassed HTTP compression for this object since the worker process started (CPU/memory/bandwidth limitation)"
-	helpCompRsp  = "Total number of HTTP responses that were compressed for this object since the worker process started"
-	helpCacheLk  = "Total number of HTTP requests looked up in the cache on this frontend/backend since the worker process started"
-	helpCacheHit = "Total number of HTTP requests not found in the cache on this frontend/backend since the worker process started"
-	helpStatus   = "Current status of the service, per state label value."
-	helpHrsp     = "Total number of HTTP responses with status 100-199 returned by this object since the worker process started"
+	helpStatus = "Current status of the service, per state label value."
+	helpHrsp   = "Total number of HTTP responses with status 100-199 returned by this object since the worker process started"
 )
 
-// The metrics of each object, in promex's order. "status" and
-// "http_responses_total" are handled apart (labelled by state and code).
-var (
-	frontendMetrics = []metric{
-		gauge("current_sessions", "scur", helpScur),
-		gauge("max_sessions", "smax", helpSmax),
-		gauge("limit_sessions", "slim", helpSlim),
-		counter("sessions_total", "stot", helpStot),
-		counter("bytes_in_total", "bin", helpBin),
-		counter("bytes_out_total", "bout", helpBout),
-		counter("requests_denied_total", "dreq", helpDreq),
-		counter("responses_denied_total", "dresp", helpDresp),
-		counter("request_errors_total", "ereq", "Total number of request errors since process started"),
-		gauge("limit_session_rate", "rate_lim", "Configured limit on new sessions per second"),
-		gauge("max_session_rate", "rate_max", helpRateMax),
-		gauge("http_requests_rate_max", "req_rate_max", "Highest value of http requests observed since the worker process started"),
-		counter("http_requests_total", "req_tot", helpReqTot),
-		counter("http_comp_bytes_in_total", "comp_in", helpCompIn),
-		counter("http_comp_bytes_out_total", "comp_out", helpCompOut),
-		counter("http_comp_bytes_bypassed_total", "comp_byp", helpCompByp),
-		counter("http_comp_responses_total", "comp_rsp", helpCompRsp),
-		gauge("connections_rate_max", "conn_rate_max", "Highest value of connections per second observed since the worker process started"),
-		counter("connections_total", "conn_tot", "Total number of new connections accepted on this frontend since the worker process started"),
-		counter("intercepted_requests_total", "intercepted", "Total number of HTTP requests intercepted on the frontend (redirects/stats/services) since the worker process started"),
-		counter("denied_connections_total", "dcon", "Total number of incoming connections blocked on a listener/frontend by a tcp-request connection rule since the worker process started"),
-		counter("denied_sessions_total", "dses", "Total number of incoming sessions blocked on a listener/frontend by a tcp-request connection rule since the worker process started"),
-		counter("failed_header_rewriting_total", "wrew", helpWrew),
-		counter("http_cache_lookups_total", "cache_lookups", helpCacheLk),
-		counter("http_cache_hits_total", "cache_hits", helpCacheHit),
-		counter("internal_errors_total", "eint", helpEint),
-	}
-	backendMetrics = []metric{
-		gauge("current_queue", "qcur", helpQcur),
-		gauge("max_queue", "qmax", helpQmax),
-		gauge("current_sessions", "scur", helpScur),
-		gauge("max_sessions", "smax", helpSmax),
-		gauge("limit_sessions", "slim", helpSlim),
-		counter("sessions_total", "stot", helpStot),
-		counter("bytes_in_total", "bin", helpBin),
-		counter("bytes_out_total", "bout", helpBout),
-		counter("requests_denied_total", "dreq", helpDreq),
-		counter("responses_denied_total", "dresp", helpDresp),
-		counter("connection_errors_total", "econ", helpEcon),
-		counter("response_errors_total", "eresp", helpEresp),
-		counter("retry_warnings_total", "wretr", helpWretr),
-		counter("redispatch_warnings_total", "wredis", helpWredis),
-		gauge("weight", "weight", helpWeight),
-		gauge("active_servers", "act", "Total number of active UP servers with a non-zero weight"),
-		gauge("backup_servers", "bck", "Total number of backup UP servers with a non-zero weight"),
-		counter("check_up_down_total", "chkdown", helpChkdown),
-		gauge("check_last_change_seconds", "lastchg", helpLastchg),
-		counter("downtime_seconds_total", "downtime", helpDowntime),
-		counter("loadbalanced_total", "lbtot", helpLbtot),
-		gauge("max_session_rate", "rate_max", helpRateMax),
-		counter("http_requests_total", "req_tot", helpReqTot),
-		counter("client_aborts_total", "cli_abrt", helpCliAbrt),
-		counter("server_aborts_total", "srv_abrt", helpSrvAbrt),
-		counter("http_comp_bytes_in_total", "comp_in", helpCompIn),
-		counter("http_comp_bytes_out_total", "comp_out", helpCompOut),
-		counter("http_comp_bytes_bypassed_total", "comp_byp", helpCompByp),
-		counter("http_comp_responses_total", "comp_rsp", helpCompRsp),
-		gauge("last_session_seconds", "lastsess", helpLastsess),
-		millis(gauge("queue_time_average_seconds", "qtime", helpQtime)),
-		millis(gauge("connect_time_average_seconds", "ctime", helpCtime)),
-		millis(gauge("response_time_average_seconds", "rtime", helpRtime)),
-		millis(gauge("total_time_average_seconds", "ttime", helpTtime)),
-		counter("failed_header_rewriting_total", "wrew", helpWrew),
-		counter("connection_attempts_total", "connect", helpConnect),
-		counter("connection_reuses_total", "reuse", helpReuse),
-		counter("http_cache_lookups_total", "cache_lookups", helpCacheLk),
-		counter("http_cache_hits_total", "cache_hits", helpCacheHit),
-		millis(gauge("max_queue_time_seconds", "qtime_max", helpQtimeMax)),
-		millis(gauge("max_connect_time_seconds", "ctime_max", helpCtimeMax)),
-		millis(gauge("max_response_time_seconds", "rtime_max", helpRtimeMax)),
-		millis(gauge("max_total_time_seconds", "ttime_max", helpTtimeMax)),
-		counter("internal_errors_total", "eint", helpEint),
-		gauge("uweight", "uweight", helpUweight),
-	}
-	serverMetrics = []metric{
-		gauge("current_queue", "qcur", helpQcur),
-		gauge("max_queue", "qmax", helpQmax),
-		gauge("current_sessions", "scur", helpScur),
-		gauge("max_sessions", "smax", helpSmax),
-		gauge("limit_sessions", "slim", helpSlim),
-		counter("sessions_total", "stot", helpStot),
-		counter("bytes_in_total", "bin", helpBin),
-		counter("bytes_out_total", "bout", helpBout),
-		counter("responses_denied_total", "dresp", helpDresp),
-		counter("connection_errors_total", "econ", helpEcon),
-		counter("response_errors_total", "eresp", helpEresp),
-		counter("retry_warnings_total", "wretr", helpWretr),
-		counter("redispatch_warnings_total", "wredis", helpWredis),
-		gauge("weight", "weight", helpWeight),
-		counter("check_failures_total", "chkfail", "Total number of failed individual health checks per server/backend, since the worker process started"),
-		counter("check_up_down_total", "chkdown", helpChkdown),
-		gauge("check_last_change_seconds", "lastchg", helpLastchg),
-		counter("downtime_seconds_total", "downtime", helpDowntime),
-		gauge("queue_limit", "qlimit", "Limit on the number of connections in queue, for servers only (maxqueue argument)"),
-		gauge("current_throttle", "throttle", "Throttling ratio applied to a server's maxconn and weight during the slowstart period (0 to 100%)"),
-		counter("loadbalanced_total", "lbtot", helpLbtot),
-		gauge("max_session_rate", "rate_max", helpRateMax),
-		gauge("check_code", "check_code", "layer5-7 code, if available of the last health check."),
-		millis(gauge("check_duration_seconds", "check_duration", "Total duration of the latest server health check, in seconds.")),
-		counter("client_aborts_total", "cli_abrt", helpCliAbrt),
-		counter("server_aborts_total", "srv_abrt", helpSrvAbrt),
-		gauge("last_session_seconds", "lastsess", helpLastsess),
-		millis(gauge("queue_time_average_seconds", "qtime", helpQtime)),
-		millis(gauge("connect_time_average_seconds", "ctime", helpCtime)),
-		millis(gauge("response_time_average_seconds", "rtime", helpRtime)),
-		millis(gauge("total_time_average_seconds", "ttime", helpTtime)),
-		counter("failed_header_rewriting_total", "wrew", helpWrew),
-		counter("connection_attempts_total", "connect", helpConnect),
-		counter("connection_reuses_total", "reuse", helpReuse),
-		gauge("idle_connections_current", "srv_icur", "Current number of idle connections available for reuse on this server"),
-		gauge("idle_connections_limit", "src_ilim", "Limit on the number of available idle connections on this server (server 'pool_max_conn' directive)"),
-		millis(gauge("max_queue_time_seconds", "qtime_max", helpQtimeMax)),
-		millis(gauge("max_connect_time_seconds", "ctime_max", helpCtimeMax)),
-		millis(gauge("max_response_time_seconds", "rtime_max", helpRtimeMax)),
-		millis(gauge("max_total_time_seconds", "ttime_max", helpTtimeMax)),
-		counter("internal_errors_total", "eint", helpEint),
-		gauge("unsafe_idle_connections_current", "idle_conn_cur", "Current number of unsafe idle connections"),
-		gauge("safe_idle_connections_current", "safe_conn_cur", "Current number of safe idle connections"),
-		gauge("used_connections_current", "used_conn_cur", "Current number of connections in use"),
-		gauge("need_connections_current", "need_conn_est", "Estimated needed number of connections"),
-		gauge("uweight", "uweight", helpUweight),
-	}
-)
+// metrics is every exporter metric, in promex's order, which is each
+// object's order too. "status" and "http_responses_total" are handled
+// apart (labelled by state and code).
+var metrics = []metric{
+	gauge(onBackend|onServer, "current_queue", "qcur", "Number of current queued connections"),
+	gauge(onBackend|onServer, "max_queue", "qmax", "Highest value of queued connections encountered since process started"),
+	gauge(onAll, "current_sessions", "scur", "Number of current sessions on the frontend, backend or server"),
+	gauge(onAll, "max_sessions", "smax", "Highest value of current sessions encountered since process started"),
+	gauge(onAll, "limit_sessions", "slim", "Frontend/listener/server's maxconn, backend's fullconn"),
+	counter(onAll, "sessions_total", "stot", "Total number of sessions since process started"),
+	counter(onAll, "bytes_in_total", "bin", "Total number of request bytes since process started"),
+	counter(onAll, "bytes_out_total", "bout", "Total number of response bytes since process started"),
+	counter(onFrontend|onBackend, "requests_denied_total", "dreq", "Total number of denied requests since process started"),
+	counter(onAll, "responses_denied_total", "dresp", "Total number of denied responses since process started"),
+	counter(onFrontend, "request_errors_total", "ereq", "Total number of request errors since process started"),
+	gauge(onFrontend, "limit_session_rate", "rate_lim", "Configured limit on new sessions per second"),
+	counter(onBackend|onServer, "connection_errors_total", "econ", "Total number of failed connections to server since the worker process started"),
+	counter(onBackend|onServer, "response_errors_total", "eresp", "Total number of invalid responses since the worker process started"),
+	counter(onBackend|onServer, "retry_warnings_total", "wretr", "Total number of server connection retries since the worker process started"),
+	counter(onBackend|onServer, "redispatch_warnings_total", "wredis", "Total number of server redispatches due to connection failures since the worker process started"),
+	gauge(onBackend|onServer, "weight", "weight", "Server's effective weight, or sum of active servers' effective weights for a backend"),
+	gauge(onBackend, "active_servers", "act", "Total number of active UP servers with a non-zero weight"),
+	gauge(onBackend, "backup_servers", "bck", "Total number of backup UP servers with a non-zero weight"),
+	counter(onServer, "check_failures_total", "chkfail", "Total number of failed individual health checks per server/backend, since the worker process started"),
+	counter(onBackend|onServer, "check_up_down_total", "chkdown", "Total number of failed checks causing UP to DOWN server transitions, per server/backend, since the worker process started"),
+	gauge(onBackend|onServer, "check_last_change_seconds", "lastchg", "How long ago the last server state changed, in seconds"),
+	counter(onBackend|onServer, "downtime_seconds_total", "downtime", "Total time spent in DOWN state, for server or backend"),
+	gauge(onServer, "queue_limit", "qlimit", "Limit on the number of connections in queue, for servers only (maxqueue argument)"),
+	gauge(onServer, "current_throttle", "throttle", "Throttling ratio applied to a server's maxconn and weight during the slowstart period (0 to 100%)"),
+	counter(onBackend|onServer, "loadbalanced_total", "lbtot", "Total number of requests routed by load balancing since the worker process started (ignores queue pop and stickiness)"),
+	gauge(onAll, "max_session_rate", "rate_max", "Highest value of sessions per second observed since the worker process started"),
+	gauge(onFrontend, "http_requests_rate_max", "req_rate_max", "Highest value of http requests observed since the worker process started"),
+	counter(onFrontend|onBackend, "http_requests_total", "req_tot", "Total number of HTTP requests processed by this object since the worker process started"),
+	gauge(onServer, "check_code", "check_code", "layer5-7 code, if available of the last health check."),
+	millis(gauge(onServer, "check_duration_seconds", "check_duration", "Total duration of the latest server health check, in seconds.")),
+	counter(onBackend|onServer, "client_aborts_total", "cli_abrt", "Total number of requests or connections aborted by the client since the worker process started"),
+	counter(onBackend|onServer, "server_aborts_total", "srv_abrt", "Total number of requests or connections aborted by the server since the worker process started"),
+	counter(onFrontend|onBackend, "http_comp_bytes_in_total", "comp_in", "Total number of bytes submitted to the HTTP compressor for this object since the worker process started"),
+	counter(onFrontend|onBackend, "http_comp_bytes_out_total", "comp_out", "Total number of bytes emitted by the HTTP compressor for this object since the worker process started"),
+	counter(onFrontend|onBackend, "http_comp_bytes_bypassed_total", "comp_byp", "Total number of bytes that bypassed HTTP compression for this object since the worker process started (CPU/memory/bandwidth limitation)"),
+	counter(onFrontend|onBackend, "http_comp_responses_total", "comp_rsp", "Total number of HTTP responses that were compressed for this object since the worker process started"),
+	gauge(onFrontend, "connections_rate_max", "conn_rate_max", "Highest value of connections per second observed since the worker process started"),
+	counter(onFrontend, "connections_total", "conn_tot", "Total number of new connections accepted on this frontend since the worker process started"),
+	counter(onFrontend, "intercepted_requests_total", "intercepted", "Total number of HTTP requests intercepted on the frontend (redirects/stats/services) since the worker process started"),
+	counter(onFrontend, "denied_connections_total", "dcon", "Total number of incoming connections blocked on a listener/frontend by a tcp-request connection rule since the worker process started"),
+	counter(onFrontend, "denied_sessions_total", "dses", "Total number of incoming sessions blocked on a listener/frontend by a tcp-request connection rule since the worker process started"),
+	gauge(onBackend|onServer, "last_session_seconds", "lastsess", "How long ago some traffic was seen on this object on this worker process, in seconds"),
+	millis(gauge(onBackend|onServer, "queue_time_average_seconds", "qtime", "Avg. queue time for last 1024 successful connections.")),
+	millis(gauge(onBackend|onServer, "connect_time_average_seconds", "ctime", "Avg. connect time for last 1024 successful connections.")),
+	millis(gauge(onBackend|onServer, "response_time_average_seconds", "rtime", "Avg. response time for last 1024 successful connections.")),
+	millis(gauge(onBackend|onServer, "total_time_average_seconds", "ttime", "Avg. total time for last 1024 successful connections.")),
+	counter(onAll, "failed_header_rewriting_total", "wrew", "Total number of failed HTTP header rewrites since the worker process started"),
+	counter(onBackend|onServer, "connection_attempts_total", "connect", "Total number of outgoing connection attempts on this backend/server since the worker process started"),
+	counter(onBackend|onServer, "connection_reuses_total", "reuse", "Total number of reused connection on this backend/server since the worker process started"),
+	counter(onFrontend|onBackend, "http_cache_lookups_total", "cache_lookups", "Total number of HTTP requests looked up in the cache on this frontend/backend since the worker process started"),
+	counter(onFrontend|onBackend, "http_cache_hits_total", "cache_hits", "Total number of HTTP requests not found in the cache on this frontend/backend since the worker process started"),
+	gauge(onServer, "idle_connections_current", "srv_icur", "Current number of idle connections available for reuse on this server"),
+	gauge(onServer, "idle_connections_limit", "src_ilim", "Limit on the number of available idle connections on this server (server 'pool_max_conn' directive)"),
+	millis(gauge(onBackend|onServer, "max_queue_time_seconds", "qtime_max", "Maximum observed time spent in the queue")),
+	millis(gauge(onBackend|onServer, "max_connect_time_seconds", "ctime_max", "Maximum observed time spent waiting for a connection to complete")),
+	millis(gauge(onBackend|onServer, "max_response_time_seconds", "rtime_max", "Maximum observed time spent waiting for a server response")),
+	millis(gauge(onBackend|onServer, "max_total_time_seconds", "ttime_max", "Maximum observed total request+response time (request+queue+connect+response+processing)")),
+	counter(onAll, "internal_errors_total", "eint", "Total number of internal errors since process started"),
+	gauge(onServer, "unsafe_idle_connections_current", "idle_conn_cur", "Current number of unsafe idle connections"),
+	gauge(onServer, "safe_idle_connections_current", "safe_conn_cur", "Current number of safe idle connections"),
+	gauge(onServer, "used_connections_current", "used_conn_cur", "Current number of connections in use"),
+	gauge(onServer, "need_connections_current", "need_conn_est", "Estimated needed number of connections"),
+	gauge(onBackend|onServer, "uweight", "uweight", "Server's user weight, or sum of active servers' user weights for a backend"),
+}
 
 // The values of the "state" label of the status metrics, and of the
 // "code" label of http_responses_total, in promex's order.
@@ -235,9 +146,13 @@ type object struct {
 	check     *prometheus.Desc
 }
 
-func newObject(kind string, metrics []metric, labels ...string) *object {
-	o := &object{labels: labels, metrics: metrics}
+func newObject(kind string, kinds objectKinds, labels ...string) *object {
+	o := &object{labels: labels}
 	for _, m := range metrics {
+		if m.objects&kinds == 0 {
+			continue
+		}
+		o.metrics = append(o.metrics, m)
 		o.descs = append(o.descs, prometheus.NewDesc("haproxy_"+kind+"_"+m.name, m.help, labels, nil))
 		o.fields = append(o.fields, fieldByName(m.field))
 	}
@@ -268,9 +183,9 @@ type Collector struct {
 // NewCollector builds the collector.
 func NewCollector() *Collector {
 	return &Collector{
-		frontend: newObject("frontend", frontendMetrics, "proxy"),
-		backend:  newObject("backend", backendMetrics, "proxy"),
-		server:   newObject("server", serverMetrics, "proxy", "server"),
+		frontend: newObject("frontend", onFrontend, "proxy"),
+		backend:  newObject("backend", onBackend, "proxy"),
+		server:   newObject("server", onServer, "proxy", "server"),
 	}
 }
 
