@@ -33,25 +33,5 @@ func md5Crypt(password, salt []byte) []byte {
 	}
 	sum := h.Sum(nil)
 
-	for i := range 1000 {
-		h.Reset()
-		if i&1 == 1 {
-			h.Write(password)
-		} else {
-			h.Write(sum)
-		}
-		if i%3 != 0 {
-			h.Write(salt)
-		}
-		if i%7 != 0 {
-			h.Write(password)
-		}
-		if i&1 == 1 {
-			h.Write(sum)
-		} else {
-			h.Write(password)
-		}
-		sum = h.Sum(sum[:0])
-	}
-	return encode(sum, md5Groups, []int{11})
+	return encode(stretch(h, sum, password, salt, 1000), md5Groups, []int{11})
 }

@@ -75,28 +75,35 @@ func shaCrypt(newHash func() hash.Hash, password, salt []byte, rounds int) []byt
 	}
 	s := repeat(h.Sum(nil), len(salt))
 
-	c := a
+	return stretch(h, a, p, s, rounds)[:size]
+}
+
+// stretch is the loop MD5-crypt and SHA-crypt share: each round digests
+// the previous digest and the key, in an order that alternates, with the
+// salt added unless the round is a multiple of 3 and the key again unless
+// it is a multiple of 7.
+func stretch(h hash.Hash, digest, key, salt []byte, rounds int) []byte {
 	for i := range rounds {
 		h.Reset()
 		if i&1 == 1 {
-			h.Write(p)
+			h.Write(key)
 		} else {
-			h.Write(c)
+			h.Write(digest)
 		}
 		if i%3 != 0 {
-			h.Write(s)
+			h.Write(salt)
 		}
 		if i%7 != 0 {
-			h.Write(p)
+			h.Write(key)
 		}
 		if i&1 == 1 {
-			h.Write(c)
+			h.Write(digest)
 		} else {
-			h.Write(p)
+			h.Write(key)
 		}
-		c = h.Sum(c[:0])
+		digest = h.Sum(digest[:0])
 	}
-	return c[:size]
+	return digest
 }
 
 // repeat returns n bytes made of digest repeated.
