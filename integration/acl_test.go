@@ -265,38 +265,34 @@ func TestRequestRulesMatchHAProxy(t *testing.T) {
 	port, monPort := freePort(t), freePort(t)
 	cfg := writeConfig(t, "acl_rules.cfg", map[string]any{"Port": port, "MonPort": monPort, "Origin": origin})
 	addr, monAddr := loopback(port), loopback(monPort)
-	type req struct {
-		addr string
-		r    rawRequest
-	}
 	h := func(hs ...string) []string { return hs }
-	var reqs []req
+	var reqs []addrRequest
 	for _, path := range []string{
 		"/", "/health", "/health?x", "/admin", "/adminx", "/slow", "/unavail", "/after-allow", "/two", "/ret", "/hello",
 		"/sec/a?b=1", "/old/x?y=1", "/old/x/?y=1", "/slash/x?q", "/slash/x/", "/slash/x?q/", "/locslash/x?q", "/keep/a?b", "/m", "/rw?k=v", "/private/a", "/private2", "/put", "/q?old=1",
 		"/q", "/seturi?z=1", "/flag", "/host", "/status/404", "/status/500", "/status/302", "/status/399", "/status/599", "/status/204", "/leg/a?x", "/be-deny", "/rewritten",
 	} {
-		reqs = append(reqs, req{addr, rawRequest{method: "GET", target: path}})
+		reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: path}})
 	}
 	reqs = append(reqs,
-		req{addr, rawRequest{src: "127.0.0.5", method: "GET", target: "/admin"}},
-		req{addr, rawRequest{method: "GET", target: "/after-allow", headers: h("X-Allow: yes")}},
-		req{addr, rawRequest{method: "GET", target: "/admin", headers: h("X-Allow: yes")}},
-		req{addr, rawRequest{method: "GET", target: "/private/a", headers: h("X-Pass: letmein")}},
-		req{addr, rawRequest{method: "GET", target: "/x", headers: h("X-Remove: 1", "X-Pre-A: 1", "x-pre-b: 2", "X-Prefix: 3", "X-Keep: 4")}},
-		req{addr, rawRequest{method: "GET", target: "/x", headers: h("X-Rep: zabcz", "X-Rep: abd", "X-Rep: abc, abc")}},
-		req{addr, rawRequest{method: "GET", target: "/x", headers: h("Host: example.com:8080", "X-Client: forged")}},
-		req{addr, rawRequest{method: "GET", target: "/x", headers: h("X-Added: zero")}},
-		req{addr, rawRequest{method: "POST", target: "/put"}},
-		req{addr, rawRequest{method: "GET", target: "http://test.local/sec/a?b=1"}},
-		req{addr, rawRequest{method: "GET", target: "http://test.local/old/x?y=1"}},
-		req{addr, rawRequest{method: "GET", target: "/keep/a%7eb?x=%41"}},
-		req{addr, rawRequest{method: "GET", target: "/keep/%E2%82%AC/%2F?q"}},
-		req{addr, rawRequest{method: "GET", target: "/keep/a;b=c?d"}},
-		req{addr, rawRequest{method: "GET", target: "/rw%41?k=v"}},
-		req{addr, rawRequest{method: "GET", target: "/x%2Fy?z"}},
-		req{monAddr, rawRequest{method: "GET", target: "/up"}},
-		req{monAddr, rawRequest{method: "GET", target: "/x"}},
+		addrRequest{addr, rawRequest{src: "127.0.0.5", method: "GET", target: "/admin"}},
+		addrRequest{addr, rawRequest{method: "GET", target: "/after-allow", headers: h("X-Allow: yes")}},
+		addrRequest{addr, rawRequest{method: "GET", target: "/admin", headers: h("X-Allow: yes")}},
+		addrRequest{addr, rawRequest{method: "GET", target: "/private/a", headers: h("X-Pass: letmein")}},
+		addrRequest{addr, rawRequest{method: "GET", target: "/x", headers: h("X-Remove: 1", "X-Pre-A: 1", "x-pre-b: 2", "X-Prefix: 3", "X-Keep: 4")}},
+		addrRequest{addr, rawRequest{method: "GET", target: "/x", headers: h("X-Rep: zabcz", "X-Rep: abd", "X-Rep: abc, abc")}},
+		addrRequest{addr, rawRequest{method: "GET", target: "/x", headers: h("Host: example.com:8080", "X-Client: forged")}},
+		addrRequest{addr, rawRequest{method: "GET", target: "/x", headers: h("X-Added: zero")}},
+		addrRequest{addr, rawRequest{method: "POST", target: "/put"}},
+		addrRequest{addr, rawRequest{method: "GET", target: "http://test.local/sec/a?b=1"}},
+		addrRequest{addr, rawRequest{method: "GET", target: "http://test.local/old/x?y=1"}},
+		addrRequest{addr, rawRequest{method: "GET", target: "/keep/a%7eb?x=%41"}},
+		addrRequest{addr, rawRequest{method: "GET", target: "/keep/%E2%82%AC/%2F?q"}},
+		addrRequest{addr, rawRequest{method: "GET", target: "/keep/a;b=c?d"}},
+		addrRequest{addr, rawRequest{method: "GET", target: "/rw%41?k=v"}},
+		addrRequest{addr, rawRequest{method: "GET", target: "/x%2Fy?z"}},
+		addrRequest{monAddr, rawRequest{method: "GET", target: "/up"}},
+		addrRequest{monAddr, rawRequest{method: "GET", target: "/x"}},
 	)
 	run := func() []string {
 		out := make([]string, len(reqs))
@@ -306,17 +302,7 @@ func TestRequestRulesMatchHAProxy(t *testing.T) {
 		}
 		return out
 	}
-	haproxy := startHAProxy(t, cfg, addr, monAddr)
-	want := run()
-	haproxy.stop()
-
-	startCaddy(t, cfg)
-	got := run()
-	for i, q := range reqs {
-		if got[i] != want[i] {
-			t.Errorf("%s:\ncaddy:\n%s\nhaproxy:\n%s", q.r, got[i], want[i])
-		}
-	}
+	answersMatchHAProxy(t, cfg, []string{addr, monAddr}, run, func(i int) string { return reqs[i].r.String() })
 }
 
 // TestAuthMatchesHAProxy checks that caddy accepts and refuses the same
@@ -330,45 +316,26 @@ func TestAuthMatchesHAProxy(t *testing.T) {
 	basic := func(cred string) []string {
 		return []string{"Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(cred))}
 	}
-	type req struct {
-		addr string
-		r    rawRequest
-	}
-	var reqs []req
+	var reqs []addrRequest
 	for _, hs := range [][]string{
 		nil, basic("alice:secret"), basic("alice:Secret"), basic("alice:"), basic("bob:hunter2"), basic("bob:hunter3"),
 		basic("carol:secret"), basic("alice"), {"Authorization: Bearer x"}, {"Authorization: Basic !!!"},
 		{"Authorization: basic " + base64.StdEncoding.EncodeToString([]byte("alice:secret"))},
 	} {
-		reqs = append(reqs, req{addr, rawRequest{method: "GET", target: "/", headers: hs}})
+		reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: "/", headers: hs}})
 		for _, path := range []string{"/", "/internal", "/other"} {
-			reqs = append(reqs, req{groupAddr, rawRequest{method: "GET", target: path, headers: hs}})
-			reqs = append(reqs, req{groupAddr, rawRequest{src: "127.0.0.2", method: "GET", target: path, headers: hs}})
+			reqs = append(reqs, addrRequest{groupAddr, rawRequest{method: "GET", target: path, headers: hs}})
+			reqs = append(reqs, addrRequest{groupAddr, rawRequest{src: "127.0.0.2", method: "GET", target: path, headers: hs}})
 		}
 	}
-	// The 401 bodies differ when Caddy's authentication handler answers
-	// (it sends none); status and challenge must not.
 	run := func() []string {
 		out := make([]string, len(reqs))
 		for i, q := range reqs {
-			resp, body := q.r.send(t, q.addr)
-			if resp.StatusCode == http.StatusUnauthorized {
-				body = ""
-			}
-			out[i] = fmt.Sprintf("%d %q %s", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), body)
+			out[i] = authOutcome(q.r.send(t, q.addr))
 		}
 		return out
 	}
-	haproxy := startHAProxy(t, cfg, addr, groupAddr)
-	want := run()
-	haproxy.stop()
-	startCaddy(t, cfg)
-	got := run()
-	for i, q := range reqs {
-		if got[i] != want[i] {
-			t.Errorf("%s to %s: caddy %s, haproxy %s", q.r, q.addr, got[i], want[i])
-		}
-	}
+	want := answersMatchHAProxy(t, cfg, []string{addr, groupAddr}, run, func(i int) string { return reqs[i].String() })
 	// alice's valid credentials on the first frontend.
 	if want[7] != `200 "" app` || want[0] == want[7] {
 		t.Errorf("haproxy did not behave as the test expects: %q", want)
@@ -415,16 +382,7 @@ func TestErrorFilesMatchHAProxy(t *testing.T) {
 		}
 		return out
 	}
-	haproxy := startHAProxy(t, cfg, addr)
-	want := run()
-	haproxy.stop()
-	startCaddy(t, cfg)
-	got := run()
-	for i, r := range reqs {
-		if got[i] != want[i] {
-			t.Errorf("%s:\ncaddy:\n%s\nhaproxy:\n%s", r, got[i], want[i])
-		}
-	}
+	answersMatchHAProxy(t, cfg, []string{addr}, run, func(i int) string { return reqs[i].String() })
 }
 
 // selfSignedPEM writes a certificate for the names and its key into one
@@ -505,16 +463,7 @@ func TestTLSConditionsMatchHAProxy(t *testing.T) {
 		}
 		return out
 	}
-	haproxy := startHAProxy(t, cfg, addr, tlsAddr)
-	want := run()
-	haproxy.stop()
-	startCaddy(t, cfg)
-	got := run()
-	for i, p := range probes {
-		if got[i] != want[i] {
-			t.Errorf("%+v: caddy %s, haproxy %s", p, got[i], want[i])
-		}
-	}
+	answersMatchHAProxy(t, cfg, []string{addr, tlsAddr}, run, func(i int) string { return fmt.Sprintf("%+v", probes[i]) })
 }
 
 // TestRepliesMatchHAProxy compares deny and return answers with reply
@@ -556,14 +505,5 @@ func TestRepliesMatchHAProxy(t *testing.T) {
 		}
 		return out
 	}
-	haproxy := startHAProxy(t, cfg, addr)
-	want := run()
-	haproxy.stop()
-	startCaddy(t, cfg)
-	got := run()
-	for i, r := range reqs {
-		if got[i] != want[i] {
-			t.Errorf("%s:\ncaddy:\n%s\nhaproxy:\n%s", r, got[i], want[i])
-		}
-	}
+	answersMatchHAProxy(t, cfg, []string{addr}, run, func(i int) string { return reqs[i].String() })
 }

@@ -2,8 +2,6 @@ package integration
 
 import (
 	"encoding/base64"
-	"fmt"
-	"net/http"
 	"testing"
 )
 
@@ -23,40 +21,24 @@ func TestCryptUserlistMatchesHAProxy(t *testing.T) {
 	} {
 		creds = append(creds, []string{"Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(c))})
 	}
-	type req struct {
-		addr string
-		r    rawRequest
-	}
-	var reqs []req
+	var reqs []addrRequest
 	for _, hs := range creds {
-		reqs = append(reqs, req{addr, rawRequest{method: "GET", target: "/", headers: hs}})
+		reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: "/", headers: hs}})
 		for _, path := range []string{"/admin", "/private", "/"} {
-			reqs = append(reqs, req{groupAddr, rawRequest{method: "GET", target: path, headers: hs}})
+			reqs = append(reqs, addrRequest{groupAddr, rawRequest{method: "GET", target: path, headers: hs}})
 		}
 	}
 	run := func() []string {
 		out := make([]string, len(reqs))
 		for i, q := range reqs {
-			resp, body := q.r.send(t, q.addr)
-			if resp.StatusCode == http.StatusUnauthorized {
-				// Caddy's authentication handler sends no body.
-				body = ""
-			}
-			out[i] = fmt.Sprintf("%d %q %s", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), body)
+			out[i] = authOutcome(q.r.send(t, q.addr))
 		}
 		return out
 	}
-	haproxy := startHAProxy(t, cfg, addr, groupAddr)
-	want := run()
-	haproxy.stop()
-	startCaddy(t, cfg)
-	got := run()
+	want := answersMatchHAProxy(t, cfg, []string{addr, groupAddr}, run, func(i int) string { return reqs[i].String() })
 	statuses := map[string]bool{}
-	for i, q := range reqs {
-		if got[i] != want[i] {
-			t.Errorf("%s to %s: caddy %s, haproxy %s", q.r, q.addr, got[i], want[i])
-		}
-		statuses[want[i][:3]] = true
+	for _, w := range want {
+		statuses[w[:3]] = true
 	}
 	// The requests must have met a challenge, a denial and success; ann's
 	// right password (the second set of requests) passes the first frontend.

@@ -102,16 +102,7 @@ func TestClientCRLMatchesHAProxy(t *testing.T) {
 		}
 		return out
 	}
-	haproxy := startHAProxy(t, cfg, listeners...)
-	want := run()
-	haproxy.stop()
-	startCaddy(t, cfg)
-	got := run()
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("caddy %q, haproxy %q", got[i], want[i])
-		}
-	}
+	want := answersMatchHAProxy(t, cfg, listeners, run, func(i int) string { return fmt.Sprintf("answer %d", i) })
 	all := strings.Join(want, "\n")
 	if !strings.Contains(all, "good to RootOnly: 200 app") || !strings.Contains(all, "revoked to RootOnly: refused") {
 		t.Errorf("haproxy did not behave as the test expects:\n%s", all)

@@ -34,6 +34,8 @@ type addrRequest struct {
 	r    rawRequest
 }
 
+func (q addrRequest) String() string { return fmt.Sprintf("%s to %s", q.r, q.addr) }
+
 // TestTarpitMatchesHAProxy checks that caddy holds the requests HAProxy
 // tarpits for the same time (the frontend's timeout tarpit, the backend's
 // timeout connect, none for a frontend without timeout tarpit) and answers
@@ -106,17 +108,7 @@ func compareRequests(t *testing.T, cfg string, listeners []string, reqs []addrRe
 		}
 		return out
 	}
-	haproxy := startHAProxy(t, cfg, listeners...)
-	want := run()
-	haproxy.stop()
-	startCaddy(t, cfg)
-	got := run()
-	for i, q := range reqs {
-		if got[i] != want[i] {
-			t.Errorf("%s to %s:\ncaddy:\n%s\nhaproxy:\n%s", q.r, q.addr, got[i], want[i])
-		}
-	}
-	return want
+	return answersMatchHAProxy(t, cfg, listeners, run, func(i int) string { return reqs[i].String() })
 }
 
 // distinct counts the different answers, so that a test can check that
@@ -378,16 +370,7 @@ func TestUseServerMatchesHAProxy(t *testing.T) {
 		}
 		return out
 	}
-	haproxy := startHAProxy(t, cfg, addr)
-	want := run()
-	haproxy.stop()
-	startCaddy(t, cfg)
-	got := run()
-	for i, q := range reqs {
-		if got[i] != want[i] {
-			t.Errorf("request %d %s: caddy %q, haproxy %q", i, q.r, got[i], want[i])
-		}
-	}
+	want := answersMatchHAProxy(t, cfg, []string{addr}, run, func(i int) string { return fmt.Sprintf("request %d %s", i, reqs[i].r) })
 	if distinct(want) != 3 {
 		t.Errorf("haproxy's answers do not involve the three servers: %q", want)
 	}

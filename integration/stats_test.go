@@ -206,20 +206,16 @@ func TestStatsAuthMatchesHAProxy(t *testing.T) {
 	basic := func(cred string) string {
 		return "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(cred))
 	}
-	type req struct {
-		addr string
-		r    rawRequest
-	}
-	var reqs []req
+	var reqs []addrRequest
 	for _, hs := range [][]string{nil, {basic("u1:p1")}, {basic("u2:p2")}, {basic("u1:p2")}, {basic("u3:p1")}, {basic("u1")}} {
 		for _, target := range []string{"/st", "/st;csv", "/other"} {
-			reqs = append(reqs, req{accounts, rawRequest{method: "GET", target: target, headers: hs}})
+			reqs = append(reqs, addrRequest{accounts, rawRequest{method: "GET", target: target, headers: hs}})
 		}
 	}
 	for _, hs := range [][]string{nil, {"X-Ok: yes"}, {"X-Deny: yes"}, {"X-Ok: yes", "X-Deny: yes"}, {"X-Auth: yes"}, {"X-Auth: other"}, {"X-Auth: yes", basic("u1:p1")}} {
-		reqs = append(reqs, req{rules, rawRequest{method: "GET", target: "/st;csv", headers: hs}})
+		reqs = append(reqs, addrRequest{rules, rawRequest{method: "GET", target: "/st;csv", headers: hs}})
 	}
-	reqs = append(reqs, req{accounts, rawRequest{method: "PUT", target: "/st"}})
+	reqs = append(reqs, addrRequest{accounts, rawRequest{method: "PUT", target: "/st"}})
 	run := func() []string {
 		out := make([]string, len(reqs))
 		for i, q := range reqs {
@@ -235,16 +231,7 @@ func TestStatsAuthMatchesHAProxy(t *testing.T) {
 		}
 		return out
 	}
-	haproxy := startHAProxy(t, cfg, accounts, rules)
-	want := run()
-	haproxy.stop()
-	startCaddy(t, cfg)
-	got := run()
-	for i, q := range reqs {
-		if got[i] != want[i] {
-			t.Errorf("%s to %s: caddy %s, haproxy %s", q.r, q.addr, got[i], want[i])
-		}
-	}
+	want := answersMatchHAProxy(t, cfg, []string{accounts, rules}, run, func(i int) string { return reqs[i].String() })
 	if want[0] == want[3] || !strings.Contains(want[0], "Ops team") {
 		t.Errorf("haproxy did not behave as the test expects: %q", want)
 	}
