@@ -19,22 +19,11 @@ import (
 // adminAPIConfig is a frontend and a cookie-persistent backend of two
 // servers, s1 weighted so that it takes most of the load.
 func adminAPIConfig(port int, s1, s2 string) string {
-	return fmt.Sprintf(`defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-
-frontend fe
-    bind %s
-    default_backend be
-
-backend be
-    balance roundrobin
+	return httpConfig("", loopback(port), fmt.Sprintf(`    balance roundrobin
     cookie SRV insert indirect nocache
     server s1 %s cookie c1 weight 3
     server s2 %s cookie c2 weight 1
-`, loopback(port), s1, s2)
+`, s1, s2))
 }
 
 // adminSend sends a request with a JSON body to caddy's admin API and

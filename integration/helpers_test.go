@@ -40,3 +40,17 @@ func authOutcome(resp *http.Response, body string) string {
 	}
 	return fmt.Sprintf("%d %q %s", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), body)
 }
+
+// httpConfig is an HTTP configuration with short timeouts whose frontend
+// fe, bound to bind, sends every request to backend be. global and backend
+// are the indented lines of those sections; an empty global leaves the
+// section out.
+func httpConfig(global, bind, backend string) string {
+	var b strings.Builder
+	if global != "" {
+		b.WriteString("global\n" + global + "\n")
+	}
+	b.WriteString("defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n")
+	fmt.Fprintf(&b, "frontend fe\n    bind %s\n    default_backend be\n\nbackend be\n%s", bind, backend)
+	return b.String()
+}

@@ -20,22 +20,11 @@ import (
 // metricsBackends is the part of the config HAProxy and caddy share: two
 // weighted servers (one checked) and a backup.
 func metricsBackends(port int, s1, s2 string) string {
-	return fmt.Sprintf(`defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-
-frontend fe
-    bind %s
-    default_backend be
-
-backend be
-    balance roundrobin
+	return httpConfig("", loopback(port), fmt.Sprintf(`    balance roundrobin
     server s1 %s weight 5 check inter 1h
     server s2 %s weight 3 maxconn 10 maxqueue 4
     server s3 %s backup
-`, loopback(port), s1, s2, s2)
+`, s1, s2, s2))
 }
 
 // promSample is one line of Prometheus text: its labels sorted, so that

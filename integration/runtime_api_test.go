@@ -377,24 +377,9 @@ func TestRuntimeAPIOverTCPAcrossReload(t *testing.T) {
 	port, cliPort := freePort(t), freePort(t)
 	sock := filepath.Join(dir, "admin.sock")
 	config := func(s2Weight int) []byte {
-		return []byte(fmt.Sprintf(`global
-    stats socket %s mode 600 level admin
-    stats socket ipv4@%s level admin
-
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-
-frontend fe
-    bind %s
-    default_backend be
-
-backend be
-    server s1 %s
-    server s2 %s weight %d
-`, sock, loopback(cliPort), loopback(port), origins[0].Addr(), origins[1].Addr(), s2Weight))
+		global := fmt.Sprintf("    stats socket %s mode 600 level admin\n    stats socket ipv4@%s level admin\n", sock, loopback(cliPort))
+		servers := fmt.Sprintf("    server s1 %s\n    server s2 %s weight %d\n", origins[0].Addr(), origins[1].Addr(), s2Weight)
+		return []byte(httpConfig(global, loopback(port), servers))
 	}
 	cfg := filepath.Join(dir, "haproxy.cfg")
 	if err := os.WriteFile(cfg, config(1), 0o644); err != nil {
