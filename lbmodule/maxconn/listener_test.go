@@ -41,6 +41,32 @@ func acceptAsync(ln net.Listener) <-chan accepted {
 	return ch
 }
 
+// heldBack checks that a waiting Accept is still waiting a while later:
+// the limit holds the connection back.
+func heldBack(t *testing.T, waiting <-chan accepted) {
+	t.Helper()
+	select {
+	case r := <-waiting:
+		t.Fatalf("accepted over the limit: %v", r.err)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// letIn waits for a waiting Accept to succeed, and closes the connection;
+// failure says what went wrong if it does not.
+func letIn(t *testing.T, waiting <-chan accepted, failure string) {
+	t.Helper()
+	select {
+	case r := <-waiting:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		r.c.Close()
+	case <-time.After(5 * time.Second):
+		t.Fatal(failure)
+	}
+}
+
 func dial(t *testing.T, ln net.Listener) net.Conn {
 	t.Helper()
 	c, err := net.Dial("tcp", ln.Addr().String())
@@ -62,23 +88,11 @@ func TestSharedLimitAcrossListeners(t *testing.T) {
 	}
 	dial(t, b)
 	second := acceptAsync(b)
-	select {
-	case r := <-second:
-		t.Fatalf("accepted over the limit: %v", r.err)
-	case <-time.After(200 * time.Millisecond):
-	}
+	heldBack(t, second)
 	first.c.Close()
 	// Closing twice gives the slot back once.
 	first.c.Close()
-	select {
-	case r := <-second:
-		if r.err != nil {
-			t.Fatal(r.err)
-		}
-		r.c.Close()
-	case <-time.After(5 * time.Second):
-		t.Fatal("a closed connection did not free its slot")
-	}
+	letIn(t, second, "a closed connection did not free its slot")
 }
 
 // TestCloseWakesWaitingAccept: closing a listener whose Accept waits for a
@@ -122,23 +136,11 @@ func TestReloadRaisesLimit(t *testing.T) {
 	}
 	dial(t, ln)
 	waiting := acceptAsync(ln)
-	select {
-	case r := <-waiting:
-		t.Fatalf("accepted over the limit: %v", r.err)
-	case <-time.After(200 * time.Millisecond):
-	}
+	heldBack(t, waiting)
 	next := &ListenerWrapper{Limits: []Limit{{Name: t.Name(), Max: 2}}}
 	if err := next.Provision(caddy.Context{}); err != nil {
 		t.Fatal(err)
 	}
 	defer next.Cleanup()
-	select {
-	case r := <-waiting:
-		if r.err != nil {
-			t.Fatal(r.err)
-		}
-		r.c.Close()
-	case <-time.After(5 * time.Second):
-		t.Fatal("raising the limit did not let the waiting connection in")
-	}
+	letIn(t, waiting, "raising the limit did not let the waiting connection in")
 }
