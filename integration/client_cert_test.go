@@ -83,11 +83,30 @@ func writePEM(t *testing.T, dir, name string, certs ...*x509.Certificate) string
 	for _, c := range certs {
 		data = append(data, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
 	}
+	return writeTestFile(t, dir, name, data)
+}
+
+// writeTestFile writes data to a file of dir that only its owner may read,
+// and returns its path.
+func writeTestFile(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
 	path := filepath.Join(dir, name)
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// keyPairPEM is a certificate followed by its key, as HAProxy reads them
+// from one file.
+func keyPairPEM(t *testing.T, c *testCA) []byte {
+	t.Helper()
+	keyDER, err := x509.MarshalECPrivateKey(c.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.cert.Raw})
+	return append(data, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})...)
 }
 
 // TestClientCertificatesMatchHAProxy connects to binds with verify

@@ -9,8 +9,6 @@ import (
 	"io"
 	"math/big"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -36,11 +34,7 @@ func writeCRL(t *testing.T, dir, name string, validFor time.Duration, lists map[
 		}
 		data = append(data, pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der})...)
 	}
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return writeTestFile(t, dir, name, data)
 }
 
 // TestClientCRLMatchesHAProxy presents good and revoked client certificates
