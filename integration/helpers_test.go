@@ -2,6 +2,7 @@ package integration
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -53,4 +54,23 @@ func httpConfig(global, bind, backend string) string {
 	b.WriteString("defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n")
 	fmt.Fprintf(&b, "frontend fe\n    bind %s\n    default_backend be\n\nbackend be\n%s", bind, backend)
 	return b.String()
+}
+
+// serveConns runs handle on each connection ln accepts, in a goroutine of
+// its own, and closes the connection after; ln is closed when the test
+// ends.
+func serveConns(t *testing.T, ln net.Listener, handle func(net.Conn)) {
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				handle(c)
+			}()
+		}
+	}()
 }

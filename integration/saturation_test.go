@@ -72,24 +72,14 @@ func startGatedTCPOrigin(t *testing.T, g *originGate) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				var b [1]byte
-				if _, err := io.ReadFull(c, b[:]); err != nil {
-					return
-				}
-				g.pass()
-				io.WriteString(c, "app\n")
-			}()
+	serveConns(t, ln, func(c net.Conn) {
+		var b [1]byte
+		if _, err := io.ReadFull(c, b[:]); err != nil {
+			return
 		}
-	}()
+		g.pass()
+		io.WriteString(c, "app\n")
+	})
 	return ln.Addr().String()
 }
 

@@ -36,20 +36,10 @@ func startPassthroughOrigin(t *testing.T, name, pemPath string) *passthroughOrig
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				io.WriteString(c, name+"\n")
-			}()
-		}
-	}()
+	serveConns(t, ln, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		io.WriteString(c, name+"\n")
+	})
 	return &passthroughOrigin{name: name, ln: ln}
 }
 
