@@ -261,13 +261,11 @@ func TestRequestRulesMatchHAProxy(t *testing.T) {
 	addr, monAddr := loopback(port), loopback(monPort)
 	h := func(hs ...string) []string { return hs }
 	var reqs []addrRequest
-	for _, path := range []string{
+	reqs = append(reqs, gets(addr,
 		"/", "/health", "/health?x", "/admin", "/adminx", "/slow", "/unavail", "/after-allow", "/two", "/ret", "/hello",
 		"/sec/a?b=1", "/old/x?y=1", "/old/x/?y=1", "/slash/x?q", "/slash/x/", "/slash/x?q/", "/locslash/x?q", "/keep/a?b", "/m", "/rw?k=v", "/private/a", "/private2", "/put", "/q?old=1",
 		"/q", "/seturi?z=1", "/flag", "/host", "/status/404", "/status/500", "/status/302", "/status/399", "/status/599", "/status/204", "/leg/a?x", "/be-deny", "/rewritten",
-	} {
-		reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: path}})
-	}
+	)...)
 	reqs = append(reqs,
 		addrRequest{addr, rawRequest{src: "127.0.0.5", method: "GET", target: "/admin"}},
 		addrRequest{addr, rawRequest{method: "GET", target: "/after-allow", headers: h("X-Allow: yes")}},

@@ -36,6 +36,15 @@ type addrRequest struct {
 
 func (q addrRequest) String() string { return fmt.Sprintf("%s to %s", q.r, q.addr) }
 
+// gets is a plain GET of each target to addr.
+func gets(addr string, targets ...string) []addrRequest {
+	reqs := make([]addrRequest, len(targets))
+	for i, target := range targets {
+		reqs[i] = addrRequest{addr, rawRequest{method: "GET", target: target}}
+	}
+	return reqs
+}
+
 // TestTarpitMatchesHAProxy checks that caddy holds the requests HAProxy
 // tarpits for the same time (the frontend's timeout tarpit, the backend's
 // timeout connect, none for a frontend without timeout tarpit) and answers
@@ -111,6 +120,15 @@ func compareRequests(t *testing.T, cfg string, listeners []string, reqs []addrRe
 	return answersMatchHAProxy(t, cfg, listeners, run, func(i int) string { return reqs[i].String() })
 }
 
+// atLeastDistinct checks that the answers count at least least different
+// ones, so that the requests exercise the rules.
+func atLeastDistinct(t *testing.T, answers []string, least int) {
+	t.Helper()
+	if n := distinct(answers); n < least {
+		t.Errorf("only %d distinct answers", n)
+	}
+}
+
 // distinct counts the different answers, so that a test can check that
 // its requests exercise the rules.
 func distinct(answers []string) int {
@@ -150,13 +168,9 @@ func TestVarsAndConvertersMatchHAProxy(t *testing.T) {
 			reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: target, headers: hs}})
 		}
 	}
-	for _, target := range []string{"/osm/3/4/5.png?a=x&a=y", "/OSM/3?b=1&a=Q%41", "/x?a", "/x?a=", "/go/Here?q", "/ret/zz"} {
-		reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: target}})
-	}
+	reqs = append(reqs, gets(addr, "/osm/3/4/5.png?a=x&a=y", "/OSM/3?b=1&a=Q%41", "/x?a", "/x?a=", "/go/Here?q", "/ret/zz")...)
 	want := compareRequests(t, cfg, []string{addr}, reqs)
-	if n := distinct(want); n < 30 {
-		t.Errorf("only %d distinct answers", n)
-	}
+	atLeastDistinct(t, want, 30)
 }
 
 // TestAfterResponseMatchesHAProxy compares http-after-response rules on
@@ -169,13 +183,9 @@ func TestAfterResponseMatchesHAProxy(t *testing.T) {
 	cfg := writeConfig(t, "rules_after.cfg", map[string]any{"Port": port, "Origin": origin, "Dead": loopback(dead)})
 	addr := loopback(port)
 	var reqs []addrRequest
-	for _, path := range []string{"/", "/x", "/status/404", "/status/503", "/status/200", "/deny", "/DENY", "/redir", "/tarpit", "/mon", "/dead", "/teapot", "/xdead"} {
-		reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: path}})
-	}
+	reqs = append(reqs, gets(addr, "/", "/x", "/status/404", "/status/503", "/status/200", "/deny", "/DENY", "/redir", "/tarpit", "/mon", "/dead", "/teapot", "/xdead")...)
 	want := compareRequests(t, cfg, []string{addr}, reqs)
-	if n := distinct(want); n < 8 {
-		t.Errorf("only %d distinct answers", n)
-	}
+	atLeastDistinct(t, want, 8)
 }
 
 // TestOriginalToMatchesHAProxy compares the X-Original-To headers HAProxy
@@ -200,14 +210,10 @@ func TestOriginalToMatchesHAProxy(t *testing.T) {
 	for _, host := range []string{"127.0.0.1", "127.0.0.2"} {
 		addr := net.JoinHostPort(host, strconv.Itoa(plainPort))
 		listeners = append(listeners, addr)
-		for _, path := range []string{"/", "/named"} {
-			reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: path}})
-		}
+		reqs = append(reqs, gets(addr, "/", "/named")...)
 	}
 	want := compareRequests(t, cfg, listeners, reqs)
-	if n := distinct(want); n < 8 {
-		t.Errorf("only %d distinct answers", n)
-	}
+	atLeastDistinct(t, want, 8)
 }
 
 // TestErrorPagesMatchHAProxy compares the pages of errorloc lines,
@@ -237,14 +243,10 @@ func TestErrorPagesMatchHAProxy(t *testing.T) {
 	cfg := writeConfig(t, "rules_errorpages.cfg", ports)
 	var reqs []addrRequest
 	for _, addr := range listeners {
-		for _, path := range []string{"/", "/deny", "/slow", "/tarpit", "/dead", "/secdeny", "/secslow"} {
-			reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: path}})
-		}
+		reqs = append(reqs, gets(addr, "/", "/deny", "/slow", "/tarpit", "/dead", "/secdeny", "/secslow")...)
 	}
 	want := compareRequests(t, cfg, listeners, reqs)
-	if n := distinct(want); n < 10 {
-		t.Errorf("only %d distinct answers", n)
-	}
+	atLeastDistinct(t, want, 10)
 }
 
 // TestNormalizeURIMatchesHAProxy compares the targets HAProxy and caddy
@@ -264,19 +266,15 @@ func TestNormalizeURIMatchesHAProxy(t *testing.T) {
 	cfg := writeConfig(t, "rules_normalize.cfg", ports)
 	var reqs []addrRequest
 	for _, addr := range listeners {
-		for _, target := range []string{
+		reqs = append(reqs, gets(addr,
 			"//a///b//?x=//y", "/./a/./b/.", "/a/.b/..c/./", "/a/b/../c", "/a/b/..", "/../a", "/../../a", "/a/../../b", "/a/b/../../../c/",
 			"/a/%2e%2E/b", "/%61%7e%2f%41%2D%3a?q=%61%7e", "/%3a%2f%e2%82%ac%5a", "/x?b=2&a=1&b=1&a&c=3;d", "/x?", "/x?&&a",
 			"/a/./../b/.?/./", "//a/../b", "/a/..//b", "/a/..", "/..", "/.", "/",
 			"//admin", "/./admin", "/x/../admin", "/%61dmin", "/%2e/admin", "/../admin", "/x/%2E%2E/admin", "/ADMIN", "/x?admin",
-		} {
-			reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: target}})
-		}
+		)...)
 	}
 	want := compareRequests(t, cfg, listeners, reqs)
-	if n := distinct(want); n < 30 {
-		t.Errorf("only %d distinct answers", n)
-	}
+	atLeastDistinct(t, want, 30)
 }
 
 // TestDynamicUseBackendMatchesHAProxy compares use_backend rules whose
@@ -330,9 +328,7 @@ func TestReplaceValueMatchesHAProxy(t *testing.T) {
 		}
 	}
 	want := compareRequests(t, cfg, []string{addr}, reqs)
-	if n := distinct(want); n < 12 {
-		t.Errorf("only %d distinct answers", n)
-	}
+	atLeastDistinct(t, want, 12)
 }
 
 // TestUseServerMatchesHAProxy compares use-server rules: the server a
@@ -345,9 +341,7 @@ func TestUseServerMatchesHAProxy(t *testing.T) {
 		"S1": origins[0].Addr(), "S2": origins[1].Addr(), "S3": origins[2].Addr(), "Down": loopback(freePort(t))})
 	addr := loopback(port)
 	var reqs []addrRequest
-	for _, path := range []string{"/two", "/three", "/x", "/down", "/lb", "/two", "/lb", "/x", "/three", "/lb"} {
-		reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: path}})
-	}
+	reqs = append(reqs, gets(addr, "/two", "/three", "/x", "/down", "/lb", "/two", "/lb", "/x", "/three", "/lb")...)
 	reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: "/x", headers: []string{"X-Srv: THREE"}}})
 	// Both must have seen the down server fail its check first.
 	wait := func() {
