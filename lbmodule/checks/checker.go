@@ -259,10 +259,7 @@ func (c *Checker) Force(up bool, r Result) Event {
 		st.Health = st.Rise + st.Fall - 1
 		if !st.Up || st.Stopping {
 			tr = WentUp
-			if !st.Up && !c.downSince.IsZero() {
-				st.Downtime += now.Sub(c.downSince)
-				c.downSince = time.Time{}
-			}
+			c.endDowntime(now)
 			st.Up, st.Stopping = true, false
 		}
 	} else {
@@ -277,15 +274,7 @@ func (c *Checker) Force(up bool, r Result) Event {
 	if tr != NoChange {
 		st.LastChange = now
 	}
-	return Event{
-		Backend:         c.opts.Backend,
-		Server:          c.opts.Server,
-		Backup:          c.opts.Backup,
-		Result:          r,
-		State:           st.State,
-		Transition:      tr,
-		LogHealthChecks: c.pr.c.cfg.LogHealthChecks,
-	}
+	return c.event(r, tr)
 }
 
 // SetEnabled turns the checks on or off, as HAProxy's "enable health" and
@@ -310,22 +299,11 @@ func (c *Checker) ForceStopping(r Result) Event {
 	st.Health = st.Rise + st.Fall - 1
 	if !st.Up || !st.Stopping {
 		tr = WentStopping
-		if !st.Up && !c.downSince.IsZero() {
-			st.Downtime += now.Sub(c.downSince)
-			c.downSince = time.Time{}
-		}
+		c.endDowntime(now)
 		st.Up, st.Stopping = true, true
 		st.LastChange = now
 	}
-	return Event{
-		Backend:         c.opts.Backend,
-		Server:          c.opts.Server,
-		Backup:          c.opts.Backup,
-		Result:          r,
-		State:           st.State,
-		Transition:      tr,
-		LogHealthChecks: c.pr.c.cfg.LogHealthChecks,
-	}
+	return c.event(r, tr)
 }
 
 // resume resets the state when the server leaves maintenance.
@@ -334,21 +312,12 @@ func (c *Checker) resume() Event {
 	defer c.mu.Unlock()
 	now := time.Now()
 	st := &c.status
-	if !st.Up && !c.downSince.IsZero() {
-		st.Downtime += now.Sub(c.downSince)
-		c.downSince = time.Time{}
-	}
+	c.endDowntime(now)
 	st.State = initialState(c.p, false)
 	st.LastChange = now
-	return Event{
-		Backend:         c.opts.Backend,
-		Server:          c.opts.Server,
-		Backup:          c.opts.Backup,
-		Result:          st.Last,
-		State:           st.State,
-		Resumed:         true,
-		LogHealthChecks: c.pr.c.cfg.LogHealthChecks,
-	}
+	e := c.event(st.Last, NoChange)
+	e.Resumed = true
+	return e
 }
 
 // record applies a result to the state and returns the event.
@@ -375,15 +344,31 @@ func (c *Checker) record(r Result) Event {
 		st.Downtime += now.Sub(c.downSince)
 		c.downSince = time.Time{}
 	}
+	e := c.event(r, tr)
+	e.Moved = moved
+	return e
+}
+
+// event is the event of result r and transition tr for the server in its
+// current state; the caller holds c.mu.
+func (c *Checker) event(r Result, tr Transition) Event {
 	return Event{
 		Backend:         c.opts.Backend,
 		Server:          c.opts.Server,
 		Backup:          c.opts.Backup,
 		Result:          r,
-		State:           st.State,
-		Moved:           moved,
+		State:           c.status.State,
 		Transition:      tr,
 		LogHealthChecks: c.pr.c.cfg.LogHealthChecks,
+	}
+}
+
+// endDowntime adds the time the server has been down, if it is, to its
+// downtime, as it comes back; the caller holds c.mu.
+func (c *Checker) endDowntime(now time.Time) {
+	if !c.status.Up && !c.downSince.IsZero() {
+		c.status.Downtime += now.Sub(c.downSince)
+		c.downSince = time.Time{}
 	}
 }
 
