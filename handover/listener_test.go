@@ -88,6 +88,27 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// dialClient connects to addr; the connection is closed when the test ends.
+func dialClient(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// acceptOne accepts one connection on l.
+func acceptOne(t *testing.T, l net.Listener) net.Conn {
+	t.Helper()
+	c, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func TestNewestListenerGetsConnections(t *testing.T) {
 	var wg sync.WaitGroup
 	l1 := listenShared(t, freeAddr(t))
@@ -270,16 +291,9 @@ func TestConnReplaysUntilFirstWrite(t *testing.T) {
 	addr := freeAddr(t)
 	old := listenShared(t, addr)
 	defer old.Close()
-	client, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := dialClient(t, addr)
 	io.WriteString(client, "GET / HTTP/1.1\r\n")
-	c, err := old.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := acceptOne(t, old)
 	buf := make([]byte, 64)
 	n, err := io.ReadAtLeast(c, buf, len("GET / HTTP/1.1\r\n"))
 	if err != nil {
@@ -292,10 +306,7 @@ func TestConnReplaysUntilFirstWrite(t *testing.T) {
 	defer newer.Close()
 	c.Close()
 	io.WriteString(client, "Host: x\r\n\r\n")
-	c2, err := newer.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c2 := acceptOne(t, newer)
 	want := "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
 	got := make([]byte, len(want))
 	if _, err := io.ReadFull(c2, got); err != nil || string(got) != want {
@@ -321,15 +332,8 @@ func TestTCPConnUnwrapsOnceSettled(t *testing.T) {
 	addr := freeAddr(t)
 	l := listenShared(t, addr)
 	defer l.Close()
-	client, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	c, err := l.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := dialClient(t, addr)
+	c := acceptOne(t, l)
 	hc := c.(*Conn)
 	hc.replay = []byte("pending")
 	if _, ok := TCPConn(c); ok {
