@@ -41,6 +41,18 @@ func acceptAsync(ln net.Listener) <-chan accepted {
 	return ch
 }
 
+// waitForSlot fills ln's limit of one with an accepted connection, dials
+// a second and returns its Accept, which waits for a slot.
+func waitForSlot(t *testing.T, ln net.Listener) <-chan accepted {
+	t.Helper()
+	dial(t, ln)
+	if r := <-acceptAsync(ln); r.err != nil {
+		t.Fatal(r.err)
+	}
+	dial(t, ln)
+	return acceptAsync(ln)
+}
+
 // heldBack checks that a waiting Accept is still waiting a while later:
 // the limit holds the connection back.
 func heldBack(t *testing.T, waiting <-chan accepted) {
@@ -99,12 +111,7 @@ func TestSharedLimitAcrossListeners(t *testing.T) {
 // slot ends that Accept.
 func TestCloseWakesWaitingAccept(t *testing.T) {
 	ln := wrapped(t, t.Name(), 1)
-	dial(t, ln)
-	if r := <-acceptAsync(ln); r.err != nil {
-		t.Fatal(r.err)
-	}
-	dial(t, ln)
-	waiting := acceptAsync(ln)
+	waiting := waitForSlot(t, ln)
 	ln.Close()
 	select {
 	case r := <-waiting:
@@ -130,12 +137,7 @@ func TestProvisionRejectsBadLimits(t *testing.T) {
 // uses it.
 func TestReloadRaisesLimit(t *testing.T) {
 	ln := wrapped(t, t.Name(), 1)
-	dial(t, ln)
-	if r := <-acceptAsync(ln); r.err != nil {
-		t.Fatal(r.err)
-	}
-	dial(t, ln)
-	waiting := acceptAsync(ln)
+	waiting := waitForSlot(t, ln)
 	heldBack(t, waiting)
 	next := &ListenerWrapper{Limits: []Limit{{Name: t.Name(), Max: 2}}}
 	if err := next.Provision(caddy.Context{}); err != nil {
