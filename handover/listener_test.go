@@ -151,6 +151,54 @@ func TestNewestListenerGetsConnections(t *testing.T) {
 	}
 }
 
+// clientLoad is eight clients sending without pause until stopped, counting
+// the exchanges they start and those that fail.
+type clientLoad struct {
+	sent, failed atomic.Int64
+	// firstErr is the first failure's text.
+	firstErr atomic.Value
+	stop     chan struct{}
+	clients  sync.WaitGroup
+}
+
+// startLoad starts the clients; newClient makes each client's exchange.
+func startLoad(newClient func() (exchange func() error)) *clientLoad {
+	l := &clientLoad{stop: make(chan struct{})}
+	for range 8 {
+		l.clients.Add(1)
+		go func() {
+			defer l.clients.Done()
+			exchange := newClient()
+			for {
+				select {
+				case <-l.stop:
+					return
+				default:
+				}
+				l.sent.Add(1)
+				if err := exchange(); err != nil {
+					l.failed.Add(1)
+					l.firstErr.CompareAndSwap(nil, err.Error())
+				}
+			}
+		}()
+	}
+	return l
+}
+
+// waitSent waits until n more exchanges have started, or one failed.
+func (l *clientLoad) waitSent(n int64) {
+	for before := l.sent.Load(); l.sent.Load() < before+n && l.failed.Load() == 0; {
+		runtime.Gosched()
+	}
+}
+
+// stopAndWait stops the clients and waits for their last exchanges.
+func (l *clientLoad) stopAndWait() {
+	close(l.stop)
+	l.clients.Wait()
+}
+
 // TestReloadsLoseNoConnection replaces the listening "config" 200 times
 // while clients open connections without pause; every connection must be
 // answered. With a fresh SO_REUSEPORT socket per config, connections
@@ -162,47 +210,30 @@ func TestReloadsLoseNoConnection(t *testing.T) {
 	servers.Add(1)
 	go serveEcho(cur, "0:", &servers)
 
-	stop := make(chan struct{})
-	var clients sync.WaitGroup
-	var sent, failed atomic.Int64
-	var firstErr atomic.Value
-	for range 8 {
-		clients.Add(1)
-		go func() {
-			defer clients.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				sent.Add(1)
-				if got, err := ask(addr); err != nil || len(got) < 5 {
-					failed.Add(1)
-					firstErr.CompareAndSwap(nil, fmt.Sprintf("%q %v", got, err))
-				}
+	load := startLoad(func() func() error {
+		return func() error {
+			if got, err := ask(addr); err != nil || len(got) < 5 {
+				return fmt.Errorf("%q %v", got, err)
 			}
-		}()
-	}
+			return nil
+		}
+	})
 	for i := 1; i <= 200; i++ {
 		// Let a few connections through each config.
-		for before := sent.Load(); sent.Load() < before+4 && failed.Load() == 0; {
-			runtime.Gosched()
-		}
+		load.waitSent(4)
 		next := listenShared(t, addr)
 		servers.Add(1)
 		go serveEcho(next, fmt.Sprintf("%d:", i), &servers)
 		cur.Close()
 		cur = next
 	}
-	close(stop)
-	clients.Wait()
+	load.stopAndWait()
 	cur.Close()
 	servers.Wait()
-	if failed.Load() != 0 {
-		t.Fatalf("%d of %d connections failed across 200 reloads; first: %v", failed.Load(), sent.Load(), firstErr.Load())
+	if load.failed.Load() != 0 {
+		t.Fatalf("%d of %d connections failed across 200 reloads; first: %v", load.failed.Load(), load.sent.Load(), load.firstErr.Load())
 	}
-	t.Logf("%d connections, 200 reloads, none failed", sent.Load())
+	t.Logf("%d connections, 200 reloads, none failed", load.sent.Load())
 }
 
 func TestOffsetPort(t *testing.T) {
@@ -239,49 +270,29 @@ func TestHTTPShutdownLosesNoRequest(t *testing.T) {
 		return srv
 	}
 	cur := start("0")
-	var sent, failed atomic.Int64
-	var firstErr atomic.Value
-	stop := make(chan struct{})
-	var clients sync.WaitGroup
-	for range 8 {
-		clients.Add(1)
-		go func() {
-			defer clients.Done()
-			client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				sent.Add(1)
-				resp, err := client.Get("http://" + addr + "/")
-				if err == nil {
-					_, err = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-				if err != nil {
-					failed.Add(1)
-					firstErr.CompareAndSwap(nil, err.Error())
-				}
+	load := startLoad(func() func() error {
+		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		return func() error {
+			resp, err := client.Get("http://" + addr + "/")
+			if err == nil {
+				_, err = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
 			}
-		}()
-	}
-	for i := 1; i <= 100; i++ {
-		for before := sent.Load(); sent.Load() < before+10 && failed.Load() == 0; {
-			runtime.Gosched()
+			return err
 		}
+	})
+	for i := 1; i <= 100; i++ {
+		load.waitSent(10)
 		next := start(fmt.Sprint(i))
 		cur.Shutdown(context.Background())
 		cur = next
 	}
-	close(stop)
-	clients.Wait()
+	load.stopAndWait()
 	cur.Shutdown(context.Background())
-	if failed.Load() != 0 {
-		t.Fatalf("%d of %d requests failed across 100 reloads; first: %v", failed.Load(), sent.Load(), firstErr.Load())
+	if load.failed.Load() != 0 {
+		t.Fatalf("%d of %d requests failed across 100 reloads; first: %v", load.failed.Load(), load.sent.Load(), load.firstErr.Load())
 	}
-	t.Logf("%d requests, 100 reloads, none failed", sent.Load())
+	t.Logf("%d requests, 100 reloads, none failed", load.sent.Load())
 }
 
 // TestConnReplaysUntilFirstWrite checks the replay bookkeeping: bytes read
