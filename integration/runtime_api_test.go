@@ -122,6 +122,22 @@ func maskRuntimeAnswer(s string) string {
 	return strings.Join(lines, "\n")
 }
 
+// startRuntimeAPIConfig writes runtimeAPIConfig in a new directory, starts
+// it with start (HAProxy or caddy) and waits for the first check. It
+// returns the process and the directory, which holds the sockets.
+func startRuntimeAPIConfig(t *testing.T, start func(cfg string, port int) *process, origins []*origin, agentPort int) (*process, string) {
+	t.Helper()
+	dir := t.TempDir()
+	port := freePort(t)
+	cfg := filepath.Join(dir, "haproxy.cfg")
+	if err := os.WriteFile(cfg, []byte(runtimeAPIConfig(dir, port, origins[0].Addr(), origins[1].Addr(), agentPort)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := start(cfg, port)
+	waitFirstCheck(t, p, filepath.Join(dir, "admin.sock"))
+	return p, dir
+}
+
 // TestRuntimeAPIMatchesHAProxy sends the same runtime API commands to
 // HAProxy and to caddy running the same haproxy.cfg, through socat, and
 // compares the answers byte for byte (the age of the last state change
@@ -134,16 +150,9 @@ func TestRuntimeAPIMatchesHAProxy(t *testing.T) {
 	// s4's agent port: nothing listens there, so queries change nothing.
 	agentPort := freePort(t)
 	run := func(name string, start func(cfg string, port int) *process) []string {
-		dir := t.TempDir()
-		port := freePort(t)
-		cfg := filepath.Join(dir, "haproxy.cfg")
-		if err := os.WriteFile(cfg, []byte(runtimeAPIConfig(dir, port, origins[0].Addr(), origins[1].Addr(), agentPort)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		p := start(cfg, port)
+		p, dir := startRuntimeAPIConfig(t, start, origins, agentPort)
 		defer p.stop()
 		admin, user := filepath.Join(dir, "admin.sock"), filepath.Join(dir, "user.sock")
-		waitFirstCheck(t, p, admin)
 		var answers []string
 		for _, step := range runtimeAPISteps {
 			sock := admin
@@ -332,16 +341,9 @@ func TestHatopDrivesRuntimeAPI(t *testing.T) {
 	// s4's agent port: nothing listens there, so queries change nothing.
 	agentPort := freePort(t)
 	run := func(start func(cfg string, port int) *process) (info string, rest string) {
-		dir := t.TempDir()
-		port := freePort(t)
-		cfg := filepath.Join(dir, "haproxy.cfg")
-		if err := os.WriteFile(cfg, []byte(runtimeAPIConfig(dir, port, origins[0].Addr(), origins[1].Addr(), agentPort)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		p := start(cfg, port)
+		p, dir := startRuntimeAPIConfig(t, start, origins, agentPort)
 		defer p.stop()
 		admin := filepath.Join(dir, "admin.sock")
-		waitFirstCheck(t, p, admin)
 		out, err := exec.Command(python, driver, admin, "be", "be/s2").CombinedOutput()
 		if err != nil {
 			t.Fatalf("hatop driver: %v\n%s", err, out)
