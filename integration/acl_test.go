@@ -286,15 +286,7 @@ func TestRequestRulesMatchHAProxy(t *testing.T) {
 		addrRequest{monAddr, rawRequest{method: "GET", target: "/up"}},
 		addrRequest{monAddr, rawRequest{method: "GET", target: "/x"}},
 	)
-	run := func() []string {
-		out := make([]string, len(reqs))
-		for i, q := range reqs {
-			resp, body := q.r.send(t, q.addr)
-			out[i] = outcome(resp, body)
-		}
-		return out
-	}
-	answersMatchHAProxy(t, cfg, []string{addr, monAddr}, run, func(i int) string { return reqs[i].r.String() })
+	requestsMatchHAProxy(t, cfg, []string{addr, monAddr}, reqs, outcome)
 }
 
 // TestAuthMatchesHAProxy checks that caddy accepts and refuses the same
@@ -320,14 +312,7 @@ func TestAuthMatchesHAProxy(t *testing.T) {
 			reqs = append(reqs, addrRequest{groupAddr, rawRequest{src: "127.0.0.2", method: "GET", target: path, headers: hs}})
 		}
 	}
-	run := func() []string {
-		out := make([]string, len(reqs))
-		for i, q := range reqs {
-			out[i] = authOutcome(q.r.send(t, q.addr))
-		}
-		return out
-	}
-	want := answersMatchHAProxy(t, cfg, []string{addr, groupAddr}, run, func(i int) string { return reqs[i].String() })
+	want := requestsMatchHAProxy(t, cfg, []string{addr, groupAddr}, reqs, authOutcome)
 	// alice's valid credentials on the first frontend.
 	if want[7] != `200 "" app` || want[0] == want[7] {
 		t.Errorf("haproxy did not behave as the test expects: %q", want)

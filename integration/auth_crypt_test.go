@@ -28,14 +28,7 @@ func TestCryptUserlistMatchesHAProxy(t *testing.T) {
 			reqs = append(reqs, addrRequest{groupAddr, rawRequest{method: "GET", target: path, headers: hs}})
 		}
 	}
-	run := func() []string {
-		out := make([]string, len(reqs))
-		for i, q := range reqs {
-			out[i] = authOutcome(q.r.send(t, q.addr))
-		}
-		return out
-	}
-	want := answersMatchHAProxy(t, cfg, []string{addr, groupAddr}, run, func(i int) string { return reqs[i].String() })
+	want := requestsMatchHAProxy(t, cfg, []string{addr, groupAddr}, reqs, authOutcome)
 	statuses := map[string]bool{}
 	for _, w := range want {
 		statuses[w[:3]] = true

@@ -3,6 +3,7 @@ package integration
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -108,16 +109,30 @@ func TestTarpitMatchesHAProxy(t *testing.T) {
 // returns HAProxy's answers.
 func compareRequests(t *testing.T, cfg string, listeners []string, reqs []addrRequest) []string {
 	t.Helper()
-	run := func() []string {
-		out := make([]string, len(reqs))
-		for i, q := range reqs {
-			resp, body := q.r.send(t, q.addr)
-			// X-Page tells errorfile pages apart.
-			out[i] = "X-Page: " + resp.Header.Get("X-Page") + "\n" + outcome(resp, body)
-		}
-		return out
-	}
+	return requestsMatchHAProxy(t, cfg, listeners, reqs, func(resp *http.Response, body string) string {
+		// X-Page tells errorfile pages apart.
+		return "X-Page: " + resp.Header.Get("X-Page") + "\n" + outcome(resp, body)
+	})
+}
+
+// requestsMatchHAProxy sends the requests through HAProxy, then caddy, on
+// the same config and reports every answer, as outcome tells it, that
+// differs. It returns HAProxy's answers.
+func requestsMatchHAProxy(t *testing.T, cfg string, listeners []string, reqs []addrRequest, outcome func(*http.Response, string) string) []string {
+	t.Helper()
+	run := func() []string { return sendEach(t, reqs, outcome) }
 	return answersMatchHAProxy(t, cfg, listeners, run, func(i int) string { return reqs[i].String() })
+}
+
+// sendEach sends the requests in order and returns the outcome of each
+// answer.
+func sendEach(t *testing.T, reqs []addrRequest, outcome func(*http.Response, string) string) []string {
+	t.Helper()
+	out := make([]string, len(reqs))
+	for i, q := range reqs {
+		out[i] = outcome(q.r.send(t, q.addr))
+	}
+	return out
 }
 
 // atLeastDistinct checks that the answers count at least least different
@@ -357,12 +372,9 @@ func TestUseServerMatchesHAProxy(t *testing.T) {
 	}
 	run := func() []string {
 		wait()
-		out := make([]string, len(reqs))
-		for i, q := range reqs {
-			resp, body := q.r.send(t, q.addr)
-			out[i] = fmt.Sprintf("%d %s", resp.StatusCode, body)
-		}
-		return out
+		return sendEach(t, reqs, func(resp *http.Response, body string) string {
+			return fmt.Sprintf("%d %s", resp.StatusCode, body)
+		})
 	}
 	want := answersMatchHAProxy(t, cfg, []string{addr}, run, func(i int) string { return fmt.Sprintf("request %d %s", i, reqs[i].r) })
 	if distinct(want) != 3 {

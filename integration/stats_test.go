@@ -216,22 +216,16 @@ func TestStatsAuthMatchesHAProxy(t *testing.T) {
 		reqs = append(reqs, addrRequest{rules, rawRequest{method: "GET", target: "/st;csv", headers: hs}})
 	}
 	reqs = append(reqs, addrRequest{accounts, rawRequest{method: "PUT", target: "/st"}})
-	run := func() []string {
-		out := make([]string, len(reqs))
-		for i, q := range reqs {
-			resp, body := q.r.send(t, q.addr)
-			// Caddy's authentication handler sends no body with its
-			// 401; the status and the challenge must agree.
-			if resp.StatusCode != http.StatusOK {
-				body = ""
-			} else {
-				body = "page"
-			}
-			out[i] = fmt.Sprintf("%d %q %s", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), body)
+	want := requestsMatchHAProxy(t, cfg, []string{accounts, rules}, reqs, func(resp *http.Response, body string) string {
+		// Caddy's authentication handler sends no body with its 401;
+		// the status and the challenge must agree.
+		if resp.StatusCode != http.StatusOK {
+			body = ""
+		} else {
+			body = "page"
 		}
-		return out
-	}
-	want := answersMatchHAProxy(t, cfg, []string{accounts, rules}, run, func(i int) string { return reqs[i].String() })
+		return fmt.Sprintf("%d %q %s", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), body)
+	})
 	if want[0] == want[3] || !strings.Contains(want[0], "Ops team") {
 		t.Errorf("haproxy did not behave as the test expects: %q", want)
 	}
