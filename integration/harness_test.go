@@ -415,13 +415,12 @@ func (c *caddyProc) adminGet(path string) (string, error) {
 
 // loadHAProxyConfig POSTs haproxy.cfg text to the admin API's /load.
 func (c *caddyProc) loadHAProxyConfig(cfg []byte) error {
-	client := &http.Client{Timeout: 30 * time.Second}
-	req, err := http.NewRequest(http.MethodPost, "http://"+c.admin+"/load", bytes.NewReader(cfg))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "text/haproxy")
-	resp, err := client.Do(req)
+	return c.load("text/haproxy", cfg)
+}
+
+// load POSTs a config of the content type to the admin API's /load.
+func (c *caddyProc) load(contentType string, cfg []byte) error {
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Post("http://"+c.admin+"/load", contentType, bytes.NewReader(cfg))
 	if err != nil {
 		return err
 	}

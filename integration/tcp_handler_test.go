@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -529,14 +528,5 @@ func tcpRetryStats(t *testing.T, sock string) string {
 
 // loadJSON POSTs a Caddy JSON config to the admin API's /load.
 func loadJSON(c *caddyProc, cfg []byte) error {
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Post("http://"+c.admin+"/load", "application/json", bytes.NewReader(cfg))
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("POST /load: %s: %s", resp.Status, body)
-	}
-	return nil
+	return c.load("application/json", cfg)
 }
