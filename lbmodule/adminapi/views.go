@@ -16,16 +16,9 @@ type backendView struct {
 	// Active and Backup count the servers taking load-balanced traffic.
 	Active int `json:"active"`
 	Backup int `json:"backup"`
-	// Current, Max, Total and Sessions are the backend's counters:
-	// requests in flight, their highest number, load-balanced picks and
-	// requests served.
-	Current  int64 `json:"current"`
-	Max      int64 `json:"max"`
-	Total    int64 `json:"total"`
-	Sessions int64 `json:"sessions"`
-	// Queue and QueueMax are the requests waiting for any server.
-	Queue    int64 `json:"queue"`
-	QueueMax int64 `json:"queue_max"`
+	// The backend's counters; its queue holds the requests waiting for
+	// any server.
+	countersView
 	// Servers in declaration order.
 	Servers []serverView `json:"servers"`
 }
@@ -52,13 +45,29 @@ type serverView struct {
 	// HealthCheck and AgentCheck are set when the server has them.
 	HealthCheck *checkView `json:"health_check,omitempty"`
 	AgentCheck  *checkView `json:"agent_check,omitempty"`
-	// Counters, as the backend's.
+	// The server's counters.
+	countersView
+}
+
+// countersView is the counters of a backend or a server, inlined in its
+// view.
+type countersView struct {
+	// Current, Max, Total and Sessions are requests in flight, their
+	// highest number, load-balanced picks and requests served.
 	Current  int64 `json:"current"`
 	Max      int64 `json:"max"`
 	Total    int64 `json:"total"`
 	Sessions int64 `json:"sessions"`
+	// Queue and QueueMax are the requests waiting in the queue.
 	Queue    int64 `json:"queue"`
 	QueueMax int64 `json:"queue_max"`
+}
+
+func viewCounters(c *lbmodule.Counters) countersView {
+	return countersView{
+		Current: c.Current.Load(), Max: c.Max.Load(), Total: c.Total.Load(), Sessions: c.Sessions.Load(),
+		Queue: c.QueueCurrent.Load(), QueueMax: c.QueueMax.Load(),
+	}
 }
 
 // checkView is a server's health or agent check.
@@ -77,13 +86,11 @@ type checkView struct {
 }
 
 func viewBackend(b *lbmodule.Backend) backendView {
-	c := b.Counters()
 	active, backup := b.UsableCounts()
 	v := backendView{
 		Name: b.Name(), ID: b.ID(), Balance: b.Config().Balance, Active: active, Backup: backup,
-		Current: c.Current.Load(), Max: c.Max.Load(), Total: c.Total.Load(), Sessions: c.Sessions.Load(),
-		Queue: c.QueueCurrent.Load(), QueueMax: c.QueueMax.Load(),
-		Servers: []serverView{},
+		countersView: viewCounters(b.Counters()),
+		Servers:      []serverView{},
 	}
 	if v.Balance == "" {
 		v.Balance = "roundrobin"
@@ -95,15 +102,13 @@ func viewBackend(b *lbmodule.Backend) backendView {
 }
 
 func viewServer(b *lbmodule.Backend, s *lbmodule.Server) serverView {
-	c := s.Counters()
 	v := serverView{
 		Name: s.Name, ID: s.ID, Address: s.Dial, Backup: s.Backup,
 		AdminState: s.AdminState().String(), AdminFlags: s.AdminFlags(),
 		Up: s.Up(), Stopping: s.Stopping(), Usable: s.Usable(),
 		Weight: s.Weight(), InitialWeight: s.ConfigWeight,
-		LastChange: int64(time.Since(s.LastChange()) / time.Second),
-		Current:    c.Current.Load(), Max: c.Max.Load(), Total: c.Total.Load(), Sessions: c.Sessions.Load(),
-		Queue: c.QueueCurrent.Load(), QueueMax: c.QueueMax.Load(),
+		LastChange:   int64(time.Since(s.LastChange()) / time.Second),
+		countersView: viewCounters(s.Counters()),
 	}
 	if st, ok := b.HealthStatus(s.Name); ok {
 		v.HealthCheck = &checkView{Enabled: !st.Disabled, Status: string(st.Last.Code), Info: st.Last.Info,
