@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
+	"github.com/caddy-haproxy/caddy-haproxy/internal/haproxytest"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/checks"
 )
 
@@ -280,11 +279,7 @@ func TestCheckTranslationAgainstHAProxy(t *testing.T) {
 	ln.Close()
 
 	// HAProxy's side.
-	path := filepath.Join(t.TempDir(), "haproxy.cfg")
-	if err := os.WriteFile(path, []byte(build(hAddrs, listen)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-db", "-dR", "-f", path)
+	cmd := haproxytest.Command(t, bin, build(hAddrs, listen))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

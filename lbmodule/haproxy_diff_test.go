@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+
+	"github.com/caddy-haproxy/caddy-haproxy/internal/haproxytest"
 )
 
 // blockingOrigin answers its name after a release, and reports arrivals.
@@ -151,15 +152,7 @@ frontend fe
     bind %s
     default_backend be
 `, sock, balance, a.addr, b.addr, listen)
-			path := filepath.Join(dir, "haproxy.cfg")
-			if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			cmd := exec.Command(bin, "-db", "-dR", "-f", path)
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+			haproxytest.Start(t, haproxytest.Command(t, bin, cfg))
 			waitFor(t, func() bool { return haproxyQueued(t, sock) == 0 })
 			want := runQueueScenario(t, "http://"+listen, a, b, arrived,
 				func() int { return haproxyQueued(t, sock) })
@@ -194,15 +187,7 @@ frontend fe
 // socket) until the test ends.
 func startHAProxy(t *testing.T, bin, cfg, sock string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "haproxy.cfg")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-db", "-dR", "-f", path)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	haproxytest.Start(t, haproxytest.Command(t, bin, cfg))
 	waitFor(t, func() bool { return haproxyQueued(t, sock) == 0 })
 }
 

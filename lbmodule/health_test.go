@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -24,6 +23,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/caddy-haproxy/caddy-haproxy/internal/haproxytest"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/checks"
 )
 
@@ -513,11 +513,7 @@ frontend fe
     bind %s
     default_backend be
 `, h.sock, backendLines, addr)
-	path := filepath.Join(dir, "haproxy.cfg")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-db", "-dR", "-f", path)
+	cmd := haproxytest.Command(t, bin, cfg)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

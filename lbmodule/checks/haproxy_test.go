@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/caddy-haproxy/caddy-haproxy/internal/haproxytest"
 )
 
 func durationOf(re *regexp.Regexp, line string) int {
@@ -420,15 +422,7 @@ func TestHTTPRequestAgainstHAProxy(t *testing.T) {
 	}
 	fmt.Fprintf(&cfg, "frontend fe\n    bind %s\n    default_backend default\n", ln.Addr())
 	ln.Close()
-	path := filepath.Join(t.TempDir(), "haproxy.cfg")
-	if err := os.WriteFile(path, []byte(cfg.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-db", "-dR", "-f", path)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	haproxytest.Start(t, haproxytest.Command(t, bin, cfg.String()))
 
 	for _, c := range cases {
 		addr, ours := recorder(t)
@@ -504,15 +498,7 @@ func TestProxyHeaderAgainstHAProxy(t *testing.T) {
 	}
 	fmt.Fprintf(&cfg, "frontend fe\n    bind %s\n    default_backend bv1\n", ln.Addr())
 	ln.Close()
-	path := filepath.Join(t.TempDir(), "haproxy.cfg")
-	if err := os.WriteFile(path, []byte(cfg.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-db", "-dR", "-f", path)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	haproxytest.Start(t, haproxytest.Command(t, bin, cfg.String()))
 
 	v1 := regexp.MustCompile(`^PROXY TCP4 127\.0\.0\.1 127\.0\.0\.1 (\d+) (\d+)\r\n0123456789abcdef$`)
 	for v := range versions {

@@ -6,13 +6,14 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/caddy-haproxy/caddy-haproxy/internal/haproxytest"
 )
 
 // This file runs the real HAProxy as the reference for differential tests:
@@ -203,13 +204,9 @@ func (h *haproxyRun) launch(bin, dir string, be haproxyBackend) (string, error) 
 		}
 		fmt.Fprintf(&cfg, "  server %s %s%s %s\n", o.name, addr, id, be.ServerOpts[i])
 	}
-	cfgPath := filepath.Join(dir, "haproxy.cfg")
-	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	// -dR: no SO_REUSEPORT, so that a port another test's HAProxy took
 	// fails to bind instead of silently sharing its connections.
-	cmd := exec.Command(bin, "-db", "-dR", "-f", cfgPath)
+	cmd := haproxytest.Command(t, bin, cfg.String())
 	var output strings.Builder
 	cmd.Stdout, cmd.Stderr = &output, &output
 	if err := cmd.Start(); err != nil {

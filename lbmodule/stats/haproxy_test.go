@@ -7,12 +7,12 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/caddy-haproxy/caddy-haproxy/internal/haproxytest"
 )
 
 // haproxyStats runs haproxy with a stats page and returns a getter for
@@ -39,15 +39,7 @@ listen stats
     bind %s
     stats uri /st
 `, extra, addr)
-	path := filepath.Join(t.TempDir(), "haproxy.cfg")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-db", "-dR", "-f", path)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	haproxytest.Start(t, haproxytest.Command(t, bin, cfg))
 	get := func(suffix string) (string, error) {
 		resp, err := http.Get("http://" + addr + "/st" + suffix)
 		if err != nil {
