@@ -21,6 +21,9 @@ const exchangeVar = "haproxy.exchange"
 type exchange struct {
 	frontend *Frontend
 	start    time.Time
+	// attempt is the selection policy's state for the request, kept
+	// here to spare an allocation and freed by the handler at the end.
+	attempt attempt
 
 	mu      sync.Mutex
 	backend *Backend

@@ -106,6 +106,9 @@ func (h *FrontendHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 	now := time.Now()
 	ex := &exchange{frontend: h.frontend, start: now}
 	caddyhttp.SetVar(ctx, exchangeVar, ex)
+	// The selection policy's slot is freed when the request ends, even
+	// when reverse_proxy aborts a response with a panic.
+	defer ex.attempt.finish()
 	c := &h.frontend.counters
 	c.Requests.Add(1)
 	c.RequestRate.Add(now)

@@ -1,0 +1,144 @@
+package lbmodule
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+// selectionBalances are the algorithms the allocation tests and
+// benchmarks go through.
+var selectionBalances = []BackendConfig{
+	{Balance: "roundrobin"},
+	{Balance: "leastconn"},
+	{Balance: "source"},
+	{Balance: "uri", HashType: "consistent"},
+	{Balance: "hdr", BalanceParam: "User-Agent"},
+}
+
+// frontendRequest returns a request as the haproxy_frontend handler passes
+// it on: Caddy's vars holding the request's exchange.
+func frontendRequest() (*http.Request, *exchange) {
+	ex := &exchange{frontend: &Frontend{}}
+	vars := map[string]any{exchangeVar: ex}
+	r := httptest.NewRequest("GET", "/item/42", nil)
+	r.Header.Set("User-Agent", "bench")
+	return r.WithContext(context.WithValue(r.Context(), caddyhttp.VarsCtxKey, vars)), ex
+}
+
+// Under a haproxy_frontend handler a pick and the end of its request
+// allocate nothing, whatever the algorithm.
+func TestSelectUnderFrontendAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector")
+	}
+	for _, cfg := range selectionBalances {
+		cfg.Servers = servers(5, 3, 1)
+		p := newPolicy(t, cfg)
+		pool := poolFor(cfg)
+		r, ex := frontendRequest()
+		allocs := testing.AllocsPerRun(1000, func() {
+			ex.attempt = attempt{}
+			if p.Select(pool, r, nil) == nil {
+				t.Fatal("no upstream")
+			}
+			ex.attempt.finish()
+		})
+		if allocs != 0 {
+			t.Errorf("%s: %v allocations per request", cfg.Balance, allocs)
+		}
+		if cur := p.RuntimeBackend().Counters().Current.Load(); cur != 0 {
+			t.Errorf("%s: %d requests still counted after their end", cfg.Balance, cur)
+		}
+	}
+}
+
+// Under a haproxy_frontend handler the request's slot is freed when the
+// handler returns, also when reverse_proxy aborts a response whose server
+// cut it short: with maxconn 1 and a short queue, every later request
+// still gets the server.
+func TestFrontendFreesSlotAtEnd(t *testing.T) {
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/cut" {
+			// Promise more than is sent, then drop the connection.
+			w.Header().Set("Content-Length", "1000")
+			w.WriteHeader(http.StatusOK)
+			_, _ = io.WriteString(w, "partial")
+			http.NewResponseController(w).Flush()
+			conn, _, err := http.NewResponseController(w).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+			return
+		}
+		_, _ = io.WriteString(w, "ok")
+	}))
+	t.Cleanup(origin.Close)
+	bc := BackendConfig{Backend: "frontend-frees", QueueTimeout: caddy.Duration(time.Second), Servers: []ServerConfig{
+		{Name: "A", Dial: strings.TrimPrefix(origin.URL, "http://"), MaxConn: 1},
+	}}
+	route := proxyRoute("", bc)
+	route["handle"] = append([]any{map[string]any{"handler": "haproxy_frontend", "name": "frontend-frees"}}, route["handle"].([]any)...)
+	listen := freePort(t)
+	loadCaddy(t, listen, route)
+	t.Cleanup(func() { _ = caddy.Stop() })
+	client := &http.Client{Timeout: 10 * time.Second}
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			path := "/"
+			if i%3 == 0 {
+				path = "/cut"
+			}
+			resp, err := client.Get("http://" + listen + path)
+			if err != nil {
+				return // the cut response may fail on the client's side
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if path == "/" && resp.StatusCode != http.StatusOK {
+				t.Errorf("%s: status %d", path, resp.StatusCode)
+			}
+		}()
+	}
+	wg.Wait()
+	be, _ := LookupBackend("frontend-frees")
+	waitFor(t, func() bool { return be.Counters().Current.Load() == 0 })
+	if code, body := get(t, client, "http://"+listen+"/"); code != http.StatusOK || body != "ok" {
+		t.Fatalf("after the cut responses: %d %q", code, body)
+	}
+	if n := be.Counters().Sessions.Load(); n != 13 {
+		t.Errorf("%d sessions on the server, want 13", n)
+	}
+}
+
+// BenchmarkSelectUnderFrontend measures a pick and the end of its request
+// as they run under the haproxy_frontend handler.
+func BenchmarkSelectUnderFrontend(b *testing.B) {
+	for _, cfg := range selectionBalances {
+		cfg.Servers = servers(5, 3, 1)
+		b.Run(cfg.Balance, func(b *testing.B) {
+			p := newPolicy(b, cfg)
+			pool := poolFor(cfg)
+			r, ex := frontendRequest()
+			b.ReportAllocs()
+			for b.Loop() {
+				ex.attempt = attempt{}
+				if p.Select(pool, r, nil) == nil {
+					b.Fatal("no upstream")
+				}
+				ex.attempt.finish()
+			}
+		})
+	}
+}
