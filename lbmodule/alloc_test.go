@@ -12,6 +12,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/persist"
 )
 
 // selectionBalances are the algorithms the allocation tests and
@@ -138,6 +140,60 @@ func BenchmarkSelectUnderFrontend(b *testing.B) {
 					b.Fatal("no upstream")
 				}
 				ex.attempt.finish()
+			}
+		})
+	}
+}
+
+// headerSink is a ResponseWriter that keeps the header and drops the body,
+// reusable across requests.
+type headerSink struct{ h http.Header }
+
+func (s *headerSink) Header() http.Header         { return s.h }
+func (s *headerSink) Write(p []byte) (int, error) { return len(p), nil }
+func (s *headerSink) WriteHeader(int)             {}
+
+// BenchmarkCookieRequest measures a request through the haproxy_cookie
+// handler and a pick under a haproxy_frontend handler, with cookie
+// insertion (insert indirect nocache), for a new client and for one that
+// comes back with its cookie.
+func BenchmarkCookieRequest(b *testing.B) {
+	cfg := BackendConfig{Servers: servers(1, 1), Cookie: &persist.Config{Name: "SERVERID", Mode: persist.ModeInsert, Indirect: true, NoCache: true}}
+	for i := range cfg.Servers {
+		cfg.Servers[i].Cookie = strings.ToLower(cfg.Servers[i].Name)
+	}
+	for _, cookie := range []string{"", "SERVERID=a"} {
+		name := "new"
+		if cookie != "" {
+			name = "returning"
+		}
+		b.Run(name, func(b *testing.B) {
+			p := newPolicy(b, cfg)
+			pool := poolFor(cfg)
+			r, ex := frontendRequest()
+			sent := []string{cookie}
+			vars := r.Context().Value(caddyhttp.VarsCtxKey).(map[string]any)
+			sink := &headerSink{h: http.Header{}}
+			next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+				if p.Select(pool, r, w) == nil {
+					b.Fatal("no upstream")
+				}
+				w.WriteHeader(http.StatusOK)
+				return nil
+			})
+			b.ReportAllocs()
+			for b.Loop() {
+				ex.attempt = attempt{}
+				if cookie != "" {
+					// indirect takes the cookie out of the request
+					r.Header["Cookie"] = sent
+				}
+				if err := (CookieHandler{}).ServeHTTP(sink, r, next); err != nil {
+					b.Fatal(err)
+				}
+				ex.attempt.finish()
+				clear(sink.h)
+				delete(vars, cookieVarKey)
 			}
 		})
 	}
