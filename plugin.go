@@ -36,9 +36,15 @@
 //   - the "haproxy-tcp", "haproxy-tcp4" and "haproxy-tcp6" listener networks:
 //     one listening socket shared across config reloads, so a reload resets
 //     no connection (the adapter listens on them)
+//
+// and their Caddyfile syntax: "lb_policy haproxy" with an HAProxy backend
+// block inside reverse_proxy, the haproxy_cookie, haproxy_stats and
+// haproxy_frontend directives, and the haproxy handler's block in layer4
+// routes.
 package caddyhaproxy
 
 import (
+	_ "github.com/caddy-haproxy/caddy-haproxy/caddyfile"
 	_ "github.com/caddy-haproxy/caddy-haproxy/cryptauth"
 	_ "github.com/caddy-haproxy/caddy-haproxy/handover"
 	_ "github.com/caddy-haproxy/caddy-haproxy/haproxyadapter"

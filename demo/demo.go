@@ -342,7 +342,12 @@ func statsPages(cfg *config.Config) []string {
 		if host == "" {
 			host = "127.0.0.1"
 		}
-		urls = append(urls, "http://"+net.JoinHostPort(host, strconv.Itoa(p.Binds[0].PortLow))+uri)
+		url := "http://" + net.JoinHostPort(host, strconv.Itoa(p.Binds[0].PortLow)) + uri
+		if len(p.Stats.Auths) > 0 {
+			a := p.Stats.Auths[0]
+			url += fmt.Sprintf("    (user %s, password %s)", a.User, a.Password)
+		}
+		urls = append(urls, url)
 	}
 	return urls
 }

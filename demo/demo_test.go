@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -32,7 +33,7 @@ func freePort(t *testing.T) string {
 func relocated(t *testing.T) []byte {
 	t.Helper()
 	text := string(exampleConfig)
-	for _, fixed := range []string{"127.0.0.1:9001", "127.0.0.1:9002", "127.0.0.1:9003", "127.0.0.1:9004"} {
+	for _, fixed := range []string{"127.0.0.1:9001", "127.0.0.1:9002", "127.0.0.1:9003", "127.0.0.1:9004", "127.0.0.1:8404"} {
 		if !strings.Contains(text, fixed) {
 			t.Fatalf("the example no longer has a server on %s; update the test", fixed)
 		}
@@ -79,6 +80,33 @@ func TestDemoRunsTheExample(t *testing.T) {
 	// reported with its place in the file.
 	if !regexp.MustCompile(`(?m)^  demo/haproxy\.cfg:\d+ \(daemon\)`).MatchString(out) {
 		t.Errorf("no warning naming demo/haproxy.cfg:LINE (daemon)")
+	}
+
+	// The monitoring port serves the stats page to its user only.
+	m := regexp.MustCompile(`(?m)^  stats page: (http://\S+)    \(user (\S+), password (\S+)\)$`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no stats page line with its credentials printed")
+	}
+	for _, tc := range []struct {
+		user, password string
+		want           int
+	}{{"", "", http.StatusUnauthorized}, {m[2], "wrong", http.StatusUnauthorized}, {m[2], m[3], http.StatusOK}} {
+		req, _ := http.NewRequest("GET", m[1]+";csv", nil)
+		if tc.user != "" {
+			req.SetBasicAuth(tc.user, tc.password)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("stats page as %q/%q: status %d, want %d", tc.user, tc.password, resp.StatusCode, tc.want)
+		}
+		if tc.want == http.StatusOK && !strings.Contains(string(body), "app,s1,") {
+			t.Errorf("the stats CSV has no row for server s1:\n%s", body)
+		}
 	}
 
 	cancel()

@@ -45,6 +45,8 @@ type translator struct {
 	errorFiles map[*config.ErrorFile]errorFileResult
 	// warned remembers warnings given once per line.
 	warned map[string]bool
+	// ids are the proxies' numeric ids on the stats page.
+	ids map[*config.Proxy]int
 	// atResponse is set while the condition of an http-response rule is
 	// translated.
 	atResponse bool
@@ -56,7 +58,13 @@ type translator struct {
 // Translate turns a configuration model into a Caddy config. Diagnostics
 // with Severity Error mean the result must not be used.
 func Translate(cfg *config.Config) (*caddy.Config, []config.Diagnostic) {
-	t := &translator{
+	t := newTranslator(cfg)
+	out := t.translate()
+	return out, uniqueDiagnostics(t.diags)
+}
+
+func newTranslator(cfg *config.Config) *translator {
+	return &translator{
 		cfg:             cfg,
 		backendHandlers: make(map[string]json.RawMessage),
 		tcpHandlers:     make(map[string]json.RawMessage),
@@ -67,9 +75,8 @@ func Translate(cfg *config.Config) (*caddy.Config, []config.Diagnostic) {
 		userlists:       make(map[string]userlistResult),
 		errorFiles:      make(map[*config.ErrorFile]errorFileResult),
 		warned:          make(map[string]bool),
+		ids:             proxyIDs(cfg),
 	}
-	out := t.translate()
-	return out, uniqueDiagnostics(t.diags)
 }
 
 // uniqueDiagnostics drops repeated diagnostics: a rule translated for

@@ -44,7 +44,10 @@ func (t *translator) translateBackend(b *config.Proxy, ff forwardForConfig) json
 		return nil
 	}
 	if len(b.Servers) == 0 {
-		t.warnf(b.Pos, "backend", "backend %q has no server: every request gets 503", b.Name)
+		if b.Stats == nil || !b.Stats.Enabled {
+			// A section serving the stats page needs no server.
+			t.warnf(b.Pos, "backend", "backend %q has no server: every request gets 503", b.Name)
+		}
 		return unavailableHandler()
 	}
 
@@ -88,11 +91,30 @@ func (t *translator) translateBackend(b *config.Proxy, ff forwardForConfig) json
 	return caddyconfig.JSONModuleObject(handler, "handler", "reverse_proxy", nil)
 }
 
+// BackendPolicy translates backend b of cfg into the selection policy's
+// configuration, as the adapter does for each reverse_proxy handler: the
+// algorithm, servers, checks, cookie and retry rules. The transport and the
+// reverse_proxy around the policy are left to the caller.
+func BackendPolicy(cfg *config.Config, b *config.Proxy) (lbmodule.BackendConfig, []config.Diagnostic) {
+	t := newTranslator(cfg)
+	bc := t.backendConfig(b)
+	return bc, t.diags
+}
+
+// TCPHandler translates backend b of cfg, in mode tcp, into the layer-4
+// handler's JSON, as the adapter does for a listen section: b is its own
+// frontend (its timeout client applies).
+func TCPHandler(cfg *config.Config, b *config.Proxy) (json.RawMessage, []config.Diagnostic) {
+	t := newTranslator(cfg)
+	h := t.translateTCPBackend(b, b)
+	return h, uniqueDiagnostics(t.diags)
+}
+
 // backendConfig builds the selection policy's description of backend b.
 func (t *translator) backendConfig(b *config.Proxy) lbmodule.BackendConfig {
 	bc := lbmodule.BackendConfig{
 		Backend:      b.Name,
-		ProxyID:      t.proxyID(b),
+		ProxyID:      t.ids[b],
 		Balance:      b.Balance.Algorithm,
 		BalanceParam: b.Balance.Param,
 		BalanceArgs:  b.Balance.Args,

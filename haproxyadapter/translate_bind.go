@@ -15,6 +15,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddytls"
 
 	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/maxconn"
 )
 
@@ -156,7 +157,9 @@ func policyProtocols(policies caddytls.ConnectionPolicies, bindProtocols []strin
 }
 
 // applyListenGroup sets the server's addresses, HTTP versions, TLS policy
-// and listener wrappers for a group of binds.
+// and listener wrappers for a group of binds of frontend p. The
+// haproxy_frontend wrapper counts the frontend's connections and bytes; it
+// comes before TLS, which must stay last for Caddy to see TLS connections.
 func (t *translator) applyListenGroup(p *config.Proxy, g *listenGroup, srv *caddyhttp.Server) {
 	srv.Listen = g.listen
 	srv.Protocols = g.protocols
@@ -188,7 +191,8 @@ func (t *translator) applyListenGroup(p *config.Proxy, g *listenGroup, srv *cadd
 			"fallback_policy": "REQUIRE",
 		}, "wrapper", "proxy_protocol", nil))
 	}
-	if len(wrappers) > 0 && g.tls {
+	wrappers = append(wrappers, caddyconfig.JSONModuleObject(lbmodule.FrontendListener{Name: p.Name}, "wrapper", "haproxy_frontend", nil))
+	if g.tls {
 		wrappers = append(wrappers, caddyconfig.JSONModuleObject(struct{}{}, "wrapper", "tls", nil))
 	}
 	srv.ListenerWrappersRaw = wrappers

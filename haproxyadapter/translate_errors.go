@@ -37,10 +37,12 @@ var proxyErrors = []struct {
 // pages: the backend's errorfile for the status if it has one, else the
 // frontend's, else HAProxy's built-in page.
 func (t *translator) errorRoutes(fe *config.Proxy) caddyhttp.RouteList {
-	// The frontend's http-after-response rules apply to these pages too;
-	// their problems were reported with the frontend's routes.
+	// The frontend's counter sees the error pages as well; the frontend's
+	// http-after-response rules apply to them too, their problems
+	// reported with the frontend's routes.
+	routes := caddyhttp.RouteList{t.frontendCounter(fe)}
 	n := len(t.diags)
-	routes := t.afterResponseRoutes(fe)
+	routes = append(routes, t.afterResponseRoutes(fe)...)
 	t.diags = t.diags[:n]
 	for _, pe := range proxyErrors {
 		for _, be := range t.reachableBackends(fe) {

@@ -37,9 +37,11 @@ import (
 func (t *translator) httpRoutes(fe *config.Proxy) caddyhttp.RouteList {
 	t.checkErrorFiles(fe)
 	var routes caddyhttp.RouteList
-	t.reportOnce("after-response "+fe.Kind.String()+" "+fe.Name, func() { routes = t.afterResponseRoutes(fe) })
+	routes = append(routes, t.frontendCounter(fe))
+	t.reportOnce("after-response "+fe.Kind.String()+" "+fe.Name, func() { routes = append(routes, t.afterResponseRoutes(fe)...) })
 	routes = append(routes, t.monitorRoutes(fe)...)
 	routes = append(routes, t.requestRuleRoutes(fe, "frontend", fe)...)
+	routes = append(routes, t.statsRoutes(fe)...)
 	routes = append(routes, t.redirectRoutes(fe)...)
 	fallback := t.defaultBackendHandler(fe)
 	// lastUseBackend is the index in routes of the previous use_backend
@@ -116,6 +118,9 @@ func (t *translator) backendChain(fe, be *config.Proxy) json.RawMessage {
 		// A listen section's rules run once, as its frontend's.
 		t.reportOnce("request "+be.Kind.String()+" "+be.Name, func() {
 			routes = append(routes, t.requestRuleRoutes(be, "backend", be, fe)...)
+			if statsInBackend(fe, be) && (fe.Stats == nil || !fe.Stats.Enabled) {
+				routes = append(routes, t.statsRoutes(be)...)
+			}
 			routes = append(routes, t.redirectRoutes(be)...)
 		})
 	}
@@ -293,7 +298,7 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 			return fail("%v", err)
 		}
 		return one(requestHeaders(ops))
-	case "http-request", "block":
+	case "http-request", "block", "stats http-request":
 	default:
 		return fail("not translated: use the http-request equivalent")
 	}
@@ -317,6 +322,10 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 		hs, err := t.reply(r, pages)
 		if err != nil {
 			return fail("%v", err)
+		}
+		if r.Action == "deny" {
+			// The stats page counts denied requests (dreq).
+			return append([]json.RawMessage{deniedMark(p)}, hs...), true
 		}
 		return hs, true
 	case "normalize-uri":
@@ -354,7 +363,8 @@ func (t *translator) requestAction(p *config.Proxy, r *config.Rule, allowVar str
 			return fail("%v", err)
 		}
 		hold := caddyconfig.JSONModuleObject(matchers.Tarpit{Delay: caddy.Duration(delay)}, "handler", "haproxy_tarpit", nil)
-		return append([]json.RawMessage{hold}, hs...), true
+		// A tarpitted request counts as denied, as in HAProxy.
+		return append([]json.RawMessage{deniedMark(p), hold}, hs...), true
 	case "set-header", "add-header":
 		if len(r.Args) != 2 {
 			return fail("expects a header name and a value")

@@ -150,28 +150,6 @@ func joinHostPort(host, port string) string {
 	return host + ":" + port
 }
 
-// proxyID is the numeric id HAProxy gives a proxy: its "id", or its
-// position among the frontend, backend and listen sections from 1, after
-// the runtime API's own proxy when a stats socket is configured.
-func (t *translator) proxyID(p *config.Proxy) int {
-	if p.ID != 0 {
-		return p.ID
-	}
-	n := 1
-	if len(t.cfg.Global.StatsSockets) > 0 {
-		n = 2
-	}
-	for _, o := range t.cfg.Proxies {
-		if o == p {
-			return n
-		}
-		if o.Kind != config.KindDefaults {
-			n++
-		}
-	}
-	return 0
-}
-
 // addRuntimeApp adds the runtime API app to apps when configured.
 func (t *translator) addRuntimeApp(apps caddy.ModuleMap) {
 	if app := t.runtimeApp(); app != nil && len(app.Listeners) > 0 {

@@ -50,20 +50,9 @@ func (r rawRequest) String() string {
 	return s
 }
 
-// send writes the request on a new connection and returns the response
-// with its body read.
-func (r rawRequest) send(t *testing.T, addr string) (*http.Response, string) {
-	t.Helper()
-	d := net.Dialer{Timeout: 5 * time.Second}
-	if r.src != "" {
-		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(r.src)}
-	}
-	c, err := d.Dial("tcp", addr)
-	if err != nil {
-		t.Fatalf("%s: %v", r, err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+// wire is the request as written: the request line, the headers with a
+// default Host and "Connection: close", and the body.
+func (r rawRequest) wire() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\n", r.method, r.target)
 	hasHost := false
@@ -78,7 +67,24 @@ func (r rawRequest) send(t *testing.T, addr string) (*http.Response, string) {
 	}
 	b.WriteString("Connection: close\r\n\r\n")
 	b.WriteString(r.body)
-	if _, err := io.WriteString(c, b.String()); err != nil {
+	return b.String()
+}
+
+// send writes the request on a new connection and returns the response
+// with its body read.
+func (r rawRequest) send(t *testing.T, addr string) (*http.Response, string) {
+	t.Helper()
+	d := net.Dialer{Timeout: 5 * time.Second}
+	if r.src != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(r.src)}
+	}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatalf("%s: %v", r, err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, r.wire()); err != nil {
 		t.Fatalf("%s: %v", r, err)
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: r.method})

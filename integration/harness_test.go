@@ -375,7 +375,13 @@ func startCaddy(t *testing.T, cfgPath string) *caddyProc {
 // loaded.
 func startCaddyWith(t *testing.T, args ...string) *caddyProc {
 	t.Helper()
-	admin := loopback(freePort(t))
+	return startCaddyAt(t, loopback(freePort(t)), args...)
+}
+
+// startCaddyAt is startCaddyWith with the admin API on admin, for configs
+// that set that address themselves.
+func startCaddyAt(t *testing.T, admin string, args ...string) *caddyProc {
+	t.Helper()
 	cmd := exec.Command(caddyBin, append([]string{"run"}, args...)...)
 	cmd.Env = caddyEnv(t, admin)
 	c := &caddyProc{process: startProcess(t, "caddy", cmd), admin: admin}

@@ -50,7 +50,9 @@ type Backend struct {
 	// stay on their server.
 	hashed       bool
 	queueTimeout time.Duration
-	counters     Counters
+	// counters are shared by the backends of one name in the registry,
+	// so that a reload keeps them, as it keeps the servers'.
+	counters *Counters
 	// outages tracks the times no server could take traffic.
 	outages outageTracker
 	// slot links the backend to the other live backends of its name;
@@ -95,6 +97,7 @@ func buildBackend(cfg BackendConfig, inherit func(name string) *serverState) (*B
 		servers:      make([]*Server, len(cfg.Servers)),
 		byName:       make(map[string]*Server, len(cfg.Servers)),
 		static:       isStatic(cfg),
+		counters:     new(Counters),
 		queueTimeout: time.Duration(cfg.QueueTimeout),
 		lbUsable:     make([]bool, len(cfg.Servers)),
 		lbWeight:     make([]int, len(cfg.Servers)),
@@ -191,7 +194,7 @@ func (b *Backend) Server(name string) *Server { return b.byName[name] }
 
 // Counters returns the backend's counters: requests in flight (Current),
 // load-balanced picks (Total) and the backend queue (QueueCurrent).
-func (b *Backend) Counters() *Counters { return &b.counters }
+func (b *Backend) Counters() *Counters { return b.counters }
 
 // QueueTimeout is how long a request may wait for a free server.
 func (b *Backend) QueueTimeout() time.Duration { return b.queueTimeout }

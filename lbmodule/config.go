@@ -54,9 +54,10 @@ type BackendConfig struct {
 	// false instead.)
 	RedispatchInterval int `json:"redispatch_interval,omitempty"`
 	// Retries is the backend's "retries" count, used only to find the last
-	// retry for RedispatchInterval; nil means HAProxy's default, 3. The
-	// retries themselves are made by reverse_proxy's load_balancing
-	// retries, which the translator sets to the same number.
+	// retry for RedispatchInterval. The retries themselves are made by
+	// reverse_proxy's load_balancing retries, which the translator sets to
+	// the same number; nil means that number (HAProxy's default, 3, where
+	// no reverse_proxy encloses the policy).
 	Retries *int `json:"retries,omitempty"`
 	// RetryTurnaround is how long a retry waits before it tries the same
 	// server again after a failed connection; a retry that goes to another

@@ -33,6 +33,10 @@ type Traffic struct {
 	// server cut short (cli_abrt, srv_abrt).
 	ClientAborts atomic.Int64
 	ServerAborts atomic.Int64
+	// NewConnections and ReusedConnections count the connections opened
+	// to servers and those reused from the pool (connect, reuse).
+	NewConnections    atomic.Int64
+	ReusedConnections atomic.Int64
 	// LastSession is when the last session started, in Unix nanoseconds;
 	// 0 for never (lastsess).
 	LastSession atomic.Int64
@@ -128,7 +132,10 @@ func (r *RateCounter) Rate(now time.Time) (rate, maxRate int64) {
 const timeSamples = 512
 
 // TimeAverage is HAProxy's sliding average of durations, in
-// milliseconds, over the last 512 samples, with the highest sample.
+// milliseconds, over the last 512 samples, with the highest sample: a sum
+// that forgets 1/512 of itself per sample, divided by the number of
+// samples up to 512 (so the first averages are nearly exact, as haproxy
+// shows them).
 type TimeAverage struct {
 	mu    sync.Mutex
 	sum   int64
@@ -141,8 +148,7 @@ func (a *TimeAverage) Add(d time.Duration) {
 	ms := d.Milliseconds()
 	a.mu.Lock()
 	a.count++
-	n := min(a.count, timeSamples)
-	a.sum += ms - (a.sum+n-1)/n
+	a.sum += ms - (a.sum+timeSamples-1)/timeSamples
 	a.max = max(a.max, ms)
 	a.mu.Unlock()
 }

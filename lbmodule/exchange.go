@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptrace"
 	"sync"
 	"time"
 
@@ -13,6 +14,11 @@ import (
 
 // exchangeVar names the request variable holding the request's exchange.
 const exchangeVar = "haproxy.exchange"
+
+// DeniedVar names the request variable a deny rule sets to the name of its
+// section, so that the request counts as denied (dreq) on the frontend and,
+// for a backend's rule, on the backend.
+const DeniedVar = "haproxy_denied"
 
 // exchange follows one HTTP request through its frontend, backend and
 // server, so that its outcome is counted on each of them once: the
@@ -34,9 +40,17 @@ type exchange struct {
 	queued time.Duration
 	// firstByte is when the response status was written.
 	firstByte time.Time
+	// connectStart, connectTime and reused describe the connection to
+	// the server, from the transport's trace; wroteRequest and
+	// gotResponse when the request was sent and the answer began.
+	connectStart              time.Time
+	connectTime               time.Duration
+	connected, reused         bool
+	wroteRequest, gotResponse time.Time
 	// status is the response status counted so far, 0 before the end.
 	status int
-	ended  bool
+	// serverAnswered is set when the server's response was counted.
+	serverAnswered bool
 }
 
 // exchangeOf returns the request's exchange, or nil outside a
@@ -44,6 +58,27 @@ type exchange struct {
 func exchangeOf(ctx context.Context) *exchange {
 	ex, _ := caddyhttp.GetVar(ctx, exchangeVar).(*exchange)
 	return ex
+}
+
+// trace returns the hooks through which the transport reports the
+// connection to the server and the timing of its answer.
+func (ex *exchange) trace() *httptrace.ClientTrace {
+	note := func(f func()) {
+		ex.mu.Lock()
+		f()
+		ex.mu.Unlock()
+	}
+	return &httptrace.ClientTrace{
+		ConnectStart: func(string, string) { note(func() { ex.connectStart = time.Now() }) },
+		ConnectDone: func(_, _ string, err error) {
+			if err == nil {
+				note(func() { ex.connectTime, ex.connected = time.Since(ex.connectStart), true })
+			}
+		},
+		GotConn:              func(info httptrace.GotConnInfo) { note(func() { ex.reused = info.Reused }) },
+		WroteRequest:         func(httptrace.WroteRequestInfo) { note(func() { ex.wroteRequest = time.Now() }) },
+		GotFirstResponseByte: func() { note(func() { ex.gotResponse = time.Now() }) },
+	}
 }
 
 // notePick records the server the policy chose for the request and how
@@ -74,7 +109,7 @@ func (ex *exchange) noteBackend(b *Backend) {
 func (ex *exchange) objects() (fe, be, srv *Counters) {
 	fe = &ex.frontend.counters
 	if ex.backend != nil {
-		be = &ex.backend.counters
+		be = ex.backend.counters
 	}
 	if ex.server != nil {
 		srv = &ex.server.state.counters
@@ -86,29 +121,38 @@ func (ex *exchange) objects() (fe, be, srv *Counters) {
 // the frontend, backend and server, and the kind of failure err was. An
 // error page written later by the server's error routes corrects the
 // status with recount.
-func (ex *exchange) end(status int, bytesIn, bytesOut int64, err error, clientGone bool) {
+func (ex *exchange) end(status int, bytesIn, bytesOut int64, err error, clientGone bool, denied string) {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
-	ex.ended, ex.status = true, status
+	ex.status = status
 	now := time.Now()
 	fe, be, srv := ex.objects()
-	fe.BytesIn.Add(bytesIn)
-	fe.BytesOut.Add(bytesOut)
 	fe.CountResponse(status)
+	if denied != "" {
+		fe.DeniedRequests.Add(1)
+		if b, ok := LookupBackend(denied); ok && denied != ex.frontend.name {
+			b.counters.DeniedRequests.Add(1)
+		}
+	}
 	if be == nil {
 		return
 	}
 	for _, c := range []*Counters{be, srv} {
-		if c == nil {
-			continue
+		if c != nil {
+			c.BytesIn.Add(bytesIn)
+			c.BytesOut.Add(bytesOut)
 		}
-		c.Requests.Add(1)
-		c.BytesIn.Add(bytesIn)
-		c.BytesOut.Add(bytesOut)
-		c.CountResponse(status)
 	}
+	be.Requests.Add(1)
+	be.CountResponse(status)
 	if srv == nil {
 		return
+	}
+	// A server's responses are those it sent.
+	if err == nil || !ex.firstByte.IsZero() {
+		ex.serverAnswered = true
+		srv.Requests.Add(1)
+		srv.CountResponse(status)
 	}
 	var dialErr reverseproxy.DialError
 	switch {
@@ -129,9 +173,20 @@ func (ex *exchange) end(status int, bytesIn, bytesOut int64, err error, clientGo
 		}
 	}
 	for _, c := range []*Counters{be, srv} {
+		switch {
+		case ex.reused:
+			c.ReusedConnections.Add(1)
+		case ex.connected:
+			c.NewConnections.Add(1)
+		}
 		c.QueueTime.Add(ex.queued)
-		if !ex.firstByte.IsZero() && err == nil {
-			c.ResponseTime.Add(ex.firstByte.Sub(ex.picked))
+		if err == nil {
+			// HAProxy's times are those of successful exchanges; a
+			// reused connection took no time to connect.
+			c.ConnectTime.Add(ex.connectTime)
+			if !ex.gotResponse.IsZero() && ex.gotResponse.After(ex.wroteRequest) {
+				c.ResponseTime.Add(ex.gotResponse.Sub(ex.wroteRequest))
+			}
 		}
 		c.TotalTime.Add(now.Sub(ex.start))
 	}
@@ -143,11 +198,16 @@ func (ex *exchange) recount(status int, bytesOut int64) {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
 	fe, be, srv := ex.objects()
+	if !ex.serverAnswered {
+		srv = nil
+	}
 	for _, c := range []*Counters{fe, be, srv} {
 		if c == nil {
 			continue
 		}
-		c.BytesOut.Add(bytesOut)
+		if c != fe {
+			c.BytesOut.Add(bytesOut)
+		}
 		if status != ex.status {
 			c.Responses[responseClass(ex.status)].Add(-1)
 			c.CountResponse(status)

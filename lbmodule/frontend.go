@@ -45,6 +45,10 @@ type FrontendConfig struct {
 	MaxConn int `json:"maxconn,omitempty"`
 	// Mode is "http" (default) or "tcp".
 	Mode string `json:"mode,omitempty"`
+	// Listen marks the frontend side of a listen section: the stats show
+	// its BACKEND row even when it has no servers (a section serving only
+	// the stats page).
+	Listen bool `json:"listen,omitempty"`
 }
 
 // Destruct implements caddy.Destructor.
@@ -53,18 +57,29 @@ func (*Frontend) Destruct() error { return nil }
 // OpenFrontend returns the frontend of cfg.Name, sharing its counters with
 // earlier handlers of the same name; CloseFrontend undoes it.
 func OpenFrontend(cfg FrontendConfig) (*Frontend, error) {
-	v, _, err := frontends.LoadOrNew(cfg.Name, func() (caddy.Destructor, error) {
-		return &Frontend{name: cfg.Name}, nil
-	})
+	f, err := acquireFrontend(cfg.Name)
 	if err != nil {
 		return nil, err
 	}
-	f := v.(*Frontend)
 	f.mu.Lock()
 	f.configs = append(f.configs, cfg)
 	f.mu.Unlock()
 	return f, nil
 }
+
+// acquireFrontend takes a reference on the frontend of the given name,
+// which releaseFrontend drops.
+func acquireFrontend(name string) (*Frontend, error) {
+	v, _, err := frontends.LoadOrNew(name, func() (caddy.Destructor, error) {
+		return &Frontend{name: name}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*Frontend), nil
+}
+
+func releaseFrontend(f *Frontend) { _, _ = frontends.Delete(f.name) }
 
 // CloseFrontend drops a reference taken by OpenFrontend with cfg.
 func CloseFrontend(f *Frontend, cfg FrontendConfig) {
@@ -79,7 +94,7 @@ func CloseFrontend(f *Frontend, cfg FrontendConfig) {
 		}
 	}
 	f.mu.Unlock()
-	_, _ = frontends.Delete(f.name)
+	releaseFrontend(f)
 }
 
 // Name returns the frontend's name.

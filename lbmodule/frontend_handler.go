@@ -7,7 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"sync"
+	"net/http/httptrace"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -18,12 +18,13 @@ func init() {
 	caddy.RegisterModule(new(FrontendHandler))
 }
 
-// FrontendHandler counts the traffic of an HAProxy frontend for the stats
-// page: sessions (connections), requests, bytes and response status
-// classes, and — with the haproxy selection policy — the same for the
-// backend and server each request went to. The adapter puts it first in
-// each frontend's routes and first in its error routes, so that error
-// pages are counted as well.
+// FrontendHandler counts the requests of an HAProxy frontend for the stats
+// page, and their response status classes, and — with the haproxy
+// selection policy — the requests, bytes and responses of the backend and
+// server each request went to. The adapter puts it first in each
+// frontend's routes and first in its error routes, so that error pages
+// are counted as well. The frontend's connections and bytes are counted by
+// the haproxy_frontend listener wrapper.
 type FrontendHandler struct {
 	FrontendConfig
 
@@ -38,52 +39,11 @@ func (*FrontendHandler) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// Provision joins the frontend's counters and counts the connections of
-// the Caddy server the handler runs in as the frontend's sessions.
-func (h *FrontendHandler) Provision(ctx caddy.Context) error {
+// Provision joins the frontend's counters.
+func (h *FrontendHandler) Provision(caddy.Context) error {
 	f, err := OpenFrontend(h.FrontendConfig)
-	if err != nil {
-		return err
-	}
 	h.frontend = f
-	if srv, ok := ctx.Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server); ok && srv != nil && h.firstOfServer(ctx, srv) {
-		srv.RegisterConnState(h.connState)
-	}
-	return nil
-}
-
-// firstOfServer reports whether the handler is the first of its frontend
-// in the Caddy server srv: the routes and the error routes each hold one,
-// and only one may count the server's connections.
-func (h *FrontendHandler) firstOfServer(ctx caddy.Context, srv *caddyhttp.Server) bool {
-	key := connCounterKey{srv, h.Name}
-	if _, loaded := connCounters.LoadOrStore(key, true); loaded {
-		return false
-	}
-	ctx.OnCancel(func() { connCounters.Delete(key) })
-	return true
-}
-
-type connCounterKey struct {
-	srv  *caddyhttp.Server
-	name string
-}
-
-// connCounters records which server counts connections for which
-// frontend.
-var connCounters sync.Map
-
-// connState counts a connection as a session: its start, and its end
-// when closed or taken over (a WebSocket).
-func (h *FrontendHandler) connState(_ net.Conn, st http.ConnState) {
-	c := &h.frontend.counters
-	switch st {
-	case http.StateNew:
-		c.take()
-		c.StartSession(time.Now())
-	case http.StateClosed, http.StateHijacked:
-		c.Current.Add(-1)
-	}
+	return err
 }
 
 // Cleanup releases the frontend.
@@ -100,7 +60,7 @@ func (h *FrontendHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 		// page's status and bytes remain.
 		rec := &responseCounter{ResponseWriter: w}
 		err := next.ServeHTTP(rec, r)
-		ex.recount(rec.statusOr(errStatusOr(err, rec)), rec.bytes)
+		ex.recount(rec.finalStatus(err), rec.bytes)
 		return err
 	}
 	now := time.Now()
@@ -109,6 +69,8 @@ func (h *FrontendHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 	// The selection policy's slot is freed when the request ends, even
 	// when reverse_proxy aborts a response with a panic.
 	defer ex.attempt.finish()
+	// The transport reports the connect and response times to ex.
+	r = r.WithContext(httptrace.WithClientTrace(ctx, ex.trace()))
 	c := &h.frontend.counters
 	c.Requests.Add(1)
 	c.RequestRate.Add(now)
@@ -119,22 +81,11 @@ func (h *FrontendHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 	}
 	rec := &responseCounter{ResponseWriter: w, ex: ex}
 	err := next.ServeHTTP(rec, r)
-	status := rec.status
-	if err != nil && !rec.wroteHeader {
-		status = errorStatus(err)
-	} else if status == 0 {
-		status = http.StatusOK
-	}
+	status := rec.finalStatus(err)
 	clientGone := errors.Is(ctx.Err(), context.Canceled)
-	ex.end(status, requestHeaderSize(r)+body.n, rec.bytes, err, clientGone)
+	denied, _ := caddyhttp.GetVar(ctx, DeniedVar).(string)
+	ex.end(status, requestHeaderSize(r)+body.n, rec.bytes, err, clientGone, denied)
 	return err
-}
-
-func errStatusOr(err error, rec *responseCounter) int {
-	if err != nil {
-		return errorStatus(err)
-	}
-	return http.StatusOK
 }
 
 // requestHeaderSize is the size of the request line and header block as
@@ -204,11 +155,16 @@ func (w *responseCounter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func (w *responseCounter) statusOr(def int) int {
-	if w.status != 0 {
+// finalStatus is the status the client gets: the one written, or for a
+// handler error that wrote nothing, the error's, which Caddy writes.
+func (w *responseCounter) finalStatus(err error) int {
+	switch {
+	case w.wroteHeader:
 		return w.status
+	case err != nil:
+		return errorStatus(err)
 	}
-	return def
+	return http.StatusOK
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.

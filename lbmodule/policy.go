@@ -24,7 +24,8 @@ func init() {
 // states, maxconn limits and queue, and its retry rules.
 //
 // The reverse_proxy's upstreams must list the servers' dial addresses in
-// the order of Servers. Handlers that name the same backend share one
+// the order of Servers; a reverse_proxy that lists no upstreams gets them
+// from Servers. Handlers that name the same backend share one
 // runtime backend (servers, state, counters), which the stats page and the
 // admin API see too, and which survives config reloads.
 //
@@ -72,6 +73,7 @@ func (p *HTTPSelection) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("backend %q: %v", p.Backend, err)
 	}
 	p.key = k
+	p.joinHandler(ctx)
 	// An unnamed backend is private to this handler.
 	if p.backend, err = OpenBackend(p.BackendConfig, p.logger); err != nil {
 		return err

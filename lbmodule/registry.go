@@ -31,6 +31,8 @@ type backendSlot struct {
 	refs map[*Backend]int
 	// live mirrors len(gens) for the lock-free check in serverFreed.
 	live atomic.Int32
+	// counters are the backend's counters, shared by its generations.
+	counters *Counters
 }
 
 // Destruct implements caddy.Destructor; nothing outlives the last user.
@@ -156,6 +158,12 @@ func (s *backendSlot) attach(cfg BackendConfig) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(s.gens) > 0 {
+		b.counters = s.gens[len(s.gens)-1].counters
+	} else if s.counters != nil {
+		b.counters = s.counters
+	}
+	s.counters = b.counters
 	b.slot = s
 	s.gens = append(s.gens, b)
 	s.refs[b] = 1

@@ -127,7 +127,7 @@ const (
 	noteMaxConn           = "connection rate limits and per-bind connection limits are not enforced"
 	noteMaxConnLimit      = "HTTP frontends: the haproxy_maxconn listener wrapper stops accepting connections while the limit is reached, leaving the next ones in the kernel's backlog; mode tcp frontends: the haproxy_maxconn layer4 handler holds the next ones, unread, until a slot frees"
 	noteChecksUnsupported = "not supported: health checks run without it"
-	noteStats             = "stats page not served yet"
+	noteStatsModules      = "the stats page shows no module columns"
 	notePersist           = "not supported: the persistence cookie applies without it"
 	noteCompression       = "responses pass uncompressed; add Caddy's encode handler to compress"
 	noteSplice            = "Go copies data between connections itself; the kernel splice setting has no equivalent"

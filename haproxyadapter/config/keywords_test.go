@@ -17,8 +17,9 @@ func TestLookupKeyword(t *testing.T) {
 		{"frontend", []string{"option", "httplog"}, "option httplog", true, Ignored},
 		{"backend", []string{"option", "redispatch"}, "option redispatch", true, Translated},
 		{"defaults", []string{"timeout", "connect", "5s"}, "timeout connect", true, Translated},
-		{"listen", []string{"stats", "uri", "/s"}, "stats uri", true, Ignored},
-		{"listen", []string{"stats", "http-request", "deny"}, "stats http-request deny", true, Refused},
+		{"listen", []string{"stats", "uri", "/s"}, "stats uri", true, Translated},
+		{"listen", []string{"stats", "http-request", "deny"}, "stats http-request deny", true, Translated},
+		{"listen", []string{"stats", "show-modules"}, "stats show-modules", true, Ignored},
 		{"frontend", []string{"http-request", "set-header", "X", "y"}, "http-request set-header", true, Translated},
 		{"frontend", []string{"http-request", "replace-value", "X", "a", "b"}, "http-request replace-value", true, Translated},
 		{"frontend", []string{"http-request", "set-var(txn.x)", "src"}, "http-request set-var", true, Translated},
@@ -93,7 +94,7 @@ func TestKeywordTable(t *testing.T) {
 	translated := map[string][]string{
 		"global":   {"hard-stop-after", "grace", "ca-base", "crt-base", "setenv", "presetenv", "resetenv", "unsetenv"},
 		"listen":   {"mode", "bind", "server", "default-server", "server-template", "balance", "hash-type", "default_backend", "use_backend", "retries", "option redispatch", "option forwardfor", "option allbackups", "timeout connect", "timeout client", "timeout server", "timeout http-request", "timeout http-keep-alive", "timeout queue", "timeout tunnel", "contimeout", "clitimeout", "srvtimeout", "fullconn", "description", "id", "disabled", "enabled"},
-		"frontend": {"maxconn", "monitor-uri", "acl", "http-request", "redirect", "block", "reqadd", "rspdel:refused", "tcp-request content", "tcp-request session", "monitor fail", "stats admin:refused", "stats auth:refused", "stats http-request:refused", "compression:ignored", "errorfile", "errorloc", "option httplog:ignored", "option http-server-close:ignored", "capture cookie:ignored", "rate-limit sessions:ignored", "backlog:ignored", "email-alert to:ignored", "log-format:ignored", "stats enable:ignored"},
+		"frontend": {"maxconn", "monitor-uri", "acl", "http-request", "redirect", "block", "reqadd", "rspdel:refused", "tcp-request content", "tcp-request session", "monitor fail", "stats admin", "stats auth", "stats http-request", "compression:ignored", "errorfile", "errorloc", "option httplog:ignored", "option http-server-close:ignored", "capture cookie:ignored", "rate-limit sessions:ignored", "backlog:ignored", "email-alert to:ignored", "log-format:ignored", "stats enable", "stats show-modules:ignored"},
 		"backend":  {"cookie", "tcp-response content:refused", "option httpchk", "http-check expect", "tcp-check connect", "http-check disable-on-404", "appsession:refused", "use-server", "stick on:refused", "stick-table:refused", "stick match:refused"},
 	}
 	for section, names := range translated {
@@ -225,7 +226,7 @@ frontend f
 backend b
   cookie SRV insert
   option httpchk GET /
-  stats enable
+  stats show-modules
   server s 10.0.0.1:80 cookie s1 check
 `)
 	wantW := []string{
@@ -237,7 +238,7 @@ backend b
 		"t.cfg:10: compression: ignored: " + noteCompression,
 		"t.cfg:11: log-tag: ignored: " + noteLog,
 		"t.cfg:15: capture request header: ignored: " + noteCapture,
-		"t.cfg:21: stats enable: ignored: " + noteStats,
+		"t.cfg:21: stats show-modules: ignored: " + noteStatsModules,
 	}
 	if got := warningsOf(diags); !slices.Equal(got, wantW) {
 		t.Errorf("warnings =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantW, "\n"))

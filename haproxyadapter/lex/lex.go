@@ -26,6 +26,18 @@ type Statement struct {
 	Words []string
 }
 
+// NewStatement makes the statement of a line of words read at pos, which
+// must not be empty: a leading "no" or "default" becomes its Prefix. Other
+// readers of HAProxy's syntax (the Caddyfile) build sections with it.
+func NewStatement(pos Pos, words []string) Statement {
+	st := Statement{Pos: pos, Words: words}
+	if (words[0] == "no" || words[0] == "default") && len(words) > 1 {
+		st.Prefix = words[0]
+		st.Words = words[1:]
+	}
+	return st
+}
+
 // Keyword returns Words[0].
 func (s Statement) Keyword() string { return s.Words[0] }
 

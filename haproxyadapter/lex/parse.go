@@ -152,11 +152,7 @@ func (p *parser) line(raw []byte) *Error {
 		return errorf(p.pos(), "unknown keyword '%s' out of section", texts[0])
 	}
 
-	st := Statement{Pos: p.pos(), Words: texts}
-	if (texts[0] == "no" || texts[0] == "default") && len(texts) > 1 {
-		st.Prefix = texts[0]
-		st.Words = texts[1:]
-	}
+	st := NewStatement(p.pos(), texts)
 	for _, i := range addressWords(st.Words) {
 		if err := p.expandAddressWord(st.Words[0], st.Words, i); err != nil {
 			return err

@@ -43,7 +43,8 @@ func writeCSVRow(bw *bufio.Writer, r *Row) {
 		bw.WriteByte(',')
 	}
 	bw.WriteString("-,")
-	for range ModuleFields {
+	for i := range ModuleFields {
+		writeCSVValue(bw, ModuleValue(r.Type, i))
 		bw.WriteByte(',')
 	}
 	bw.WriteByte('\n')

@@ -261,6 +261,21 @@ var ModuleFields = []FieldInfo{
 	{"h1_spliced_bytes_in", "Metric", "Counter", "Process", "u64"},
 	{"h1_spliced_bytes_out", "Metric", "Counter", "Process", "u64"}}
 
+// serverModuleFields is how many leading module columns HAProxy 2.6 fills
+// on server rows (its SSL counters); it fills them all on frontends and
+// backends.
+const serverModuleFields = 3
+
+// ModuleValue is the value of module column i on a row of type t: zero
+// where HAProxy writes a number, empty elsewhere. This implementation
+// counts none of them.
+func ModuleValue(t ObjType, i int) Value {
+	if t == Server && i >= serverModuleFields {
+		return Value{}
+	}
+	return Int(0)
+}
+
 // backendTags are the fields whose tags HAProxy 2.6 writes differently
 // on BACKEND rows.
 var backendTags = map[Field]FieldInfo{

@@ -137,7 +137,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if r.Method == http.MethodPost {
 		return h.serveAdmin(w, r, req)
 	}
-	if h.Refresh > 0 && !req.noRefresh && !req.csv && !req.json {
+	// HAProxy sends the Refresh header with the exports too.
+	if h.Refresh > 0 && !req.noRefresh {
 		w.Header().Set("Refresh", fmt.Sprint(int64(time.Duration(h.Refresh)/time.Second)))
 	}
 	opts := Options{Scope: h.Scope, UpOnly: req.up, NoMaint: req.noMaint, Legends: h.ShowLegends}
@@ -236,8 +237,8 @@ var (
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
 )
 
-// caddyVersion is Caddy's version, as "caddy version" prints it.
+// caddyVersion is Caddy's version, e.g. "v2.11.9".
 func caddyVersion() string {
-	_, full := caddy.Version()
-	return full
+	simple, _ := caddy.Version()
+	return simple
 }

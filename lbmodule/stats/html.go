@@ -110,7 +110,7 @@ func (p *page) s(text string)                { p.b.WriteString(text) }
 // proxy with its frontend, server and backend rows.
 func (h *Handler) renderHTML(rows []Row, req request, opts Options) []byte {
 	p := &page{h: h, req: req}
-	p.s(`<!DOCTYPE html><html><head><title>Statistics Report for HAProxy</title><meta charset="utf-8"><style>` + pageStyle + "</style></head><body>\n")
+	p.s(`<!DOCTYPE html><html><head><title>Statistics Report for HAProxy</title><link rel="icon" href="data:,"><meta charset="utf-8"><style>` + pageStyle + "</style></head><body>\n")
 	p.head(rows)
 	var proxyRows []Row
 	for i, r := range rows {
@@ -127,7 +127,7 @@ func (h *Handler) renderHTML(rows []Row, req request, opts Options) []byte {
 func (p *page) head(rows []Row) {
 	h := p.h
 	if !h.HideVersion {
-		p.f(`<h1><a href="https://www.haproxy.org/" style="text-decoration:none">HAProxy version %s (Caddy %s)</a></h1>`+"\n", Version, html.EscapeString(caddyVersion()))
+		p.f(`<h1><a href="https://www.haproxy.org/" style="text-decoration:none">HAProxy version %s statistics, served by Caddy %s</a></h1>`+"\n", Version, html.EscapeString(caddyVersion()))
 	}
 	p.f("<h2>Statistics Report for pid %d", os.Getpid())
 	if h.ShowNode {
@@ -146,6 +146,9 @@ func (p *page) head(rows []Row) {
 	}
 	p.f("<b>pid = </b> %d (process #1, nbproc = 1, nbthread = %d)<br>\n", os.Getpid(), runtime.GOMAXPROCS(0))
 	p.f("<b>uptime = </b> %s<br>\n", uptime(time.Since(lbmodule.ProcessStart())))
+	if limit, ok := openFileLimit(); ok {
+		p.f("<b>system limits:</b> ulimit-n = %d<br>\n", limit)
+	}
 	p.f("current conns = %d; running goroutines = %d<br>\n", cur, runtime.NumGoroutine())
 	p.s(`</td><td align="center" nowrap><table class="lgd">` +
 		`<tr><td class="active_up">&nbsp;</td><td class="noborder">active UP </td><td class="backup_up">&nbsp;</td><td class="noborder">backup UP </td></tr>` +
@@ -297,7 +300,15 @@ func (p *page) row(r *Row, admin bool) {
 		p.f("<td>%s</td><td>%s</td><td>%s</td>", v(FieldQcur), v(FieldQmax), dashIf(r.Type == Server, dash(FieldQlimit)))
 	}
 	// Session rate
-	p.f("<td>%s</td><td>%s</td><td>%s</td>", v(FieldRate), v(FieldRateMax), dashIf(r.Type == Frontend, dash(FieldRateLim)))
+	rateLimit := ""
+	if r.Type == Frontend {
+		// HAProxy shows an unlimited session rate as "-".
+		rateLimit = "-"
+		if n := r.Get(FieldRateLim).Num(); n > 0 {
+			rateLimit = v(FieldRateLim)
+		}
+	}
+	p.f("<td>%s</td><td>%s</td><td>%s</td>", v(FieldRate), v(FieldRateMax), rateLimit)
 	// Sessions
 	p.f("<td>%s</td><td>%s</td><td>%s</td>", v(FieldScur), v(FieldSmax), dash(FieldSlim))
 	p.f("<td><u>%s%s</u></td>", v(FieldStot), p.responseTips(r))
@@ -322,9 +333,13 @@ func (p *page) row(r *Row, admin bool) {
 			v(FieldChkdown), humanDurationOrEmpty(r.Get(FieldDowntime)))
 	default:
 		status := v(FieldStatus)
-		if status == "no check" {
+		switch {
+		case status == "no check":
 			status = "<i>no check</i>"
-		} else {
+		case strings.HasPrefix(status, "DRAIN"):
+			// HAProxy marks a draining server with a down arrow.
+			status = humanDuration(r.Get(FieldLastchg).Num()) + " " + status + " &darr;"
+		default:
 			status = humanDuration(r.Get(FieldLastchg).Num()) + " " + status
 		}
 		check := ""

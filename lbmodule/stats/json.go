@@ -2,6 +2,7 @@ package stats
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
 	"strconv"
@@ -30,41 +31,60 @@ func WriteJSON(w io.Writer, rows []Row) error {
 func writeJSONRow(bw *bufio.Writer, r *Row) {
 	bw.WriteByte('[')
 	first := true
-	for pos, v := range r.Values {
-		info := Info(r.Type, Field(pos))
+	write := func(pos int, info FieldInfo, v Value) {
 		if v.Empty() || (!v.isStr && (v.num > maxJSONInt || v.num < -maxJSONInt)) {
-			continue
+			return
 		}
 		if !first {
 			bw.WriteByte(',')
 		}
 		first = false
-		bw.WriteString(`{"objType":"`)
-		bw.WriteString(r.Type.String())
-		bw.WriteString(`","proxyId":`)
-		bw.WriteString(strconv.Itoa(r.ProxyID))
-		bw.WriteString(`,"id":`)
-		bw.WriteString(strconv.Itoa(r.ServerID))
-		bw.WriteString(`,"field":{"pos":`)
-		bw.WriteString(strconv.Itoa(pos))
-		bw.WriteString(`,"name":"`)
-		bw.WriteString(info.Name)
-		bw.WriteString(`"},"processNum":1,"tags":{"origin":"`)
-		bw.WriteString(info.Origin)
-		bw.WriteString(`","nature":"`)
-		bw.WriteString(info.Nature)
-		bw.WriteString(`","scope":"`)
-		bw.WriteString(info.Scope)
-		bw.WriteString(`"},"value":{"type":"`)
-		bw.WriteString(info.Type)
-		bw.WriteString(`","value":`)
-		if v.isStr {
-			s, _ := json.Marshal(v.str)
-			bw.Write(s)
-		} else {
-			bw.WriteString(strconv.FormatInt(v.num, 10))
-		}
-		bw.WriteString("}}")
+		writeJSONField(bw, r, pos, info, v)
+	}
+	for pos, v := range r.Values {
+		write(pos, Info(r.Type, Field(pos)), v)
+	}
+	for i, info := range ModuleFields {
+		write(NumFields+i, info, ModuleValue(r.Type, i))
 	}
 	bw.WriteByte(']')
+}
+
+// writeJSONField writes one field object of HAProxy's JSON.
+func writeJSONField(bw *bufio.Writer, r *Row, pos int, info FieldInfo, v Value) {
+	bw.WriteString(`{"objType":"`)
+	bw.WriteString(r.Type.String())
+	bw.WriteString(`","proxyId":`)
+	bw.WriteString(strconv.Itoa(r.ProxyID))
+	bw.WriteString(`,"id":`)
+	bw.WriteString(strconv.Itoa(r.ServerID))
+	bw.WriteString(`,"field":{"pos":`)
+	bw.WriteString(strconv.Itoa(pos))
+	bw.WriteString(`,"name":"`)
+	bw.WriteString(info.Name)
+	bw.WriteString(`"},"processNum":1,"tags":{"origin":"`)
+	bw.WriteString(info.Origin)
+	bw.WriteString(`","nature":"`)
+	bw.WriteString(info.Nature)
+	bw.WriteString(`","scope":"`)
+	bw.WriteString(info.Scope)
+	bw.WriteString(`"},"value":{"type":"`)
+	bw.WriteString(info.Type)
+	bw.WriteString(`","value":`)
+	if v.isStr {
+		writeJSONString(bw, v.str)
+	} else {
+		bw.WriteString(strconv.FormatInt(v.num, 10))
+	}
+	bw.WriteString("}}")
+}
+
+// writeJSONString writes s as a JSON string without HTML escaping, as
+// HAProxy does.
+func writeJSONString(bw *bufio.Writer, s string) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 }

@@ -109,6 +109,13 @@ func ProxyRows(p Proxy, opts Options, now time.Time) []Row {
 			rows = append(rows, r)
 		}
 		rows = append(rows, backendRow(p, opts, now))
+	} else if p.Frontend != nil && p.Frontend.Config().Listen {
+		// A listen section without servers has no runtime backend; HAProxy
+		// shows its BACKEND row all the same.
+		if b, err := lbmodule.NewBackend(lbmodule.BackendConfig{Backend: p.Name, ProxyID: p.ID}); err == nil {
+			p.Backend = b
+			rows = append(rows, backendRow(p, opts, now))
+		}
 	}
 	return rows
 }
@@ -141,9 +148,16 @@ func trafficFields(r *Row, c *lbmodule.Counters, now time.Time) {
 	}
 	r.Set(FieldReqTot, Int(c.Requests.Load()))
 	r.Set(FieldMode, Str("http"))
-	for _, f := range []Field{FieldWrew, FieldCacheLookups, FieldCacheHits, FieldEint} {
+	for _, f := range []Field{FieldWrew, FieldEint} {
 		r.Set(f, Int(0))
 	}
+}
+
+// cacheFields are zero on frontends and backends: Caddy's cache, when
+// used, keeps its own counters.
+func cacheFields(r *Row) {
+	r.Set(FieldCacheLookups, Int(0))
+	r.Set(FieldCacheHits, Int(0))
 }
 
 // compressionFields are zero: Caddy's encode handler keeps no such counters.
@@ -160,6 +174,7 @@ func frontendRow(p Proxy, now time.Time) Row {
 	c := p.Frontend.Counters()
 	trafficFields(&r, c, now)
 	compressionFields(&r)
+	cacheFields(&r)
 	if cfg.MaxConn > 0 {
 		r.Set(FieldSlim, Int(cfg.MaxConn))
 	}
@@ -213,8 +228,8 @@ func serverSideFields(r *Row, c *lbmodule.Counters, now time.Time) {
 		r.Set(t.avg, Int(avg))
 		r.Set(t.max, Int(mx))
 	}
-	r.Set(FieldConnect, Int(c.Sessions.Load()))
-	r.Set(FieldReuse, Int(0))
+	r.Set(FieldConnect, Int(c.NewConnections.Load()))
+	r.Set(FieldReuse, Int(c.ReusedConnections.Load()))
 }
 
 func backendRow(p Proxy, opts Options, now time.Time) Row {
@@ -226,6 +241,7 @@ func backendRow(p Proxy, opts Options, now time.Time) Row {
 	trafficFields(&r, c, now)
 	serverSideFields(&r, c, now)
 	compressionFields(&r)
+	cacheFields(&r)
 	if cfg.FullConn > 0 {
 		r.Set(FieldSlim, Int(cfg.FullConn))
 	}
@@ -270,33 +286,31 @@ func algoName(cfg lbmodule.BackendConfig) string {
 	return cfg.Balance
 }
 
-// backendWeights returns HAProxy's weight of a backend: the sum of the
-// weights of the servers taking load-balanced traffic, the active ones, or
-// when none is up the backups (all with allbackups, else the first); and
-// the sum of all user weights.
+// backendWeights returns HAProxy's weights of a backend: the sums of the
+// effective and of the user weights of the servers taking load-balanced
+// traffic: the active ones, or when none is, the backups (all with
+// allbackups, else the first).
 func backendWeights(b *lbmodule.Backend) (weight, uweight int) {
-	var active, backup int
-	firstBackup := -1
+	var active, activeU, backup, backupU int
+	firstBackup := true
 	for _, s := range b.Servers() {
-		uweight += s.Weight()
 		if !s.Usable() {
 			continue
 		}
-		w := b.VisibleWeight(s)
 		switch {
 		case !s.Backup:
-			active += w
-		case b.Config().AllBackups || firstBackup < 0:
-			if firstBackup < 0 {
-				firstBackup = w
-			}
-			backup += w
+			active += b.VisibleWeight(s)
+			activeU += s.Weight()
+		case b.Config().AllBackups || firstBackup:
+			firstBackup = false
+			backup += b.VisibleWeight(s)
+			backupU += s.Weight()
 		}
 	}
 	if active > 0 {
-		return active, uweight
+		return active, activeU
 	}
-	return backup, uweight
+	return backup, backupU
 }
 
 func serverRow(p Proxy, s *lbmodule.Server, opts Options, now time.Time) Row {

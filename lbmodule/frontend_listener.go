@@ -1,0 +1,98 @@
+package lbmodule
+
+import (
+	"net"
+	"sync"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+func init() {
+	caddy.RegisterModule(new(FrontendListener))
+}
+
+// FrontendListener is a listener wrapper that counts a frontend's
+// connections and the bytes they carry, as HAProxy counts a frontend's
+// sessions (scur, smax, stot, rate) and bytes (bin, bout). Placed before
+// the tls wrapper, it counts the bytes on the wire, TLS records included.
+type FrontendListener struct {
+	// Name is the frontend's name, as in the haproxy_frontend handler.
+	Name string `json:"name"`
+
+	frontend *Frontend
+}
+
+// CaddyModule returns the Caddy module information.
+func (*FrontendListener) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "caddy.listeners.haproxy_frontend",
+		New: func() caddy.Module { return new(FrontendListener) },
+	}
+}
+
+// Provision joins the frontend's counters.
+func (l *FrontendListener) Provision(caddy.Context) error {
+	f, err := acquireFrontend(l.Name)
+	l.frontend = f
+	return err
+}
+
+// Cleanup releases the frontend.
+func (l *FrontendListener) Cleanup() error {
+	if l.frontend != nil {
+		releaseFrontend(l.frontend)
+	}
+	return nil
+}
+
+// WrapListener counts the connections ln accepts.
+func (l *FrontendListener) WrapListener(ln net.Listener) net.Listener {
+	return &countingListener{Listener: ln, counters: &l.frontend.counters}
+}
+
+type countingListener struct {
+	net.Listener
+	counters *Counters
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return c, err
+	}
+	l.counters.take()
+	l.counters.StartSession(time.Now())
+	return &countingConn{Conn: c, counters: l.counters}, nil
+}
+
+// countingConn counts the bytes of one connection, and its end.
+type countingConn struct {
+	net.Conn
+	counters *Counters
+	closed   sync.Once
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.counters.BytesIn.Add(int64(n))
+	return n, err
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.counters.BytesOut.Add(int64(n))
+	return n, err
+}
+
+func (c *countingConn) Close() error {
+	c.closed.Do(func() { c.counters.Current.Add(-1) })
+	return c.Conn.Close()
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner     = (*FrontendListener)(nil)
+	_ caddy.CleanerUpper    = (*FrontendListener)(nil)
+	_ caddy.ListenerWrapper = (*FrontendListener)(nil)
+)
