@@ -26,9 +26,9 @@ var selectionBalances = []BackendConfig{
 	{Balance: "hdr", BalanceParam: "User-Agent"},
 }
 
-// frontendRequest returns a request as the haproxy_frontend handler passes
+// exchangeRequest returns a request as the haproxy_frontend handler passes
 // it on: Caddy's vars holding the request's exchange.
-func frontendRequest() (*http.Request, *exchange) {
+func exchangeRequest() (*http.Request, *exchange) {
 	ex := &exchange{frontend: &Frontend{}}
 	vars := map[string]any{exchangeVar: ex}
 	r := httptest.NewRequest("GET", "/item/42", nil)
@@ -46,7 +46,7 @@ func TestSelectUnderFrontendAllocatesNothing(t *testing.T) {
 		cfg.Servers = servers(5, 3, 1)
 		p := newPolicy(t, cfg)
 		pool := poolFor(cfg)
-		r, ex := frontendRequest()
+		r, ex := exchangeRequest()
 		allocs := testing.AllocsPerRun(1000, func() {
 			ex.attempt = attempt{}
 			if p.Select(pool, r, nil) == nil {
@@ -132,7 +132,7 @@ func BenchmarkSelectUnderFrontend(b *testing.B) {
 		b.Run(cfg.Balance, func(b *testing.B) {
 			p := newPolicy(b, cfg)
 			pool := poolFor(cfg)
-			r, ex := frontendRequest()
+			r, ex := exchangeRequest()
 			b.ReportAllocs()
 			for b.Loop() {
 				ex.attempt = attempt{}
@@ -170,7 +170,7 @@ func BenchmarkCookieRequest(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			p := newPolicy(b, cfg)
 			pool := poolFor(cfg)
-			r, ex := frontendRequest()
+			r, ex := exchangeRequest()
 			sent := []string{cookie}
 			vars := r.Context().Value(caddyhttp.VarsCtxKey).(map[string]any)
 			sink := &headerSink{h: http.Header{}}
@@ -196,5 +196,41 @@ func BenchmarkCookieRequest(b *testing.B) {
 				delete(vars, cookieVarKey)
 			}
 		})
+	}
+}
+
+// BenchmarkFrontendRequest measures a request through the haproxy_frontend
+// handler and a round robin pick, as reverse_proxy makes it, with the
+// response written: the plugin's whole per-request cost on a plain
+// configuration.
+func BenchmarkFrontendRequest(b *testing.B) {
+	cfg := BackendConfig{Servers: servers(1, 1)}
+	p := newPolicy(b, cfg)
+	pool := poolFor(cfg)
+	h := &FrontendHandler{FrontendConfig: FrontendConfig{Name: "bench-frontend"}}
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	b.Cleanup(cancel)
+	if err := h.Provision(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = h.Cleanup() })
+	vars := map[string]any{}
+	r := httptest.NewRequest("GET", "/", nil)
+	r = r.WithContext(context.WithValue(r.Context(), caddyhttp.VarsCtxKey, vars))
+	sink := &headerSink{h: http.Header{}}
+	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		if p.Select(pool, r, w) == nil {
+			b.Fatal("no upstream")
+		}
+		w.WriteHeader(http.StatusOK)
+		_, err := w.Write([]byte("hello"))
+		return err
+	})
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := h.ServeHTTP(sink, r, next); err != nil {
+			b.Fatal(err)
+		}
+		clear(vars)
 	}
 }
