@@ -136,33 +136,37 @@ const timeSamples = 512
 // that forgets 1/512 of itself per sample, divided by the number of
 // samples up to 512 (so the first averages are nearly exact, as haproxy
 // shows them).
+//
+// Every request adds to several, so they take no lock: the sum changes by
+// compare-and-swap, and a reader may see a sample counted a moment before
+// its value is in the sum, as HAProxy's own readers may.
 type TimeAverage struct {
-	mu    sync.Mutex
-	sum   int64
-	count int64
-	max   int64
+	sum   atomic.Int64
+	count atomic.Int64
+	max   atomic.Int64
 }
 
 // Add records one sample.
 func (a *TimeAverage) Add(d time.Duration) {
 	ms := d.Milliseconds()
-	a.mu.Lock()
-	a.count++
-	a.sum += ms - (a.sum+timeSamples-1)/timeSamples
-	a.max = max(a.max, ms)
-	a.mu.Unlock()
+	for {
+		old := a.sum.Load()
+		if a.sum.CompareAndSwap(old, old+ms-(old+timeSamples-1)/timeSamples) {
+			break
+		}
+	}
+	a.count.Add(1)
+	storeMax(&a.max, ms)
 }
 
 // Average returns the average and the highest sample in milliseconds,
 // 0 and 0 before the first sample.
 func (a *TimeAverage) Average() (avg, maxMillis int64) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	n := min(a.count, timeSamples)
+	n := min(a.count.Load(), timeSamples)
 	if n == 0 {
 		return 0, 0
 	}
-	return (a.sum + n - 1) / n, a.max
+	return (a.sum.Load() + n - 1) / n, a.max.Load()
 }
 
 // outageTracker records when a backend last went up or down, how often it

@@ -44,6 +44,38 @@ func TestRateCounterConcurrentRotation(t *testing.T) {
 	}
 }
 
+// Samples added concurrently are each applied once: the sum, the count
+// and the maximum are those of the same samples added one after the
+// other. Fewer than 512 equal samples keep the sum far from its steady
+// state, where a lost update would show.
+func TestTimeAverageConcurrentAdds(t *testing.T) {
+	const workers, perWorker = 8, 40
+	var concurrent, sequential TimeAverage
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range perWorker {
+				concurrent.Add(700 * time.Millisecond)
+			}
+		}()
+	}
+	wg.Wait()
+	for range workers * perWorker {
+		sequential.Add(700 * time.Millisecond)
+	}
+	gotAvg, gotMax := concurrent.Average()
+	wantAvg, wantMax := sequential.Average()
+	if gotAvg != wantAvg || gotMax != wantMax || concurrent.sum.Load() != sequential.sum.Load() {
+		t.Errorf("concurrent: average %d max %d sum %d; sequential: average %d max %d sum %d",
+			gotAvg, gotMax, concurrent.sum.Load(), wantAvg, wantMax, sequential.sum.Load())
+	}
+	if n := concurrent.count.Load(); n != workers*perWorker {
+		t.Errorf("%d samples counted, want %d", n, workers*perWorker)
+	}
+}
+
 // A busy frontend's counting takes no lock: adding to a rate counter from
 // every core allocates nothing and finishes.
 func BenchmarkRateCounterParallel(b *testing.B) {
