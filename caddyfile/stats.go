@@ -2,6 +2,7 @@ package caddyfile
 
 import (
 	"encoding/json"
+	"github.com/caddy-haproxy/caddy-haproxy/cryptauth"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
@@ -155,7 +156,9 @@ func statsAdmin(h httpcaddyfile.Helper, args []string) (json.RawMessage, error) 
 // haproxy_acl's url_beg.
 func statsWithAuth(s *stats.Handler, realm string, accounts []caddyauth.Account) caddyhttp.MiddlewareHandler {
 	basic := caddyauth.HTTPBasicAuth{
-		HashRaw:     caddyconfig.JSONModuleObject(caddyauth.BcryptHash{}, "algorithm", "bcrypt", nil),
+		// The crypt module checks bcrypt too, and an unknown user costs
+		// a SHA-512-crypt check, not Caddy's bcrypt of cost 14.
+		HashRaw:     caddyconfig.JSONModuleObject(cryptauth.Hash{}, "algorithm", "crypt", nil),
 		AccountList: accounts,
 		Realm:       realm,
 		// bcrypt is slow on purpose; browsers send the same login with

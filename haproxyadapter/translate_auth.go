@@ -52,7 +52,7 @@ func (t *translator) authRule(p *config.Proxy, r *config.Rule, pages []*config.P
 		return nil, true
 	}
 	basic := caddyauth.HTTPBasicAuth{
-		HashRaw: hashModule(accounts),
+		HashRaw: hashModule(),
 		Realm:   realm,
 		// bcrypt is slow on purpose; clients send the same credentials
 		// with every request.
@@ -73,13 +73,13 @@ func (t *translator) authRule(p *config.Proxy, r *config.Rule, pages []*config.P
 }
 
 // hashModule returns the basic_auth hash module that checks the accounts'
-// passwords: Caddy's bcrypt when they are all bcrypt hashes, otherwise the
-// plugin's crypt module, which checks every crypt(3) hash HAProxy accepts.
-func hashModule(accounts []matchers.Account) json.RawMessage {
-	if slices.ContainsFunc(accounts, func(a matchers.Account) bool { return !isBcrypt(a.Password) }) {
-		return caddyconfig.JSONModuleObject(cryptauth.Hash{}, "algorithm", "crypt", nil)
-	}
-	return caddyconfig.JSONModuleObject(caddyauth.BcryptHash{}, "algorithm", "bcrypt", nil)
+// passwords: the plugin's crypt module, which checks every crypt(3) hash
+// HAProxy accepts, bcrypt included. Caddy's own bcrypt module would check
+// an unknown user against a bcrypt hash of cost 14 (about a second of CPU
+// per request, where HAProxy answers at once); the crypt module's stand-in
+// costs what a SHA-512-crypt check costs.
+func hashModule() json.RawMessage {
+	return caddyconfig.JSONModuleObject(cryptauth.Hash{}, "algorithm", "crypt", nil)
 }
 
 // isBcrypt reports whether a crypt(3) hash is a bcrypt one.

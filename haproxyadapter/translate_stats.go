@@ -187,7 +187,7 @@ func (t *translator) statsAdmin(s *config.Stats) (json.RawMessage, bool) {
 // accounts, their clear-text passwords hashed as the userlists' are.
 func (t *translator) statsAuth(s *config.Stats, realm string) (json.RawMessage, bool) {
 	basic := caddyauth.HTTPBasicAuth{
-		HashRaw:   caddyconfig.JSONModuleObject(caddyauth.BcryptHash{}, "algorithm", "bcrypt", nil),
+		HashRaw:   hashModule(),
 		Realm:     realm,
 		HashCache: &caddyauth.Cache{},
 	}

@@ -32,34 +32,11 @@ func TestReloadUnderLoadLosesNothing(t *testing.T) {
 	}
 	c := startCaddy(t, v1Path)
 
-	var sent, failed atomic.Int64
-	var firstErr atomic.Value
-	stop := make(chan struct{})
-	var clients sync.WaitGroup
-	for i := range 8 {
-		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: i%2 == 0}}
-		clients.Add(1)
-		go func() {
-			defer clients.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				sent.Add(1)
-				if err := fetch(client, url); err != nil {
-					failed.Add(1)
-					firstErr.CompareAndSwap(nil, fmt.Sprintf("keepalive=%v: %v", i%2 != 0, err))
-				}
-			}
-		}()
-	}
+	load := startHTTPLoad(url, 8)
 	const reloads = 40
 	for i := range reloads {
 		// Let requests through each config before the next reload.
-		before := sent.Load()
-		c.waitFor("requests during the config", func() bool { return sent.Load() >= before+20 })
+		load.waitRequests(c.process, 20)
 		cfg := v1
 		if i%2 == 0 {
 			cfg = v2
@@ -68,12 +45,60 @@ func TestReloadUnderLoadLosesNothing(t *testing.T) {
 			t.Fatalf("reload %d: %v", i+1, err)
 		}
 	}
-	close(stop)
-	clients.Wait()
-	if n := failed.Load(); n != 0 {
-		t.Fatalf("%d of %d requests failed across %d reloads; first: %v", n, sent.Load(), reloads, firstErr.Load())
+	sent, failed, firstErr := load.stop()
+	if failed != 0 {
+		t.Fatalf("%d of %d requests failed across %d reloads; first: %v", failed, sent, reloads, firstErr)
 	}
-	t.Logf("%d requests across %d reloads, none failed", sent.Load(), reloads)
+	t.Logf("%d requests across %d reloads, none failed", sent, reloads)
+}
+
+// httpLoad is clients sending GETs without pause, half of them on a new
+// connection each and half on keep-alive connections.
+type httpLoad struct {
+	sent, failed atomic.Int64
+	firstErr     atomic.Value
+	done         chan struct{}
+	clients      sync.WaitGroup
+}
+
+// startHTTPLoad starts n clients sending to url until stop is called.
+func startHTTPLoad(url string, n int) *httpLoad {
+	l := &httpLoad{done: make(chan struct{})}
+	for i := range n {
+		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: i%2 == 0}}
+		l.clients.Add(1)
+		go func() {
+			defer l.clients.Done()
+			for {
+				select {
+				case <-l.done:
+					return
+				default:
+				}
+				l.sent.Add(1)
+				if err := fetch(client, url); err != nil {
+					l.failed.Add(1)
+					l.firstErr.CompareAndSwap(nil, fmt.Sprintf("keepalive=%v: %v", i%2 != 0, err))
+				}
+			}
+		}()
+	}
+	return l
+}
+
+// waitRequests waits until n more requests have been sent.
+func (l *httpLoad) waitRequests(p *process, n int64) {
+	p.t.Helper()
+	before := l.sent.Load()
+	p.waitFor("requests under load", func() bool { return l.sent.Load() >= before+n })
+}
+
+// stop stops the clients and returns how many requests were sent and
+// failed, and the first failure.
+func (l *httpLoad) stop() (sent, failed int64, firstErr any) {
+	close(l.done)
+	l.clients.Wait()
+	return l.sent.Load(), l.failed.Load(), l.firstErr.Load()
 }
 
 // fetch sends one GET and reads the whole answer, which must be a 200.

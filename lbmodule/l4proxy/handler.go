@@ -88,6 +88,8 @@ type Handler struct {
 	targets  []target
 	frontend *lbmodule.Frontend
 	logger   *zap.Logger
+	// cleanedUp makes Cleanup release the backend and frontend once.
+	cleanedUp bool
 }
 
 // target is where a server is dialed.
@@ -194,12 +196,17 @@ func (h *Handler) Validate() error {
 	return nil
 }
 
-// Cleanup releases the runtime backend and frontend.
+// Cleanup releases the runtime backend and frontend. The fields keep
+// their values: caddy-l4 does not wait for the connections in progress
+// when a config is unloaded, and those still release their server and
+// count their bytes through them.
 func (h *Handler) Cleanup() error {
+	if h.cleanedUp {
+		return nil
+	}
+	h.cleanedUp = true
 	lbmodule.CloseBackend(h.backend)
-	h.backend = nil
 	lbmodule.CloseFrontend(h.frontend, h.frontendConfig())
-	h.frontend = nil
 	return nil
 }
 

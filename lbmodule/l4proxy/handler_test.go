@@ -537,3 +537,28 @@ func TestSlowReaderIsNotIdle(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A config unloaded while a connection is still connecting to its server
+// (caddy-l4 does not wait for connections in progress): the connection
+// ends as it would have, releasing its server, without a crash.
+func TestConnectionOutlivesCleanup(t *testing.T) {
+	hole := blackhole(t)
+	if c, err := net.DialTimeout("tcp", hole, 100*time.Millisecond); err == nil {
+		_ = c.Close()
+		t.Skip("this system completes connections beyond a full backlog")
+	}
+	h := newHandler(t, `{"connect_timeout":"300ms","backend":`+backendJSON(`"retries":0`, srv("a", hole, ""))+`}`)
+	f := startFrontend(t, h, "")
+	b := h.RuntimeBackend()
+	c := f.dial(t)
+	defer c.Close()
+	waitFor(t, "the connection on a", func() bool { return b.Server("a").Served() == 1 })
+	if err := h.Cleanup(); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := c.Read(make([]byte, 1)); err == nil {
+		t.Fatalf("read %d bytes from a connection whose server never answered", n)
+	}
+	waitFor(t, "a released", func() bool { return b.Server("a").Served() == 0 })
+}

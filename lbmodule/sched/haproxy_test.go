@@ -218,11 +218,17 @@ func (h *haproxyRun) launch(bin, dir string, be haproxyBackend) (string, error) 
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
 	deadline := time.Now().Add(10 * time.Second)
+	// Ready when both the runtime API and the frontend answer: the stats
+	// socket may come up after the listeners. The frontend is dialled
+	// once only, since in mode tcp a connection takes a server.
 	for {
-		c, err := net.DialTimeout("tcp", h.addr, 100*time.Millisecond)
-		if err == nil {
+		if c, err := net.DialTimeout("unix", h.sock, 100*time.Millisecond); err == nil {
 			c.Close()
-			break
+			c, err := net.DialTimeout("tcp", h.addr, 100*time.Millisecond)
+			if err == nil {
+				c.Close()
+				break
+			}
 		}
 		select {
 		case <-done:
