@@ -3,7 +3,9 @@
 # a plain haproxy.cfg and with one feature added at a time (cookie
 # insertion, 50 ACL routing rules, header rewriting both ways, a stats
 # page), measured interleaved with wrk in one run. Prints the median
-# requests/s of each and its ratio to the plain config.
+# requests/s of each and its ratio to the plain config, then the median CPU
+# time per request and what the feature adds to it, which hold on a machine
+# shared with other work, where requests/s do not.
 #
 # Each Caddy runs alone on CPU 1 (GOMAXPROCS=1); wrk and the origins share
 # CPU 0.
@@ -73,10 +75,12 @@ config 28303 "$acls" "" >"$work/acl50.cfg"
 config 28304 "$rewrite" "" >"$work/headers.cfg"
 config 28305 "$stats" "" >"$work/stats.cfg"
 ports=(28301 28302 28303 28304 28305)
+procs=()
 for i in "${!names[@]}"; do
 	CADDY_ADMIN=127.0.0.1:$((22301 + i)) GOMAXPROCS=1 taskset -c 1 \
 		"$work/caddy" run --adapter haproxy --config "$work/${names[$i]}.cfg" >"$work/${names[$i]}.log" 2>&1 &
 	pids+=($!)
+	procs+=($!)
 done
 for port in "${ports[@]}"; do
 	for _ in $(seq 100); do
@@ -86,27 +90,42 @@ for port in "${ports[@]}"; do
 	curl -fs -o /dev/null "http://127.0.0.1:$port/small" || { echo "nothing answers on port $port" >&2; tail "$work"/*.log >&2; exit 1; }
 done
 
+tick_us=$((1000000 / $(getconf CLK_TCK)))
+# run prints "rps cpu_us_per_request" for one wrk run against the Caddy
+# whose process is pid $2: the CPU time per request holds on a machine
+# shared with other work, where requests/s do not.
 run() {
-	taskset -c 0 wrk -t1 -c50 -d"${secs}s" "http://127.0.0.1:$1/small" 2>&1 | awk '/Requests\/sec/ { print $2 }'
+	local before
+	before=$(awk '{ print $14 + $15 }' "/proc/$2/stat")
+	taskset -c 0 wrk -t1 -c50 -d"${secs}s" "http://127.0.0.1:$1/small" 2>&1 | awk -v ticks="$before" -v pid="$2" -v tick_us="$tick_us" '
+		/requests in/ { n = $1 }
+		/Requests\/sec/ { rps = $2 }
+		END {
+			getline stat < ("/proc/" pid "/stat"); split(stat, f, " ")
+			printf "%s %.1f\n", rps, (f[14] + f[15] - ticks) * tick_us / (n ? n : 1)
+		}'
 }
 results="$work/results"
 : >"$results"
-for i in "${!names[@]}"; do run "${ports[$i]}" >/dev/null; done
+for i in "${!names[@]}"; do run "${ports[$i]}" "${procs[$i]}" >/dev/null; done
 for r in $(seq "$rounds"); do
 	for i in "${!names[@]}"; do
-		echo "${names[$i]} $(run "${ports[$i]}")" >>"$results"
+		echo "${names[$i]} $(run "${ports[$i]}" "${procs[$i]}")" >>"$results"
 		echo "  round $r $(tail -1 "$results")" >&2
 	done
 done
 awk '
-{ n[$1]++; v[$1, n[$1]] = $2; if (!($1 in seen)) { seen[$1]; order[++k] = $1 } }
-function median(name,   i, j, t, c, a) {
-	c = n[name]; for (i = 1; i <= c; i++) a[i] = v[name, i]
+{ n[$1]++; v[$1, n[$1]] = $2; u[$1, n[$1]] = $3; if (!($1 in seen)) { seen[$1]; order[++k] = $1 } }
+function median(name, arr,   i, j, t, c, a) {
+	c = n[name]; for (i = 1; i <= c; i++) a[i] = (arr == "cpu") ? u[name, i] : v[name, i]
 	for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
 	return (c % 2) ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
 }
 END {
-	printf "%-10s %10s %10s %10s\n", "config", "req/s", "vs plain", "cost"
-	p = median("plain")
-	for (i = 1; i <= k; i++) { m = median(order[i]); printf "%-10s %10.0f %10.3f %9.1f%%\n", order[i], m, m / p, (1 - m / p) * 100 }
+	printf "%-10s %10s %10s %10s %11s %10s\n", "config", "req/s", "vs plain", "cost", "cpu us/req", "cpu cost"
+	p = median("plain"); pc = median("plain", "cpu")
+	for (i = 1; i <= k; i++) {
+		m = median(order[i]); mc = median(order[i], "cpu")
+		printf "%-10s %10.0f %10.3f %9.1f%% %11.1f %9.1f%%\n", order[i], m, m / p, (1 - m / p) * 100, mc, (mc / pc - 1) * 100
+	}
 }' "$results"

@@ -3,7 +3,10 @@
 # reverse_proxy with its built-in round_robin), this plugin running the same
 # haproxy.cfg as HAProxy, and a bare Go httputil.ReverseProxy, measured
 # interleaved (A B C D, A B C D …) with wrk in one run. Prints the median
-# requests/s and latency of each, and ratios to vanilla Caddy and HAProxy.
+# requests/s and latency of each, and ratios to vanilla Caddy and HAProxy;
+# then the proxy's CPU time per request and the same ratios by it (the
+# other's CPU time per request over this one's: above 1 is cheaper), which
+# hold on a machine shared with other work, where requests/s do not.
 #
 # Each proxy runs alone on CPU 1 (taskset; GOMAXPROCS=1, nbthread 1); wrk and
 # the origins share CPU 0. On a 2-core machine the origins can cap the
@@ -67,6 +70,7 @@ taskset -c 1 haproxy -dR -f "$work/haproxy-h.cfg" >"$work/haproxy.log" 2>&1 & pi
 GOMAXPROCS=1 taskset -c 1 "$work/caddy" run --config "$work/vanilla.json" >"$work/vanilla.log" 2>&1 & pids+=($!)
 CADDY_ADMIN=127.0.0.1:22102 GOMAXPROCS=1 taskset -c 1 "$work/caddy" run --adapter haproxy --config "$work/haproxy-p.cfg" >"$work/plugin.log" 2>&1 & pids+=($!)
 GOMAXPROCS=1 taskset -c 1 "$work/goproxy" 127.0.0.1:28104 $o1 $o2 >"$work/goproxy.log" 2>&1 & pids+=($!)
+procs=("${pids[@]:1}")
 
 names=(haproxy caddy plugin goproxy)
 ports=(28101 28102 28103 28104)
@@ -85,16 +89,28 @@ scenarios=(
 	"new-conn-small|-c 50 -H Connection:close|/small"
 )
 
-# run prints "rps p50_ms p99_ms" for one wrk run.
+# cpu_ticks prints the CPU time a process has used, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+tick_us=$((1000000 / $(getconf CLK_TCK)))
+
+# run prints "rps p50_ms p99_ms cpu_us_per_request" for one wrk run
+# against the proxy whose process is pid. The CPU time per request does
+# not depend on how much of the CPU the other users of the machine leave
+# to the proxy, which its requests per second do.
 run() {
-	local port=$1 args=$2 path=$3
+	local port=$1 args=$2 path=$3 pid=$4 before
+	before=$(cpu_ticks "$pid")
 	# shellcheck disable=SC2086
-	taskset -c 0 wrk -t1 $args -d"${secs}s" --latency "http://127.0.0.1:$port$path" 2>&1 | awk '
+	taskset -c 0 wrk -t1 $args -d"${secs}s" --latency "http://127.0.0.1:$port$path" 2>&1 | awk -v ticks="$before" -v pid="$pid" -v tick_us="$tick_us" '
 		function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+		/requests in/ { n = $1 }
 		/Requests\/sec/ { rps = $2 }
 		/^ +50%/ { p50 = ms($2) }
 		/^ +99%/ { p99 = ms($2) }
-		END { printf "%s %s %s\n", rps, p50, p99 }'
+		END {
+			getline stat < ("/proc/" pid "/stat"); split(stat, f, " ")
+			printf "%s %s %s %.1f\n", rps, p50, p99, (f[14] + f[15] - ticks) * tick_us / (n ? n : 1)
+		}'
 }
 
 results="$work/results"
@@ -102,17 +118,17 @@ results="$work/results"
 for s in "${scenarios[@]}"; do
 	IFS='|' read -r sname args path <<<"$s"
 	# warm up each target once
-	for i in "${!names[@]}"; do run "${ports[$i]}" "$args" "$path" >/dev/null; done
+	for i in "${!names[@]}"; do run "${ports[$i]}" "$args" "$path" "${procs[$i]}" >/dev/null; done
 	for r in $(seq "$rounds"); do
 		for i in "${!names[@]}"; do
-			echo "$sname ${names[$i]} $(run "${ports[$i]}" "$args" "$path")" >>"$results"
+			echo "$sname ${names[$i]} $(run "${ports[$i]}" "$args" "$path" "${procs[$i]}")" >>"$results"
 			echo "  $sname round $r ${names[$i]}: $(tail -1 "$results" | cut -d' ' -f3)" >&2
 		done
 	done
 done
 
 awk -v names="${names[*]}" '
-{ k = $1 SUBSEP $2; n[k]++; rps[k, n[k]] = $3; p50[k, n[k]] = $4; p99[k, n[k]] = $5; if (!($1 in seen)) { seen[$1]; order[++ns] = $1 } }
+{ k = $1 SUBSEP $2; n[k]++; rps[k, n[k]] = $3; p50[k, n[k]] = $4; p99[k, n[k]] = $5; cpu[k, n[k]] = $6; if (!($1 in seen)) { seen[$1]; order[++ns] = $1 } }
 function median(arr, k,   i, j, t, c, a) {
 	c = n[k]; for (i = 1; i <= c; i++) a[i] = arr[k, i]
 	for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -120,12 +136,13 @@ function median(arr, k,   i, j, t, c, a) {
 }
 END {
 	split(names, nm, " ")
-	printf "%-16s %-8s %10s %8s %8s %12s %12s\n", "scenario", "target", "req/s", "p50 ms", "p99 ms", "vs caddy", "vs haproxy"
+	printf "%-16s %-8s %10s %8s %8s %9s %9s %10s %9s %9s\n", "scenario", "target", "req/s", "p50 ms", "p99 ms", "vs caddy", "vs haprx", "cpu us/req", "cpu caddy", "cpu haprx"
 	for (s = 1; s <= ns; s++) {
 		sc = order[s]; h = median(rps, sc SUBSEP "haproxy"); c = median(rps, sc SUBSEP "caddy")
+		hc = median(cpu, sc SUBSEP "haproxy"); cc = median(cpu, sc SUBSEP "caddy")
 		for (i = 1; i <= length(nm); i++) {
-			k = sc SUBSEP nm[i]; v = median(rps, k)
-			printf "%-16s %-8s %10.0f %8.2f %8.2f %12.2f %12.2f\n", sc, nm[i], v, median(p50, k), median(p99, k), v / c, v / h
+			k = sc SUBSEP nm[i]; v = median(rps, k); u = median(cpu, k)
+			printf "%-16s %-8s %10.0f %8.2f %8.2f %9.2f %9.2f %10.1f %9.2f %9.2f\n", sc, nm[i], v, median(p50, k), median(p99, k), v / c, v / h, u, cc / u, hc / u
 		}
 	}
 }' "$results"

@@ -44,6 +44,9 @@ func (t *translator) httpRoutes(fe *config.Proxy) caddyhttp.RouteList {
 	routes = append(routes, t.statsRoutes(fe)...)
 	routes = append(routes, t.redirectRoutes(fe)...)
 	fallback := t.defaultBackendHandler(fe)
+	// lastUseBackend is the index in routes of the previous use_backend
+	// rule's route, -1 when none is last.
+	lastUseBackend := -1
 	for _, ub := range fe.UseBackends {
 		cm, ok := t.condition("use_backend", ub.Cond)
 		var h json.RawMessage
@@ -55,7 +58,16 @@ func (t *translator) httpRoutes(fe *config.Proxy) caddyhttp.RouteList {
 		if !ok || h == nil || cm.never {
 			continue
 		}
+		if prev := lastUseBackend; prev >= 0 && cm.sets != nil && bytes.Equal(routes[prev].HandlersRaw[0], h) {
+			// Consecutive rules to the same backend make one route
+			// whose matcher sets are tried in order: the same
+			// conditions, evaluated in the same order, and one
+			// reverse_proxy (one connection pool) instead of several.
+			routes[prev].MatcherSetsRaw = append(routes[prev].MatcherSetsRaw, cm.sets...)
+			continue
+		}
 		routes = append(routes, caddyhttp.Route{MatcherSetsRaw: cm.sets, HandlersRaw: []json.RawMessage{h}, Terminal: true})
+		lastUseBackend = len(routes) - 1
 		if cm.sets == nil {
 			// Rules after an unconditional one are never reached.
 			return routes

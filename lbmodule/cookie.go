@@ -35,6 +35,9 @@ type cookiePersistence struct {
 	// cookies are the servers' cookie values by index: the configured
 	// ones, or computed ones for a dynamic cookie.
 	cookies []string
+	// inserted are the Set-Cookie values inserted for each server, built
+	// once when they carry no dates; nil otherwise.
+	inserted []string
 	// persistDown is "option persist".
 	persistDown bool
 	redispatch  bool
@@ -75,6 +78,12 @@ func (p *HTTPSelection) provisionCookie() error {
 				continue
 			}
 			pc.cookies[i] = v
+		}
+	}
+	if _, static := cfg.InsertedCookie(""); static {
+		pc.inserted = make([]string, len(pc.cookies))
+		for i, c := range pc.cookies {
+			pc.inserted[i], _ = cfg.InsertedCookie(c)
 		}
 	}
 	pc.slot = attachCookieSlot(p.Backend, pc)
@@ -259,13 +268,18 @@ func (pc *cookiePersistence) insertUnhooked(x *cookieExchange, r *http.Request, 
 
 // response describes the exchange for the response side.
 func (pc *cookiePersistence) response(x *cookieExchange, method string, status int) persist.Response {
-	return persist.Response{
+	i := x.server.Index()
+	resp := persist.Response{
 		Method:       method,
 		Status:       status,
-		ServerCookie: pc.cookies[x.server.Index()],
+		ServerCookie: pc.cookies[i],
 		Request:      x.req,
 		Now:          pc.now().Unix(),
 	}
+	if pc.inserted != nil {
+		resp.Inserted = pc.inserted[i]
+	}
+	return resp
 }
 
 // respond applies the response side to the response header h.
@@ -320,10 +334,20 @@ func (CookieHandler) CaddyModule() caddy.ModuleInfo {
 // ServeHTTP runs the rest of the route with a response writer that applies
 // the persistence cookie when the response header is written.
 func (CookieHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	x := &cookieExchange{hooked: true}
-	caddyhttp.SetVar(r.Context(), cookieVarKey, x)
-	cw := &cookieWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, x: x, method: r.Method}
-	return next.ServeHTTP(cw, r)
+	c := new(cookieRequest)
+	c.exchange.hooked = true
+	caddyhttp.SetVar(r.Context(), cookieVarKey, &c.exchange)
+	c.wrapper.ResponseWriter = w
+	c.writer = cookieWriter{ResponseWriterWrapper: &c.wrapper, x: &c.exchange, method: r.Method}
+	return next.ServeHTTP(&c.writer, r)
+}
+
+// cookieRequest is what the CookieHandler keeps for one request, in one
+// allocation.
+type cookieRequest struct {
+	exchange cookieExchange
+	wrapper  caddyhttp.ResponseWriterWrapper
+	writer   cookieWriter
 }
 
 // cookieWriter applies the exchange to the first final response header.

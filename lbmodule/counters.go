@@ -74,46 +74,58 @@ func (t *Traffic) StartSession(now time.Time) {
 // do: the current one-second period's count plus the previous period's,
 // weighted by the part of it still inside the last second. Max is the
 // highest count of one period.
+//
+// Every request adds to one, so it takes no lock: the current period and
+// its count share one atomic word, which an event of the current period
+// increments and the first event of a later period swaps.
 type RateCounter struct {
-	mu     sync.Mutex
-	period int64 // the current period, in whole seconds since the epoch
-	cur    int64
-	prev   int64
-	max    int64
+	// state is the current period, in whole seconds since the epoch, in
+	// the high 32 bits and its count in the low 32.
+	state atomic.Uint64
+	// prev is the count of the period before the current one; max the
+	// highest count of a finished period.
+	prev atomic.Int64
+	max  atomic.Int64
 }
 
 // Add counts one event at now.
 func (r *RateCounter) Add(now time.Time) {
-	r.mu.Lock()
-	r.rotate(now)
-	r.cur++
-	r.max = max(r.max, r.cur)
-	r.mu.Unlock()
-}
-
-// rotate moves to the period of now.
-func (r *RateCounter) rotate(now time.Time) {
-	p := now.Unix()
-	switch {
-	case p == r.period:
-	case p == r.period+1:
-		r.prev, r.cur = r.cur, 0
-	default:
-		r.prev, r.cur = 0, 0
+	p := uint64(now.Unix())
+	for {
+		old := r.state.Load()
+		if p <= old>>32 {
+			// The current period, or an event that raced with a
+			// newer one's rotation: it counts in the newest.
+			r.state.Add(1)
+			return
+		}
+		if r.state.CompareAndSwap(old, p<<32|1) {
+			cur := int64(uint32(old))
+			if p == old>>32+1 {
+				r.prev.Store(cur)
+			} else {
+				r.prev.Store(0)
+			}
+			storeMax(&r.max, cur)
+			return
+		}
 	}
-	r.period = p
 }
 
 // Rate returns the events of the last second at now, and the highest
 // count of one period.
 func (r *RateCounter) Rate(now time.Time) (rate, maxRate int64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if now.Unix() > r.period {
-		r.rotate(now)
+	st := r.state.Load()
+	period, cur, prev := int64(st>>32), int64(uint32(st)), r.prev.Load()
+	maxRate = max(r.max.Load(), cur)
+	switch p := now.Unix(); {
+	case p == period+1:
+		prev, cur = cur, 0
+	case p > period+1:
+		prev, cur = 0, 0
 	}
 	remaining := int64(time.Second) - int64(now.Nanosecond())
-	return r.cur + (r.prev*remaining+int64(time.Second)-1)/int64(time.Second), r.max
+	return cur + (prev*remaining+int64(time.Second)-1)/int64(time.Second), maxRate
 }
 
 // timeSamples is how many recent samples HAProxy's time averages span.
@@ -124,33 +136,37 @@ const timeSamples = 512
 // that forgets 1/512 of itself per sample, divided by the number of
 // samples up to 512 (so the first averages are nearly exact, as haproxy
 // shows them).
+//
+// Every request adds to several, so they take no lock: the sum changes by
+// compare-and-swap, and a reader may see a sample counted a moment before
+// its value is in the sum, as HAProxy's own readers may.
 type TimeAverage struct {
-	mu    sync.Mutex
-	sum   int64
-	count int64
-	max   int64
+	sum   atomic.Int64
+	count atomic.Int64
+	max   atomic.Int64
 }
 
 // Add records one sample.
 func (a *TimeAverage) Add(d time.Duration) {
 	ms := d.Milliseconds()
-	a.mu.Lock()
-	a.count++
-	a.sum += ms - (a.sum+timeSamples-1)/timeSamples
-	a.max = max(a.max, ms)
-	a.mu.Unlock()
+	for {
+		old := a.sum.Load()
+		if a.sum.CompareAndSwap(old, old+ms-(old+timeSamples-1)/timeSamples) {
+			break
+		}
+	}
+	a.count.Add(1)
+	storeMax(&a.max, ms)
 }
 
 // Average returns the average and the highest sample in milliseconds,
 // 0 and 0 before the first sample.
 func (a *TimeAverage) Average() (avg, maxMillis int64) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	n := min(a.count, timeSamples)
+	n := min(a.count.Load(), timeSamples)
 	if n == 0 {
 		return 0, 0
 	}
-	return (a.sum + n - 1) / n, a.max
+	return (a.sum.Load() + n - 1) / n, a.max.Load()
 }
 
 // outageTracker records when a backend last went up or down, how often it

@@ -27,6 +27,9 @@ const DeniedVar = "haproxy_denied"
 type exchange struct {
 	frontend *Frontend
 	start    time.Time
+	// attempt is the selection policy's state for the request, kept
+	// here to spare an allocation and freed by the handler at the end.
+	attempt attempt
 
 	mu      sync.Mutex
 	backend *Backend
@@ -57,24 +60,38 @@ func exchangeOf(ctx context.Context) *exchange {
 	return ex
 }
 
-// trace returns the hooks through which the transport reports the
-// connection to the server and the timing of its answer.
-func (ex *exchange) trace() *httptrace.ClientTrace {
-	note := func(f func()) {
-		ex.mu.Lock()
-		f()
-		ex.mu.Unlock()
-	}
-	return &httptrace.ClientTrace{
-		ConnectStart: func(string, string) { note(func() { ex.connectStart = time.Now() }) },
+// setTrace fills t with the hooks through which the transport reports
+// the connection to the server and the timing of its answer. Each hook
+// captures ex alone: five closures are the whole cost.
+func (ex *exchange) setTrace(t *httptrace.ClientTrace) {
+	*t = httptrace.ClientTrace{
+		ConnectStart: func(string, string) {
+			ex.mu.Lock()
+			ex.connectStart = time.Now()
+			ex.mu.Unlock()
+		},
 		ConnectDone: func(_, _ string, err error) {
 			if err == nil {
-				note(func() { ex.connectTime, ex.connected = time.Since(ex.connectStart), true })
+				ex.mu.Lock()
+				ex.connectTime, ex.connected = time.Since(ex.connectStart), true
+				ex.mu.Unlock()
 			}
 		},
-		GotConn:              func(info httptrace.GotConnInfo) { note(func() { ex.reused = info.Reused }) },
-		WroteRequest:         func(httptrace.WroteRequestInfo) { note(func() { ex.wroteRequest = time.Now() }) },
-		GotFirstResponseByte: func() { note(func() { ex.gotResponse = time.Now() }) },
+		GotConn: func(info httptrace.GotConnInfo) {
+			ex.mu.Lock()
+			ex.reused = info.Reused
+			ex.mu.Unlock()
+		},
+		WroteRequest: func(httptrace.WroteRequestInfo) {
+			ex.mu.Lock()
+			ex.wroteRequest = time.Now()
+			ex.mu.Unlock()
+		},
+		GotFirstResponseByte: func() {
+			ex.mu.Lock()
+			ex.gotResponse = time.Now()
+			ex.mu.Unlock()
+		},
 	}
 }
 
@@ -151,13 +168,12 @@ func (ex *exchange) end(status int, bytesIn, bytesOut int64, err error, clientGo
 		srv.Requests.Add(1)
 		srv.CountResponse(status)
 	}
-	var dialErr reverseproxy.DialError
 	switch {
 	case err == nil:
 	case clientGone:
 		be.ClientAborts.Add(1)
 		srv.ClientAborts.Add(1)
-	case errors.As(err, &dialErr):
+	case isDialError(err):
 		be.ConnectErrors.Add(1)
 		srv.ConnectErrors.Add(1)
 	default:
@@ -220,4 +236,11 @@ func errorStatus(err error) int {
 		return he.StatusCode
 	}
 	return http.StatusInternalServerError
+}
+
+// isDialError reports whether err is a failed connection to the server.
+// It is apart so that its target escapes only when there is an error.
+func isDialError(err error) bool {
+	var dialErr reverseproxy.DialError
+	return errors.As(err, &dialErr)
 }

@@ -64,25 +64,41 @@ func (h *FrontendHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 		return err
 	}
 	now := time.Now()
-	ex := &exchange{frontend: h.frontend, start: now}
+	fr := &frontendRequest{exchange: exchange{frontend: h.frontend, start: now}}
+	ex := &fr.exchange
 	caddyhttp.SetVar(ctx, exchangeVar, ex)
+	// The selection policy's slot is freed when the request ends, even
+	// when reverse_proxy aborts a response with a panic.
+	defer ex.attempt.finish()
 	// The transport reports the connect and response times to ex.
-	r = r.WithContext(httptrace.WithClientTrace(ctx, ex.trace()))
+	ex.setTrace(&fr.trace)
+	r = r.WithContext(httptrace.WithClientTrace(ctx, &fr.trace))
 	c := &h.frontend.counters
 	c.Requests.Add(1)
 	c.RequestRate.Add(now)
 
-	body := &bodyCounter{ReadCloser: r.Body}
+	body := &fr.body
+	body.ReadCloser = r.Body
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = body
 	}
-	rec := &responseCounter{ResponseWriter: w, ex: ex}
+	rec := &fr.response
+	rec.ResponseWriter, rec.ex = w, ex
 	err := next.ServeHTTP(rec, r)
 	status := rec.finalStatus(err)
 	clientGone := errors.Is(ctx.Err(), context.Canceled)
 	denied, _ := caddyhttp.GetVar(ctx, DeniedVar).(string)
 	ex.end(status, requestHeaderSize(r)+body.n, rec.bytes, err, clientGone, denied)
 	return err
+}
+
+// frontendRequest is what the handler keeps for one request, in one
+// allocation.
+type frontendRequest struct {
+	exchange exchange
+	trace    httptrace.ClientTrace
+	body     bodyCounter
+	response responseCounter
 }
 
 // requestHeaderSize is the size of the request line and header block as

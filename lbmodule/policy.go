@@ -106,13 +106,7 @@ func (p *HTTPSelection) RuntimeBackend() *Backend { return p.backend }
 // It returns nil when no server can take the request.
 func (p *HTTPSelection) Select(pool reverseproxy.UpstreamPool, r *http.Request, w http.ResponseWriter) *reverseproxy.Upstream {
 	ctx := r.Context()
-	a, _ := caddyhttp.GetVar(ctx, p.varKey).(*attempt)
-	if a == nil {
-		a = &attempt{backend: p.backend, exchange: exchangeOf(ctx)}
-		caddyhttp.SetVar(ctx, p.varKey, a)
-		context.AfterFunc(ctx, a.finish)
-		a.exchange.noteBackend(p.backend)
-	}
+	a := p.attemptFor(ctx)
 
 	a.mu.Lock()
 	if a.done || a.failed {
@@ -183,6 +177,35 @@ func (p *HTTPSelection) Select(pool reverseproxy.UpstreamPool, r *http.Request, 
 	return up
 }
 
+// attemptFor returns the policy's state for the request of ctx, created at
+// its first pick. Under a haproxy_frontend handler it lives in the
+// request's exchange, which frees its slot when the handler returns, so a
+// pick allocates nothing; elsewhere it is allocated and freed when the
+// request's context ends.
+func (p *HTTPSelection) attemptFor(ctx context.Context) *attempt {
+	ex := exchangeOf(ctx)
+	if ex != nil {
+		a := &ex.attempt
+		switch a.policy {
+		case p:
+			return a
+		case nil:
+			a.policy, a.backend, a.exchange = p, p.backend, ex
+			ex.noteBackend(p.backend)
+			return a
+		}
+		// A second policy on the same request keeps its own state.
+	}
+	a, _ := caddyhttp.GetVar(ctx, p.varKey).(*attempt)
+	if a == nil {
+		a = &attempt{policy: p, backend: p.backend, exchange: ex}
+		caddyhttp.SetVar(ctx, p.varKey, a)
+		context.AfterFunc(ctx, a.finish)
+		ex.noteBackend(p.backend)
+	}
+	return a
+}
+
 // upstreamFor returns the pool entry of server s: the one at the server's
 // position when its address matches, else the first with its address.
 func (p *HTTPSelection) upstreamFor(pool reverseproxy.UpstreamPool, s *Server) *reverseproxy.Upstream {
@@ -204,6 +227,8 @@ func (p *HTTPSelection) upstreamFor(pool reverseproxy.UpstreamPool, s *Server) *
 // attempt is the policy's state for one request, kept across Caddy's
 // retries in the request vars.
 type attempt struct {
+	// policy is the policy whose state this is; nil while unused.
+	policy  *HTTPSelection
 	backend *Backend
 	// exchange is the request's exchange with the haproxy_frontend
 	// handler, nil without one.

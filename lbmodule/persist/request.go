@@ -94,18 +94,22 @@ func (c *Config) ReadRequest(h http.Header, servers Servers, now int64, opt Requ
 		stripAll: c.Mode == ModeInsert && c.Indirect,
 	}
 	values := h["Cookie"]
-	var kept []string // the new values, once one changed
+	// kept are the new values once one changed; they share the first
+	// unchanged ones with values, and allocate only when one more is
+	// kept after a change.
+	var kept []string
+	changed := false
 	for i, v := range values {
 		nv, keep := st.header(v)
-		if kept == nil && (nv != v || !keep) {
-			kept = append(make([]string, 0, len(values)), values[:i]...)
+		if !changed && (nv != v || !keep) {
+			changed, kept = true, values[:i:i]
 		}
-		if kept != nil && keep {
+		if changed && keep {
 			kept = append(kept, nv)
 		}
 	}
 	switch {
-	case kept == nil:
+	case !changed:
 	case len(kept) == 0:
 		delete(h, "Cookie")
 	default:

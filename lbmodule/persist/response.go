@@ -54,6 +54,9 @@ type Response struct {
 	Ignore bool
 	// Now is the Unix time.
 	Now int64
+	// Inserted is the Set-Cookie value to insert when the caller has it
+	// from InsertedCookie, to spare building it; "" builds it.
+	Inserted string
 }
 
 // removalSuffix follows "<name>=" in the cookie that tells a client to
@@ -76,7 +79,11 @@ func (c *Config) WriteResponse(h http.Header, r Response) ResponseStatus {
 		return status
 	}
 	cacheable := c.NoCache && cacheable(h, r)
-	h["Set-Cookie"] = append(h["Set-Cookie"], c.insertedCookie(r))
+	inserted := r.Inserted
+	if inserted == "" {
+		inserted = c.insertedCookie(r)
+	}
+	h["Set-Cookie"] = append(h["Set-Cookie"], inserted)
 	if r.ServerCookie != "" && r.Request.Direct {
 		status = ResponseUpdated
 	} else {
@@ -106,6 +113,16 @@ func (c *Config) needsInsert(r Response) bool {
 		return true
 	}
 	return false
+}
+
+// InsertedCookie returns the Set-Cookie value inserted for a server whose
+// cookie value is serverCookie, and true, when that value is the same in
+// every response (the cookie carries no dates); "" and false otherwise.
+func (c *Config) InsertedCookie(serverCookie string) (string, bool) {
+	if c.MaxIdle != 0 || c.MaxLife != 0 {
+		return "", false
+	}
+	return c.insertedCookie(Response{ServerCookie: serverCookie}), true
 }
 
 // insertedCookie is the Set-Cookie value HAProxy inserts.
