@@ -84,15 +84,43 @@ func repoRoot() (string, error) {
 // freePort returns a TCP port that is free on every interface.
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", ":0")
-	if err != nil {
-		t.Fatal(err)
+	for {
+		ln, err := net.Listen("tcp", ":0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		// The kernel may hand a port it just gave back out again: never
+		// give one port to two uses in this process.
+		if claimPorts(port, 1) {
+			return port
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// freePortRange returns the first of n consecutive free ports.
+// givenPorts are the ports freePort and freePortRange have handed out.
+var (
+	givenPortsMu sync.Mutex
+	givenPorts   = map[int]bool{}
+)
+
+// claimPorts records n ports from first as handed out, unless one of them
+// already is.
+func claimPorts(first, n int) bool {
+	givenPortsMu.Lock()
+	defer givenPortsMu.Unlock()
+	for p := first; p < first+n; p++ {
+		if givenPorts[p] {
+			return false
+		}
+	}
+	for p := first; p < first+n; p++ {
+		givenPorts[p] = true
+	}
+	return true
+}
+
 func freePortRange(t *testing.T, n int) int {
 	t.Helper()
 	for attempt := 0; attempt < 50; attempt++ {
@@ -109,7 +137,7 @@ func freePortRange(t *testing.T, n int) int {
 			}
 			ln.Close()
 		}
-		if free {
+		if free && claimPorts(first+1, n-1) {
 			return first
 		}
 	}
