@@ -18,15 +18,8 @@ rounds=${1:-5}
 secs=${2:-5}
 command -v wrk >/dev/null || { echo "bench/features.sh: wrk is missing (apt-get install -y wrk)" >&2; exit 1; }
 
-work=$(mktemp -d)
-export XDG_CONFIG_HOME=$work/xdg XDG_DATA_HOME=$work/xdg
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 echo "building…" >&2
 go build -o "$work/caddy" ./cmd/caddy

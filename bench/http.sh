@@ -22,15 +22,8 @@ for bin in haproxy wrk taskset; do
 	command -v "$bin" >/dev/null || { echo "bench/http.sh: $bin is missing (apt-get install -y haproxy wrk)" >&2; exit 1; }
 done
 
-work=$(mktemp -d)
-export XDG_CONFIG_HOME=$work/xdg XDG_DATA_HOME=$work/xdg
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 echo "building…" >&2
 go build -o "$work/caddy" ./cmd/caddy

@@ -15,15 +15,8 @@ counts=("$@")
 [ ${#counts[@]} -gt 0 ] || counts=(5000 9000)
 command -v haproxy >/dev/null || { echo "bench/idle.sh: haproxy is missing (apt-get install -y haproxy)" >&2; exit 1; }
 
-work=$(mktemp -d)
-export XDG_CONFIG_HOME=$work/xdg XDG_DATA_HOME=$work/xdg
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 echo "building…" >&2
 go build -o "$work/caddy" ./cmd/caddy

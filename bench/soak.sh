@@ -17,25 +17,14 @@ flap_every=45
 reload_every=60
 command -v wrk >/dev/null || { echo "wrk is missing (apt-get install -y wrk)" >&2; exit 1; }
 
-work=$(mktemp -d)
-pids=()
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 flap_pids=()
 tcp_loop=
-cleanup() {
-	# The TCP loop's current client first, then everything started here.
+extra_cleanup() {
+	# The TCP loop's current client first, then the flapping origins.
 	[[ -n $tcp_loop ]] && pkill -P "$tcp_loop" 2>/dev/null || true
-	for p in "${pids[@]}" "${flap_pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-waitport() {
-	for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return; sleep 0.1; done
-	echo "nothing listens on $1" >&2
-	tail -n 5 "$work"/*.log >&2
-	exit 1
+	for p in "${flap_pids[@]}"; do kill "$p" 2>/dev/null || true; done
 }
 
 go build -o "$work/caddy" ./cmd/caddy

@@ -14,22 +14,8 @@ rounds=${2:-3}
 command -v iperf3 >/dev/null || { echo "iperf3 is missing (apt-get install -y iperf3)" >&2; exit 1; }
 command -v haproxy >/dev/null || { echo "haproxy is missing" >&2; exit 1; }
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-waitport() {
-	for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return; sleep 0.1; done
-	echo "nothing listens on $1" >&2
-	tail -n 5 "$work"/*.log >&2
-	exit 1
-}
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 go build -o "$work/caddy" ./cmd/caddy
 go build -o "$work/tcpconnrate" ./bench/tcpconnrate
