@@ -240,15 +240,34 @@ var comparedHeaders = []string{"Location", "Cache-Control", "Content-Type", "Www
 
 // outcome summarises a response for comparison.
 func outcome(resp *http.Response, body string) string {
+	return outcomeWith(resp, body, comparedHeaders)
+}
+
+// outcomeWith summarises a response by its status, the given headers and
+// its body.
+func outcomeWith(resp *http.Response, body string, headers []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d\n", resp.StatusCode)
-	for _, h := range comparedHeaders {
+	for _, h := range headers {
 		if v := resp.Header.Values(h); len(v) > 0 {
 			fmt.Fprintf(&b, "%s: %s\n", h, strings.Join(v, " | "))
 		}
 	}
 	b.WriteString(body)
 	return b.String()
+}
+
+// outcomesOf returns a run for answersMatchHAProxy: it sends reqs to addr
+// and summarises each answer with outcomeWith.
+func outcomesOf(t *testing.T, addr string, reqs []rawRequest, headers []string) func() []string {
+	return func() []string {
+		out := make([]string, len(reqs))
+		for i, r := range reqs {
+			resp, body := r.send(t, addr)
+			out[i] = outcomeWith(resp, body, headers)
+		}
+		return out
+	}
 }
 
 // TestRequestRulesMatchHAProxy compares the answers and the forwarded
@@ -343,23 +362,7 @@ func TestErrorFilesMatchHAProxy(t *testing.T) {
 		{method: "GET", target: "/nobackend"}, {method: "GET", target: "/app/deny"}, {method: "GET", target: "/app/x"},
 	}
 	headers := []string{"Content-Type", "Cache-Control", "X-Custom", "X-Page", "Www-Authenticate"}
-	run := func() []string {
-		out := make([]string, len(reqs))
-		for i, r := range reqs {
-			resp, body := r.send(t, addr)
-			var b strings.Builder
-			fmt.Fprintf(&b, "%d\n", resp.StatusCode)
-			for _, h := range headers {
-				if v, ok := resp.Header[h]; ok {
-					fmt.Fprintf(&b, "%s: %s\n", h, strings.Join(v, " | "))
-				}
-			}
-			b.WriteString(body)
-			out[i] = b.String()
-		}
-		return out
-	}
-	answersMatchHAProxy(t, cfg, []string{addr}, run, func(i int) string { return reqs[i].String() })
+	answersMatchHAProxy(t, cfg, []string{addr}, outcomesOf(t, addr, reqs, headers), func(i int) string { return reqs[i].String() })
 }
 
 // selfSignedPEM writes a certificate for the names and its key into one
@@ -441,21 +444,5 @@ func TestRepliesMatchHAProxy(t *testing.T) {
 	// Content-Length is framing: HAProxy sends an errorfile without one
 	// and closes; the bodies are compared.
 	headers := []string{"Content-Type", "Cache-Control", "X-A", "X-B", "X-C", "X-Custom"}
-	run := func() []string {
-		out := make([]string, len(reqs))
-		for i, r := range reqs {
-			resp, body := r.send(t, addr)
-			var b strings.Builder
-			fmt.Fprintf(&b, "%d\n", resp.StatusCode)
-			for _, h := range headers {
-				if v, ok := resp.Header[h]; ok {
-					fmt.Fprintf(&b, "%s: %s\n", h, strings.Join(v, " | "))
-				}
-			}
-			b.WriteString(body)
-			out[i] = b.String()
-		}
-		return out
-	}
-	answersMatchHAProxy(t, cfg, []string{addr}, run, func(i int) string { return reqs[i].String() })
+	answersMatchHAProxy(t, cfg, []string{addr}, outcomesOf(t, addr, reqs, headers), func(i int) string { return reqs[i].String() })
 }
