@@ -1,7 +1,6 @@
 package haproxyadapter
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -279,33 +278,18 @@ func TestCheckTranslationAgainstHAProxy(t *testing.T) {
 	ln.Close()
 
 	// HAProxy's side.
-	cmd := haproxytest.Command(t, bin, build(hAddrs, listen))
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	var mu sync.Mutex
 	hLines := map[string]string{}
-	readDone := make(chan struct{})
-	go func() {
-		defer close(readDone)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			l := sc.Text()
-			if rest, ok := strings.CutPrefix(l, "Health check for server "); ok {
-				be, _, _ := strings.Cut(rest, "/")
-				mu.Lock()
-				if _, seen := hLines[be]; !seen {
-					hLines[be] = l
-				}
-				mu.Unlock()
+	haproxytest.StartLines(t, haproxytest.Command(t, bin, build(hAddrs, listen)), func(l string) {
+		if rest, ok := strings.CutPrefix(l, "Health check for server "); ok {
+			be, _, _ := strings.Cut(rest, "/")
+			mu.Lock()
+			if _, seen := hLines[be]; !seen {
+				hLines[be] = l
 			}
+			mu.Unlock()
 		}
-	}()
-	defer func() { _ = cmd.Process.Kill(); <-readDone; _ = cmd.Wait() }()
+	})
 
 	// The translator's side.
 	cfg, diags := config.Load("haproxy.cfg", []byte(build(oAddrs, listen)), func(string) (string, bool) { return "", false })

@@ -1,7 +1,6 @@
 package lbmodule
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net"
@@ -513,29 +512,10 @@ frontend fe
     bind %s
     default_backend be
 `, h.sock, backendLines, addr)
-	cmd := haproxytest.Command(t, bin, cfg)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			h.mu.Lock()
-			h.logs = append(h.logs, sc.Text())
-			h.mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-		_ = cmd.Wait()
+	haproxytest.StartLines(t, haproxytest.Command(t, bin, cfg), func(line string) {
+		h.mu.Lock()
+		h.logs = append(h.logs, line)
+		h.mu.Unlock()
 	})
 	hcWait(t, "haproxy stats socket", func() bool {
 		c, err := net.Dial("unix", h.sock)

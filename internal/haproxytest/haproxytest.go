@@ -3,6 +3,7 @@
 package haproxytest
 
 import (
+	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,4 +30,31 @@ func Start(t testing.TB, cmd *exec.Cmd) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+}
+
+// StartLines starts cmd with onLine called for each line it writes to
+// standard output (HAProxy's log with -db), from one goroutine. When the
+// test ends it kills cmd and waits until every line has been handed over.
+func StartLines(t testing.TB, cmd *exec.Cmd, onLine func(string)) {
+	t.Helper()
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			onLine(sc.Text())
+		}
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-readDone
+		_ = cmd.Wait()
+	})
 }

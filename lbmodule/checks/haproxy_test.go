@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -236,44 +234,20 @@ func TestProbesAgainstHAProxy(t *testing.T) {
 	}
 	fmt.Fprintf(&cfg, "frontend fe\n    mode tcp\n    bind %s\n    default_backend tcp_ok\n", ln.Addr())
 	ln.Close()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "haproxy.cfg")
-	if err := os.WriteFile(path, []byte(cfg.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
 
 	// HAProxy's first line per backend.
 	var mu sync.Mutex
 	first := map[string]string{}
 	lineRE := regexp.MustCompile(`^Health check for (?:backup )?server ([^/]+)/s `)
-	cmd := exec.Command(bin, "-db", "-dR", "-f", path)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	readDone := make(chan struct{})
-	go func() {
-		defer close(readDone)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if m := lineRE.FindStringSubmatch(sc.Text()); m != nil {
-				mu.Lock()
-				if _, ok := first[m[1]]; !ok {
-					first[m[1]] = sc.Text()
-				}
-				mu.Unlock()
+	haproxytest.StartLines(t, haproxytest.Command(t, bin, cfg.String()), func(line string) {
+		if m := lineRE.FindStringSubmatch(line); m != nil {
+			mu.Lock()
+			if _, ok := first[m[1]]; !ok {
+				first[m[1]] = line
 			}
+			mu.Unlock()
 		}
-	}()
-	defer func() {
-		_ = cmd.Process.Kill()
-		<-readDone
-		_ = cmd.Wait()
-	}()
+	})
 
 	// Our side, concurrently.
 	ours := make(map[string]string, len(cases))
