@@ -34,6 +34,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/caddyserver/caddy/v2"
@@ -85,13 +86,7 @@ func listen(ctx context.Context, network, host, portRange string, portOffset uin
 // offsetPort returns the port portOffset places after the start of
 // portRange ("8080" or "8080-8090").
 func offsetPort(portRange string, portOffset uint) (string, error) {
-	start := portRange
-	for i := 0; i < len(portRange); i++ {
-		if portRange[i] == '-' {
-			start = portRange[:i]
-			break
-		}
-	}
+	start, _, _ := strings.Cut(portRange, "-")
 	p, err := strconv.ParseUint(start, 10, 16)
 	if err != nil {
 		return "", fmt.Errorf("invalid port %q", start)
