@@ -55,10 +55,10 @@ func fileExists(path string) bool {
 }
 
 // pemHasKey reports whether the PEM file at path contains a private key. A
-// file that cannot be read counts as having one, so that Caddy reports the
-// missing file itself when it loads the certificate.
+// file that cannot be read (or is no regular file) counts as having one, so
+// that Caddy reports the problem itself when it loads the certificate.
 func pemHasKey(path string) bool {
-	data, err := os.ReadFile(path)
+	data, err := readConfigFile(path)
 	if err != nil {
 		return true
 	}
