@@ -287,8 +287,18 @@ func headerValues(r *http.Request, name string, split bool) []string {
 }
 
 // splitHeaderValue cuts a header line at commas that are not inside a
-// quoted string.
+// quoted string, and trims the values.
 func splitHeaderValue(line string) []string {
+	var out []string
+	for _, v := range cutHeaderLine(line) {
+		out = append(out, strings.Trim(v, " \t"))
+	}
+	return out
+}
+
+// cutHeaderLine cuts a header line at commas that are not inside a quoted
+// string, keeping the blanks around each value.
+func cutHeaderLine(line string) []string {
 	var out []string
 	quoted, escaped := false, false
 	start := 0
@@ -302,11 +312,11 @@ func splitHeaderValue(line string) []string {
 		case c == '"':
 			quoted = !quoted
 		case !quoted && c == ',':
-			out = append(out, strings.Trim(line[start:i], " \t"))
+			out = append(out, line[start:i])
 			start = i + 1
 		}
 	}
-	return append(out, strings.Trim(line[start:], " \t"))
+	return append(out, line[start:])
 }
 
 // headerIP reads an address from a header value the way HAProxy's hdr_ip

@@ -94,34 +94,14 @@ func (rv *ReplaceValue) apply(h http.Header) {
 
 // replaceLine rewrites the values of one header line.
 func (rv *ReplaceValue) replaceLine(line string) string {
-	var b strings.Builder
-	start := 0
-	quoted, escaped := false, false
-	flush := func(end int) {
-		seg := line[start:end]
+	segs := cutHeaderLine(line)
+	for i, seg := range segs {
 		if v := strings.Trim(seg, " \t"); rv.re.MatchString(v) {
 			loc := rv.re.FindStringSubmatchIndex(v)
-			seg = string(rv.re.ExpandString(nil, rv.Replace, v, loc))
-		}
-		b.WriteString(seg)
-	}
-	for i := 0; i < len(line); i++ {
-		c := line[i]
-		switch {
-		case escaped:
-			escaped = false
-		case quoted && c == '\\':
-			escaped = true
-		case c == '"':
-			quoted = !quoted
-		case !quoted && c == ',':
-			flush(i)
-			b.WriteByte(',')
-			start = i + 1
+			segs[i] = string(rv.re.ExpandString(nil, rv.Replace, v, loc))
 		}
 	}
-	flush(len(line))
-	return b.String()
+	return strings.Join(segs, ",")
 }
 
 // Interface guards
