@@ -51,6 +51,15 @@ type exchange struct {
 	status int
 	// serverAnswered is set when the server's response was counted.
 	serverAnswered bool
+
+	// header is the request's header map as the frontend received it;
+	// the rules before reverse_proxy change it in place.
+	header http.Header
+	// stripVia is set when reverse_proxy's response Via is to be removed,
+	// viaAt is where it will be among the response's Via values. Only
+	// the request's goroutine uses them.
+	stripVia bool
+	viaAt    int
 }
 
 // exchangeOf returns the request's exchange, or nil outside a

@@ -64,7 +64,7 @@ func (h *FrontendHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 		return err
 	}
 	now := time.Now()
-	fr := &frontendRequest{exchange: exchange{frontend: h.frontend, start: now}}
+	fr := &frontendRequest{exchange: exchange{frontend: h.frontend, start: now, header: r.Header}}
 	ex := &fr.exchange
 	caddyhttp.SetVar(ctx, exchangeVar, ex)
 	// The selection policy's slot is freed when the request ends, even
@@ -144,6 +144,9 @@ func (w *responseCounter) WriteHeader(code int) {
 	if !w.wroteHeader && code >= 200 || code == http.StatusSwitchingProtocols {
 		w.wroteHeader, w.status = true, code
 		if w.ex != nil {
+			if code >= 200 {
+				w.ex.stripResponseVia(w.Header())
+			}
 			w.ex.mu.Lock()
 			w.ex.firstByte = time.Now()
 			w.ex.mu.Unlock()
