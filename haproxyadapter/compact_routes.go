@@ -9,15 +9,16 @@ import (
 
 // compactRoutes returns routes with the same behaviour and fewer levels,
 // since each costs time on every request: Caddy builds a subroute's
-// handler chain anew for each request it serves, and every route wraps
-// the next in a closure. A handler that is a subroute of one route
-// without matchers is replaced by that route's handlers; then consecutive
-// routes without matchers are joined when the first is not terminal
-// (its handlers run, then the next route's, either way).
+// handler chain anew for each request it serves, every route wraps the
+// next in a closure, and every headers handler applies its operations on
+// its own. Consecutive routes without matchers are joined when the first
+// is not terminal (its handlers run, then the next route's, either way); a
+// handler that is a subroute whose routes join into one without matchers
+// is replaced by that route's handlers; and consecutive headers handlers
+// that commute are merged (see mergeHeaderHandlers).
 func compactRoutes(routes caddyhttp.RouteList) caddyhttp.RouteList {
 	out := make(caddyhttp.RouteList, 0, len(routes))
 	for _, r := range routes {
-		r.HandlersRaw = inlineSubroutes(r.HandlersRaw)
 		if n := len(out); n > 0 && joinable(out[n-1]) && unmatched(r) {
 			prev := &out[n-1]
 			prev.HandlersRaw = append(slices.Clip(prev.HandlersRaw), r.HandlersRaw...)
@@ -25,6 +26,9 @@ func compactRoutes(routes caddyhttp.RouteList) caddyhttp.RouteList {
 			continue
 		}
 		out = append(out, r)
+	}
+	for i := range out {
+		out[i].HandlersRaw = mergeHeaderHandlers(inlineSubroutes(out[i].HandlersRaw))
 	}
 	return out
 }
@@ -37,9 +41,9 @@ func unmatched(r caddyhttp.Route) bool {
 // joinable reports whether the route after r may be merged into r.
 func joinable(r caddyhttp.Route) bool { return unmatched(r) && !r.Terminal }
 
-// inlineSubroutes replaces each handler that is a subroute of a single
-// route without matchers (terminal or not: it is the last of its
-// subroute) by that route's handlers, recursively.
+// inlineSubroutes replaces each handler that is a subroute whose routes
+// compact into a single route without matchers (terminal or not: it is
+// the last of its subroute) by that route's handlers.
 func inlineSubroutes(handlers []json.RawMessage) []json.RawMessage {
 	var out []json.RawMessage
 	for i, h := range handlers {
@@ -53,7 +57,7 @@ func inlineSubroutes(handlers []json.RawMessage) []json.RawMessage {
 		if out == nil {
 			out = append(make([]json.RawMessage, 0, len(handlers)), handlers[:i]...)
 		}
-		out = append(out, inlineSubroutes(inner)...)
+		out = append(out, inner...)
 	}
 	if out == nil {
 		return handlers
@@ -62,15 +66,20 @@ func inlineSubroutes(handlers []json.RawMessage) []json.RawMessage {
 }
 
 // singleRouteSubroute returns the handlers of h when h is a subroute
-// handler (with no error routes) holding one route without matchers.
+// handler (with no error routes) whose routes compact into one route
+// without matchers.
 func singleRouteSubroute(h json.RawMessage) ([]json.RawMessage, bool) {
 	var sr struct {
 		Handler string              `json:"handler"`
 		Routes  caddyhttp.RouteList `json:"routes"`
 		Errors  *json.RawMessage    `json:"errors"`
 	}
-	if json.Unmarshal(h, &sr) != nil || sr.Handler != "subroute" || sr.Errors != nil || len(sr.Routes) != 1 || !unmatched(sr.Routes[0]) {
+	if json.Unmarshal(h, &sr) != nil || sr.Handler != "subroute" || sr.Errors != nil {
 		return nil, false
 	}
-	return sr.Routes[0].HandlersRaw, true
+	routes := compactRoutes(sr.Routes)
+	if len(routes) != 1 || !unmatched(routes[0]) {
+		return nil, false
+	}
+	return routes[0].HandlersRaw, true
 }
