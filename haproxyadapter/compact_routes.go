@@ -14,8 +14,10 @@ import (
 // its own. Consecutive routes without matchers are joined when the first
 // is not terminal (its handlers run, then the next route's, either way); a
 // handler that is a subroute whose routes join into one without matchers
-// is replaced by that route's handlers; and consecutive headers handlers
-// that commute are merged (see mergeHeaderHandlers).
+// is replaced by that route's handlers; consecutive headers handlers that
+// commute are merged (see mergeHeaderHandlers), and so are consecutive
+// matcher sets of one ACL test that differ in their patterns only (see
+// mergeACLSets).
 func compactRoutes(routes caddyhttp.RouteList) caddyhttp.RouteList {
 	out := make(caddyhttp.RouteList, 0, len(routes))
 	for _, r := range routes {
@@ -28,6 +30,7 @@ func compactRoutes(routes caddyhttp.RouteList) caddyhttp.RouteList {
 		out = append(out, r)
 	}
 	for i := range out {
+		out[i].MatcherSetsRaw = mergeACLSets(out[i].MatcherSetsRaw)
 		out[i].HandlersRaw = mergeHeaderHandlers(inlineSubroutes(out[i].HandlersRaw))
 	}
 	return out

@@ -57,6 +57,18 @@ func TestCompactRoutes(t *testing.T) {
 		{"a response rule with a status condition is not merged",
 			`[{"handle":[` + respX + `,` + respReq + `]}]`,
 			`[{"handle":[` + respX + `,` + respReq + `]}]`},
+		{"ACL sets differing in patterns merge",
+			`[{"match":[` + acl("a", "path", "beg", "/a/") + `,` + acl("b", "path", "beg", "/b/") + `],"handle":[` + proxy + `]}]`,
+			`[{"match":[{"haproxy_acl":{"terms":[{"any":[{"fetch":"path","match":"beg","values":["/a/","/b/"]}]}]}}],"handle":[` + proxy + `]}]`},
+		{"ACL sets with other match methods stay apart",
+			`[{"match":[` + acl("a", "path", "beg", "/a/") + `,` + acl("b", "path", "end", "/b/") + `],"handle":[` + proxy + `]}]`,
+			`[{"match":[` + acl("a", "path", "beg", "/a/") + `,` + acl("b", "path", "end", "/b/") + `],"handle":[` + proxy + `]}]`},
+		{"a negated ACL is not merged",
+			`[{"match":[` + acl("a", "path", "beg", "/a/") + `,{"haproxy_acl":{"terms":[{"negate":true,"any":[{"fetch":"path","match":"beg","values":["/b/"]}]}]}}],"handle":[` + proxy + `]}]`,
+			`[{"match":[` + acl("a", "path", "beg", "/a/") + `,{"haproxy_acl":{"terms":[{"negate":true,"any":[{"fetch":"path","match":"beg","values":["/b/"]}]}]}}],"handle":[` + proxy + `]}]`},
+		{"a set with a second matcher is not merged",
+			`[{"match":[` + acl("a", "path", "beg", "/a/") + `,{"method":["GET"],"haproxy_acl":{"terms":[{"any":[{"fetch":"path","match":"beg","values":["/b/"]}]}]}}],"handle":[` + proxy + `]}]`,
+			`[{"match":[` + acl("a", "path", "beg", "/a/") + `,{"method":["GET"],"haproxy_acl":{"terms":[{"any":[{"fetch":"path","match":"beg","values":["/b/"]}]}]}}],"handle":[` + proxy + `]}]`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var in caddyhttp.RouteList
@@ -72,6 +84,11 @@ func TestCompactRoutes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// acl is a matcher set of one named ACL of one test.
+func acl(name, fetch, match, value string) string {
+	return `{"haproxy_acl":{"terms":[{"name":"` + name + `","any":[{"fetch":"` + fetch + `","match":"` + match + `","values":["` + value + `"]}]}]}}`
 }
 
 // jsonEqual compares two JSON texts by value.
