@@ -108,7 +108,9 @@ func (p *HTTPSelection) restoreRequestHeaders(r *http.Request, sent http.Header)
 // noteResponseVia records where reverse_proxy will add its Via to the
 // response: after the values the response header has now.
 func (ex *exchange) noteResponseVia(w http.ResponseWriter) {
-	ex.stripVia, ex.viaAt = true, len(w.Header()["Via"])
+	if w != nil {
+		ex.stripVia, ex.viaAt = true, len(w.Header()["Via"])
+	}
 }
 
 // stripResponseVia removes the Via line reverse_proxy added to the final

@@ -84,13 +84,28 @@ func (h *FrontendHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 	}
 	rec := &fr.response
 	rec.ResponseWriter, rec.ex = w, ex
+	ended := false
+	end := func(err error) {
+		ended = true
+		clientGone := errors.Is(ctx.Err(), context.Canceled)
+		denied, _ := caddyhttp.GetVar(ctx, DeniedVar).(string)
+		ex.end(rec.finalStatus(err), requestHeaderSize(r)+body.n, rec.bytes, err, clientGone, denied)
+	}
+	// reverse_proxy aborts a response its server or client cut short with
+	// a panic (http.ErrAbortHandler); the request still counts.
+	defer func() {
+		if !ended {
+			end(errResponseAborted)
+		}
+	}()
 	err := next.ServeHTTP(rec, r)
-	status := rec.finalStatus(err)
-	clientGone := errors.Is(ctx.Err(), context.Canceled)
-	denied, _ := caddyhttp.GetVar(ctx, DeniedVar).(string)
-	ex.end(status, requestHeaderSize(r)+body.n, rec.bytes, err, clientGone, denied)
+	end(err)
 	return err
 }
+
+// errResponseAborted stands for the error of a response aborted by a
+// panic.
+var errResponseAborted = errors.New("the response was aborted")
 
 // frontendRequest is what the handler keeps for one request, in one
 // allocation.
