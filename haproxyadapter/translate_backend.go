@@ -15,7 +15,7 @@ import (
 	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"
-	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/upstreamtls"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/transport"
 )
 
 // backendHandler returns the reverse_proxy handler for backend b as reached
@@ -243,10 +243,12 @@ func (t *translator) transport(b *config.Proxy) json.RawMessage {
 			// Without SNI HAProxy checks the certificate's name against
 			// verifyhost, or checks only its chain: the plugin's
 			// transport does the same.
-			return caddyconfig.JSONModuleObject(upstreamtls.Transport{HTTPTransport: tr, VerifyHost: verifyHost}, "protocol", "haproxy", nil)
+			return caddyconfig.JSONModuleObject(transport.Transport{HTTPTransport: tr, VerifyHost: verifyHost}, "protocol", "haproxy", nil)
 		}
 	}
-	return caddyconfig.JSONModuleObject(tr, "protocol", "http", nil)
+	// The plugin's transport reports connect and response times to the
+	// statistics.
+	return caddyconfig.JSONModuleObject(transport.Transport{HTTPTransport: tr}, "protocol", "haproxy", nil)
 }
 
 // serverTLSSettings gathers the server parameters that shape a backend's

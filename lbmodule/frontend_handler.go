@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptrace"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -24,7 +23,8 @@ func init() {
 // server each request went to. The adapter puts it first in each
 // frontend's routes and first in its error routes, so that error pages
 // are counted as well. The frontend's connections and bytes are counted by
-// the haproxy_frontend listener wrapper.
+// the haproxy_frontend listener wrapper; the connect and response times by
+// the http.reverse_proxy.transport.haproxy transport.
 type FrontendHandler struct {
 	FrontendConfig
 
@@ -70,9 +70,7 @@ func (h *FrontendHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 	// The selection policy's slot is freed when the request ends, even
 	// when reverse_proxy aborts a response with a panic.
 	defer ex.attempt.finish()
-	// The transport reports the connect and response times to ex.
-	ex.setTrace(&fr.trace)
-	r = r.WithContext(httptrace.WithClientTrace(ctx, &fr.trace))
+	// The haproxy transport reports the connect and response times to ex.
 	c := &h.frontend.counters
 	c.Requests.Add(1)
 	c.RequestRate.Add(now)
@@ -111,7 +109,6 @@ var errResponseAborted = errors.New("the response was aborted")
 // allocation.
 type frontendRequest struct {
 	exchange exchange
-	trace    httptrace.ClientTrace
 	body     bodyCounter
 	response responseCounter
 }
