@@ -77,9 +77,6 @@ for port in "${ports[@]}"; do
 	curl -kfs --http2 -o /dev/null "https://127.0.0.1:$port/small" || { echo "nothing answers on port $port" >&2; tail "$work"/*.log >&2; exit 1; }
 done
 
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-tick_us=$((1000000 / $(getconf CLK_TCK)))
-
 # run prints "rps cpu_us_per_request" for one h2load run against the
 # proxy whose process is pid; every request must succeed.
 run() {
@@ -99,21 +96,11 @@ run() {
 
 results="$work/results"
 : >"$results"
-for i in "${!names[@]}"; do run "${ports[$i]}" "${procs[$i]}" >/dev/null; done
-for r in $(seq "$rounds"); do
-	for i in "${!names[@]}"; do
-		echo "${names[$i]} $(run "${ports[$i]}" "${procs[$i]}")" >>"$results"
-		echo "  round $r ${names[$i]}: $(tail -1 "$results" | cut -d' ' -f2) req/s" >&2
-	done
-done
+interleave
 
 awk -v names="${names[*]}" '
 { n[$1]++; rps[$1, n[$1]] = $2; cpu[$1, n[$1]] = $3 }
-function median(arr, k,   i, j, t, c, a) {
-	c = n[k]; for (i = 1; i <= c; i++) a[i] = arr[k, i]
-	for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-	return (c % 2) ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
-}
+'"$awk_median"'
 END {
 	split(names, nm, " ")
 	h = median(rps, "haproxy"); c = median(rps, "caddy"); hc = median(cpu, "haproxy"); cc = median(cpu, "caddy")
