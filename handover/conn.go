@@ -56,7 +56,21 @@ type Conn struct {
 	// afterWrite tells what was read since the last write: nothing (0),
 	// one byte b alone by a one-byte read (b+1), or more (readAfterWrite).
 	afterWrite atomic.Int32
+	// inRead counts all reads in flight, settled or not.
+	inRead atomic.Int32
+	// closePending is set by a Close that waits for Idle (see Close);
+	// pendingTimer closes the connection if neither Idle nor another
+	// use of it comes first.
+	closePending bool
+	pendingTimer *time.Timer
+	// owned is set once a handler took the connection with TCPConn: it
+	// is never handed over.
+	owned bool
 }
+
+// idleReportWait is how long a Close that may have come just before the
+// server reports the connection idle waits for that report.
+const idleReportWait = 100 * time.Millisecond
 
 // readAfterWrite is afterWrite once more than a lone byte was read.
 const readAfterWrite = 257
@@ -69,15 +83,18 @@ func newConn(s *socket, nc net.Conn, replay []byte) *Conn {
 
 // Read returns replayed bytes first, then reads from the connection.
 func (c *Conn) Read(p []byte) (int, error) {
+	// Counted before settled is read: see Close.
+	c.inRead.Add(1)
+	defer c.inRead.Add(-1)
 	if c.settled.Load() {
 		n, err := c.Conn.Read(p)
 		c.noteRead(p[:n], len(p))
 		return n, err
 	}
 	c.mu.Lock()
-	if c.handingOver {
+	if err := c.checkOpenLocked(); err != nil {
 		c.mu.Unlock()
-		return 0, errHandedOver
+		return 0, err
 	}
 	if len(c.replay) > 0 {
 		n := copy(p, c.replay)
@@ -142,9 +159,9 @@ func (c *Conn) remember(b []byte) {
 func (c *Conn) Write(p []byte) (int, error) {
 	if !c.settled.Load() {
 		c.mu.Lock()
-		if c.handingOver {
+		if err := c.checkOpenLocked(); err != nil {
 			c.mu.Unlock()
-			return 0, errHandedOver
+			return 0, err
 		}
 		c.recording, c.read = false, nil
 		if len(c.replay) == 0 {
@@ -152,9 +169,10 @@ func (c *Conn) Write(p []byte) (int, error) {
 		}
 		c.mu.Unlock()
 	}
-	n, err := c.Conn.Write(p)
+	// Reset before writing: a client that has the answer may send its
+	// next request before Write returns.
 	c.afterWrite.Store(0)
-	return n, err
+	return c.Conn.Write(p)
 }
 
 // Idle tells c that its server has answered a request completely and
@@ -172,11 +190,13 @@ func (c *Conn) Write(p []byte) (int, error) {
 // request read together with the previous one cannot be seen at all: a
 // server which closes such a connection in the moment between going idle
 // and reading again loses that request, as it would without a handover.
+//
+// Call Idle while no read is in flight on c, as net/http's hook is.
 func (c *Conn) Idle() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	after := c.afterWrite.Load()
-	if c.closed || len(c.replay) > 0 || after == readAfterWrite {
+	if c.closed && !c.closePending || len(c.replay) > 0 || after == readAfterWrite {
+		c.mu.Unlock()
 		return
 	}
 	c.recording, c.read = true, nil
@@ -184,6 +204,19 @@ func (c *Conn) Idle() {
 		c.read = []byte{byte(after - 1)}
 	}
 	c.settled.Store(false)
+	if !c.closePending {
+		c.mu.Unlock()
+		return
+	}
+	// The server closed c in the moment between marking it idle and
+	// telling c so: hand it over now.
+	if !c.pendingTimer.Stop() {
+		// Too late: the timer closes it.
+		c.mu.Unlock()
+		return
+	}
+	c.closePending = false
+	c.handOverLocked()
 }
 
 // SetDeadline sets the connection's deadlines, unless c has been handed
@@ -204,10 +237,26 @@ func (c *Conn) setDeadline(set func(time.Time) error, t time.Time) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := c.checkOpenLocked(); err != nil {
+		return err
+	}
+	return set(t)
+}
+
+// checkOpenLocked returns the error of a use of c by its server once c was
+// handed over or closed; a use while a Close waits for Idle means no Idle
+// is coming: the connection is closed at once. Called with mu held.
+func (c *Conn) checkOpenLocked() error {
 	if c.handingOver {
 		return errHandedOver
 	}
-	return set(t)
+	if c.closePending {
+		c.closePending = false
+		c.pendingTimer.Stop()
+		c.Conn.Close()
+		return net.ErrClosed
+	}
+	return nil
 }
 
 // Close closes the connection, unless its server has written nothing
@@ -221,6 +270,14 @@ func (c *Conn) setDeadline(set func(time.Time) error, t time.Time) error {
 // replayed to a new TLS server), HTTP/2 ones (Find does not reach them),
 // and a connection whose server had begun an answer: that Close happens
 // with recording off.
+//
+// net/http marks a connection idle, where Shutdown may close it, just
+// before it calls its ConnState hook (and so Idle). A Close of a
+// connection that is not recording, right after a write (no read in
+// flight, nothing read since but net/http's lone byte) while a newer config
+// listens, may be that: it
+// waits for Idle to hand the connection over. Any other use of the
+// connection by its server, or idleReportWait, closes it instead.
 func (c *Conn) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -228,10 +285,41 @@ func (c *Conn) Close() error {
 		return nil
 	}
 	c.closed = true
-	if !c.recording || c.listener == nil || !c.socket.newerThan(c.listener) {
+	if c.listener == nil || !c.socket.newerThan(c.listener) {
 		c.mu.Unlock()
 		return c.Conn.Close()
 	}
+	if !c.recording {
+		// Reads and uses of c take the locked path from here; a read
+		// counted after this sees it.
+		c.settled.Store(false)
+		if c.owned || c.inRead.Load() > 0 || c.afterWrite.Load() == readAfterWrite || len(c.replay) > 0 {
+			c.mu.Unlock()
+			return c.Conn.Close()
+		}
+		c.closePending = true
+		c.pendingTimer = time.AfterFunc(idleReportWait, c.closePendingNow)
+		c.mu.Unlock()
+		return nil
+	}
+	c.handOverLocked()
+	return nil
+}
+
+// closePendingNow closes c if a Close still waits for Idle.
+func (c *Conn) closePendingNow() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closePending {
+		c.closePending = false
+		c.Conn.Close()
+	}
+}
+
+// handOverLocked interrupts the reads in flight on c and delivers c to the
+// newest config with what was read replayed. Called with mu held and c
+// recording; it unlocks mu.
+func (c *Conn) handOverLocked() {
 	c.handingOver = true
 	if c.reading > 0 {
 		c.Conn.SetReadDeadline(interruptRead)
@@ -250,7 +338,6 @@ func (c *Conn) Close() error {
 			next.Conn.Close()
 		}
 	}()
-	return nil
 }
 
 // NetConn returns the underlying connection, for handlers that need the
@@ -291,7 +378,7 @@ func TCPConn(c net.Conn) (tc *net.TCPConn, ok bool) {
 	if len(hc.replay) > 0 {
 		return nil, false
 	}
-	hc.recording, hc.read = false, nil
+	hc.recording, hc.read, hc.owned = false, nil, true
 	hc.settled.Store(true)
 	tc, ok = hc.Conn.(*net.TCPConn)
 	return tc, ok

@@ -311,3 +311,111 @@ func TestTLSConnIsNotHandedOver(t *testing.T) {
 type countedConn struct{ net.Conn }
 
 func (c *countedConn) NetConn() net.Conn { return c.Conn }
+
+// TestIdleRecordsOnlyWhatItCanReplay checks what going idle keeps of the
+// bytes a server read after its answer: a lone byte from a one-byte read
+// (net/http watching for the next request) starts the replay; more (a
+// request body drained after the answer) may sit in the server's buffer,
+// so the connection is then closed, not handed over.
+func TestIdleRecordsOnlyWhatItCanReplay(t *testing.T) {
+	const answer = "HTTP/1.1 204 No Content\r\n\r\n"
+	for _, tc := range []struct {
+		name string
+		// readAfterAnswer is what the server reads after answering,
+		// into a buffer of bufSize bytes.
+		readAfterAnswer string
+		bufSize         int
+		// then is what the client sends once the server closed.
+		then string
+		// handedOver is what the newer config reads; "" if it gets no
+		// connection.
+		handedOver string
+	}{
+		{name: "nothing read", then: "GET /2 HTTP/1.1\r\n\r\n", handedOver: "GET /2 HTTP/1.1\r\n\r\n"},
+		{name: "one-byte read", readAfterAnswer: "G", bufSize: 1, then: "ET /2 HTTP/1.1\r\n\r\n", handedOver: "GET /2 HTTP/1.1\r\n\r\n"},
+		{name: "body drained", readAfterAnswer: "rest of the body", bufSize: 64},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := freeAddr(t)
+			old := listenShared(t, addr)
+			defer old.Close()
+			client := dialClient(t, addr)
+			c := acceptOne(t, old).(*Conn)
+			io.WriteString(c, answer)
+			if tc.readAfterAnswer != "" {
+				io.WriteString(client, tc.readAfterAnswer)
+				buf := make([]byte, tc.bufSize)
+				if _, err := io.ReadAtLeast(c, buf, len(tc.readAfterAnswer)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c.Idle()
+			newer := listenShared(t, addr)
+			defer newer.Close()
+			c.Close()
+			io.WriteString(client, tc.then)
+
+			if tc.handedOver == "" {
+				client.SetReadDeadline(time.Now().Add(5 * time.Second))
+				if got, err := io.ReadAll(client); err != nil || string(got) != answer {
+					t.Fatalf("client read %q, %v; want the answer then EOF", got, err)
+				}
+				return
+			}
+			c2 := acceptOne(t, newer)
+			got := make([]byte, len(tc.handedOver))
+			if _, err := io.ReadFull(c2, got); err != nil || string(got) != tc.handedOver {
+				t.Fatalf("newer config read %q, %v; want %q", got, err, tc.handedOver)
+			}
+		})
+	}
+}
+
+// TestCloseJustBeforeIdle closes a connection right after its answer, as
+// Shutdown does when net/http has marked it idle but not yet called its
+// hook: the Idle that follows hands it over; without Idle, the server's
+// next use of it, or else the wait running out, closes it.
+func TestCloseJustBeforeIdle(t *testing.T) {
+	const answer = "HTTP/1.1 204 No Content\r\n\r\n"
+	for _, tc := range []struct {
+		name string
+		// after is what the server does once c is closed.
+		after      func(c *Conn)
+		handedOver bool
+	}{
+		{name: "idle follows", after: (*Conn).Idle, handedOver: true},
+		{name: "read follows", after: func(c *Conn) {
+			if _, err := c.Read(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
+				t.Errorf("read after the close: %v", err)
+			}
+		}},
+		{name: "nothing follows", after: func(*Conn) {}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := freeAddr(t)
+			old := listenShared(t, addr)
+			defer old.Close()
+			client := dialClient(t, addr)
+			c := acceptOne(t, old).(*Conn)
+			io.WriteString(c, answer)
+			newer := listenShared(t, addr)
+			defer newer.Close()
+			c.Close()
+			tc.after(c)
+
+			const next = "GET /2 HTTP/1.1\r\n\r\n"
+			if !tc.handedOver {
+				client.SetReadDeadline(time.Now().Add(5 * time.Second))
+				if got, err := io.ReadAll(client); err != nil || string(got) != answer {
+					t.Fatalf("client read %q, %v; want the answer then EOF", got, err)
+				}
+				return
+			}
+			io.WriteString(client, next)
+			got := make([]byte, len(next))
+			if _, err := io.ReadFull(acceptOne(t, newer), got); err != nil || string(got) != next {
+				t.Fatalf("newer config read %q, %v", got, err)
+			}
+		})
+	}
+}
