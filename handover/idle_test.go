@@ -50,6 +50,9 @@ func (k *keepAliveClient) get() (string, error) {
 	if err != nil || resp.Close {
 		k.close()
 	}
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("status %d: %s", resp.StatusCode, body)
+	}
 	return string(body), err
 }
 
