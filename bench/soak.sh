@@ -8,13 +8,14 @@
 # (admin /debug/pprof/goroutine?debug=1), then prints the table, the traffic
 # figures and a verdict: flat, or growing when the last samples are well
 # above those after warm-up.
-# Usage: bench/soak.sh [minutes, default 30]
+# Usage: bench/soak.sh [minutes, default 30]; RELOAD_EVERY=seconds (default
+# 60) reloads more often, to measure what reloads cost the clients.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes=${1:-30}
 sample_every=30
 flap_every=45
-reload_every=60
+reload_every=${RELOAD_EVERY:-60}
 command -v wrk >/dev/null || { echo "wrk is missing (apt-get install -y wrk)" >&2; exit 1; }
 
 # shellcheck source=bench/lib.sh

@@ -26,6 +26,16 @@
 // written anything while a newer config listens on the socket, it is handed
 // to that config with the bytes read so far replayed: the new server
 // answers the request the old one dropped.
+//
+// Keep-alive connections meet the same fate: the old http.Server closes
+// the ones waiting for their next request as it shuts down, and a client
+// sending that request at that moment would see its connection reset. An
+// HTTP server's ConnState hook calls Conn.Idle (find the Conn under the
+// server's wrappers with Find) when a connection goes idle: it records
+// again from there, and a close before the server writes anything more
+// hands the connection over, the server's pending read interrupted and
+// what it got replayed. Connections under TLS or speaking HTTP/2 are never
+// handed over.
 package handover
 
 import (

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
 func init() {
@@ -21,6 +22,9 @@ type FrontendListener struct {
 	Name string `json:"name"`
 
 	frontend *Frontend
+	// watched is the HTTP server whose idle connections this wrapper
+	// watches for a reload, if any.
+	watched *caddyhttp.Server
 }
 
 // CaddyModule returns the Caddy module information.
@@ -31,8 +35,11 @@ func (*FrontendListener) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// Provision joins the frontend's counters.
-func (l *FrontendListener) Provision(caddy.Context) error {
+// Provision joins the frontend's counters and, in an HTTP server, has the
+// server's idle keep-alive connections handed to the newer config when a
+// reload stops this one.
+func (l *FrontendListener) Provision(ctx caddy.Context) error {
+	l.watched = watchIdleConns(ctx)
 	f, err := acquireFrontend(l.Name)
 	l.frontend = f
 	return err
@@ -40,6 +47,7 @@ func (l *FrontendListener) Provision(caddy.Context) error {
 
 // Cleanup releases the frontend.
 func (l *FrontendListener) Cleanup() error {
+	unwatchIdleConns(l.watched)
 	if l.frontend != nil {
 		releaseFrontend(l.frontend)
 	}
@@ -84,6 +92,10 @@ func (c *countingConn) Write(p []byte) (int, error) {
 	c.counters.BytesOut.Add(int64(n))
 	return n, err
 }
+
+// NetConn returns the counted connection, for code that needs what is
+// under it.
+func (c *countingConn) NetConn() net.Conn { return c.Conn }
 
 func (c *countingConn) Close() error {
 	c.closed.Do(func() { c.counters.Current.Add(-1) })
