@@ -644,7 +644,10 @@ func TestHealthChecksAgainstHAProxy(t *testing.T) {
 				fastInter  = 40 * time.Millisecond
 				downInter  = 600 * time.Millisecond
 			)
-			var lines []string
+			// A check answers in time even on a loaded machine: only the
+			// servers' answers, not timeouts, decide their health here.
+			const connectTimeout, checkTimeout = time.Second, 2 * time.Second
+			lines := []string{"    timeout check 2s"}
 			lines = append(lines, "    option httpchk GET /health")
 			if tc.allBackups {
 				lines = append(lines, "    option allbackups")
@@ -655,7 +658,8 @@ func TestHealthChecksAgainstHAProxy(t *testing.T) {
 			cfg := BackendConfig{
 				Backend:      "be",
 				AllBackups:   tc.allBackups,
-				HealthChecks: &checks.Config{Type: checks.TypeHTTP, HTTP: &checks.HTTPCheck{Method: "GET", URI: "/health"}, LogHealthChecks: tc.logChecks},
+				HealthChecks: &checks.Config{Type: checks.TypeHTTP, HTTP: &checks.HTTPCheck{Method: "GET", URI: "/health"}, LogHealthChecks: tc.logChecks,
+					ConnectTimeout: checks.Duration(connectTimeout), CheckTimeout: checks.Duration(checkTimeout)},
 			}
 			for _, n := range names {
 				backup := ""
