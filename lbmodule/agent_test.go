@@ -58,8 +58,13 @@ func (a *testAgent) answer(t *testing.T, reply string) {
 }
 
 func agentConfig(a *testAgent) *checks.AgentConfig {
-	return &checks.AgentConfig{Port: a.port, Inter: checks.Duration(20 * time.Millisecond)}
+	return &checks.AgentConfig{Port: a.port, Inter: checks.Duration(agentInter)}
 }
+
+// agentInter is the agents' check interval in the tests, also their
+// timeout: long enough that a loaded machine does not turn a slow answer
+// into a timeout on one side of a comparison.
+const agentInter = 100 * time.Millisecond
 
 // TestAgentCheck drives a server through an agent: health, admin state,
 // weight and maxconn, with the stats statuses HAProxy gives them.
@@ -144,8 +149,8 @@ func TestAgentCheckAgainstHAProxy(t *testing.T) {
 	}
 	hpAgent, ourAgent := newTestAgent(t), newTestAgent(t)
 	s1, s2 := newDiffOrigin(t, "s1"), newDiffOrigin(t, "s2")
-	h := startHAProxyChecks(t, fmt.Sprintf("    server s1 %s agent-check agent-port %d agent-inter 20 weight 10\n    server s2 %s weight 10",
-		s1.dial, hpAgent.port, s2.dial))
+	h := startHAProxyChecks(t, fmt.Sprintf("    server s1 %s agent-check agent-port %d agent-inter %d weight 10\n    server s2 %s weight 10",
+		s1.dial, hpAgent.port, agentInter.Milliseconds(), s2.dial))
 	cfg := BackendConfig{Backend: "be", Servers: []ServerConfig{
 		{Name: "s1", Dial: s1.dial, Weight: weight(10), AgentCheck: agentConfig(ourAgent)},
 		{Name: "s2", Dial: s2.dial, Weight: weight(10)},
