@@ -276,10 +276,10 @@ func (h *Handler) idleTimeout() time.Duration {
 }
 
 // countersFor lists the counters a connection to s adds its bytes to.
-func (h *Handler) countersFor(s *lbmodule.Server) []*lbmodule.Counters {
-	cs := []*lbmodule.Counters{s.Counters(), h.backend.Counters()}
+func (h *Handler) countersFor(s *lbmodule.Server) counterSet {
+	cs := counterSet{s.Counters(), h.backend.Counters()}
 	if h.frontend != nil {
-		cs = append(cs, h.frontend.Counters())
+		cs[2] = h.frontend.Counters()
 	}
 	return cs
 }
