@@ -1,10 +1,13 @@
 package l4proxy
 
 import (
+	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // relayBufferSize is the size of the buffer a direction copies through
@@ -48,9 +51,15 @@ func (t *tunnel) relaySmall(dst net.Conn, src *net.TCPConn, r *socketReader, fro
 			continue
 		}
 		r.release()
-		if err == io.EOF {
+		switch {
+		case err == io.EOF:
 			closeWrite(dst)
-		} else {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			// A deadline an earlier handler left: the tunnel's idleness
+			// is the watchdog's to judge.
+			_ = src.SetReadDeadline(time.Time{})
+			continue
+		default:
 			// A reset, or the tunnel closed by abort (idle timeout).
 			t.abort()
 		}

@@ -108,3 +108,28 @@ func tcpPair(t *testing.T) (a, b *net.TCPConn) {
 	t.Cleanup(func() { _ = c.Close(); _ = s.Close() })
 	return s.(*net.TCPConn), c.(*net.TCPConn)
 }
+
+// A read deadline that an earlier handler left on the client socket, long
+// past, does not end the connection: idleness is the tunnel's to judge.
+func TestStaleClientDeadlineIsCleared(t *testing.T) {
+	o := tcptest.Start(t, "A", false)
+	h := newHandler(t, `{"backend":`+backendJSON("", srv("a", o.Addr(), ""))+`}`)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := serveFrontend(t, h, ln, "", func(c net.Conn) net.Conn {
+		_ = c.SetReadDeadline(time.Now().Add(-time.Second))
+		return c
+	})
+	c := f.dial(t)
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Write([]byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.CloseWrite()
+	got, err := io.ReadAll(c)
+	if err != nil || string(got) != "A\nping" {
+		t.Fatalf("client got %q, %v; want the name then the echo", got, err)
+	}
+}
