@@ -2,8 +2,10 @@
 # Measures the layer4 "haproxy" handler against HAProxy 2.6 in mode tcp, in
 # one run: bulk throughput with iperf3 and connection rate with
 # bench/tcpconnrate, each directly to the origin, through HAProxy (default
-# settings, and with "option splice-auto") and through Caddy's handler;
-# then prints the ratios ours/HAProxy. The targets take turns, round after
+# settings, and with "option splice-auto"), through Caddy's handler
+# configured in JSON, and through Caddy running HAProxy's own config with
+# the adapter (which adds the maxconn handler and the shared sockets of
+# package handover); then prints the ratios ours/HAProxy. The targets take turns, round after
 # round, and the medians are printed, so that load from other processes on
 # the machine weighs on all of them alike.
 # Usage: bench/tcp.sh [seconds per measurement, default 3] [rounds, default 3]
@@ -27,6 +29,7 @@ iperf3 -s -p "$iperf_port" >/dev/null 2>&1 & pids+=($!)
 # Each proxy has two frontends: one to iperf3, one to the rate origin.
 hp_iperf=$(freeport); hp_rate=$(freeport); hs_iperf=$(freeport); hs_rate=$(freeport)
 cp_iperf=$(freeport); cp_rate=$(freeport); admin=$(freeport)
+ca_iperf=$(freeport); ca_rate=$(freeport); ca_admin=$(freeport)
 haproxy_cfg() { # name iperf-port rate-port extra-option
 	cat <<CFG
 global
@@ -47,6 +50,7 @@ CFG
 }
 haproxy_cfg default "$hp_iperf" "$hp_rate" "" >"$work/haproxy.cfg"
 haproxy_cfg splice "$hs_iperf" "$hs_rate" "option splice-auto" >"$work/haproxy-splice.cfg"
+haproxy_cfg adapter "$ca_iperf" "$ca_rate" "" >"$work/haproxy-adapter.cfg"
 haproxy -f "$work/haproxy.cfg" -db -dR >"$work/haproxy.log" 2>&1 & pids+=($!)
 haproxy -f "$work/haproxy-splice.cfg" -db -dR >"$work/haproxy-splice.log" 2>&1 & pids+=($!)
 
@@ -59,7 +63,9 @@ cat >"$work/caddy.json" <<JSON
 JSON
 HOME="$work" XDG_CONFIG_HOME="$work/config" XDG_DATA_HOME="$work/data" \
 	"$work/caddy" run --config "$work/caddy.json" >"$work/caddy.log" 2>&1 & pids+=($!)
-for p in "$iperf_port" "$rate_port" "$hp_iperf" "$hp_rate" "$hs_iperf" "$hs_rate" "$cp_iperf" "$cp_rate"; do waitport "$p"; done
+CADDY_ADMIN=127.0.0.1:$ca_admin HOME="$work" XDG_CONFIG_HOME="$work/config" XDG_DATA_HOME="$work/data" \
+	"$work/caddy" run --adapter haproxy --config "$work/haproxy-adapter.cfg" >"$work/caddy-adapter.log" 2>&1 & pids+=($!)
+for p in "$iperf_port" "$rate_port" "$hp_iperf" "$hp_rate" "$hs_iperf" "$hs_rate" "$cp_iperf" "$cp_rate" "$ca_iperf" "$ca_rate"; do waitport "$p"; done
 
 gbps() { # port -> Gbit/s received
 	iperf3 -c 127.0.0.1 -p "$1" -t "$secs" -J |
@@ -67,7 +73,7 @@ gbps() { # port -> Gbit/s received
 }
 rate() { "$work/tcpconnrate" -addr "127.0.0.1:$1" -c 32 -d "${secs}s" | awk '{print $1}'; }
 
-targets=(direct haproxy haproxy-splice caddy)
+targets=(direct haproxy haproxy-splice caddy caddy-adapter)
 declare -A tput conns
 for round in $(seq "$rounds"); do
 	for target in "${targets[@]}"; do
@@ -76,6 +82,7 @@ for round in $(seq "$rounds"); do
 		haproxy) ip=$hp_iperf; rp=$hp_rate ;;
 		haproxy-splice) ip=$hs_iperf; rp=$hs_rate ;;
 		caddy) ip=$cp_iperf; rp=$cp_rate ;;
+		caddy-adapter) ip=$ca_iperf; rp=$ca_rate ;;
 		esac
 		tput[$target]+=" $(gbps "$ip")"
 		conns[$target]+=" $(rate "$rp")"
@@ -95,3 +102,4 @@ done
 ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
 echo "ours/haproxy:        throughput $(ratio "${mt[caddy]}" "${mt[haproxy]}")x  conn/s $(ratio "${mc[caddy]}" "${mc[haproxy]}")x"
 echo "ours/haproxy-splice: throughput $(ratio "${mt[caddy]}" "${mt[haproxy-splice]}")x  conn/s $(ratio "${mc[caddy]}" "${mc[haproxy-splice]}")x"
+echo "adapter/haproxy:     throughput $(ratio "${mt[caddy-adapter]}" "${mt[haproxy]}")x  conn/s $(ratio "${mc[caddy-adapter]}" "${mc[haproxy]}")x"
