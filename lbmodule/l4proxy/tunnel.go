@@ -50,6 +50,10 @@ type tunnel struct {
 	progress uint64
 	ended    atomic.Bool
 
+	// toClient waits for the direction from the server to the client,
+	// which has its own goroutine.
+	toClient sync.WaitGroup
+
 	// fromClient and fromServer read the sockets while the directions
 	// copy through buffers (relaySmall).
 	fromClient, fromServer socketReader
@@ -92,15 +96,16 @@ func (t *tunnel) run() {
 		defer t.watchdog.Stop()
 	}
 	defer t.ended.Store(true)
-	var toClient sync.WaitGroup
-	toClient.Go(t.serverToClient)
+	t.toClient.Add(1)
+	go t.serverToClient()
 	t.pump(t.server, t.clientIn, t.clientOut, true)
-	toClient.Wait()
+	t.toClient.Wait()
 	_ = t.server.Close()
 }
 
 // serverToClient is the direction from the server to the client.
 func (t *tunnel) serverToClient() {
+	defer t.toClient.Done()
 	t.pump(t.clientOut, t.server, t.server, false)
 }
 
