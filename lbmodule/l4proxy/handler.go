@@ -25,8 +25,9 @@ func init() {
 // connection on it until the connection ends, so leastconn, first and
 // maxconn see it), waits in the backend's queue when every server is at
 // its maxconn, connects with retries and redispatch as HAProxy does, then
-// copies bytes both ways (with splice when both ends are plain TCP) until
-// both directions are done or the connection is idle too long.
+// copies bytes both ways (with splice, once a transfer fills a buffer,
+// when both ends are plain TCP) until both directions are done or the
+// connection is idle too long.
 //
 // JSON:
 //

@@ -25,9 +25,10 @@ const maxWake = time.Second
 // until both directions are done, one side fails, or no byte moved in
 // either direction for the idle timeout.
 //
-// When both ends are TCP sockets, each direction is (*net.TCPConn).ReadFrom
-// of the other socket, which Linux runs as splice(2) through a pipe: the
-// bytes never enter user space.
+// A direction that reads a TCP socket copies through a pooled buffer
+// while reads come in short (relaySmall); once a read fills the buffer,
+// the rest is (*net.TCPConn).ReadFrom of the other socket, which Linux
+// runs as splice(2) through a pipe: bulk bytes never enter user space.
 type tunnel struct {
 	// clientIn reads the client: its socket, or the layer4 connection when
 	// an earlier handler wrapped the socket (TLS). clientOut writes to it.
