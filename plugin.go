@@ -56,5 +56,5 @@ import (
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/maxconn"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/runtimeapi"
 	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/stats"
-	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/upstreamtls"
+	_ "github.com/caddy-haproxy/caddy-haproxy/lbmodule/transport"
 )

@@ -83,13 +83,11 @@ for port in "${ports[@]}"; do
 	curl -fs -o /dev/null "http://127.0.0.1:$port/small" || { echo "nothing answers on port $port" >&2; tail "$work"/*.log >&2; exit 1; }
 done
 
-tick_us=$((1000000 / $(getconf CLK_TCK)))
 # run prints "rps cpu_us_per_request" for one wrk run against the Caddy
-# whose process is pid $2: the CPU time per request holds on a machine
-# shared with other work, where requests/s do not.
+# whose process is pid $2.
 run() {
 	local before
-	before=$(awk '{ print $14 + $15 }' "/proc/$2/stat")
+	before=$(cpu_ticks "$2")
 	taskset -c 0 wrk -t1 -c50 -d"${secs}s" "http://127.0.0.1:$1/small" 2>&1 | awk -v ticks="$before" -v pid="$2" -v tick_us="$tick_us" '
 		/requests in/ { n = $1 }
 		/Requests\/sec/ { rps = $2 }
@@ -100,25 +98,15 @@ run() {
 }
 results="$work/results"
 : >"$results"
-for i in "${!names[@]}"; do run "${ports[$i]}" "${procs[$i]}" >/dev/null; done
-for r in $(seq "$rounds"); do
-	for i in "${!names[@]}"; do
-		echo "${names[$i]} $(run "${ports[$i]}" "${procs[$i]}")" >>"$results"
-		echo "  round $r $(tail -1 "$results")" >&2
-	done
-done
+interleave
 awk '
 { n[$1]++; v[$1, n[$1]] = $2; u[$1, n[$1]] = $3; if (!($1 in seen)) { seen[$1]; order[++k] = $1 } }
-function median(name, arr,   i, j, t, c, a) {
-	c = n[name]; for (i = 1; i <= c; i++) a[i] = (arr == "cpu") ? u[name, i] : v[name, i]
-	for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-	return (c % 2) ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
-}
+'"$awk_median"'
 END {
 	printf "%-10s %10s %10s %10s %11s %10s\n", "config", "req/s", "vs plain", "cost", "cpu us/req", "cpu cost"
-	p = median("plain"); pc = median("plain", "cpu")
+	p = median(v, "plain"); pc = median(u, "plain")
 	for (i = 1; i <= k; i++) {
-		m = median(order[i]); mc = median(order[i], "cpu")
+		m = median(v, order[i]); mc = median(u, order[i])
 		printf "%-10s %10.0f %10.3f %9.1f%% %11.1f %9.1f%%\n", order[i], m, m / p, (1 - m / p) * 100, mc, (mc / pc - 1) * 100
 	}
 }' "$results"

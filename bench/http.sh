@@ -82,10 +82,6 @@ scenarios=(
 	"new-conn-small|-c 50 -H Connection:close|/small"
 )
 
-# cpu_ticks prints the CPU time a process has used, in clock ticks.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-tick_us=$((1000000 / $(getconf CLK_TCK)))
-
 # run prints "rps p50_ms p99_ms cpu_us_per_request" for one wrk run
 # against the proxy whose process is pid. The CPU time per request does
 # not depend on how much of the CPU the other users of the machine leave
@@ -122,11 +118,7 @@ done
 
 awk -v names="${names[*]}" '
 { k = $1 SUBSEP $2; n[k]++; rps[k, n[k]] = $3; p50[k, n[k]] = $4; p99[k, n[k]] = $5; cpu[k, n[k]] = $6; if (!($1 in seen)) { seen[$1]; order[++ns] = $1 } }
-function median(arr, k,   i, j, t, c, a) {
-	c = n[k]; for (i = 1; i <= c; i++) a[i] = arr[k, i]
-	for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-	return (c % 2) ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
-}
+'"$awk_median"'
 END {
 	split(names, nm, " ")
 	printf "%-16s %-8s %10s %8s %8s %9s %9s %10s %9s %9s\n", "scenario", "target", "req/s", "p50 ms", "p99 ms", "vs caddy", "vs haprx", "cpu us/req", "cpu caddy", "cpu haprx"

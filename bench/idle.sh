@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Memory per idle proxied HTTP connection: HAProxy 2.6, vanilla Caddy (the
-# same binary, reverse_proxy round_robin) and this plugin running the same
-# haproxy.cfg. For each count, each proxy is started fresh, warmed with one
-# request, then given <count> keep-alive client connections that have each
-# had one answer and stay idle; the growth of the proxy's resident memory
-# divided by the count is the cost of one idle connection.
+# Memory per idle proxied connection, HTTP and TCP: HAProxy 2.6, vanilla
+# Caddy (the same binary: reverse_proxy round_robin for HTTP, caddy-l4's
+# proxy handler for TCP) and this plugin running the same haproxy.cfg. For
+# each count, each proxy is started fresh, warmed with one request, then
+# given <count> client connections that have each had one answer (an HTTP
+# response on a keep-alive connection, or one byte echoed through mode tcp)
+# and stay idle; the growth of the proxy's resident memory divided by the
+# count is the cost of one idle connection.
 #
 # Usage: bench/idle.sh [count...]     (default: 5000 9000)
 # Needs: haproxy (apt-get install -y haproxy). This machine allows 20,000
@@ -23,8 +25,9 @@ go build -o "$work/caddy" ./cmd/caddy
 go build -o "$work/origin" ./bench/origin
 go build -o "$work/idleconns" ./bench/idleconns
 
-o1=127.0.0.1:29201 o2=127.0.0.1:29202
+o1=127.0.0.1:29201 o2=127.0.0.1:29202 echo=127.0.0.1:29203
 "$work/origin" $o1 $o2 & pids+=($!)
+"$work/idleconns" -serve $echo & pids+=($!)
 
 cat >"$work/haproxy.cfg" <<EOF
 global
@@ -49,30 +52,54 @@ cat >"$work/vanilla.json" <<EOF
    "upstreams": [{"dial": "$o1"}, {"dial": "$o2"}],
    "load_balancing": {"selection_policy": {"policy": "round_robin"}}}]}]}}}}}
 EOF
+cat >"$work/haproxy-tcp.cfg" <<EOF
+global
+    maxconn 9500
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 300s
+    timeout server 300s
+listen bench
+    bind 127.0.0.1:28202
+    server e $echo
+EOF
+cat >"$work/vanilla-tcp.json" <<EOF
+{"admin": {"listen": "127.0.0.1:22201"},
+ "apps": {"layer4": {"servers": {"bench": {"listen": ["127.0.0.1:28202"],
+  "routes": [{"handle": [{"handler": "proxy", "upstreams": [{"dial": ["$echo"]}]}]}]}}}}}
+EOF
 
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 
-wait_http() {
+# wait_ready waits until the proxy on port $1 answers: an HTTP request for
+# path /small, one echoed byte for path -.
+wait_ready() {
 	for _ in $(seq 100); do
-		curl -fs -o /dev/null "http://127.0.0.1:28201/small" && return 0
+		if [ "$2" = - ]; then
+			[ "$(python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1",int(sys.argv[1])),2); s.sendall(b"x"); print(s.recv(1).decode())' "$1" 2>/dev/null)" = x ] && return 0
+		else
+			curl -fs -o /dev/null "http://127.0.0.1:$1/small" && return 0
+		fi
 		sleep 0.1
 	done
 	echo "the proxy did not answer" >&2
 	return 1
 }
 
-# measure <name> <count> <command…>: prints "name count bytes_per_conn".
+# measure <name> <count> <port> <path> <command…>: prints "name count
+# bytes_per_conn".
 measure() {
-	local name=$1 count=$2
-	shift 2
+	local name=$1 count=$2 port=$3 path=$4
+	shift 4
 	"$@" >"$work/$name.log" 2>&1 &
 	local pid=$!
-	wait_http
+	wait_ready "$port" "$path"
 	sleep 1
 	local before
 	before=$(rss_kib "$pid")
 	rm -f "$work/fifo" && mkfifo "$work/fifo"
-	"$work/idleconns" 127.0.0.1:28201 /small "$count" <"$work/fifo" >"$work/client.out" &
+	"$work/idleconns" "127.0.0.1:$port" "$path" "$count" <"$work/fifo" >"$work/client.out" &
 	local client=$!
 	exec 3>"$work/fifo"
 	for _ in $(seq 600); do
@@ -97,17 +124,21 @@ measure() {
 results="$work/results"
 : >"$results"
 for n in "${counts[@]}"; do
-	admin='' measure haproxy "$n" haproxy -dR -db -f "$work/haproxy.cfg" >>"$results"
-	admin=127.0.0.1:22201 measure caddy "$n" "$work/caddy" run --config "$work/vanilla.json" >>"$results"
-	admin=127.0.0.1:22202 CADDY_ADMIN=127.0.0.1:22202 measure plugin "$n" "$work/caddy" run --adapter haproxy --config "$work/haproxy.cfg" >>"$results"
+	for mode in http tcp; do
+		if [ $mode = http ]; then port=28201 path=/small hcfg=$work/haproxy.cfg vcfg=$work/vanilla.json
+		else port=28202 path=- hcfg=$work/haproxy-tcp.cfg vcfg=$work/vanilla-tcp.json; fi
+		echo "$mode $(admin='' measure haproxy "$n" $port $path haproxy -dR -db -f "$hcfg")" >>"$results"
+		echo "$mode $(admin=127.0.0.1:22201 measure caddy "$n" $port $path "$work/caddy" run --config "$vcfg")" >>"$results"
+		echo "$mode $(admin=127.0.0.1:22202 CADDY_ADMIN=127.0.0.1:22202 measure plugin "$n" $port $path "$work/caddy" run --adapter haproxy --config "$hcfg")" >>"$results"
+	done
 done
 awk '
-{ b[$1, $2] = $3; if (!($2 in seen)) { seen[$2]; order[++k] = $2 } }
+{ b[$1, $2, $3] = $4; if (!(($1, $3) in seen)) { seen[$1, $3]; order[++k] = $1 " " $3 } }
 END {
-	printf "%-8s %-8s %14s %12s\n", "conns", "target", "bytes/conn", "vs haproxy"
+	printf "%-6s %-8s %-8s %14s %12s\n", "mode", "conns", "target", "bytes/conn", "vs haproxy"
 	for (i = 1; i <= k; i++) {
-		n = order[i]
+		split(order[i], mn, " ")
 		split("haproxy caddy plugin", t, " ")
-		for (j = 1; j <= 3; j++) printf "%-8s %-8s %14d %12.2f\n", n, t[j], b[t[j], n], b[t[j], n] / b["haproxy", n]
+		for (j = 1; j <= 3; j++) printf "%-6s %-8s %-8s %14d %12.2f\n", mn[1], mn[2], t[j], b[mn[1], t[j], mn[2]], b[mn[1], t[j], mn[2]] / b[mn[1], "haproxy", mn[2]]
 	}
 }' "$results"

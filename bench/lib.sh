@@ -32,3 +32,32 @@ waitport() {
 	tail -n 5 "$work"/*.log >&2
 	exit 1
 }
+
+# cpu_ticks prints the CPU time process $1 has used, in clock ticks; tick_us
+# is one tick in microseconds. CPU time per request holds on a machine
+# shared with other work, where requests per second do not.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+tick_us=$((1000000 / $(getconf CLK_TCK)))
+
+# interleave measures the targets in the arrays names, ports and procs
+# with the caller's function "run <port> <pid>", which prints one result
+# line: each once to warm up, then $rounds rounds of all in turn (A B C,
+# A B C …), appending "<name> <result>" to the file $results.
+interleave() {
+	local i r
+	for i in "${!names[@]}"; do run "${ports[$i]}" "${procs[$i]}" >/dev/null; done
+	for r in $(seq "$rounds"); do
+		for i in "${!names[@]}"; do
+			echo "${names[$i]} $(run "${ports[$i]}" "${procs[$i]}")" >>"$results"
+			echo "  round $r $(tail -1 "$results")" >&2
+		done
+	done
+}
+
+# awk_median is an awk function: median(arr, k) of arr[k, 1] … arr[k, n[k]].
+awk_median='
+function median(arr, k,   i, j, t, c, a) {
+	c = n[k]; for (i = 1; i <= c; i++) a[i] = arr[k, i]
+	for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+	return (c % 2) ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
+}'

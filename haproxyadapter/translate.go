@@ -180,8 +180,8 @@ func (t *translator) httpServers(p *config.Proxy) map[string]*caddyhttp.Server {
 	if len(groups) == 0 {
 		return nil
 	}
-	routes := t.httpRoutes(p)
-	errorRoutes := t.errorRoutes(p)
+	routes := compactRoutes(t.httpRoutes(p))
+	errorRoutes := compactRoutes(t.errorRoutes(p))
 	servers := make(map[string]*caddyhttp.Server, len(groups))
 	for i, g := range groups {
 		srv := &caddyhttp.Server{

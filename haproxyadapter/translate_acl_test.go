@@ -99,7 +99,9 @@ func TestConditionMatchers(t *testing.T) {
 			[]string{`"fetch":"path"`, `"not":[{"protocol":"https"}]`}, nil},
 		{"unless negates the whole condition", "use_backend a unless { path /x } || METH_POST",
 			[]string{`"match":[{"not":[{"haproxy_acl"`, `{"method":["POST"]}`}, nil},
-		{"or gives matcher sets", "use_backend a if { path /x } or { path /y }",
+		{"or gives matcher sets, merged when they differ in patterns only", "use_backend a if { path /x } or { path /y }",
+			[]string{`"match":[{"haproxy_acl"`, `"values":["/x","/y"]`}, nil},
+		{"or gives matcher sets", "use_backend a if { path /x } or { path_beg /y }",
 			[]string{`"match":[{"haproxy_acl"`, `"values":["/x"]`, `},{"haproxy_acl"`, `"values":["/y"]`}, nil},
 		{"two method terms: the second is evaluated by the plugin", "use_backend a if METH_GET { method PUT }",
 			[]string{`{"fetch":"method","values":["PUT"]}`, `"method":["GET","HEAD"]`}, nil},
@@ -107,7 +109,7 @@ func TestConditionMatchers(t *testing.T) {
 			[]string{`"negate":true,"any":[{"fetch":"path","values":["/a"]},{"fetch":"hdr","args":["host"],"ignore_case":true,"values":["h"]}]`}, nil},
 		{"FALSE removes the rule", "use_backend a if FALSE", nil, []string{`9001`}},
 		{"unless FALSE is unconditional", "use_backend a unless FALSE",
-			[]string{`{"handler":"haproxy_frontend","id":3,"name":"f"}]},{"handle":[{"handler":"subroute","routes":[{"handle":[{"handler":"headers"`, `{"handler":"reverse_proxy"`}, []string{`"match"`, `9002`}},
+			[]string{`{"handler":"haproxy_frontend","id":3,"name":"f"},{"handler":"reverse_proxy"`}, []string{`"match"`, `9002`}},
 		{"TRUE terms vanish", "use_backend a if TRUE { path /x }", []string{`"fetch":"path"`}, []string{`TRUE`}},
 		{"status tests become required codes", "acl err status 500:503 404\n http-response set-header X y if err { src 10.0.0.0/8 } { status ge 501 }",
 			[]string{`"require":{"status_code":[501,502,503]}`, `"remote_ip":{"ranges":["10.0.0.0/8"]}`}, []string{`"fetch":"status"`}},
@@ -232,10 +234,14 @@ func TestUserlistPasswords(t *testing.T) {
 	if err := json.Unmarshal([]byte(routes), &parsed); err != nil {
 		t.Fatal(err)
 	}
-	// The frontend's counter comes first.
-	h := parsed[1].Handle[0]
-	if parsed[0].Handle[0].Handler != "haproxy_frontend" || h.Handler != "authentication" || h.Providers.HTTPBasic.Realm != "R" || len(h.Providers.HTTPBasic.Accounts) != 2 {
-		t.Fatalf("first route: %s", routes)
+	// The frontend's counter comes first, then the rule's handler (the
+	// routes without matchers are joined).
+	if len(parsed) != 1 || len(parsed[0].Handle) < 2 || parsed[0].Handle[0].Handler != "haproxy_frontend" {
+		t.Fatalf("routes: %s", routes)
+	}
+	h := parsed[0].Handle[1]
+	if h.Handler != "authentication" || h.Providers.HTTPBasic.Realm != "R" || len(h.Providers.HTTPBasic.Accounts) != 2 {
+		t.Fatalf("the rule's handler: %s", routes)
 	}
 	alice := h.Providers.HTTPBasic.Accounts[0]
 	if bcrypt.CompareHashAndPassword([]byte(alice.Password), []byte("s3cret")) != nil {

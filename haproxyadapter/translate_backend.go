@@ -10,26 +10,19 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp/headers"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
 
 	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
-	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/upstreamtls"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/matchers"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/transport"
 )
-
-// forwardedHeaders are the headers Caddy's reverse_proxy adds on its own.
-// HAProxy adds none of them unless "option forwardfor" asks for one.
-var forwardedHeaders = []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host"}
 
 // backendHandler returns the reverse_proxy handler for backend b as reached
 // from frontend fe (the frontend matters for option forwardfor).
 func (t *translator) backendHandler(fe, b *config.Proxy) json.RawMessage {
-	ff := forwardFor(fe, b)
-	key := b.Name + "\x00" + ff.header
-	if ff.enabled {
-		key += "\x00on"
-	}
+	ff := t.forwardFor(fe, b)
+	key := b.Name + "\x00" + ff.key
 	if h, ok := t.backendHandlers[key]; ok {
 		return h
 	}
@@ -51,7 +44,10 @@ func (t *translator) translateBackend(b *config.Proxy, ff forwardForConfig) json
 		return unavailableHandler()
 	}
 
-	policy := &lbmodule.HTTPSelection{BackendConfig: t.backendConfig(b)}
+	// Caddy adds Via and X-Forwarded-For, -Proto and -Host by itself and
+	// replaces a client's X-Forwarded-For; HAProxy adds only what option
+	// forwardfor asks for. The policy undoes Caddy's additions.
+	policy := &lbmodule.HTTPSelection{BackendConfig: t.backendConfig(b), HAProxyHeaders: true, ForwardFor: ff.forwardFor}
 	handler := reverseproxy.Handler{
 		TransportRaw: t.transport(b),
 		LoadBalancing: &reverseproxy.LoadBalancing{
@@ -63,31 +59,11 @@ func (t *translator) translateBackend(b *config.Proxy, ff forwardForConfig) json
 			// Caddy's retries to failed connections.
 			RetryMatchRaw: caddyhttp.RawMatcherSets{{"expression": json.RawMessage(`"false"`)}},
 		},
-		Headers: &headers.Handler{Request: &headers.HeaderOps{}},
 	}
 	for _, s := range b.Servers {
 		handler.Upstreams = append(handler.Upstreams, &reverseproxy.Upstream{Dial: t.serverDial(b, s)})
 	}
 
-	// Caddy adds X-Forwarded-For, -Proto and -Host by itself and replaces
-	// a client's X-Forwarded-For. HAProxy adds only what option forwardfor
-	// asks for, appending to what the client sent.
-	ops := handler.Headers.Request
-	// Caddy names itself in a Via header; HAProxy adds none.
-	ops.Delete = append(ops.Delete, "Via")
-	switch {
-	case !ff.enabled:
-		ops.Delete = append(ops.Delete, forwardedHeaders...)
-	case ff.header == "X-Forwarded-For":
-		handler.TrustedProxies = []string{"0.0.0.0/0", "::/0"}
-		ops.Delete = append(ops.Delete, "X-Forwarded-Proto", "X-Forwarded-Host")
-	default:
-		ops.Delete = append(ops.Delete, forwardedHeaders...)
-		ops.Add = map[string][]string{ff.header: {"{http.request.remote.host}"}}
-	}
-	for _, o := range ff.ignored {
-		t.warnf(ff.pos, "option forwardfor", "%s is not supported yet: the header is added for every client", o)
-	}
 	return caddyconfig.JSONModuleObject(handler, "handler", "reverse_proxy", nil)
 }
 
@@ -267,10 +243,12 @@ func (t *translator) transport(b *config.Proxy) json.RawMessage {
 			// Without SNI HAProxy checks the certificate's name against
 			// verifyhost, or checks only its chain: the plugin's
 			// transport does the same.
-			return caddyconfig.JSONModuleObject(upstreamtls.Transport{HTTPTransport: tr, VerifyHost: verifyHost}, "protocol", "haproxy", nil)
+			return caddyconfig.JSONModuleObject(transport.Transport{HTTPTransport: tr, VerifyHost: verifyHost}, "protocol", "haproxy", nil)
 		}
 	}
-	return caddyconfig.JSONModuleObject(tr, "protocol", "http", nil)
+	// The plugin's transport reports connect and response times to the
+	// statistics.
+	return caddyconfig.JSONModuleObject(transport.Transport{HTTPTransport: tr}, "protocol", "haproxy", nil)
 }
 
 // serverTLSSettings gathers the server parameters that shape a backend's
@@ -339,41 +317,64 @@ func (t *translator) crtPath(p string) string {
 // forwardForConfig is the effective "option forwardfor" of a frontend and
 // backend pair.
 type forwardForConfig struct {
-	enabled bool
-	header  string
-	pos     config.Pos
-	ignored []string
+	// forwardFor is nil when neither section sets the option.
+	forwardFor *lbmodule.ForwardFor
+	// key tells configurations apart, for sharing handlers.
+	key string
 }
 
-// forwardFor combines the frontend's and backend's option forwardfor: it
-// applies if either sets it, and the backend's header name wins.
-func forwardFor(fe, be *config.Proxy) forwardForConfig {
-	ff := forwardForConfig{header: "X-Forwarded-For"}
-	for _, p := range []*config.Proxy{fe, be} {
+// forwardFor combines the frontend's and backend's option forwardfor as
+// HAProxy does: it applies if either sets it; the backend's header name
+// wins; a client in either section's except network gets no header; and
+// if-none holds only when no section sets the option without it.
+func (t *translator) forwardFor(fe, be *config.Proxy) forwardForConfig {
+	var ff *lbmodule.ForwardFor
+	always := false
+	sections := []*config.Proxy{fe, be}
+	if fe == be {
+		sections = sections[:1]
+	}
+	for _, p := range sections {
 		o := p.Option("forwardfor")
 		if o == nil {
 			continue
 		}
-		ff.enabled = true
-		ff.pos = o.Pos
+		if ff == nil {
+			ff = &lbmodule.ForwardFor{}
+		}
+		ifNone := false
+		// A section's option names X-Forwarded-For unless it says
+		// otherwise, and the backend's name wins.
+		ff.Header = ""
 		for i := 0; i < len(o.Args); i++ {
 			switch o.Args[i] {
 			case "header":
 				if i+1 < len(o.Args) {
-					ff.header = o.Args[i+1]
+					ff.Header = o.Args[i+1]
 					i++
 				}
 			case "except":
 				if i+1 < len(o.Args) {
-					ff.ignored = append(ff.ignored, "except "+o.Args[i+1])
+					n, err := matchers.ParseIPPattern(o.Args[i+1])
+					if err != nil {
+						t.errorf(o.Pos, "option forwardfor", "except: %v", err)
+					} else {
+						ff.Except = append(ff.Except, n.String())
+					}
 					i++
 				}
 			case "if-none":
-				ff.ignored = append(ff.ignored, "if-none")
+				ifNone = true
 			}
 		}
+		always = always || !ifNone
 	}
-	return ff
+	if ff == nil {
+		return forwardForConfig{}
+	}
+	ff.IfNone = !always
+	key, _ := json.Marshal(ff)
+	return forwardForConfig{forwardFor: ff, key: string(key)}
 }
 
 // unavailableHandler answers as HAProxy does when no server can take a

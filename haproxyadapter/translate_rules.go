@@ -141,20 +141,13 @@ func (t *translator) backendChain(fe, be *config.Proxy) json.RawMessage {
 	if orig != nil {
 		routes = append(routes, *orig)
 	}
-	handlers := []json.RawMessage{viaRemover, proxy}
+	handlers := []json.RawMessage{proxy}
 	if be != fe && t.hasProxyErrorPages(be) {
 		handlers = append([]json.RawMessage{backendTag(be)}, handlers...)
 	}
 	routes = append(routes, caddyhttp.Route{HandlersRaw: handlers})
 	return caddyconfig.JSONModuleObject(caddyhttp.Subroute{Routes: routes}, "handler", "subroute", nil)
 }
-
-// viaRemover deletes the Via header reverse_proxy adds to responses
-// ("1.1 Caddy"): HAProxy adds none. It runs before the response rules, so
-// they may still set one.
-var viaRemover = caddyconfig.JSONModuleObject(map[string]any{
-	"response": map[string]any{"delete": []string{"Via"}, "deferred": true},
-}, "handler", "headers", nil)
 
 // reportOnce runs f, keeping the diagnostics it adds only the first time
 // key is seen.

@@ -119,8 +119,16 @@ func TestFrontendFreesSlotAtEnd(t *testing.T) {
 	if code, body := get(t, client, "http://"+listen+"/"); code != http.StatusOK || body != "ok" {
 		t.Fatalf("after the cut responses: %d %q", code, body)
 	}
-	if n := be.Counters().Sessions.Load(); n != 13 {
+	c := be.Counters()
+	if n := c.Sessions.Load(); n != 13 {
 		t.Errorf("%d sessions on the server, want 13", n)
+	}
+	// The cut responses count, as server aborts.
+	if n := c.Requests.Load(); n != 13 {
+		t.Errorf("%d requests counted on the backend, want 13", n)
+	}
+	if n := c.ServerAborts.Load(); n != 4 {
+		t.Errorf("%d server aborts counted on the backend, want 4", n)
 	}
 }
 

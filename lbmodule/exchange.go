@@ -4,16 +4,18 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptrace"
 	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
+
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/transport"
 )
 
-// exchangeVar names the request variable holding the request's exchange.
-const exchangeVar = "haproxy.exchange"
+// exchangeVar names the request variable holding the request's exchange,
+// which the haproxy transport reports to.
+const exchangeVar = transport.ObserverVar
 
 // DeniedVar names the request variable a deny rule sets to the name of its
 // section, so that the request counts as denied (dreq) on the frontend and,
@@ -40,17 +42,28 @@ type exchange struct {
 	queued time.Duration
 	// firstByte is when the response status was written.
 	firstByte time.Time
-	// connectStart, connectTime and reused describe the connection to
-	// the server, from the transport's trace; wroteRequest and
-	// gotResponse when the request was sent and the answer began.
-	connectStart              time.Time
-	connectTime               time.Duration
-	connected, reused         bool
-	wroteRequest, gotResponse time.Time
+	// connectStart and connectTime time the connect to the server, and
+	// connected is set when one succeeded; sent is when the request could
+	// start going to the server (the round trip's start, or the end of
+	// its connect), gotResponse when the response header arrived. The
+	// haproxy transport reports them.
+	connectStart      time.Time
+	connectTime       time.Duration
+	connected         bool
+	sent, gotResponse time.Time
 	// status is the response status counted so far, 0 before the end.
 	status int
 	// serverAnswered is set when the server's response was counted.
 	serverAnswered bool
+
+	// header is the request's header map as the frontend received it;
+	// the rules before reverse_proxy change it in place.
+	header http.Header
+	// stripVia is set when reverse_proxy's response Via is to be removed,
+	// viaAt is where it will be among the response's Via values. Only
+	// the request's goroutine uses them.
+	stripVia bool
+	viaAt    int
 }
 
 // exchangeOf returns the request's exchange, or nil outside a
@@ -60,39 +73,37 @@ func exchangeOf(ctx context.Context) *exchange {
 	return ex
 }
 
-// setTrace fills t with the hooks through which the transport reports
-// the connection to the server and the timing of its answer. Each hook
-// captures ex alone: five closures are the whole cost.
-func (ex *exchange) setTrace(t *httptrace.ClientTrace) {
-	*t = httptrace.ClientTrace{
-		ConnectStart: func(string, string) {
-			ex.mu.Lock()
-			ex.connectStart = time.Now()
-			ex.mu.Unlock()
-		},
-		ConnectDone: func(_, _ string, err error) {
-			if err == nil {
-				ex.mu.Lock()
-				ex.connectTime, ex.connected = time.Since(ex.connectStart), true
-				ex.mu.Unlock()
-			}
-		},
-		GotConn: func(info httptrace.GotConnInfo) {
-			ex.mu.Lock()
-			ex.reused = info.Reused
-			ex.mu.Unlock()
-		},
-		WroteRequest: func(httptrace.WroteRequestInfo) {
-			ex.mu.Lock()
-			ex.wroteRequest = time.Now()
-			ex.mu.Unlock()
-		},
-		GotFirstResponseByte: func() {
-			ex.mu.Lock()
-			ex.gotResponse = time.Now()
-			ex.mu.Unlock()
-		},
+// RoundTripStart records that the transport starts sending the request.
+func (ex *exchange) RoundTripStart() {
+	ex.mu.Lock()
+	ex.sent = time.Now()
+	ex.mu.Unlock()
+}
+
+// ConnectStart records the start of a connect to the server.
+func (ex *exchange) ConnectStart() {
+	ex.mu.Lock()
+	ex.connectStart = time.Now()
+	ex.mu.Unlock()
+}
+
+// ConnectDone records the end of a connect; the request can be sent from
+// then on.
+func (ex *exchange) ConnectDone(err error) {
+	if err != nil {
+		return
 	}
+	now := time.Now()
+	ex.mu.Lock()
+	ex.connectTime, ex.connected, ex.sent = now.Sub(ex.connectStart), true, now
+	ex.mu.Unlock()
+}
+
+// GotResponse records the arrival of the response header.
+func (ex *exchange) GotResponse() {
+	ex.mu.Lock()
+	ex.gotResponse = time.Now()
+	ex.mu.Unlock()
 }
 
 // notePick records the server the policy chose for the request and how
@@ -187,18 +198,18 @@ func (ex *exchange) end(status int, bytesIn, bytesOut int64, err error, clientGo
 	}
 	for _, c := range []*Counters{be, srv} {
 		switch {
-		case ex.reused:
-			c.ReusedConnections.Add(1)
 		case ex.connected:
 			c.NewConnections.Add(1)
+		case !ex.sent.IsZero():
+			c.ReusedConnections.Add(1)
 		}
 		c.QueueTime.Add(ex.queued)
 		if err == nil {
 			// HAProxy's times are those of successful exchanges; a
 			// reused connection took no time to connect.
 			c.ConnectTime.Add(ex.connectTime)
-			if !ex.gotResponse.IsZero() && ex.gotResponse.After(ex.wroteRequest) {
-				c.ResponseTime.Add(ex.gotResponse.Sub(ex.wroteRequest))
+			if !ex.gotResponse.IsZero() && ex.gotResponse.After(ex.sent) {
+				c.ResponseTime.Add(ex.gotResponse.Sub(ex.sent))
 			}
 		}
 		c.TotalTime.Add(now.Sub(ex.start))
@@ -244,3 +255,6 @@ func isDialError(err error) bool {
 	var dialErr reverseproxy.DialError
 	return errors.As(err, &dialErr)
 }
+
+// Interface guards
+var _ transport.Observer = (*exchange)(nil)

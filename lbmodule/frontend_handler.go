@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptrace"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -24,7 +23,8 @@ func init() {
 // server each request went to. The adapter puts it first in each
 // frontend's routes and first in its error routes, so that error pages
 // are counted as well. The frontend's connections and bytes are counted by
-// the haproxy_frontend listener wrapper.
+// the haproxy_frontend listener wrapper; the connect and response times by
+// the http.reverse_proxy.transport.haproxy transport.
 type FrontendHandler struct {
 	FrontendConfig
 
@@ -64,15 +64,13 @@ func (h *FrontendHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 		return err
 	}
 	now := time.Now()
-	fr := &frontendRequest{exchange: exchange{frontend: h.frontend, start: now}}
+	fr := &frontendRequest{exchange: exchange{frontend: h.frontend, start: now, header: r.Header}}
 	ex := &fr.exchange
 	caddyhttp.SetVar(ctx, exchangeVar, ex)
 	// The selection policy's slot is freed when the request ends, even
 	// when reverse_proxy aborts a response with a panic.
 	defer ex.attempt.finish()
-	// The transport reports the connect and response times to ex.
-	ex.setTrace(&fr.trace)
-	r = r.WithContext(httptrace.WithClientTrace(ctx, &fr.trace))
+	// The haproxy transport reports the connect and response times to ex.
 	c := &h.frontend.counters
 	c.Requests.Add(1)
 	c.RequestRate.Add(now)
@@ -84,19 +82,33 @@ func (h *FrontendHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 	}
 	rec := &fr.response
 	rec.ResponseWriter, rec.ex = w, ex
+	ended := false
+	end := func(err error) {
+		ended = true
+		clientGone := errors.Is(ctx.Err(), context.Canceled)
+		denied, _ := caddyhttp.GetVar(ctx, DeniedVar).(string)
+		ex.end(rec.finalStatus(err), requestHeaderSize(r)+body.n, rec.bytes, err, clientGone, denied)
+	}
+	// reverse_proxy aborts a response its server or client cut short with
+	// a panic (http.ErrAbortHandler); the request still counts.
+	defer func() {
+		if !ended {
+			end(errResponseAborted)
+		}
+	}()
 	err := next.ServeHTTP(rec, r)
-	status := rec.finalStatus(err)
-	clientGone := errors.Is(ctx.Err(), context.Canceled)
-	denied, _ := caddyhttp.GetVar(ctx, DeniedVar).(string)
-	ex.end(status, requestHeaderSize(r)+body.n, rec.bytes, err, clientGone, denied)
+	end(err)
 	return err
 }
+
+// errResponseAborted stands for the error of a response aborted by a
+// panic.
+var errResponseAborted = errors.New("the response was aborted")
 
 // frontendRequest is what the handler keeps for one request, in one
 // allocation.
 type frontendRequest struct {
 	exchange exchange
-	trace    httptrace.ClientTrace
 	body     bodyCounter
 	response responseCounter
 }
@@ -144,6 +156,9 @@ func (w *responseCounter) WriteHeader(code int) {
 	if !w.wroteHeader && code >= 200 || code == http.StatusSwitchingProtocols {
 		w.wroteHeader, w.status = true, code
 		if w.ex != nil {
+			if code >= 200 {
+				w.ex.stripResponseVia(w.Header())
+			}
 			w.ex.mu.Lock()
 			w.ex.firstByte = time.Now()
 			w.ex.mu.Unlock()

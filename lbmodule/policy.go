@@ -43,6 +43,19 @@ func init() {
 type HTTPSelection struct {
 	BackendConfig
 
+	// HAProxyHeaders undoes what reverse_proxy adds to requests and
+	// responses on its own, since HAProxy adds nothing: the request's Via,
+	// X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host get back the
+	// values they had when the request reached reverse_proxy, and the
+	// response loses reverse_proxy's Via. The values before reverse_proxy
+	// and the response's Via are known under the haproxy_frontend handler;
+	// without it, the request's forwarding headers are removed and the
+	// response keeps its Via.
+	HAProxyHeaders bool `json:"haproxy_headers,omitempty"`
+	// ForwardFor, with HAProxyHeaders, adds the client's address to the
+	// request as HAProxy's "option forwardfor" does.
+	ForwardFor *ForwardFor `json:"forward_for,omitempty"`
+
 	backend *Backend
 	// varKey names this policy's per-request state in the request vars,
 	// where retries find the server of the previous try.
@@ -73,6 +86,11 @@ func (p *HTTPSelection) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("backend %q: %v", p.Backend, err)
 	}
 	p.key = k
+	if p.ForwardFor != nil {
+		if err := p.ForwardFor.provision(); err != nil {
+			return fmt.Errorf("backend %q: %v", p.Backend, err)
+		}
+	}
 	p.joinHandler(ctx)
 	// An unnamed backend is private to this handler.
 	if p.backend, err = OpenBackend(p.BackendConfig, p.logger); err != nil {
@@ -107,6 +125,16 @@ func (p *HTTPSelection) RuntimeBackend() *Backend { return p.backend }
 func (p *HTTPSelection) Select(pool reverseproxy.UpstreamPool, r *http.Request, w http.ResponseWriter) *reverseproxy.Upstream {
 	ctx := r.Context()
 	a := p.attemptFor(ctx)
+	if p.HAProxyHeaders && !a.headersRestored {
+		// Caddy calls Select again on a retry with the same request.
+		a.headersRestored = true
+		var sent http.Header
+		if ex := a.exchange; ex != nil {
+			sent = ex.header
+			ex.noteResponseVia(w)
+		}
+		p.restoreRequestHeaders(r, sent)
+	}
 
 	a.mu.Lock()
 	if a.done || a.failed {
@@ -248,6 +276,9 @@ type attempt struct {
 	// done is set when the request has ended; failed when the backend
 	// had no server for it.
 	done, failed bool
+	// headersRestored is set once the request's headers are restored
+	// (HAProxyHeaders); only the request's goroutine uses it.
+	headersRestored bool
 }
 
 // Vetoed excludes servers whose upstream Caddy considers unavailable

@@ -183,7 +183,7 @@ func optionKeywords() []*Keyword {
 	}
 	return []*Keyword{
 		o("redispatch", "X-XX", true, Translated, "a request may go to another server when its server is down"),
-		o("forwardfor", "XXXX", false, Translated, "adds X-Forwarded-For (Caddy's reverse_proxy sets it; except/header/if-none are honoured by the translator)"),
+		o("forwardfor", "XXXX", false, Translated, "adds the client address as a header line of its own (X-Forwarded-For or header <name>) with except and if-none as HAProxy combines them; the client's own forwarding headers pass unchanged"),
 		o("allbackups", "X-XX", true, Translated, "all backup servers share the load when every active server is down"),
 
 		o("httplog", "XXX-", false, Ignored, noteLog),

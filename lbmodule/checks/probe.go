@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/upstreamtls"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/transport"
 )
 
 // maxBody is how much of a response HAProxy inspects (tune.bufsize).
@@ -106,7 +106,7 @@ func (pr *prober) withSNI(conf *tls.Config, sni string) *tls.Config {
 		if name == "" {
 			name = pr.verifyHost
 		}
-		conf.VerifyConnection = upstreamtls.VerifyConnection(pr.roots, name)
+		conf.VerifyConnection = transport.VerifyConnection(pr.roots, name)
 	}
 	return conf
 }

@@ -1,14 +1,15 @@
-// Package upstreamtls verifies server certificates as HAProxy does: the
-// chain always, the name only when one is known. It provides the Caddy
-// module http.reverse_proxy.transport.haproxy, Caddy's HTTP transport with
-// that verification, and the function the health checks use.
-package upstreamtls
+// Package transport provides the Caddy module
+// http.reverse_proxy.transport.haproxy, the transport of the haproxy
+// adapter's backends: Caddy's HTTP transport that verifies server
+// certificates as HAProxy does (the chain always, the name only when one is
+// known) and reports each request's connection and response times to the
+// request's statistics. It also provides the verification the health
+// checks use.
+package transport
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
-	"fmt"
+	"net/http"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
@@ -18,16 +19,18 @@ func init() {
 	caddy.RegisterModule(Transport{})
 }
 
-// Transport is Caddy's HTTP transport whose TLS verifies the server's
-// certificate as HAProxy's "verify required" does. HAProxy checks the name
+// Transport is Caddy's HTTP transport that tells a request's Observer
+// (see ObserverVar) when it connects to the server and when the response
+// arrives, and whose TLS verifies the server's certificate as HAProxy's
+// "verify required" does. HAProxy checks the name
 // in the certificate against the SNI it sent, or, when it sent none,
 // against "verifyhost"; with neither it checks only that the certificate
 // chains to a trusted CA. Caddy's own transport always checks a name (the
 // upstream's address when no server_name is set), which an upstream
 // dialled by IP address rarely carries.
 //
-// With a server_name, or insecure_skip_verify, or without TLS, it is
-// Caddy's transport unchanged.
+// With a server_name, or insecure_skip_verify, or without TLS, Caddy's
+// verification applies.
 type Transport struct {
 	reverseproxy.HTTPTransport
 
@@ -44,11 +47,13 @@ func (Transport) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// Provision builds Caddy's transport, then replaces its name check.
+// Provision builds Caddy's transport, has its dials observed, then
+// replaces its name check.
 func (t *Transport) Provision(ctx caddy.Context) error {
 	if err := t.HTTPTransport.Provision(ctx); err != nil {
 		return err
 	}
+	t.Transport.DialContext = observeDials(t.Transport.DialContext)
 	if t.TLS == nil || t.TLS.InsecureSkipVerify || t.TLS.ServerName != "" {
 		if t.VerifyHost != "" {
 			return errors.New("verify_host applies only to TLS without server_name and insecure_skip_verify")
@@ -63,28 +68,24 @@ func (t *Transport) Provision(ctx caddy.Context) error {
 	return nil
 }
 
-// VerifyConnection returns a tls.Config.VerifyConnection that verifies the
-// server's certificate chain against roots (the system's when nil) and,
-// when name is not empty, that the certificate is valid for name. It is
-// for a tls.Config with InsecureSkipVerify set, to replace Go's checks.
-func VerifyConnection(roots *x509.CertPool, name string) func(tls.ConnectionState) error {
-	return func(cs tls.ConnectionState) error {
-		if len(cs.PeerCertificates) == 0 {
-			return errors.New("tls: the server sent no certificate")
-		}
-		opts := x509.VerifyOptions{Roots: roots, DNSName: name, Intermediates: x509.NewCertPool()}
-		for _, c := range cs.PeerCertificates[1:] {
-			opts.Intermediates.AddCert(c)
-		}
-		if _, err := cs.PeerCertificates[0].Verify(opts); err != nil {
-			return fmt.Errorf("tls: verifying the server certificate: %w", err)
-		}
-		return nil
+// RoundTrip sends the request with Caddy's transport and tells the
+// request's Observer when the round trip begins and when the response
+// header has arrived.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	obs := observerOf(req.Context())
+	if obs != nil {
+		obs.RoundTripStart()
 	}
+	resp, err := t.HTTPTransport.RoundTrip(req)
+	if obs != nil && err == nil {
+		obs.GotResponse()
+	}
+	return resp, err
 }
 
 // Interface guards
 var (
 	_ caddy.Provisioner  = (*Transport)(nil)
 	_ caddy.CleanerUpper = (*Transport)(nil)
+	_ http.RoundTripper  = (*Transport)(nil)
 )

@@ -1,4 +1,4 @@
-package upstreamtls
+package transport
 
 import (
 	"context"
