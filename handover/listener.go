@@ -83,7 +83,8 @@ func listen(ctx context.Context, network, host, portRange string, portOffset uin
 	defer socketsMu.Unlock()
 	s := sockets[key]
 	if s == nil {
-		ln, err := cfg.Listen(ctx, Networks[network], address)
+		lc := withoutDefaultKeepAlive(cfg)
+		ln, err := lc.Listen(ctx, Networks[network], address)
 		if err != nil {
 			return nil, err
 		}
@@ -91,6 +92,18 @@ func listen(ctx context.Context, network, host, portRange string, portOffset uin
 		sockets[key] = s
 	}
 	return s.open(), nil
+}
+
+// withoutDefaultKeepAlive turns TCP keep-alive off for the connections of
+// a listener whose config says nothing about it (caddy-l4's layer4
+// servers), where Go would enable it: HAProxy sets no keep-alive on the
+// connections it accepts, and setting it costs four system calls per
+// connection. A config that sets it (Caddy's HTTP servers) keeps it.
+func withoutDefaultKeepAlive(cfg net.ListenConfig) net.ListenConfig {
+	if cfg.KeepAlive == 0 && cfg.KeepAliveConfig == (net.KeepAliveConfig{}) {
+		cfg.KeepAlive = -1
+	}
+	return cfg
 }
 
 // offsetPort returns the port portOffset places after the start of

@@ -21,11 +21,17 @@ import (
 // own address handling, as a server would.
 func listenShared(t *testing.T, addr string) *Listener {
 	t.Helper()
+	return listenSharedWith(t, addr, net.ListenConfig{})
+}
+
+// listenSharedWith is listenShared with the server's listen config.
+func listenSharedWith(t *testing.T, addr string, cfg net.ListenConfig) *Listener {
+	t.Helper()
 	na, err := caddy.ParseNetworkAddress("haproxy-tcp/" + addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := na.Listen(context.Background(), 0, net.ListenConfig{})
+	ln, err := na.Listen(context.Background(), 0, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

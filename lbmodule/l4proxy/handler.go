@@ -25,8 +25,9 @@ func init() {
 // connection on it until the connection ends, so leastconn, first and
 // maxconn see it), waits in the backend's queue when every server is at
 // its maxconn, connects with retries and redispatch as HAProxy does, then
-// copies bytes both ways (with splice when both ends are plain TCP) until
-// both directions are done or the connection is idle too long.
+// copies bytes both ways (with splice, once a transfer fills a buffer,
+// when both ends are plain TCP) until both directions are done or the
+// connection is idle too long.
 //
 // JSON:
 //
@@ -276,10 +277,10 @@ func (h *Handler) idleTimeout() time.Duration {
 }
 
 // countersFor lists the counters a connection to s adds its bytes to.
-func (h *Handler) countersFor(s *lbmodule.Server) []*lbmodule.Counters {
-	cs := []*lbmodule.Counters{s.Counters(), h.backend.Counters()}
+func (h *Handler) countersFor(s *lbmodule.Server) counterSet {
+	cs := counterSet{s.Counters(), h.backend.Counters()}
 	if h.frontend != nil {
-		cs = append(cs, h.frontend.Counters())
+		cs[2] = h.frontend.Counters()
 	}
 	return cs
 }

@@ -29,7 +29,7 @@ func newContext() (caddy.Context, context.CancelFunc) {
 	return caddy.NewContext(caddy.Context{Context: context.Background()})
 }
 
-func newHandler(t *testing.T, js string) *Handler {
+func newHandler(t testing.TB, js string) *Handler {
 	t.Helper()
 	h := new(Handler)
 	if err := jsonUnmarshal(js, h); err != nil {
@@ -47,7 +47,7 @@ func newHandler(t *testing.T, js string) *Handler {
 	return h
 }
 
-func startFrontend(t *testing.T, h *Handler, early string) *frontend {
+func startFrontend(t testing.TB, h *Handler, early string) *frontend {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -58,7 +58,7 @@ func startFrontend(t *testing.T, h *Handler, early string) *frontend {
 
 // serveFrontend serves h on ln; wrap, when not nil, wraps each accepted
 // connection as an earlier listener wrapper or handler would.
-func serveFrontend(t *testing.T, h *Handler, ln net.Listener, early string, wrap func(net.Conn) net.Conn) *frontend {
+func serveFrontend(t testing.TB, h *Handler, ln net.Listener, early string, wrap func(net.Conn) net.Conn) *frontend {
 	t.Helper()
 	f := &frontend{ln: ln, early: []byte(early)}
 	var wg sync.WaitGroup

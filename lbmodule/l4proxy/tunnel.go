@@ -25,9 +25,10 @@ const maxWake = time.Second
 // until both directions are done, one side fails, or no byte moved in
 // either direction for the idle timeout.
 //
-// When both ends are TCP sockets, each direction is (*net.TCPConn).ReadFrom
-// of the other socket, which Linux runs as splice(2) through a pipe: the
-// bytes never enter user space.
+// A direction that reads a TCP socket copies through a pooled buffer
+// while reads come in short (relaySmall); once a read fills the buffer,
+// the rest is (*net.TCPConn).ReadFrom of the other socket, which Linux
+// runs as splice(2) through a pipe: bulk bytes never enter user space.
 type tunnel struct {
 	// clientIn reads the client: its socket, or the layer4 connection when
 	// an earlier handler wrapped the socket (TLS). clientOut writes to it.
@@ -36,7 +37,7 @@ type tunnel struct {
 	server    net.Conn
 	idle      time.Duration
 	wake      time.Duration
-	counters  []*lbmodule.Counters
+	counters  counterSet
 
 	// lastActive is when bytes were last seen moving, in nanoseconds
 	// since start.
@@ -49,12 +50,25 @@ type tunnel struct {
 	watchdog *time.Timer
 	progress uint64
 	ended    atomic.Bool
+
+	// toClient waits for the direction from the server to the client,
+	// which has its own goroutine.
+	toClient sync.WaitGroup
+
+	// fromClient and fromServer read the sockets while the directions
+	// copy through buffers (relaySmall).
+	fromClient, fromServer socketReader
 }
+
+// counterSet are the counters a tunnel adds its bytes to: its server's,
+// its backend's and its frontend's (nil when none). An array, so that a
+// connection allocates no list.
+type counterSet [3]*lbmodule.Counters
 
 // newTunnel prepares the tunnel between cx and server. The bytes the
 // matchers read from cx were sent already (writePreamble); the rest is
 // read from the socket directly when nothing wraps it.
-func newTunnel(cx *layer4.Connection, server net.Conn, idle time.Duration, counters []*lbmodule.Counters) *tunnel {
+func newTunnel(cx *layer4.Connection, server net.Conn, idle time.Duration, counters counterSet) *tunnel {
 	t := &tunnel{server: server, idle: idle, counters: counters, start: time.Now()}
 	// A socket shared across reloads gives up its *net.TCPConn once it
 	// has nothing left to replay.
@@ -83,26 +97,40 @@ func (t *tunnel) run() {
 		defer t.watchdog.Stop()
 	}
 	defer t.ended.Store(true)
-	done := make(chan struct{})
-	go func() {
-		t.pump(t.clientOut, t.server, t.server, false)
-		close(done)
-	}()
+	t.toClient.Add(1)
+	go t.serverToClient()
 	t.pump(t.server, t.clientIn, t.clientOut, true)
-	<-done
+	t.toClient.Wait()
 	_ = t.server.Close()
+}
+
+// serverToClient is the direction from the server to the client.
+func (t *tunnel) serverToClient() {
+	defer t.toClient.Done()
+	t.pump(t.clientOut, t.server, t.server, false)
 }
 
 // pump copies src to dst; readDeadline is the connection src reads from.
 // At the end of src it half-closes dst, so the peer sees the end while the
 // other direction goes on. fromClient tells which byte counter to feed.
+//
+// A socket is first copied through a buffer (relaySmall), and spliced
+// only once a read fills the buffer.
 func (t *tunnel) pump(dst net.Conn, src io.Reader, readDeadline net.Conn, fromClient bool) {
+	if tc, ok := src.(*net.TCPConn); ok {
+		r := &t.fromServer
+		if fromClient {
+			r = &t.fromClient
+		}
+		if !t.relaySmall(dst, tc, r, fromClient) {
+			return
+		}
+	}
 	for {
 		_ = readDeadline.SetReadDeadline(time.Now().Add(t.wake))
 		n, err := copyOnce(dst, src)
 		if n > 0 {
-			t.lastActive.Store(int64(time.Since(t.start)))
-			t.count(n, fromClient)
+			t.moved(n, fromClient)
 		}
 		switch {
 		case err == nil:
@@ -154,8 +182,17 @@ func (t *tunnel) checkIdle() {
 	t.watchdog.Reset(t.wake)
 }
 
+// moved records that n bytes were copied just now.
+func (t *tunnel) moved(n int64, fromClient bool) {
+	t.lastActive.Store(int64(time.Since(t.start)))
+	t.count(n, fromClient)
+}
+
 func (t *tunnel) count(n int64, fromClient bool) {
 	for _, c := range t.counters {
+		if c == nil {
+			continue
+		}
 		if fromClient {
 			c.BytesIn.Add(n)
 		} else {

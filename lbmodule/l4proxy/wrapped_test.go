@@ -67,7 +67,7 @@ func TestSharedSocketConnectionIsSpliced(t *testing.T) {
 		t.Fatal("the shared socket's connection is a bare *net.TCPConn: the test shows nothing")
 	}
 	server, _ := net.Pipe()
-	tun := newTunnel(layer4.WrapConnection(c, nil, zap.NewNop()), server, 0, nil)
+	tun := newTunnel(layer4.WrapConnection(c, nil, zap.NewNop()), server, 0, counterSet{})
 	if _, ok := tun.clientIn.(*net.TCPConn); !ok {
 		t.Fatalf("the tunnel reads the client through %T, not the socket", tun.clientIn)
 	}
