@@ -129,18 +129,7 @@ func TestHTTPShutdownKeepsKeepAliveConns(t *testing.T) {
 			return err
 		}
 	})
-	for i := 1; i <= 100; i++ {
-		load.waitSent(10)
-		next := startTagServer(t, addr, fmt.Sprint(i))
-		cur.Shutdown(context.Background())
-		cur = next
-	}
-	load.stopAndWait()
-	cur.Shutdown(context.Background())
-	if load.failed.Load() != 0 {
-		t.Fatalf("%d of %d requests failed across 100 reloads; first: %v", load.failed.Load(), load.sent.Load(), load.firstErr.Load())
-	}
-	t.Logf("%d keep-alive requests, 100 reloads, none failed", load.sent.Load())
+	reloadUnderLoad(t, load, cur, func(tag string) *http.Server { return startTagServer(t, addr, tag) })
 }
 
 // lateConn is a real connection whose reads return what they got only
@@ -168,11 +157,7 @@ func (c *lateConn) Read(p []byte) (int, error) {
 // idle connection's interrupted read returns go to the newer config, after
 // those read since the connection went idle, and never to the old server.
 func TestIdleCloseReplaysWhatTheInterruptedReadGot(t *testing.T) {
-	addr := freeAddr(t)
-	old := listenShared(t, addr)
-	defer old.Close()
-	client := dialClient(t, addr)
-	c := acceptOne(t, old).(*Conn)
+	addr, c, client := acceptedConn(t)
 	late := &lateConn{Conn: c.Conn, interrupted: make(chan struct{})}
 	c.Conn = late
 
@@ -247,11 +232,7 @@ func (c *Conn) waitingInRead() bool {
 // server began an answer after going idle is closed for real: the client
 // sees the cut answer end, not a newer config.
 func TestIdleConnStaysAfterAnAnswerBegins(t *testing.T) {
-	addr := freeAddr(t)
-	old := listenShared(t, addr)
-	defer old.Close()
-	client := dialClient(t, addr)
-	c := acceptOne(t, old).(*Conn)
+	addr, c, client := acceptedConn(t)
 	io.WriteString(c, "HTTP/1.1 204 No Content\r\n\r\n")
 	c.Idle()
 	const cut = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"
@@ -339,11 +320,7 @@ func TestIdleRecordsOnlyWhatItCanReplay(t *testing.T) {
 		{name: "body drained", readAfterAnswer: "rest of the body", bufSize: 64},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			addr := freeAddr(t)
-			old := listenShared(t, addr)
-			defer old.Close()
-			client := dialClient(t, addr)
-			c := acceptOne(t, old).(*Conn)
+			addr, c, client := acceptedConn(t)
 			io.WriteString(c, answer)
 			if tc.readAfterAnswer != "" {
 				io.WriteString(client, tc.readAfterAnswer)
@@ -395,11 +372,7 @@ func TestCloseJustBeforeIdle(t *testing.T) {
 		{name: "nothing follows", after: func(*Conn) {}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			addr := freeAddr(t)
-			old := listenShared(t, addr)
-			defer old.Close()
-			client := dialClient(t, addr)
-			c := acceptOne(t, old).(*Conn)
+			addr, c, client := acceptedConn(t)
 			io.WriteString(c, answer)
 			newer := listenShared(t, addr)
 			defer newer.Close()
@@ -421,4 +394,16 @@ func TestCloseJustBeforeIdle(t *testing.T) {
 			}
 		})
 	}
+}
+
+// acceptedConn listens on a shared socket at a free address and returns
+// the address, the server's end of a connection accepted there and the
+// client's end; the listener closes when the test ends.
+func acceptedConn(t *testing.T) (addr string, c *Conn, client net.Conn) {
+	t.Helper()
+	addr = freeAddr(t)
+	old := listenShared(t, addr)
+	t.Cleanup(func() { old.Close() })
+	client = dialClient(t, addr)
+	return addr, acceptOne(t, old).(*Conn), client
 }

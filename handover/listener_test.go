@@ -287,6 +287,14 @@ func TestHTTPShutdownLosesNoRequest(t *testing.T) {
 			return err
 		}
 	})
+	reloadUnderLoad(t, load, cur, start)
+}
+
+// reloadUnderLoad replaces the server cur 100 times, each time once load
+// has sent 10 more requests: the next one is started with start, then the
+// previous one shut down. No request may fail.
+func reloadUnderLoad(t *testing.T, load *clientLoad, cur *http.Server, start func(tag string) *http.Server) {
+	t.Helper()
 	for i := 1; i <= 100; i++ {
 		load.waitSent(10)
 		next := start(fmt.Sprint(i))

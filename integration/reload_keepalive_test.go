@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,18 +20,7 @@ import (
 // a client sending its next request at that moment must still be answered,
 // by the newer config: no request may fail.
 func TestReloadKeepsIdleKeepAliveConns(t *testing.T) {
-	o := startOrigins(t, "old", "new1", "new2")
-	port := freePort(t)
-	v1Path := writeConfig(t, "reload_v1.cfg", map[string]any{"Port": port, "Old": o[0].Addr()})
-	v1, err := os.ReadFile(v1Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v2, err := os.ReadFile(writeConfig(t, "reload_v2.cfg", map[string]any{"Port": port, "New1": o[1].Addr(), "New2": o[2].Addr()}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := startCaddy(t, v1Path)
+	c, port, v1, v2 := startReloadPair(t)
 
 	load := startKeepAliveLoad(loopback(port), 8)
 	const reloads = 24

@@ -18,19 +18,8 @@ import (
 // share one socket across configs, and a connection an old config closes
 // unanswered goes to the new one with its request: no request may fail.
 func TestReloadUnderLoadLosesNothing(t *testing.T) {
-	o := startOrigins(t, "old", "new1", "new2")
-	port := freePort(t)
+	c, port, v1, v2 := startReloadPair(t)
 	url := "http://" + loopback(port) + "/"
-	v1Path := writeConfig(t, "reload_v1.cfg", map[string]any{"Port": port, "Old": o[0].Addr()})
-	v1, err := os.ReadFile(v1Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v2, err := os.ReadFile(writeConfig(t, "reload_v2.cfg", map[string]any{"Port": port, "New1": o[1].Addr(), "New2": o[2].Addr()}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := startCaddy(t, v1Path)
 
 	load := startHTTPLoad(url, 8)
 	const reloads = 40
@@ -50,6 +39,26 @@ func TestReloadUnderLoadLosesNothing(t *testing.T) {
 		t.Fatalf("%d of %d requests failed across %d reloads; first: %v", failed, sent, reloads, firstErr)
 	}
 	t.Logf("%d requests across %d reloads, none failed", sent, reloads)
+}
+
+// startReloadPair starts three origins and Caddy on reload_v1.cfg (one
+// server) and returns Caddy, the frontend's port, and the texts of
+// reload_v1.cfg and reload_v2.cfg (two other servers) to alternate with
+// POST /load.
+func startReloadPair(t *testing.T) (c *caddyProc, port int, v1, v2 []byte) {
+	t.Helper()
+	o := startOrigins(t, "old", "new1", "new2")
+	port = freePort(t)
+	v1Path := writeConfig(t, "reload_v1.cfg", map[string]any{"Port": port, "Old": o[0].Addr()})
+	v1, err := os.ReadFile(v1Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, err = os.ReadFile(writeConfig(t, "reload_v2.cfg", map[string]any{"Port": port, "New1": o[1].Addr(), "New2": o[2].Addr()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startCaddy(t, v1Path), port, v1, v2
 }
 
 // httpLoad is clients sending GETs without pause, half of them on a new
