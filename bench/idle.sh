@@ -94,6 +94,9 @@ measure() {
 	shift 4
 	"$@" >"$work/$name.log" 2>&1 &
 	local pid=$!
+	# measure runs in a subshell: a failure must not leave the proxy
+	# holding the port for the next one.
+	trap "kill $pid 2>/dev/null" EXIT
 	wait_ready "$port" "$path"
 	sleep 1
 	local before
@@ -127,9 +130,12 @@ for n in "${counts[@]}"; do
 	for mode in http tcp; do
 		if [ $mode = http ]; then port=28201 path=/small hcfg=$work/haproxy.cfg vcfg=$work/vanilla.json
 		else port=28202 path=- hcfg=$work/haproxy-tcp.cfg vcfg=$work/vanilla-tcp.json; fi
-		echo "$mode $(admin='' measure haproxy "$n" $port $path haproxy -dR -db -f "$hcfg")" >>"$results"
-		echo "$mode $(admin=127.0.0.1:22201 measure caddy "$n" $port $path "$work/caddy" run --config "$vcfg")" >>"$results"
-		echo "$mode $(admin=127.0.0.1:22202 CADDY_ADMIN=127.0.0.1:22202 measure plugin "$n" $port $path "$work/caddy" run --adapter haproxy --config "$hcfg")" >>"$results"
+		line=$(admin='' measure haproxy "$n" $port $path haproxy -dR -db -f "$hcfg") || exit 1
+		echo "$mode $line" >>"$results"
+		line=$(admin=127.0.0.1:22201 measure caddy "$n" $port $path "$work/caddy" run --config "$vcfg") || exit 1
+		echo "$mode $line" >>"$results"
+		line=$(admin=127.0.0.1:22202 CADDY_ADMIN=127.0.0.1:22202 measure plugin "$n" $port $path "$work/caddy" run --adapter haproxy --config "$hcfg") || exit 1
+		echo "$mode $line" >>"$results"
 	done
 done
 awk '
