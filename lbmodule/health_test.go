@@ -656,8 +656,8 @@ func TestHealthChecksAgainstHAProxy(t *testing.T) {
 				lines = append(lines, "    option log-health-checks")
 			}
 			cfg := BackendConfig{
-				Backend:      "be",
-				AllBackups:   tc.allBackups,
+				Backend:    "be",
+				AllBackups: tc.allBackups,
 				HealthChecks: &checks.Config{Type: checks.TypeHTTP, HTTP: &checks.HTTPCheck{Method: "GET", URI: "/health"}, LogHealthChecks: tc.logChecks,
 					ConnectTimeout: checks.Duration(connectTimeout), CheckTimeout: checks.Duration(checkTimeout)},
 			}
