@@ -142,6 +142,21 @@ func (c *Conn) noteRead(b []byte, size int) {
 	}
 }
 
+// keptRecording is the largest recording buffer a connection keeps, empty,
+// for the next request it records: a keep-alive connection records every
+// request head, and reusing the buffer spares an allocation and its
+// collection per request.
+const keptRecording = 1024
+
+// emptiedRecording returns the recording buffer emptied, or nil when it
+// is too large to keep. Called with mu held.
+func (c *Conn) emptiedRecording() []byte {
+	if cap(c.read) > keptRecording {
+		return nil
+	}
+	return c.read[:0]
+}
+
 // remember records b while recording. Called with mu held.
 func (c *Conn) remember(b []byte) {
 	if !c.recording {
@@ -163,7 +178,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 			c.mu.Unlock()
 			return 0, err
 		}
-		c.recording, c.read = false, nil
+		c.recording, c.read = false, c.emptiedRecording()
 		if len(c.replay) == 0 {
 			c.settled.Store(true)
 		}
@@ -199,9 +214,9 @@ func (c *Conn) Idle() {
 		c.mu.Unlock()
 		return
 	}
-	c.recording, c.read = true, nil
+	c.recording, c.read = true, c.emptiedRecording()
 	if after > 0 {
-		c.read = []byte{byte(after - 1)}
+		c.read = append(c.read, byte(after-1))
 	}
 	c.settled.Store(false)
 	if !c.closePending {
