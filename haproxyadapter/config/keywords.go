@@ -131,7 +131,7 @@ const (
 	notePersist           = "not supported: the persistence cookie applies without it"
 	noteCompression       = "responses pass uncompressed; add Caddy's encode handler to compress"
 	noteSplice            = "Go copies data between connections itself; the kernel splice setting has no equivalent"
-	noteKeepalive         = "TCP keep-alive probes are not configurable: Caddy's HTTP servers send them after 15 s idle, mode tcp frontends send none (HAProxy's default without clitcpka)"
+	noteKeepalive         = "TCP keep-alive probes are not configurable: Caddy's HTTP servers and the connections to servers use Go's and Caddy's defaults; mode tcp frontends send none (HAProxy's default without clitcpka)"
 	noteDNS               = "Caddy resolves server host names with the system resolver when it connects"
 	noteHarmless          = "harmless: only informative"
 	noteDevice            = "device detection modules are not available"
