@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/caddy-haproxy/caddy-haproxy/internal/certtest"
 )
 
 // rawRequest is one request written byte for byte, from a chosen source
@@ -369,7 +371,7 @@ func TestErrorFilesMatchHAProxy(t *testing.T) {
 // PEM file, as "bind … ssl crt" takes it.
 func selfSignedPEM(t *testing.T, names ...string) string {
 	t.Helper()
-	c := issue(t, nil, &x509.Certificate{Subject: pkix.Name{CommonName: names[0]}, DNSNames: names})
+	c := certtest.Issue(t, nil, &x509.Certificate{Subject: pkix.Name{CommonName: names[0]}, DNSNames: names})
 	return writeTestFile(t, t.TempDir(), "site.pem", keyPairPEM(t, c))
 }
 

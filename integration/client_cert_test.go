@@ -1,56 +1,20 @@
 package integration
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/caddy-haproxy/caddy-haproxy/internal/certtest"
 )
-
-// testCA is a certificate authority made for a test.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-}
-
-// issue signs a certificate for tmpl with the CA (self-signed when ca is
-// nil) and returns it with its key.
-func issue(t *testing.T, ca *testCA, tmpl *x509.Certificate) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl.SerialNumber = serial
-	if tmpl.NotBefore.IsZero() {
-		tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
-	}
-	parent, signer := tmpl, key
-	if ca != nil {
-		parent, signer = ca.cert, ca.key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testCA{cert, key}
-}
 
 func caTemplate(name string) *x509.Certificate {
 	return &x509.Certificate{
@@ -68,10 +32,10 @@ func clientTemplate(name string, usage ...x509.ExtKeyUsage) *x509.Certificate {
 
 // chainCertificate is a client certificate that sends its chain: the leaf
 // (whose key it holds) first.
-func chainCertificate(chain []*testCA) tls.Certificate {
-	cert := tls.Certificate{PrivateKey: chain[0].key, Leaf: chain[0].cert}
+func chainCertificate(chain []*certtest.Cert) tls.Certificate {
+	cert := tls.Certificate{PrivateKey: chain[0].Key, Leaf: chain[0].Cert}
 	for _, link := range chain {
-		cert.Certificate = append(cert.Certificate, link.cert.Raw)
+		cert.Certificate = append(cert.Certificate, link.Cert.Raw)
 	}
 	return cert
 }
@@ -99,13 +63,13 @@ func writeTestFile(t *testing.T, dir, name string, data []byte) string {
 
 // keyPairPEM is a certificate followed by its key, as HAProxy reads them
 // from one file.
-func keyPairPEM(t *testing.T, c *testCA) []byte {
+func keyPairPEM(t *testing.T, c *certtest.Cert) []byte {
 	t.Helper()
-	keyDER, err := x509.MarshalECPrivateKey(c.key)
+	keyDER, err := x509.MarshalECPrivateKey(c.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	data := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.cert.Raw})
+	data := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Cert.Raw})
 	return append(data, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})...)
 }
 
@@ -118,30 +82,30 @@ func keyPairPEM(t *testing.T, c *testCA) []byte {
 func TestClientCertificatesMatchHAProxy(t *testing.T) {
 	o := startOrigin(t, "app")
 	dir := t.TempDir()
-	root := issue(t, nil, caTemplate("Test Root"))
-	inter := issue(t, root, caTemplate("Test Intermediate"))
-	rogue := issue(t, nil, caTemplate("Rogue Root"))
+	root := certtest.Issue(t, nil, caTemplate("Test Root"))
+	inter := certtest.Issue(t, root, caTemplate("Test Intermediate"))
+	rogue := certtest.Issue(t, nil, caTemplate("Rogue Root"))
 	clients := []struct {
 		name  string
-		chain []*testCA
+		chain []*certtest.Cert
 	}{
 		{"no certificate", nil},
-		{"signed by the root", []*testCA{issue(t, root, clientTemplate("alice"))}},
-		{"signed by the intermediate, chain sent", []*testCA{issue(t, inter, clientTemplate("bob")), inter}},
-		{"signed by the intermediate, chain not sent", []*testCA{issue(t, inter, clientTemplate("bob"))}},
-		{"unknown CA", []*testCA{issue(t, rogue, clientTemplate("mallory"))}},
-		{"self-signed", []*testCA{issue(t, nil, clientTemplate("eve"))}},
-		{"expired", []*testCA{issue(t, root, &x509.Certificate{
+		{"signed by the root", []*certtest.Cert{certtest.Issue(t, root, clientTemplate("alice"))}},
+		{"signed by the intermediate, chain sent", []*certtest.Cert{certtest.Issue(t, inter, clientTemplate("bob")), inter}},
+		{"signed by the intermediate, chain not sent", []*certtest.Cert{certtest.Issue(t, inter, clientTemplate("bob"))}},
+		{"unknown CA", []*certtest.Cert{certtest.Issue(t, rogue, clientTemplate("mallory"))}},
+		{"self-signed", []*certtest.Cert{certtest.Issue(t, nil, clientTemplate("eve"))}},
+		{"expired", []*certtest.Cert{certtest.Issue(t, root, &x509.Certificate{
 			Subject: pkix.Name{CommonName: "old"}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 			NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour),
 		})}},
-		{"server authentication only", []*testCA{issue(t, root, clientTemplate("srv", x509.ExtKeyUsageServerAuth))}},
+		{"server authentication only", []*certtest.Cert{certtest.Issue(t, root, clientTemplate("srv", x509.ExtKeyUsageServerAuth))}},
 	}
 	ports := map[string]int{"Required": freePort(t), "Optional": freePort(t), "None": freePort(t), "Split": freePort(t)}
 	cfg := writeConfig(t, "client_cert.cfg", map[string]any{
 		"Required": ports["Required"], "Optional": ports["Optional"], "None": ports["None"], "Split": ports["Split"],
-		"Cert": selfSignedPEM(t, "site.example"), "CA": writePEM(t, dir, "root.pem", root.cert),
-		"Intermediate": writePEM(t, dir, "intermediate.pem", inter.cert), "Origin": o.Addr(),
+		"Cert": selfSignedPEM(t, "site.example"), "CA": writePEM(t, dir, "root.pem", root.Cert),
+		"Intermediate": writePEM(t, dir, "intermediate.pem", inter.Cert), "Origin": o.Addr(),
 	})
 	binds := []string{"Required", "Optional", "None", "Split"}
 	paths := []string{"/", "/cert", "/verified"}

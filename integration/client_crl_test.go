@@ -12,11 +12,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/caddy-haproxy/caddy-haproxy/internal/certtest"
 )
 
 // writeCRL writes the revocation lists, each signed by its CA and revoking
 // the serial numbers given, into one PEM file.
-func writeCRL(t *testing.T, dir, name string, validFor time.Duration, lists map[*testCA][]*big.Int) string {
+func writeCRL(t *testing.T, dir, name string, validFor time.Duration, lists map[*certtest.Cert][]*big.Int) string {
 	t.Helper()
 	var data []byte
 	for ca, serials := range lists {
@@ -28,7 +30,7 @@ func writeCRL(t *testing.T, dir, name string, validFor time.Duration, lists map[
 		for _, s := range serials {
 			tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries, x509.RevocationListEntry{SerialNumber: s, RevocationTime: time.Now().Add(-time.Hour)})
 		}
-		der, err := x509.CreateRevocationList(rand.Reader, tmpl, ca.cert, ca.key)
+		der, err := x509.CreateRevocationList(rand.Reader, tmpl, ca.Cert, ca.Key)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,26 +46,26 @@ func writeCRL(t *testing.T, dir, name string, validFor time.Duration, lists map[
 func TestClientCRLMatchesHAProxy(t *testing.T) {
 	o := startOrigin(t, "app")
 	dir := t.TempDir()
-	root := issue(t, nil, caTemplate("Test Root"))
-	inter := issue(t, root, caTemplate("Test Intermediate"))
-	good, revoked := issue(t, root, clientTemplate("good")), issue(t, root, clientTemplate("revoked"))
-	goodVia, revokedVia := issue(t, inter, clientTemplate("good-via")), issue(t, inter, clientTemplate("revoked-via"))
+	root := certtest.Issue(t, nil, caTemplate("Test Root"))
+	inter := certtest.Issue(t, root, caTemplate("Test Intermediate"))
+	good, revoked := certtest.Issue(t, root, clientTemplate("good")), certtest.Issue(t, root, clientTemplate("revoked"))
+	goodVia, revokedVia := certtest.Issue(t, inter, clientTemplate("good-via")), certtest.Issue(t, inter, clientTemplate("revoked-via"))
 	clients := []struct {
 		name  string
-		chain []*testCA
+		chain []*certtest.Cert
 	}{
 		{"none", nil},
-		{"good", []*testCA{good}},
-		{"revoked", []*testCA{revoked}},
-		{"good via the intermediate", []*testCA{goodVia, inter}},
-		{"revoked via the intermediate", []*testCA{revokedVia, inter}},
+		{"good", []*certtest.Cert{good}},
+		{"revoked", []*certtest.Cert{revoked}},
+		{"good via the intermediate", []*certtest.Cert{goodVia, inter}},
+		{"revoked via the intermediate", []*certtest.Cert{revokedVia, inter}},
 	}
-	rootCRL := map[*testCA][]*big.Int{root: {revoked.cert.SerialNumber}}
-	interCRL := map[*testCA][]*big.Int{inter: {revokedVia.cert.SerialNumber}}
-	both := map[*testCA][]*big.Int{root: {revoked.cert.SerialNumber}, inter: {revokedVia.cert.SerialNumber}}
+	rootCRL := map[*certtest.Cert][]*big.Int{root: {revoked.Cert.SerialNumber}}
+	interCRL := map[*certtest.Cert][]*big.Int{inter: {revokedVia.Cert.SerialNumber}}
+	both := map[*certtest.Cert][]*big.Int{root: {revoked.Cert.SerialNumber}, inter: {revokedVia.Cert.SerialNumber}}
 	binds := []string{"RootOnly", "Both", "IntermediateOnly", "Expired"}
 	data := map[string]any{
-		"Cert": selfSignedPEM(t, "site.example"), "CA": writePEM(t, dir, "root.pem", root.cert), "Origin": o.Addr(),
+		"Cert": selfSignedPEM(t, "site.example"), "CA": writePEM(t, dir, "root.pem", root.Cert), "Origin": o.Addr(),
 		"RootCRL":         writeCRL(t, dir, "root.crl", time.Hour, rootCRL),
 		"BothCRLs":        writeCRL(t, dir, "both.crl", time.Hour, both),
 		"IntermediateCRL": writeCRL(t, dir, "inter.crl", time.Hour, interCRL),

@@ -11,13 +11,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/caddy-haproxy/caddy-haproxy/internal/certtest"
 )
 
 // writeServerPEM issues a server certificate for names and writes it with
 // its key in one PEM file, as HAProxy reads them.
 func writeServerPEM(t *testing.T, dir, file, cn string, names ...string) string {
 	t.Helper()
-	c := issue(t, nil, &x509.Certificate{
+	c := certtest.Issue(t, nil, &x509.Certificate{
 		Subject: pkix.Name{CommonName: cn}, DNSNames: names,
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	})
@@ -31,15 +33,15 @@ func writeServerPEM(t *testing.T, dir, file, cn string, names ...string) string 
 func TestCrtListMatchesHAProxy(t *testing.T) {
 	o := startOrigin(t, "app")
 	dir := t.TempDir()
-	root := issue(t, nil, caTemplate("Test Root"))
-	client := issue(t, root, clientTemplate("alice"))
+	root := certtest.Issue(t, nil, caTemplate("Test Root"))
+	client := certtest.Issue(t, root, clientTemplate("alice"))
 	list := strings.Join([]string{
 		"# certificates by name",
 		writeServerPEM(t, dir, "b.pem", "b.test", "b.test", "www.test") + " [alpn h2,http/1.1] b.test www.test",
 		"",
 		writeServerPEM(t, dir, "wild.pem", "wild", "*.wild.test"),
 		writeServerPEM(t, dir, "d.pem", "d.test", "d.test", "x.wild.test") + " x.wild.test",
-		writeServerPEM(t, dir, "e.pem", "e.test", "e.test") + " [verify required ca-file " + writePEM(t, dir, "root.pem", root.cert) + "]",
+		writeServerPEM(t, dir, "e.pem", "e.test", "e.test") + " [verify required ca-file " + writePEM(t, dir, "root.pem", root.Cert) + "]",
 	}, "\n") + "\n"
 	listPath := filepath.Join(dir, "list.txt")
 	if err := os.WriteFile(listPath, []byte(list), 0o600); err != nil {
@@ -72,7 +74,7 @@ func TestCrtListMatchesHAProxy(t *testing.T) {
 				conf.ServerName = ""
 			}
 			if p.clientCert {
-				conf.Certificates = []tls.Certificate{{Certificate: [][]byte{client.cert.Raw}, PrivateKey: client.key}}
+				conf.Certificates = []tls.Certificate{{Certificate: [][]byte{client.Cert.Raw}, PrivateKey: client.Key}}
 			}
 			tr := &http.Transport{TLSClientConfig: conf, ForceAttemptHTTP2: true, DisableKeepAlives: true}
 			c := &http.Client{Transport: tr, Timeout: 10 * time.Second}

@@ -11,6 +11,8 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+
+	"github.com/caddy-haproxy/caddy-haproxy/internal/certtest"
 )
 
 // tlsOrigin is a TLS server that counts the handshakes it is offered.
@@ -21,9 +23,9 @@ type tlsOrigin struct {
 
 // startTLSOrigin starts an origin serving a certificate for "backend.test"
 // (no IP address) signed by ca.
-func startTLSOrigin(t *testing.T, name string, ca *testCA) *tlsOrigin {
+func startTLSOrigin(t *testing.T, name string, ca *certtest.Cert) *tlsOrigin {
 	t.Helper()
-	leaf := issue(t, ca, &x509.Certificate{
+	leaf := certtest.Issue(t, ca, &x509.Certificate{
 		Subject: pkix.Name{CommonName: "backend.test"}, DNSNames: []string{"backend.test"},
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	})
@@ -33,7 +35,7 @@ func startTLSOrigin(t *testing.T, name string, ca *testCA) *tlsOrigin {
 	// The refused handshakes are the test's point, not news.
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	o := &tlsOrigin{Server: srv}
-	conf := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leaf.cert.Raw, ca.cert.Raw}, PrivateKey: leaf.key}}}
+	conf := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leaf.Cert.Raw, ca.Cert.Raw}, PrivateKey: leaf.Key}}}
 	conf.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
 		o.hellos.Add(1)
 		return nil, nil
@@ -51,15 +53,15 @@ func startTLSOrigin(t *testing.T, name string, ca *testCA) *tlsOrigin {
 // the answers.
 func TestServerTLSMatchesHAProxy(t *testing.T) {
 	dir := t.TempDir()
-	root := issue(t, nil, caTemplate("Test Root"))
+	root := certtest.Issue(t, nil, caTemplate("Test Root"))
 	good := startTLSOrigin(t, "good", root)
-	rogue := startTLSOrigin(t, "rogue", issue(t, nil, caTemplate("Rogue Root")))
+	rogue := startTLSOrigin(t, "rogue", certtest.Issue(t, nil, caTemplate("Rogue Root")))
 	// Each health-checked backend has a server of its own, so that the
 	// test can tell when its checks have run.
 	checked := []*tlsOrigin{startTLSOrigin(t, "good", root), startTLSOrigin(t, "good", root), startTLSOrigin(t, "good", root)}
 	port := freePort(t)
 	cfg := writeConfig(t, "server_tls.cfg", map[string]any{
-		"Port": port, "CA": writePEM(t, dir, "root.pem", root.cert),
+		"Port": port, "CA": writePEM(t, dir, "root.pem", root.Cert),
 		"Good": good.Listener.Addr().String(), "Rogue": rogue.Listener.Addr().String(),
 		"CheckedChain": checked[0].Listener.Addr().String(), "CheckedWrong": checked[1].Listener.Addr().String(),
 		"CheckedSNI": checked[2].Listener.Addr().String(),

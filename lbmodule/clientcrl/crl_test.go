@@ -1,8 +1,6 @@
 package clientcrl
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -13,40 +11,27 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/caddy-haproxy/caddy-haproxy/internal/certtest"
 )
 
-type testCert struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-}
-
-func newCert(t *testing.T, parent *testCert, name string, ca bool, serial int64) *testCert {
+// newCert issues the certificate name, a CA or not, with the serial number
+// its issuer's revocation list may name.
+func newCert(t *testing.T, parent *certtest.Cert, name string, ca bool, serial int64) *certtest.Cert {
 	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{
+	return certtest.Issue(t, parent, &x509.Certificate{
 		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		IsCA: ca, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
-	}
-	signer, signerKey := tmpl, key
-	if parent != nil {
-		signer, signerKey = parent.cert, parent.key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, signer, &key.PublicKey, signerKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ := x509.ParseCertificate(der)
-	return &testCert{c, key}
+	})
 }
 
-func crlPEM(t *testing.T, ca *testCert, next time.Time, revoked ...*big.Int) []byte {
+func crlPEM(t *testing.T, ca *certtest.Cert, next time.Time, revoked ...*big.Int) []byte {
 	t.Helper()
 	tmpl := &x509.RevocationList{Number: big.NewInt(1), ThisUpdate: time.Now().Add(-time.Hour), NextUpdate: next}
 	for _, s := range revoked {
 		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries, x509.RevocationListEntry{SerialNumber: s, RevocationTime: time.Now()})
 	}
-	der, err := x509.CreateRevocationList(rand.Reader, tmpl, ca.cert, ca.key)
+	der, err := x509.CreateRevocationList(rand.Reader, tmpl, ca.Cert, ca.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +71,7 @@ func TestVerifier(t *testing.T) {
 			if err := v.Provision(caddyContext()); err != nil {
 				t.Fatal(err)
 			}
-			err := v.VerifyClientCertificate(nil, [][]*x509.Certificate{{leaf.cert, inter.cert, root.cert}})
+			err := v.VerifyClientCertificate(nil, [][]*x509.Certificate{{leaf.Cert, inter.Cert, root.Cert}})
 			switch {
 			case tc.want == "" && err != nil:
 				t.Errorf("refused: %v", err)

@@ -3,46 +3,33 @@ package transport
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"io"
 	"log"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
+
+	"github.com/caddy-haproxy/caddy-haproxy/internal/certtest"
 )
 
 // newCert issues a certificate from tmpl, signed by parent (self-signed
 // when nil).
 func newCert(t *testing.T, parent *tls.Certificate, tmpl *x509.Certificate) *tls.Certificate {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl.SerialNumber = big.NewInt(time.Now().UnixNano())
-	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
-	signerCert, signerKey := tmpl, any(key)
+	var signer *certtest.Cert
 	if parent != nil {
-		signerCert, signerKey = parent.Leaf, parent.PrivateKey
+		signer = &certtest.Cert{Cert: parent.Leaf, Key: parent.PrivateKey.(*ecdsa.PrivateKey)}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, signerCert, &key.PublicKey, signerKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, _ := x509.ParseCertificate(der)
-	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
+	return certtest.Issue(t, signer, tmpl).TLS()
 }
 
 func newCA(t *testing.T, name string) *tls.Certificate {
