@@ -289,10 +289,10 @@ func (c *Conn) checkOpenLocked() error {
 // net/http marks a connection idle, where Shutdown may close it, just
 // before it calls its ConnState hook (and so Idle). A Close of a
 // connection that is not recording, right after a write (no read in
-// flight, nothing read since but net/http's lone byte) while a newer config
-// listens, may be that: it
-// waits for Idle to hand the connection over. Any other use of the
-// connection by its server, or idleReportWait, closes it instead.
+// flight, nothing read since but net/http's lone byte) while a newer
+// config listens, may be that: it waits for Idle to hand the connection
+// over. Any other use of the connection by its server, or idleReportWait,
+// closes it instead.
 func (c *Conn) Close() error {
 	c.mu.Lock()
 	if c.closed {

@@ -71,8 +71,8 @@ func (t *tunnel) relaySmall(dst net.Conn, src *net.TCPConn, r *socketReader, fro
 // only once data is there.
 type socketReader struct {
 	rc syscall.RawConn
-	// readFd is the method value of readFd, made once: a closure per read
-	// would allocate.
+	// readFd is the method value of readOnce, made once: a closure per
+	// read would allocate.
 	readFd func(fd uintptr) bool
 	// buf holds what the last read returned, until release.
 	buf *[]byte
