@@ -4,16 +4,26 @@ package haproxytest
 
 import (
 	"bufio"
+	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/caddy-haproxy/caddy-haproxy/internal/porttest"
 )
+
+// startTimeout bounds how long HAProxy may take to listen.
+const startTimeout = 10 * time.Second
 
 // Command writes cfg to haproxy.cfg in a new test directory and returns
 // the command that runs bin on it in the foreground (-db) without
-// SO_REUSEPORT (-dR), so that a port another test's HAProxy took fails to
-// bind instead of silently sharing its connections.
+// SO_REUSEPORT (-dR), so that a port another process took fails to bind
+// instead of silently sharing its connections.
 func Command(t testing.TB, bin, cfg string) *exec.Cmd {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "haproxy.cfg")
@@ -23,20 +33,37 @@ func Command(t testing.TB, bin, cfg string) *exec.Cmd {
 	return exec.Command(bin, "-db", "-dR", "-f", path)
 }
 
-// Start starts cmd and kills it when the test ends.
-func Start(t testing.TB, cmd *exec.Cmd) {
+// Process is a running haproxy.
+type Process struct {
+	cmd    *exec.Cmd
+	exited chan struct{}
+	output syncBuffer
+}
+
+// Start starts cmd and kills it when the test ends. Standard error, and
+// standard output unless the caller set it, are kept for Output.
+func Start(t testing.TB, cmd *exec.Cmd) *Process {
 	t.Helper()
+	p := &Process{cmd: cmd, exited: make(chan struct{})}
+	if cmd.Stdout == nil {
+		cmd.Stdout = &p.output
+	}
+	cmd.Stderr = &p.output
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	go func() { _ = cmd.Wait(); close(p.exited) }()
+	t.Cleanup(p.Stop)
+	return p
 }
 
-// StartLines starts cmd with onLine called for each line it writes to
-// standard output (HAProxy's log with -db), from one goroutine. When the
-// test ends it kills cmd and waits until every line has been handed over.
-func StartLines(t testing.TB, cmd *exec.Cmd, onLine func(string)) {
+// StartLines is Start with onLine called for each line haproxy writes to
+// standard output (its log with -db), from one goroutine. Stop waits until
+// every line has been handed over.
+func StartLines(t testing.TB, cmd *exec.Cmd, onLine func(string)) *Process {
 	t.Helper()
+	p := &Process{cmd: cmd, exited: make(chan struct{})}
+	cmd.Stderr = &p.output
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -44,17 +71,86 @@ func StartLines(t testing.TB, cmd *exec.Cmd, onLine func(string)) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	readDone := make(chan struct{})
 	go func() {
-		defer close(readDone)
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			onLine(sc.Text())
 		}
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-readDone
+		// Wait only once the pipe is read to its end: it closes it.
 		_ = cmd.Wait()
-	})
+		close(p.exited)
+	}()
+	t.Cleanup(p.Stop)
+	return p
+}
+
+// Stop kills haproxy and waits until it is gone.
+func (p *Process) Stop() {
+	_ = p.cmd.Process.Kill()
+	<-p.exited
+}
+
+// Output is what haproxy has written so far to standard error (and to
+// standard output unless piped elsewhere).
+func (p *Process) Output() string { return p.output.String() }
+
+// WaitListening waits until this haproxy listens on every TCP port given.
+// It checks the process's own sockets rather than connecting, which could
+// reach another process that holds the port (then haproxy fails to bind
+// and exits) and, in mode tcp, would take a server. It returns an error
+// with haproxy's output when haproxy exits first or does not listen in
+// time; CannotBind tells the first case apart.
+func (p *Process) WaitListening(ports ...int) error {
+	deadline := time.Now().Add(startTimeout)
+	for {
+		select {
+		case <-p.exited:
+			return fmt.Errorf("haproxy exited before listening on %v:\n%s", ports, p.Output())
+		default:
+		}
+		ok, err := porttest.ListensTCP(p.cmd.Process.Pid, ports...)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("haproxy not listening on %v after %v:\n%s", ports, startTimeout, p.Output())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// CannotBind reports whether err is WaitListening's for a haproxy that
+// exited because a port was taken, which a caller may retry on another.
+func CannotBind(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "cannot bind")
+}
+
+// MustListen is WaitListening that fails the test on error.
+func (p *Process) MustListen(t testing.TB, ports ...int) {
+	t.Helper()
+	if err := p.WaitListening(ports...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer that the command's copying goroutines and
+// the test may use at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/caddy-haproxy/caddy-haproxy/internal/haproxytest"
+	"github.com/caddy-haproxy/caddy-haproxy/internal/porttest"
 )
 
 // This file runs the real HAProxy as the reference for differential tests:
@@ -128,16 +129,6 @@ func needHAProxy(t *testing.T) string {
 	return path
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // startHAProxy starts origins and HAProxy in front of them.
 func startHAProxy(t *testing.T, be haproxyBackend) *haproxyRun {
 	t.Helper()
@@ -158,14 +149,15 @@ func startHAProxy(t *testing.T, be haproxyBackend) *haproxyRun {
 		}
 	}
 	for attempt := 1; ; attempt++ {
-		h.addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
-		out, err := h.launch(bin, dir, be)
+		port := porttest.Free(t)
+		h.addr = porttest.Loopback(port)
+		err := h.launch(bin, be, port)
 		if err == nil {
 			return h
 		}
-		// Another test may have taken the port we were given.
-		if attempt == 3 || !strings.Contains(out, "cannot bind") {
-			t.Fatalf("%v\n%s", err, out)
+		// Another process may have taken the port we were given.
+		if attempt == 3 || !haproxytest.CannotBind(err) {
+			t.Fatal(err)
 		}
 	}
 }
@@ -174,8 +166,8 @@ func startHAProxy(t *testing.T, be haproxyBackend) *haproxyRun {
 const deadAddr = "127.0.0.254:1"
 
 // launch writes the configuration and starts HAProxy, waiting until it
-// accepts connections. On failure it returns HAProxy's output.
-func (h *haproxyRun) launch(bin, dir string, be haproxyBackend) (string, error) {
+// listens on port and its runtime API answers.
+func (h *haproxyRun) launch(bin string, be haproxyBackend, port int) error {
 	t := h.t
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "global\n  stats socket %s mode 600 level admin\n  nbthread 1\n\n", h.sock)
@@ -204,48 +196,29 @@ func (h *haproxyRun) launch(bin, dir string, be haproxyBackend) (string, error) 
 		}
 		fmt.Fprintf(&cfg, "  server %s %s%s %s\n", o.name, addr, id, be.ServerOpts[i])
 	}
-	// -dR: no SO_REUSEPORT, so that a port another test's HAProxy took
-	// fails to bind instead of silently sharing its connections.
-	cmd := haproxytest.Command(t, bin, cfg.String())
-	var output strings.Builder
-	cmd.Stdout, cmd.Stderr = &output, &output
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	p := haproxytest.Start(t, haproxytest.Command(t, bin, cfg.String()))
+	if err := p.WaitListening(port); err != nil {
+		p.Stop()
+		return fmt.Errorf("%w\nconfig:\n%s", err, cfg.String())
 	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
+	// The stats socket may come up after the frontend.
 	deadline := time.Now().Add(10 * time.Second)
-	// Ready when both the runtime API and the frontend answer: the stats
-	// socket may come up after the listeners. The frontend is dialled
-	// once only, since in mode tcp a connection takes a server.
 	for {
-		if c, err := net.DialTimeout("unix", h.sock, 100*time.Millisecond); err == nil {
+		c, err := net.DialTimeout("unix", h.sock, 100*time.Millisecond)
+		if err == nil {
 			c.Close()
-			c, err := net.DialTimeout("tcp", h.addr, 100*time.Millisecond)
-			if err == nil {
-				c.Close()
-				break
-			}
-		}
-		select {
-		case <-done:
-			return output.String() + "\nconfig:\n" + cfg.String(), fmt.Errorf("haproxy exited")
-		default:
+			break
 		}
 		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			<-done
-			return output.String(), fmt.Errorf("haproxy not listening on %s", h.addr)
+			p.Stop()
+			return fmt.Errorf("haproxy's runtime API not answering: %v\n%s", err, p.Output())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-	})
-	// Registered last, so it runs first: held requests end before HAProxy.
+	// Registered after Start's, so it runs first: held requests end
+	// before HAProxy.
 	t.Cleanup(h.unblock)
-	return "", nil
+	return nil
 }
 
 // hreq is one request sent through HAProxy.
