@@ -15,18 +15,12 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+
+	"github.com/caddy-haproxy/caddy-haproxy/internal/porttest"
 )
 
-// freePort returns a loopback port nobody listens on.
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+// freePort returns a loopback address nobody listens on.
+func freePort(t *testing.T) string { return porttest.Loopback(porttest.Free(t)) }
 
 // relocated returns the example config with its fixed ports moved to free
 // ones, so that the test runs beside anything else on the machine.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
 	"github.com/caddy-haproxy/caddy-haproxy/internal/haproxytest"
+	"github.com/caddy-haproxy/caddy-haproxy/internal/porttest"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/checks"
 )
 
@@ -270,12 +271,8 @@ func TestCheckTranslationAgainstHAProxy(t *testing.T) {
 		hAddrs[be.name], theirs[be.name] = requestRecorder(t)
 		oAddrs[be.name], ours[be.name] = requestRecorder(t)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	listen := ln.Addr().String()
-	ln.Close()
+	port := porttest.Free(t)
+	listen := porttest.Loopback(port)
 
 	// HAProxy's side.
 	var mu sync.Mutex
@@ -289,7 +286,7 @@ func TestCheckTranslationAgainstHAProxy(t *testing.T) {
 			}
 			mu.Unlock()
 		}
-	})
+	}).MustListen(t, port)
 
 	// The translator's side.
 	cfg, diags := config.Load("haproxy.cfg", []byte(build(oAddrs, listen)), func(string) (string, bool) { return "", false })

@@ -21,6 +21,8 @@ import (
 	"testing"
 	"text/template"
 	"time"
+
+	"github.com/caddy-haproxy/caddy-haproxy/internal/porttest"
 )
 
 // caddyBin is the caddy command built from this repository by TestMain.
@@ -81,72 +83,15 @@ func repoRoot() (string, error) {
 
 // --- ports -----------------------------------------------------------------
 
-// freePort returns a TCP port that is free on every interface.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for {
-		ln, err := net.Listen("tcp", ":0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		// The kernel may hand a port it just gave back out again: never
-		// give one port to two uses in this process.
-		if claimPorts(port, 1) {
-			return port
-		}
-	}
-}
+// freePort returns a TCP port that is free on every interface, never the
+// same twice in this process.
+func freePort(t *testing.T) int { return porttest.Free(t) }
 
-// givenPorts are the ports freePort and freePortRange have handed out.
-var (
-	givenPortsMu sync.Mutex
-	givenPorts   = map[int]bool{}
-)
-
-// claimPorts records n ports from first as handed out, unless one of them
-// already is.
-func claimPorts(first, n int) bool {
-	givenPortsMu.Lock()
-	defer givenPortsMu.Unlock()
-	for p := first; p < first+n; p++ {
-		if givenPorts[p] {
-			return false
-		}
-	}
-	for p := first; p < first+n; p++ {
-		givenPorts[p] = true
-	}
-	return true
-}
-
-func freePortRange(t *testing.T, n int) int {
-	t.Helper()
-	for attempt := 0; attempt < 50; attempt++ {
-		first := freePort(t)
-		if first+n-1 > 65535 {
-			continue
-		}
-		free := true
-		for p := first + 1; p < first+n && free; p++ {
-			ln, err := net.Listen("tcp", ":"+strconv.Itoa(p))
-			if err != nil {
-				free = false
-				continue
-			}
-			ln.Close()
-		}
-		if free && claimPorts(first+1, n-1) {
-			return first
-		}
-	}
-	t.Fatalf("found no %d consecutive free ports", n)
-	return 0
-}
+// freePortRange returns the first of n consecutive free ports.
+func freePortRange(t *testing.T, n int) int { return porttest.Range(t, n) }
 
 // loopback is the address a test sends to for a port.
-func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
+func loopback(port int) string { return porttest.Loopback(port) }
 
 // --- origins ---------------------------------------------------------------
 
@@ -358,17 +303,26 @@ func (p *process) waitFor(what string, cond func() bool) {
 	}
 }
 
-// waitListening waits until every address accepts TCP connections.
+// waitListening waits until the process itself listens on every address's
+// TCP port. Connecting instead could reach another process that holds the
+// port (the one this process then fails to bind).
 func (p *process) waitListening(addrs ...string) {
 	p.t.Helper()
 	for _, addr := range addrs {
+		_, portText, err := net.SplitHostPort(addr)
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		port, err := strconv.Atoi(portText)
+		if err != nil {
+			p.t.Fatal(err)
+		}
 		p.waitFor("listener on "+addr, func() bool {
-			c, err := net.DialTimeout("tcp", addr, time.Second)
+			ok, err := porttest.ListensTCP(p.pid(), port)
 			if err != nil {
-				return false
+				p.t.Skipf("cannot list the process's sockets: %v", err)
 			}
-			c.Close()
-			return true
+			return ok
 		})
 	}
 }
@@ -590,59 +544,16 @@ func repeat(pattern string, times int) string {
 // --- sockets ---------------------------------------------------------------
 
 // listeningSockets returns the protocol/port of every listening TCP socket
-// and bound UDP socket the process holds, from /proc. It skips the test
-// where /proc does not describe sockets (non-Linux).
+// and bound UDP socket of the process, as "tcp/8080".
 func listeningSockets(t *testing.T, pid int) map[string]bool {
 	t.Helper()
-	sockets := map[string]bool{}
-	for k := range listeningSocketCounts(t, pid) {
-		sockets[k] = true
-	}
-	return sockets
-}
-
-// listeningSocketCounts is listeningSockets with the number of sockets on
-// each protocol/port: Caddy binds a second socket (SO_REUSEPORT) while a
-// reload hands over from the old config to the new one.
-func listeningSocketCounts(t *testing.T, pid int) map[string]int {
-	t.Helper()
-	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	counts, err := porttest.Sockets(pid)
 	if err != nil {
 		t.Skipf("cannot list the process's sockets: %v", err)
 	}
-	inodes := map[string]bool{}
-	for _, fd := range fds {
-		target, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
-		if err == nil && strings.HasPrefix(target, "socket:[") {
-			inodes[strings.TrimSuffix(strings.TrimPrefix(target, "socket:["), "]")] = true
-		}
-	}
-	sockets := map[string]int{}
-	for _, table := range []string{"tcp", "tcp6", "udp", "udp6"} {
-		data, err := os.ReadFile("/proc/net/" + table)
-		if err != nil {
-			if table == "tcp" {
-				t.Skipf("cannot read the socket table: %v", err)
-			}
-			continue
-		}
-		lines := strings.Split(string(data), "\n")
-		for _, line := range lines[1:] {
-			f := strings.Fields(line)
-			if len(f) < 10 || !inodes[f[9]] {
-				continue
-			}
-			// TCP listeners are in state 0A; a bound UDP socket is 07.
-			if (strings.HasPrefix(table, "tcp") && f[3] != "0A") || (strings.HasPrefix(table, "udp") && f[3] != "07") {
-				continue
-			}
-			_, portHex, _ := strings.Cut(f[1], ":")
-			port, err := strconv.ParseUint(portHex, 16, 16)
-			if err != nil {
-				continue
-			}
-			sockets[strings.TrimSuffix(table, "6")+"/"+strconv.Itoa(int(port))]++
-		}
+	sockets := map[string]bool{}
+	for k := range counts {
+		sockets[k] = true
 	}
 	return sockets
 }

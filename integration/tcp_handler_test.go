@@ -159,21 +159,12 @@ type tcpProxies struct {
 func startTCPProxies(t *testing.T, b tcpBackendSpec) tcpProxies {
 	t.Helper()
 	hp, cp := freePort(t), freePort(t)
-	// Wait for the listening sockets rather than connect: a probe
-	// connection would reach a server and move the algorithms.
-	h := startHAProxy(t, writeFile(t, "haproxy.cfg", []byte(b.haproxyConfig(hp))))
-	waitListeningSocket(t, h, hp)
+	// waitListening checks the listening sockets rather than connect: a
+	// probe connection would reach a server and move the algorithms.
+	startHAProxy(t, writeFile(t, "haproxy.cfg", []byte(b.haproxyConfig(hp))), loopback(hp))
 	c := startCaddyWith(t, "--config", writeFile(t, "caddy.json", b.caddyConfig(cp)))
-	waitListeningSocket(t, c.process, cp)
+	c.waitListening(loopback(cp))
 	return tcpProxies{haproxy: loopback(hp), caddy: loopback(cp), caddyProc: c}
-}
-
-// waitListeningSocket waits until the process listens on the TCP port.
-func waitListeningSocket(t *testing.T, p *process, port int) {
-	t.Helper()
-	p.waitFor(fmt.Sprintf("a listening socket on port %d", port), func() bool {
-		return listeningSockets(t, p.pid())[fmt.Sprintf("tcp/%d", port)]
-	})
 }
 
 // each runs f for HAProxy's address, then for Caddy's.
@@ -426,7 +417,7 @@ func TestTCPConnectionSurvivesReload(t *testing.T) {
 	port := freePort(t)
 	c := startCaddyWith(t, "--config", writeFile(t, "caddy.json", b.caddyConfig(port)))
 	addr := loopback(port)
-	waitListeningSocket(t, c.process, port)
+	c.waitListening(loopback(port))
 
 	conn := dialTCP(t, addr, "")
 	r := bufio.NewReader(conn)

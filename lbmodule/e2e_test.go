@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddy-haproxy/caddy-haproxy/internal/porttest"
 	"github.com/caddyserver/caddy/v2"
 	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
@@ -41,14 +41,8 @@ func newOrigin(t *testing.T, name string, blocks bool) *origin {
 
 func (o *origin) dial() string { return strings.TrimPrefix(o.srv.URL, "http://") }
 
-func freePort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+// freePort returns a free loopback address, never the same twice.
+func freePort(t *testing.T) string { return porttest.Loopback(porttest.Free(t)) }
 
 // proxyRoute is a reverse_proxy route over servers with the haproxy policy.
 // extra fields go into the reverse_proxy handler, load_balancing merged.

@@ -17,6 +17,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/caddy-haproxy/caddy-haproxy/internal/haproxytest"
+	"github.com/caddy-haproxy/caddy-haproxy/internal/porttest"
 )
 
 // blockingOrigin answers its name after a release, and reports arrivals.
@@ -135,7 +136,8 @@ func TestQueueMatchesHAProxy(t *testing.T) {
 			a, b := newBlockingOrigin(t, "A", arrived), newBlockingOrigin(t, "B", arrived)
 			dir := t.TempDir()
 			sock := filepath.Join(dir, "sock")
-			listen := freePort(t)
+			port := porttest.Free(t)
+			listen := porttest.Loopback(port)
 			cfg := fmt.Sprintf(`global
     stats socket %s mode 600 level admin
 defaults
@@ -152,8 +154,7 @@ frontend fe
     bind %s
     default_backend be
 `, sock, balance, a.addr, b.addr, listen)
-			haproxytest.Start(t, haproxytest.Command(t, bin, cfg))
-			waitFor(t, func() bool { return haproxyQueued(t, sock) == 0 })
+			startHAProxy(t, bin, cfg, sock, port)
 			want := runQueueScenario(t, "http://"+listen, a, b, arrived,
 				func() int { return haproxyQueued(t, sock) })
 
@@ -184,10 +185,10 @@ frontend fe
 }
 
 // startHAProxy runs haproxy with cfg (which must use sock as its stats
-// socket) until the test ends.
-func startHAProxy(t *testing.T, bin, cfg, sock string) {
+// socket and listen on port) until the test ends.
+func startHAProxy(t *testing.T, bin, cfg, sock string, port int) {
 	t.Helper()
-	haproxytest.Start(t, haproxytest.Command(t, bin, cfg))
+	haproxytest.Start(t, haproxytest.Command(t, bin, cfg)).MustListen(t, port)
 	waitFor(t, func() bool { return haproxyQueued(t, sock) == 0 })
 }
 
@@ -216,7 +217,8 @@ func TestRetriesMatchHAProxy(t *testing.T) {
 				return sb.String()
 			}
 			sock := filepath.Join(t.TempDir(), "sock")
-			listen := freePort(t)
+			port := porttest.Free(t)
+			listen := porttest.Loopback(port)
 			opt := ""
 			if redispatch {
 				opt = "option redispatch"
@@ -237,7 +239,7 @@ backend be
 frontend fe
     bind %s
     default_backend be
-`, sock, opt, a.dial(), b.dial(), dead, listen), sock)
+`, sock, opt, a.dial(), b.dial(), dead, listen), sock, port)
 			want := transcript("http://" + listen)
 
 			bc := BackendConfig{Backend: fmt.Sprint("retry-diff-", redispatch), Redispatch: redispatch, Retries: new(1), Servers: []ServerConfig{

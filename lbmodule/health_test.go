@@ -23,6 +23,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/caddy-haproxy/caddy-haproxy/internal/haproxytest"
+	"github.com/caddy-haproxy/caddy-haproxy/internal/porttest"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/checks"
 )
 
@@ -490,12 +491,8 @@ func startHAProxyChecks(t *testing.T, backendLines string) *haproxyChecks {
 		t.Skip("haproxy binary not found in PATH: differential test skipped")
 	}
 	dir := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	port := porttest.Free(t)
+	addr := porttest.Loopback(port)
 	h := &haproxyChecks{t: t, sock: filepath.Join(dir, "admin.sock"), addr: addr}
 	cfg := fmt.Sprintf(`global
     log stdout format raw local0
@@ -516,7 +513,7 @@ frontend fe
 		h.mu.Lock()
 		h.logs = append(h.logs, line)
 		h.mu.Unlock()
-	})
+	}).MustListen(t, port)
 	hcWait(t, "haproxy stats socket", func() bool {
 		c, err := net.Dial("unix", h.sock)
 		if err == nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/caddy-haproxy/caddy-haproxy/internal/haproxytest"
+	"github.com/caddy-haproxy/caddy-haproxy/internal/porttest"
 )
 
 func durationOf(re *regexp.Regexp, line string) int {
@@ -228,12 +229,8 @@ func TestProbesAgainstHAProxy(t *testing.T) {
 		}
 		fmt.Fprintf(&cfg, "    server s %s check inter %d %s\n", c.addr, time.Duration(c.sc.Inter).Milliseconds(), c.extra)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(&cfg, "frontend fe\n    mode tcp\n    bind %s\n    default_backend tcp_ok\n", ln.Addr())
-	ln.Close()
+	port := porttest.Free(t)
+	fmt.Fprintf(&cfg, "frontend fe\n    mode tcp\n    bind %s\n    default_backend tcp_ok\n", porttest.Loopback(port))
 
 	// HAProxy's first line per backend.
 	var mu sync.Mutex
@@ -247,7 +244,7 @@ func TestProbesAgainstHAProxy(t *testing.T) {
 			}
 			mu.Unlock()
 		}
-	})
+	}).MustListen(t, port)
 
 	// Our side, concurrently.
 	ours := make(map[string]string, len(cases))
@@ -392,13 +389,9 @@ func TestHTTPRequestAgainstHAProxy(t *testing.T) {
 		theirs[c.name] = got
 		fmt.Fprintf(&cfg, "backend %s\n    %s\n    server s %s check inter 200\n", c.name, c.lines, addr)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(&cfg, "frontend fe\n    bind %s\n    default_backend default\n", ln.Addr())
-	ln.Close()
-	haproxytest.Start(t, haproxytest.Command(t, bin, cfg.String()))
+	port := porttest.Free(t)
+	fmt.Fprintf(&cfg, "frontend fe\n    bind %s\n    default_backend default\n", porttest.Loopback(port))
+	haproxytest.Start(t, haproxytest.Command(t, bin, cfg.String())).MustListen(t, port)
 
 	for _, c := range cases {
 		addr, ours := recorder(t)
@@ -468,13 +461,9 @@ func TestProxyHeaderAgainstHAProxy(t *testing.T) {
 		theirs[v] = side{addr, first}
 		fmt.Fprintf(&cfg, "backend b%s\n    option tcp-check\n    tcp-check send 0123456789abcdef\n    server s %s check inter 200 %s\n", v, addr, kw)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(&cfg, "frontend fe\n    bind %s\n    default_backend bv1\n", ln.Addr())
-	ln.Close()
-	haproxytest.Start(t, haproxytest.Command(t, bin, cfg.String()))
+	port := porttest.Free(t)
+	fmt.Fprintf(&cfg, "frontend fe\n    bind %s\n    default_backend bv1\n", porttest.Loopback(port))
+	haproxytest.Start(t, haproxytest.Command(t, bin, cfg.String())).MustListen(t, port)
 
 	v1 := regexp.MustCompile(`^PROXY TCP4 127\.0\.0\.1 127\.0\.0\.1 (\d+) (\d+)\r\n0123456789abcdef$`)
 	for v := range versions {

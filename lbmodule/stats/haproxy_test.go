@@ -5,14 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/caddy-haproxy/caddy-haproxy/internal/haproxytest"
+	"github.com/caddy-haproxy/caddy-haproxy/internal/porttest"
 )
 
 // haproxyStats runs haproxy with a stats page and returns a getter for
@@ -23,12 +22,8 @@ func haproxyStats(t *testing.T, extra string) func(suffix string) string {
 	if err != nil {
 		t.Skip("haproxy not installed")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	port := porttest.Free(t)
+	addr := porttest.Loopback(port)
 	cfg := fmt.Sprintf(`defaults
     mode http
     timeout connect 1s
@@ -39,7 +34,7 @@ listen stats
     bind %s
     stats uri /st
 `, extra, addr)
-	haproxytest.Start(t, haproxytest.Command(t, bin, cfg))
+	haproxytest.Start(t, haproxytest.Command(t, bin, cfg)).MustListen(t, port)
 	get := func(suffix string) (string, error) {
 		resp, err := http.Get("http://" + addr + "/st" + suffix)
 		if err != nil {
@@ -48,15 +43,6 @@ listen stats
 		defer resp.Body.Close()
 		b, err := io.ReadAll(resp.Body)
 		return string(b), err
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, err := get(";csv"); err == nil {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	return func(suffix string) string {
 		s, err := get(suffix)
