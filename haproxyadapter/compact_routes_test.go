@@ -19,6 +19,7 @@ func TestCompactRoutes(t *testing.T) {
 		readA   = `{"handler":"headers","request":{"set":{"C":["{http.request.header.A}"]}}}`
 		wildDel = `{"handler":"headers","request":{"delete":["X-*"]}}`
 		respX   = `{"handler":"headers","response":{"deferred":true,"set":{"X":["1"]}}}`
+		respA   = `{"handler":"headers","response":{"deferred":true,"set":{"A":["2"]}}}`
 		respY   = `{"handler":"headers","response":{"deferred":true,"delete":["Y"]}}`
 		respReq = `{"handler":"headers","response":{"deferred":true,"set":{"Z":["1"]},"require":{"status_code":[200]}}}`
 	)
@@ -51,9 +52,15 @@ func TestCompactRoutes(t *testing.T) {
 		{"a wildcard delete is not merged",
 			`[{"handle":[` + addB + `,` + wildDel + `]}]`,
 			`[{"handle":[` + addB + `,` + wildDel + `]}]`},
-		{"response rules merge, request and response do not",
+		{"request and response rules merge into one handler",
 			`[{"handle":[` + setA + `,` + respX + `,` + respY + `]}]`,
-			`[{"handle":[` + setA + `,{"handler":"headers","response":{"delete":["Y"],"set":{"X":["1"]},"deferred":true}}]}]`},
+			`[{"handle":[{"handler":"headers","request":{"set":{"A":["1"]}},"response":{"delete":["Y"],"set":{"X":["1"]},"deferred":true}}]}]`},
+		{"one header name on both sides merges",
+			`[{"handle":[` + respA + `,` + setA + `]}]`,
+			`[{"handle":[{"handler":"headers","request":{"set":{"A":["1"]}},"response":{"set":{"A":["2"]},"deferred":true}}]}]`},
+		{"a merged handler takes no second rule on one of its headers",
+			`[{"handle":[` + setA + `,` + respX + `,` + delA + `]}]`,
+			`[{"handle":[{"handler":"headers","request":{"set":{"A":["1"]}},"response":{"set":{"X":["1"]},"deferred":true}},` + delA + `]}]`},
 		{"a response rule with a status condition is not merged",
 			`[{"handle":[` + respX + `,` + respReq + `]}]`,
 			`[{"handle":[` + respX + `,` + respReq + `]}]`},

@@ -346,6 +346,25 @@ func TestReplaceValueMatchesHAProxy(t *testing.T) {
 	atLeastDistinct(t, want, 12)
 }
 
+// TestHeaderRulesBothWaysMatchHAProxy compares request and response
+// header rules written in turns, which the adapter merges into fewer
+// handlers, on what the server receives and what the client gets.
+func TestHeaderRulesBothWaysMatchHAProxy(t *testing.T) {
+	origin := echoOrigin(t)
+	port := freePort(t)
+	cfg := writeConfig(t, "rules_headers_both_ways.cfg", map[string]any{"Port": port, "Origin": origin})
+	addr := loopback(port)
+	var reqs []addrRequest
+	for _, hs := range [][]string{nil, {"X-Remove: 1", "X-Keep: 2"}, {"X-Added: zero"}, {"X-Resp: client", "X-Client: forged"}} {
+		for _, path := range []string{"/", "/status/404"} {
+			reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: path, headers: hs}})
+		}
+	}
+	want := compareRequests(t, cfg, []string{addr}, reqs)
+	// A client's X-Added, X-Resp and X-Client are overwritten.
+	atLeastDistinct(t, want, 4)
+}
+
 // TestUseServerMatchesHAProxy compares use-server rules: the server a
 // matching rule names answers, even with weight 0; a down server's rule is
 // passed over for the next matching one, else the load balancer picks.
