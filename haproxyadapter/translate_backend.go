@@ -243,12 +243,12 @@ func (t *translator) transport(b *config.Proxy) json.RawMessage {
 			// Without SNI HAProxy checks the certificate's name against
 			// verifyhost, or checks only its chain: the plugin's
 			// transport does the same.
-			return caddyconfig.JSONModuleObject(transport.Transport{HTTPTransport: tr, VerifyHost: verifyHost}, "protocol", "haproxy", nil)
+			return caddyconfig.JSONModuleObject(transport.Transport{HTTPTransport: tr, VerifyHost: verifyHost, ServerKeepAlive: tcpKeepAlive(b, "srvtcpka")}, "protocol", "haproxy", nil)
 		}
 	}
 	// The plugin's transport reports connect and response times to the
 	// statistics.
-	return caddyconfig.JSONModuleObject(transport.Transport{HTTPTransport: tr}, "protocol", "haproxy", nil)
+	return caddyconfig.JSONModuleObject(transport.Transport{HTTPTransport: tr, ServerKeepAlive: tcpKeepAlive(b, "srvtcpka")}, "protocol", "haproxy", nil)
 }
 
 // serverTLSSettings gathers the server parameters that shape a backend's

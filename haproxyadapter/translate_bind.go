@@ -191,7 +191,7 @@ func (t *translator) applyListenGroup(p *config.Proxy, g *listenGroup, srv *cadd
 			"fallback_policy": "REQUIRE",
 		}, "wrapper", "proxy_protocol", nil))
 	}
-	wrappers = append(wrappers, caddyconfig.JSONModuleObject(lbmodule.FrontendListener{Name: p.Name}, "wrapper", "haproxy_frontend", nil))
+	wrappers = append(wrappers, caddyconfig.JSONModuleObject(lbmodule.FrontendListener{Name: p.Name, ClientKeepAlive: tcpKeepAlive(p, "clitcpka")}, "wrapper", "haproxy_frontend", nil))
 	if g.tls {
 		wrappers = append(wrappers, caddyconfig.JSONModuleObject(struct{}{}, "wrapper", "tls", nil))
 	}

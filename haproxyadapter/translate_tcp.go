@@ -340,7 +340,12 @@ func (t *translator) translateTCPBackend(fe, b *config.Proxy) json.RawMessage {
 		t.warnf(b.Pos, "backend", "backend %q has no server: every connection is closed", b.Name)
 		return closeHandler()
 	}
-	h := l4proxy.Handler{Backend: t.tcpBackendConfig(b), Frontend: fe.Name}
+	h := l4proxy.Handler{
+		Backend:         t.tcpBackendConfig(b),
+		Frontend:        fe.Name,
+		ClientKeepAlive: tcpKeepAlive(fe, "clitcpka"),
+		ServerKeepAlive: tcpKeepAlive(b, "srvtcpka"),
+	}
 	set := func(d config.Duration, dst *caddy.Duration) {
 		if d.Set && !d.Infinite {
 			*dst = caddy.Duration(d.D)

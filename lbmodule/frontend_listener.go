@@ -7,6 +7,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/tcpkeepalive"
 )
 
 func init() {
@@ -20,6 +22,10 @@ func init() {
 type FrontendListener struct {
 	// Name is the frontend's name, as in the haproxy_frontend handler.
 	Name string `json:"name"`
+	// ClientKeepAlive, when set, sets the TCP keep-alive probes of the
+	// connections accepted (HAProxy's "option clitcpka" with
+	// clitcpka-idle, -intvl and -cnt) in place of the server's defaults.
+	ClientKeepAlive *tcpkeepalive.Probes `json:"client_tcp_keepalive,omitempty"`
 
 	frontend *Frontend
 	// watched is the HTTP server whose idle connections this wrapper
@@ -56,18 +62,24 @@ func (l *FrontendListener) Cleanup() error {
 
 // WrapListener counts the connections ln accepts.
 func (l *FrontendListener) WrapListener(ln net.Listener) net.Listener {
-	return &countingListener{Listener: ln, counters: &l.frontend.counters}
+	return &countingListener{Listener: ln, counters: &l.frontend.counters, keepAlive: l.ClientKeepAlive}
 }
 
 type countingListener struct {
 	net.Listener
-	counters *Counters
+	counters  *Counters
+	keepAlive *tcpkeepalive.Probes
 }
 
 func (l *countingListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return c, err
+	}
+	if l.keepAlive != nil {
+		// A connection whose socket refuses the options is served
+		// anyway, as by HAProxy, which does not check them either.
+		_ = l.keepAlive.Apply(c)
 	}
 	l.counters.take()
 	l.counters.StartSession(time.Now())

@@ -36,6 +36,24 @@ func TestDefaultsInheritance(t *testing.T) {
 				t.Errorf("retries %d/%d at %v, want 7", be.Retries, li.Retries, be.RetriesPos)
 			}
 		}},
+		{"tcp keep-alive by side", " clitcpka-idle 1m\n clitcpka-intvl 10\n clitcpka-cnt 4\n srvtcpka-idle 45\n srvtcpka-intvl 500ms", func(t *testing.T, fe, be, li *Proxy) {
+			want := TCPKeepAlive{Idle: Duration{D: time.Minute, Set: true}, Interval: Duration{D: 10 * time.Second, Set: true}, Count: 4}
+			for _, p := range []*Proxy{fe, li} {
+				got := p.ClientKeepAlive
+				if got.Idle.D != want.Idle.D || !got.Idle.Set || got.Interval.D != want.Interval.D || got.Count != 4 || got.Idle.Pos.Line != 2 || got.CountPos.Line != 4 {
+					t.Errorf("%s: client keep-alive %+v", p.Name, got)
+				}
+			}
+			for _, p := range []*Proxy{be, li} {
+				got := p.ServerKeepAlive
+				if got.Idle.D != 45*time.Second || got.Interval.D != 500*time.Millisecond || got.Count != 0 {
+					t.Errorf("%s: server keep-alive %+v", p.Name, got)
+				}
+			}
+			if be.ClientKeepAlive.Idle.Set || fe.ServerKeepAlive.Idle.Set {
+				t.Errorf("a side inherited where HAProxy does not: backend client %+v, frontend server %+v", be.ClientKeepAlive, fe.ServerKeepAlive)
+			}
+		}},
 		{"retries default", " mode http", func(t *testing.T, fe, be, li *Proxy) {
 			if be.Retries != 3 || be.RetriesPos.Line != 0 {
 				t.Errorf("retries %d at %v, want built-in 3", be.Retries, be.RetriesPos)

@@ -192,6 +192,10 @@ type Proxy struct {
 	// "default option x" removes the entry (HAProxy's built-in setting,
 	// whatever the defaults section said).
 	Options map[string]*Option
+	// ClientKeepAlive and ServerKeepAlive are the clitcpka-idle, -intvl,
+	// -cnt and srvtcpka-… lines, as written or inherited. They apply once
+	// option clitcpka, srvtcpka or tcpka turns the probes on.
+	ClientKeepAlive, ServerKeepAlive TCPKeepAlive
 
 	// Balance is the load-balancing algorithm; zero value means roundrobin.
 	Balance Balance
@@ -324,6 +328,16 @@ type Duration struct {
 	// Infinite is true for "infinite" where HAProxy allows it.
 	Infinite bool
 	Pos      Pos
+}
+
+// TCPKeepAlive holds one side's TCP keep-alive probe settings; an unset
+// field leaves the system's value.
+type TCPKeepAlive struct {
+	// Idle and Interval are clitcpka-idle / clitcpka-intvl (or srvtcpka-…).
+	Idle, Interval Duration
+	// Count is clitcpka-cnt (or srvtcpka-cnt), 0 when unset.
+	Count    int
+	CountPos Pos
 }
 
 // Timeouts holds every "timeout" keyword (and the legacy contimeout,

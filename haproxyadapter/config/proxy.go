@@ -77,6 +77,7 @@ func (d *Proxy) inherit(kind ProxyKind, name string, pos Pos) *Proxy {
 	if kind == KindDefaults || kind.HasFrontend() {
 		p.MaxConn = d.MaxConn
 		p.Timeouts.Client, p.Timeouts.ClientFin = t.Client, t.ClientFin
+		p.ClientKeepAlive = d.ClientKeepAlive
 		p.MonitorURI, p.MonitorURIPos = d.MonitorURI, d.MonitorURIPos
 		p.DefaultBackend, p.DefaultBackendPos = d.DefaultBackend, d.DefaultBackendPos
 	}
@@ -85,6 +86,7 @@ func (d *Proxy) inherit(kind ProxyKind, name string, pos Pos) *Proxy {
 		p.Retries, p.RetriesPos = d.Retries, d.RetriesPos
 		p.Timeouts.Connect, p.Timeouts.Server, p.Timeouts.ServerFin = t.Connect, t.Server, t.ServerFin
 		p.Timeouts.Queue, p.Timeouts.Check, p.Timeouts.Tunnel = t.Queue, t.Check, t.Tunnel
+		p.ServerKeepAlive = d.ServerKeepAlive
 		p.Balance = d.Balance
 		p.Balance.Args = slices.Clone(d.Balance.Args)
 		p.HashType = d.HashType
@@ -385,6 +387,12 @@ func initProxyHandlers() {
 		"fullconn":            proxyFullConn,
 		"retries":             proxyRetries,
 		"timeout":             proxyTimeout,
+		"clitcpka-idle":       proxyKeepAlive,
+		"clitcpka-intvl":      proxyKeepAlive,
+		"clitcpka-cnt":        proxyKeepAlive,
+		"srvtcpka-idle":       proxyKeepAlive,
+		"srvtcpka-intvl":      proxyKeepAlive,
+		"srvtcpka-cnt":        proxyKeepAlive,
 		"contimeout":          proxyLegacyTimeout,
 		"clitimeout":          proxyLegacyTimeout,
 		"srvtimeout":          proxyLegacyTimeout,
@@ -560,6 +568,37 @@ func proxyTimeout(b *builder, c *proxyCtx, st lex.Statement) bool {
 		return false
 	}
 	*timeoutField(&c.p.Timeouts, st.Words[1]) = Duration{D: d, Set: true, Pos: st.Pos}
+	return true
+}
+
+// proxyKeepAlive models clitcpka-idle, -intvl, -cnt and their srvtcpka-…
+// twins. Times count in seconds unless a unit is given, as HAProxy's.
+func proxyKeepAlive(b *builder, c *proxyCtx, st lex.Statement) bool {
+	name := st.Words[0]
+	if !b.needArgs(st, name, 1, 1, name+" <value>") {
+		return false
+	}
+	side, setting, _ := strings.Cut(name, "-")
+	ka := &c.p.ClientKeepAlive
+	if side == "srvtcpka" {
+		ka = &c.p.ServerKeepAlive
+	}
+	if setting == "cnt" {
+		n, ok := b.intArg(st, name, st.Words[1], 0, 1<<31-1)
+		if ok {
+			ka.Count, ka.CountPos = n, st.Pos
+		}
+		return ok
+	}
+	d, ok := b.durationArg(st, name, st.Words[1], time.Second)
+	if !ok {
+		return false
+	}
+	field := &ka.Idle
+	if setting == "intvl" {
+		field = &ka.Interval
+	}
+	*field = Duration{D: d, Set: true, Pos: st.Pos}
 	return true
 }
 

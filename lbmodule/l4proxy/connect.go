@@ -49,9 +49,13 @@ func (h *Handler) connect(cx *layer4.Connection, s *lbmodule.Server) (net.Conn, 
 // dial makes one connection attempt to s within the connect timeout.
 func (h *Handler) dial(cx *layer4.Connection, s *lbmodule.Server) (net.Conn, error) {
 	t := h.targets[s.Index()]
-	// No TCP keep-alive toward servers: HAProxy sets none without
-	// "option srvtcpka", and it costs syscalls on every connection.
+	// No TCP keep-alive toward servers unless asked for: HAProxy sets
+	// none without "option srvtcpka", and it costs syscalls on every
+	// connection.
 	d := net.Dialer{Timeout: time.Duration(h.ConnectTimeout), KeepAlive: -1}
+	if h.ServerKeepAlive != nil {
+		d.KeepAliveConfig = h.ServerKeepAlive.Config()
+	}
 	conn, err := d.DialContext(cx.Context, t.network, t.address)
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/sched"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/tcpkeepalive"
 )
 
 func init() {
@@ -38,6 +39,8 @@ func init() {
 //	  "client_timeout": "30s",
 //	  "server_timeout": "30s",
 //	  "tunnel_timeout": "1h",
+//	  "client_tcp_keepalive": {"idle": "30s", "interval": "5s", "count": 3},
+//	  "server_tcp_keepalive": {},
 //	  "frontend": "fe_tcp"
 //	}
 //
@@ -73,6 +76,17 @@ type Handler struct {
 	// after this long without data in either direction (HAProxy's
 	// "timeout tunnel").
 	TunnelTimeout caddy.Duration `json:"tunnel_timeout,omitempty"`
+
+	// ClientKeepAlive, when set, turns on TCP keep-alive probes on the
+	// client's connection (HAProxy's "option clitcpka" with clitcpka-idle,
+	// -intvl and -cnt). Without it the client's connection gets none, as
+	// in HAProxy.
+	ClientKeepAlive *tcpkeepalive.Probes `json:"client_tcp_keepalive,omitempty"`
+	// ServerKeepAlive, when set, turns on TCP keep-alive probes on the
+	// connections to servers (HAProxy's "option srvtcpka" with
+	// srvtcpka-idle, -intvl and -cnt). Without it they get none, as in
+	// HAProxy.
+	ServerKeepAlive *tcpkeepalive.Probes `json:"server_tcp_keepalive,omitempty"`
 
 	// Frontend names the frontend whose counters (connections current,
 	// max and total, bytes in and out) count this handler's connections,
@@ -222,6 +236,11 @@ func (h *Handler) Handle(cx *layer4.Connection, _ layer4.Handler) error {
 		fc := h.frontend.Counters()
 		fc.Open()
 		defer fc.Close()
+	}
+	if h.ClientKeepAlive != nil {
+		if err := h.ClientKeepAlive.Apply(cx.Conn); err != nil {
+			h.debug("cannot set TCP keep-alive", cx, err)
+		}
 	}
 	s, err := h.backend.Acquire(cx.Context, h.request(cx), nil)
 	if err != nil {

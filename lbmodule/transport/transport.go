@@ -8,11 +8,15 @@
 package transport
 
 import (
+	"context"
 	"errors"
+	"net"
 	"net/http"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
+
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/tcpkeepalive"
 )
 
 func init() {
@@ -37,6 +41,12 @@ type Transport struct {
 	// VerifyHost is the name the server certificate must carry when no
 	// server_name is set; empty checks the certificate chain only.
 	VerifyHost string `json:"verify_host,omitempty"`
+
+	// ServerKeepAlive, when set, sets the TCP keep-alive probes of the
+	// connections to servers (HAProxy's "option srvtcpka" with
+	// srvtcpka-idle, -intvl and -cnt) in place of keep_alive's
+	// probe_interval.
+	ServerKeepAlive *tcpkeepalive.Probes `json:"server_tcp_keepalive,omitempty"`
 }
 
 // CaddyModule returns the Caddy module information.
@@ -53,7 +63,7 @@ func (t *Transport) Provision(ctx caddy.Context) error {
 	if err := t.HTTPTransport.Provision(ctx); err != nil {
 		return err
 	}
-	t.Transport.DialContext = observeDials(t.Transport.DialContext)
+	t.Transport.DialContext = observeDials(withKeepAlive(t.Transport.DialContext, t.ServerKeepAlive))
 	if t.TLS == nil || t.TLS.InsecureSkipVerify || t.TLS.ServerName != "" {
 		if t.VerifyHost != "" {
 			return errors.New("verify_host applies only to TLS without server_name and insecure_skip_verify")
@@ -81,6 +91,24 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		obs.GotResponse()
 	}
 	return resp, err
+}
+
+// withKeepAlive has dial set the probes on each connection it makes,
+// unless probes is nil.
+func withKeepAlive(dial func(context.Context, string, string) (net.Conn, error), probes *tcpkeepalive.Probes) func(context.Context, string, string) (net.Conn, error) {
+	if probes == nil {
+		return dial
+	}
+	return func(ctx context.Context, network, address string) (net.Conn, error) {
+		conn, err := dial(ctx, network, address)
+		if err != nil {
+			return nil, err
+		}
+		// A socket that refuses the options is used anyway, as by
+		// HAProxy, which does not check them either.
+		_ = probes.Apply(conn)
+		return conn, nil
+	}
 }
 
 // Interface guards
