@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/caddy-haproxy/caddy-haproxy/internal/porttest"
+	"github.com/caddy-haproxy/caddy-haproxy/internal/syncbuf"
 )
 
 // caddyBin is the caddy command built from this repository by TestMain.
@@ -206,30 +207,12 @@ func lineOf(t *testing.T, path, s string) int {
 
 // --- processes -------------------------------------------------------------
 
-// syncBuffer collects a process's output while tests read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // process is a running caddy or haproxy.
 type process struct {
 	t    *testing.T
 	name string
 	cmd  *exec.Cmd
-	log  *syncBuffer
+	log  *syncbuf.Buffer
 	done chan struct{} // closed when the process has exited
 	err  error         // Wait's result, once done is closed
 	// cleanExit makes stop fail the test unless the process exits with
@@ -241,7 +224,7 @@ type process struct {
 // SIGINT when the test ends; its output is logged if the test failed.
 func startProcess(t *testing.T, name string, cmd *exec.Cmd) *process {
 	t.Helper()
-	p := &process{t: t, name: name, cmd: cmd, log: &syncBuffer{}, done: make(chan struct{})}
+	p := &process{t: t, name: name, cmd: cmd, log: &syncbuf.Buffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.log, p.log
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", name, err)

@@ -325,24 +325,32 @@ func TestDynamicUseBackendMatchesHAProxy(t *testing.T) {
 	}
 }
 
-// TestReplaceValueMatchesHAProxy compares replace-value rules on request
-// headers (several lines, quoted values, blanks, empty values) and on
-// response headers.
-func TestReplaceValueMatchesHAProxy(t *testing.T) {
+// headerRulesMatchHAProxy sends GET / and GET /status/404 with each set
+// of request headers through a config of header rules in front of the echo
+// origin, compares the answers with HAProxy's, and returns HAProxy's.
+func headerRulesMatchHAProxy(t *testing.T, cfgName string, headerSets [][]string) []string {
+	t.Helper()
 	origin := echoOrigin(t)
 	port := freePort(t)
-	cfg := writeConfig(t, "rules_replace_value.cfg", map[string]any{"Port": port, "Origin": origin})
+	cfg := writeConfig(t, cfgName, map[string]any{"Port": port, "Origin": origin})
 	addr := loopback(port)
 	var reqs []addrRequest
-	for _, hs := range [][]string{
-		nil, {"X-V: a1, b2,a3 ,  a4"}, {"X-V: a1"}, {`X-V: "a1, a2", a3`}, {"X-W: abc, bcd, zzz"}, {"X-W: abc,,b"},
-		{"X-W: b1", "X-W: c, b2"}, {"X-Q: SECRET, public"}, {"X-Q: secretive"}, {"X-V: , a"},
-	} {
+	for _, hs := range headerSets {
 		for _, path := range []string{"/", "/status/404"} {
 			reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: path, headers: hs}})
 		}
 	}
-	want := compareRequests(t, cfg, []string{addr}, reqs)
+	return compareRequests(t, cfg, []string{addr}, reqs)
+}
+
+// TestReplaceValueMatchesHAProxy compares replace-value rules on request
+// headers (several lines, quoted values, blanks, empty values) and on
+// response headers.
+func TestReplaceValueMatchesHAProxy(t *testing.T) {
+	want := headerRulesMatchHAProxy(t, "rules_replace_value.cfg", [][]string{
+		nil, {"X-V: a1, b2,a3 ,  a4"}, {"X-V: a1"}, {`X-V: "a1, a2", a3`}, {"X-W: abc, bcd, zzz"}, {"X-W: abc,,b"},
+		{"X-W: b1", "X-W: c, b2"}, {"X-Q: SECRET, public"}, {"X-Q: secretive"}, {"X-V: , a"},
+	})
 	atLeastDistinct(t, want, 12)
 }
 
@@ -350,17 +358,9 @@ func TestReplaceValueMatchesHAProxy(t *testing.T) {
 // header rules written in turns, which the adapter merges into fewer
 // handlers, on what the server receives and what the client gets.
 func TestHeaderRulesBothWaysMatchHAProxy(t *testing.T) {
-	origin := echoOrigin(t)
-	port := freePort(t)
-	cfg := writeConfig(t, "rules_headers_both_ways.cfg", map[string]any{"Port": port, "Origin": origin})
-	addr := loopback(port)
-	var reqs []addrRequest
-	for _, hs := range [][]string{nil, {"X-Remove: 1", "X-Keep: 2"}, {"X-Added: zero"}, {"X-Resp: client", "X-Client: forged"}} {
-		for _, path := range []string{"/", "/status/404"} {
-			reqs = append(reqs, addrRequest{addr, rawRequest{method: "GET", target: path, headers: hs}})
-		}
-	}
-	want := compareRequests(t, cfg, []string{addr}, reqs)
+	want := headerRulesMatchHAProxy(t, "rules_headers_both_ways.cfg", [][]string{
+		nil, {"X-Remove: 1", "X-Keep: 2"}, {"X-Added: zero"}, {"X-Resp: client", "X-Client: forged"},
+	})
 	// A client's X-Added, X-Resp and X-Client are overwritten.
 	atLeastDistinct(t, want, 4)
 }

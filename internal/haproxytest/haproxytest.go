@@ -4,17 +4,16 @@ package haproxytest
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/caddy-haproxy/caddy-haproxy/internal/porttest"
+	"github.com/caddy-haproxy/caddy-haproxy/internal/syncbuf"
 )
 
 // startTimeout bounds how long HAProxy may take to listen.
@@ -37,7 +36,7 @@ func Command(t testing.TB, bin, cfg string) *exec.Cmd {
 type Process struct {
 	cmd    *exec.Cmd
 	exited chan struct{}
-	output syncBuffer
+	output syncbuf.Buffer
 }
 
 // Start starts cmd and kills it when the test ends. Standard error, and
@@ -134,23 +133,4 @@ func (p *Process) MustListen(t testing.TB, ports ...int) {
 	if err := p.WaitListening(ports...); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// syncBuffer is a bytes.Buffer that the command's copying goroutines and
-// the test may use at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
