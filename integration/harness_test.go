@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"text/template"
 	"time"
@@ -265,10 +266,25 @@ func (p *process) stop() {
 			p.t.Errorf("%s did not exit cleanly after SIGINT: %v", p.name, p.err)
 		}
 	case <-time.After(stopTimeout):
-		_ = p.cmd.Process.Kill()
-		<-p.done
+		p.dumpAndKill()
 		p.t.Errorf("%s did not exit within %v of SIGINT", p.name, stopTimeout)
 	}
+}
+
+// dumpAndKill ends a process that hangs. Caddy gets SIGABRT first, which
+// writes every goroutine's stack to its output (GOTRACEBACK=all, see
+// caddyEnv; caddy traps SIGQUIT), so that the failure shows where it hung.
+func (p *process) dumpAndKill() {
+	if p.name == "caddy" {
+		_ = p.cmd.Process.Signal(syscall.SIGABRT)
+		select {
+		case <-p.done:
+			return
+		case <-time.After(5 * time.Second):
+		}
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.done
 }
 
 // waitFor polls cond until it holds, the process exits or the timeout ends.
@@ -323,6 +339,7 @@ func caddyEnv(t *testing.T, admin string) []string {
 	home := t.TempDir()
 	return append(os.Environ(),
 		"CADDY_ADMIN="+admin,
+		"GOTRACEBACK=all",
 		"HOME="+home,
 		"XDG_CONFIG_HOME="+filepath.Join(home, "config"),
 		"XDG_DATA_HOME="+filepath.Join(home, "data"),
@@ -387,6 +404,11 @@ func (c *caddyProc) loadHAProxyConfig(cfg []byte) error {
 func (c *caddyProc) load(contentType string, cfg []byte) error {
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Post("http://"+c.admin+"/load", contentType, bytes.NewReader(cfg))
 	if err != nil {
+		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+			// A load that hangs: the stacks tell where.
+			c.dumpAndKill()
+			return fmt.Errorf("%w; caddy's goroutines are in its output", err)
+		}
 		return err
 	}
 	defer resp.Body.Close()

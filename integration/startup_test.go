@@ -163,3 +163,13 @@ func assertListening(t *testing.T, c *caddyProc, ports []int) {
 		t.Errorf("caddy listens on %v, want %v", got, want)
 	}
 }
+
+// TestHangingCaddyShowsItsGoroutines checks the harness's last resort for
+// a caddy that hangs: its goroutines' stacks end up in its output.
+func TestHangingCaddyShowsItsGoroutines(t *testing.T) {
+	c := startCaddy(t, writeConfig(t, "global_defaults_only.cfg", nil))
+	c.dumpAndKill()
+	if out := c.log.String(); !strings.Contains(out, "goroutine ") || !strings.Contains(out, "SIGABRT") {
+		t.Fatalf("no goroutine dump in caddy's output:\n%s", out)
+	}
+}
