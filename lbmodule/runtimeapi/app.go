@@ -5,14 +5,8 @@
 package runtimeapi
 
 import (
-	"errors"
 	"fmt"
-	"net"
-	"os"
 	"strconv"
-	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -37,9 +31,15 @@ type App struct {
 	// 0 means HAProxy's default, 10s.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
 
-	logger    *zap.Logger
-	listeners []net.Listener
-	wg        *sync.WaitGroup
+	logger *zap.Logger
+	// held are the sockets this app serves, with its settings for each.
+	held []heldSocket
+}
+
+// heldSocket is a socket an app serves, and the app's settings for it.
+type heldSocket struct {
+	socket   *socket
+	settings *sessionSettings
 }
 
 // Listener is one "stats socket".
@@ -70,7 +70,6 @@ func (App) CaddyModule() caddy.ModuleInfo {
 func (a *App) Provision(ctx caddy.Context) error {
 	a.logger = ctx.Logger()
 	infoMaxConn.Store(int64(a.MaxConn))
-	a.wg = new(sync.WaitGroup)
 	for i := range a.Listeners {
 		l := &a.Listeners[i]
 		l.level = LevelOperator
@@ -103,43 +102,20 @@ func (a *App) Provision(ctx caddy.Context) error {
 	return nil
 }
 
-// Start opens the sockets and serves them.
+// Start opens the sockets, or takes over those a running config has
+// open, and serves them.
 func (a *App) Start() error {
 	for _, l := range a.Listeners {
-		if l.addr.IsUnixNetwork() {
-			removeStaleSocket(l.addr.Host)
-		}
-		v, err := l.addr.Listen(caddy.ActiveContext(), 0, net.ListenConfig{})
+		settings := &sessionSettings{level: l.level, timeout: a.timeout()}
+		s, err := acquireSocket(&l, settings)
 		if err != nil {
 			_ = a.Stop()
 			return fmt.Errorf("runtime API %s: %v", l.Address, err)
 		}
-		ln, ok := v.(net.Listener)
-		if !ok {
-			_ = a.Stop()
-			return fmt.Errorf("runtime API %s: not a stream listener", l.Address)
-		}
-		a.listeners = append(a.listeners, ln)
-		a.wg.Add(1)
-		go a.accept(ln, l.level)
+		a.held = append(a.held, heldSocket{s, settings})
 		a.logger.Info("runtime API listening", zap.String("address", l.Address), zap.Stringer("level", l.level))
 	}
 	return nil
-}
-
-func (a *App) accept(ln net.Listener, level Level) {
-	defer a.wg.Done()
-	for {
-		conn, err := ln.Accept()
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return
-		}
-		go serve(conn, level, a.timeout())
-	}
 }
 
 func (a *App) timeout() time.Duration {
@@ -149,36 +125,13 @@ func (a *App) timeout() time.Duration {
 	return defaultTimeout
 }
 
-// removeStaleSocket removes a socket file nobody listens on any more (a
-// stopped HAProxy or Caddy leaves one), so that the path can be bound
-// again, as HAProxy replaces its socket on start-up. A socket that answers
-// is left alone: it may be this process's own, kept across a reload.
-func removeStaleSocket(host string) {
-	path, _, _ := strings.Cut(host, "|")
-	if path == "" || strings.HasPrefix(path, "@") {
-		return
-	}
-	fi, err := os.Lstat(path)
-	if err != nil || fi.Mode()&os.ModeSocket == 0 {
-		return
-	}
-	conn, err := net.DialTimeout("unix", path, time.Second)
-	if err == nil {
-		_ = conn.Close()
-		return
-	}
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		_ = os.Remove(path)
-	}
-}
-
-// Stop closes the sockets; sessions in progress end on their own.
+// Stop gives up the sockets: one that no newer config serves closes.
+// Sessions in progress end on their own.
 func (a *App) Stop() error {
-	for _, ln := range a.listeners {
-		_ = ln.Close()
+	for _, h := range a.held {
+		h.socket.release(h.settings)
 	}
-	a.wg.Wait()
-	a.listeners = nil
+	a.held = nil
 	return nil
 }
 
