@@ -21,9 +21,10 @@ var tcpSyntax = &blockSyntax{
 	keywords: []string{
 		"balance", "hash-type", "server", "default-server", "server-template",
 		"option", "http-check", "tcp-check", "timeout", "retries", "fullconn", "mode",
+		"clitcpka-idle", "clitcpka-intvl", "clitcpka-cnt", "srvtcpka-idle", "srvtcpka-intvl", "srvtcpka-cnt",
 	},
 	options: []string{
-		"allbackups", "redispatch", "log-health-checks",
+		"allbackups", "redispatch", "log-health-checks", "clitcpka", "srvtcpka", "tcpka",
 		"httpchk", "tcp-check", "ssl-hello-chk", "mysql-check", "pgsql-check",
 		"redis-check", "smtpchk", "ldap-check",
 	},
