@@ -142,6 +142,7 @@ func (t *translator) backendConfig(b *config.Proxy) lbmodule.BackendConfig {
 	if d, ok := firstTimeout(b.Timeouts.Queue, b.Timeouts.Connect); ok {
 		bc.QueueTimeout = caddy.Duration(d)
 	}
+	t.checkSources(b)
 	for i, s := range b.Servers {
 		sc := lbmodule.ServerConfig{
 			Name:     s.Name,
@@ -166,6 +167,15 @@ func (t *translator) backendConfig(b *config.Proxy) lbmodule.BackendConfig {
 		}
 		sc.AgentCheck, diags = serverAgentCheck(s)
 		t.diags = append(t.diags, diags...)
+		// HAProxy's source applies to the server's checks and agent too.
+		if src := sourceAddress(serverSource(b, s)); src != "" {
+			if sc.Check != nil {
+				sc.Check.Source = src
+			}
+			if sc.AgentCheck != nil {
+				sc.AgentCheck.Source = src
+			}
+		}
 		if s.ID != i+1 {
 			// Only ids that differ from the position need saying.
 			sc.ID = s.ID
@@ -224,6 +234,12 @@ func (t *translator) transport(b *config.Proxy) json.RawMessage {
 		}
 		if s.Params.SendProxy != first.Params.SendProxy || s.Params.SendProxyV2 != first.Params.SendProxyV2 {
 			t.errorf(s.Pos, "server", "backend %q mixes send-proxy settings between servers (%s, %s); Caddy uses one transport per backend: split the backend", b.Name, first.Name, s.Name)
+		}
+	}
+	tr.LocalAddress = sourceAddress(serverSource(b, first))
+	for _, s := range b.Servers[1:] {
+		if src := sourceAddress(serverSource(b, s)); src != tr.LocalAddress {
+			t.errorf(s.Pos, "source", "backend %q gives servers different sources (%s, %s); Caddy uses one transport per backend: split the backend", b.Name, first.Name, s.Name)
 		}
 	}
 	switch {

@@ -378,6 +378,7 @@ func (t *translator) tcpBackendConfig(b *config.Proxy) lbmodule.BackendConfig {
 	}
 	bc := t.backendConfig(b)
 	for i, s := range b.Servers {
+		bc.Servers[i].Source = sourceAddress(serverSource(b, s))
 		if s.Port == "" && strings.Contains(bc.Servers[i].Dial, "{") {
 			// HAProxy connects to the port the client connected to:
 			// known when every frontend using the backend listens on

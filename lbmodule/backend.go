@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/checks"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/sched"
 )
 
@@ -152,6 +153,9 @@ func validateBackendConfig(cfg *BackendConfig) error {
 		}
 		if sc.SendProxy != "" && sc.SendProxy != "v1" && sc.SendProxy != "v2" {
 			return fmt.Errorf("%s: send_proxy %q: want v1 or v2", where, sc.SendProxy)
+		}
+		if _, err := checks.LocalAddr(sc.Source); err != nil {
+			return fmt.Errorf("%s: %v", where, err)
 		}
 		if sc.MaxConn < 0 || sc.MaxQueue < 0 || sc.MinConn < 0 {
 			return fmt.Errorf("%s: maxconn, maxqueue and minconn must not be negative", where)

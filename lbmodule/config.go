@@ -133,4 +133,10 @@ type ServerConfig struct {
 	// "send-proxy-v2"). Empty sends none. The HTTP policy does not read
 	// it: for HTTP, reverse_proxy's transport sends the header.
 	SendProxy string `json:"send_proxy,omitempty"`
+	// Source is the local address the layer-4 handler connects to the
+	// server from (HAProxy's "source"), "ip" or "ip:port"; empty lets the
+	// system pick. The HTTP policy does not read it: for HTTP,
+	// reverse_proxy's transport has local_address. Health checks set
+	// their own (check.source).
+	Source string `json:"source,omitempty"`
 }

@@ -42,8 +42,8 @@ func serverKeywords() []*Keyword {
 		s("track", 1, Ignored, noteChecksUnsupported),
 		s("proto", 1, Refused, "forcing a protocol to the server (h2, fcgi) is not translated yet"),
 		s("socks4", 1, Refused, "connecting through a SOCKS4 proxy is not supported"),
-		s("source", -1, Refused, "choosing the source address of server connections is not supported"),
-		s("usesrc", 1, Refused, "transparent source addresses are not supported"),
+		s("source", -1, Translated, noteSource),
+		s("usesrc", 1, Refused, "transparent source addresses are not translated"),
 		s("namespace", 1, Refused, "network namespaces are not supported"),
 		s("ws", 1, Ignored, "WebSocket upgrades follow the protocol negotiated with the client"),
 

@@ -137,7 +137,7 @@ func proxyKeywords() []*Keyword {
 		px("filter", "-XXX", Refused, "filters (trace, SPOE, bandwidth limits, compression) are not supported; remove the line"),
 		px("use-fcgi-app", "--XX", Refused, "FastCGI applications are not translated; use Caddy's php_fastcgi or reverse_proxy with the fastcgi transport"),
 		px("dispatch", "--XX", Refused, "write the address as a server line instead"),
-		px("source", "X-XX", Refused, "choosing the source address of server connections is not supported; remove the line if the default route works"),
+		px("source", "X-XX", Translated, noteSource),
 		px("http-send-name-header", "X-XX", Refused, "the server-name request header is not added; set it with Caddy's header_up or remove the line"),
 		legacy(px("transparent", "X-XX", Refused, "transparent proxying is not supported")),
 		legacy(px("block", "-XXX", Translated, "removed in HAProxy 2.1; read as http-request deny")),

@@ -8,6 +8,7 @@
 package config
 
 import (
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -199,6 +200,9 @@ type Proxy struct {
 
 	// Balance is the load-balancing algorithm; zero value means roundrobin.
 	Balance Balance
+	// Source is the "source" line: where connections to servers come
+	// from; nil when unset.
+	Source *Source
 	// HashType is the "hash-type" line; zero value means map-based + sdbm
 	// without avalanche.
 	HashType HashType
@@ -330,6 +334,21 @@ type Duration struct {
 	Pos      Pos
 }
 
+// Source is a "source" line or server parameter: the local address of
+// connections to servers.
+type Source struct {
+	Pos Pos
+	// Addr is the local address to bind, unspecified for any; Port is
+	// its port, 0 for any.
+	Addr netip.Addr
+	Port int
+	// UseSrc is "client", "clientip", an address ("ip" or "ip:port")
+	// the connection is to come from (transparent proxying), or "".
+	UseSrc string
+	// Interface is the network interface to send through, "" for any.
+	Interface string
+}
+
 // TCPKeepAlive holds one side's TCP keep-alive probe settings; an unset
 // field leaves the system's value.
 type TCPKeepAlive struct {
@@ -456,6 +475,8 @@ type ServerParams struct {
 
 	// SendProxy and SendProxyV2 enable the PROXY protocol to the server.
 	SendProxy, SendProxyV2 bool
+	// Source is the server's "source" parameter, nil when unset.
+	Source *Source
 
 	// Resolvers, InitAddr, ResolvePrefer are DNS settings as written.
 	Resolvers, InitAddr, ResolvePrefer string

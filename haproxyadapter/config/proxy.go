@@ -88,6 +88,7 @@ func (d *Proxy) inherit(kind ProxyKind, name string, pos Pos) *Proxy {
 		p.Timeouts.Queue, p.Timeouts.Check, p.Timeouts.Tunnel = t.Queue, t.Check, t.Tunnel
 		p.ServerKeepAlive = d.ServerKeepAlive
 		p.Balance = d.Balance
+		p.Source = d.Source
 		p.Balance.Args = slices.Clone(d.Balance.Args)
 		p.HashType = d.HashType
 		if d.Cookie != nil {
@@ -387,6 +388,7 @@ func initProxyHandlers() {
 		"fullconn":            proxyFullConn,
 		"retries":             proxyRetries,
 		"timeout":             proxyTimeout,
+		"source":              proxySource,
 		"clitcpka-idle":       proxyKeepAlive,
 		"clitcpka-intvl":      proxyKeepAlive,
 		"clitcpka-cnt":        proxyKeepAlive,
@@ -568,6 +570,20 @@ func proxyTimeout(b *builder, c *proxyCtx, st lex.Statement) bool {
 		return false
 	}
 	*timeoutField(&c.p.Timeouts, st.Words[1]) = Duration{D: d, Set: true, Pos: st.Pos}
+	return true
+}
+
+func proxySource(b *builder, c *proxyCtx, st lex.Statement) bool {
+	if !b.needArgs(st, "source", 1, 5, "source <addr>[:<port>] [usesrc <addr>|client|clientip] [interface <name>]") {
+		return false
+	}
+	src, err := parseSource(st.Words[1:])
+	if err != nil {
+		b.errorf(st.Pos, "source", "%v", err)
+		return false
+	}
+	src.Pos = st.Pos
+	c.p.Source = src
 	return true
 }
 

@@ -218,6 +218,8 @@ func setServerParam(sp *ServerParams, name string, args []string) (exact bool, e
 		sp.Track = arg
 	case "redir":
 		sp.Redir = arg
+	case "source":
+		sp.Source, err = parseSource(args)
 	default:
 		// Accepted but not interpreted: keep it, replacing an earlier
 		// occurrence (so that default-server values are overridden).

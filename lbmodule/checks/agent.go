@@ -28,6 +28,9 @@ type AgentConfig struct {
 	Inter Duration `json:"inter,omitempty"`
 	// Send is written to the agent once connected ("agent-send").
 	Send string `json:"send,omitempty"`
+	// Source is the local address queries connect from, "ip" or
+	// "ip:port" (the server's "source"); empty lets the system pick.
+	Source string `json:"source,omitempty"`
 }
 
 // Validate reports a missing port or a bad interval.
@@ -38,7 +41,8 @@ func (a AgentConfig) Validate() error {
 	if a.Inter < 0 {
 		return fmt.Errorf("negative agent interval")
 	}
-	return nil
+	_, err := LocalAddr(a.Source)
+	return err
 }
 
 // AgentReply is what one agent answer says, split as HAProxy 2.6 reads
@@ -291,7 +295,7 @@ func (a *Agent) query() AgentResult {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(a.ctx, a.inter)
 	defer cancel()
-	var d net.Dialer
+	d, _ := dialerFrom(a.opts.Config.Source) // checked by Validate
 	conn, err := d.DialContext(ctx, "tcp", a.addr)
 	if err != nil {
 		return AgentResult{Failure: connFailure(err), Duration: time.Since(start)}

@@ -203,6 +203,11 @@ type ServerConfig struct {
 	// LOCAL (v2).
 	ProxyProtocol string `json:"proxy_protocol,omitempty"`
 
+	// Source is the local address checks connect from, "ip" or
+	// "ip:port": the server's "source" in HAProxy, which applies to its
+	// checks too. Empty lets the system pick.
+	Source string `json:"source,omitempty"`
+
 	// StartDown starts the server down with a health of 0, as HAProxy does
 	// for a server that starts in maintenance ("disabled").
 	StartDown bool `json:"start_down,omitempty"`
@@ -284,7 +289,8 @@ func (sc ServerConfig) Validate() error {
 	case sc.ProxyProtocol != "" && sc.ProxyProtocol != "v1" && sc.ProxyProtocol != "v2":
 		return fmt.Errorf("proxy_protocol must be v1 or v2, not %q", sc.ProxyProtocol)
 	}
-	return nil
+	_, err := LocalAddr(sc.Source)
+	return err
 }
 
 // compiled is a Config made ready to run: patterns parsed, defaults set.

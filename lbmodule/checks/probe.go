@@ -91,7 +91,10 @@ func newProber(dial string, sc ServerConfig, c *compiled) (*prober, error) {
 		conf = pr.withSNI(conf, sc.SNI)
 	}
 	pr.tlsConf = conf
-	var d net.Dialer
+	d, err := dialerFrom(sc.Source)
+	if err != nil {
+		return nil, err
+	}
 	pr.dialFunc = d.DialContext
 	return pr, nil
 }

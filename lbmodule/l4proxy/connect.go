@@ -56,6 +56,9 @@ func (h *Handler) dial(cx *layer4.Connection, s *lbmodule.Server) (net.Conn, err
 	if h.ServerKeepAlive != nil {
 		d.KeepAliveConfig = h.ServerKeepAlive.Config()
 	}
+	if t.local != nil {
+		d.LocalAddr = t.local
+	}
 	conn, err := d.DialContext(cx.Context, t.network, t.address)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ package l4proxy
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/checks"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/sched"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/tcpkeepalive"
 )
@@ -112,6 +114,8 @@ type target struct {
 	network, address string
 	// proxyVersion is the PROXY protocol version to send, 0 for none.
 	proxyVersion byte
+	// local is the address to connect from, nil for any.
+	local *net.TCPAddr
 }
 
 // CaddyModule returns the Caddy module information.
@@ -186,6 +190,9 @@ func newTarget(sc lbmodule.ServerConfig) (target, error) {
 		return target{}, fmt.Errorf("dial %q: want one address, not a port range", sc.Dial)
 	}
 	t := target{network: addr.Network, address: addr.JoinHostPort(0)}
+	if t.local, err = checks.LocalAddr(sc.Source); err != nil {
+		return target{}, err
+	}
 	switch sc.SendProxy {
 	case "v1":
 		t.proxyVersion = 1

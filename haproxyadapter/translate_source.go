@@ -1,0 +1,50 @@
+package haproxyadapter
+
+import (
+	"net/netip"
+
+	"github.com/caddy-haproxy/caddy-haproxy/haproxyadapter/config"
+)
+
+// serverSource is the "source" connections to s come from: the server's
+// own parameter, else the backend's line; nil when neither is written.
+func serverSource(b *config.Proxy, s *config.Server) *config.Source {
+	if s.Params.Source != nil {
+		return s.Params.Source
+	}
+	return b.Source
+}
+
+// sourceAddress is src as the modules take it, "ip" or "ip:port"; empty
+// when the system picks (no source, or the unspecified address on any
+// port).
+func sourceAddress(src *config.Source) string {
+	if src == nil || src.Addr.IsUnspecified() && src.Port == 0 {
+		return ""
+	}
+	if src.Port == 0 {
+		return src.Addr.String()
+	}
+	return netip.AddrPortFrom(src.Addr, uint16(src.Port)).String()
+}
+
+// checkSources refuses what "source" says that the translation cannot
+// do: transparent source addresses and interfaces.
+func (t *translator) checkSources(b *config.Proxy) {
+	for _, s := range b.Servers {
+		src := serverSource(b, s)
+		if src == nil {
+			continue
+		}
+		pos := src.Pos
+		if s.Params.Source != nil {
+			pos = s.Pos
+		}
+		switch {
+		case src.UseSrc != "":
+			t.errorf(pos, "source", "usesrc (transparent proxying) is not translated: server %q would connect from its own address instead of %s", s.Name, src.UseSrc)
+		case src.Interface != "":
+			t.errorf(pos, "source", "interface is not translated: server %q would connect through any interface instead of %s", s.Name, src.Interface)
+		}
+	}
+}

@@ -1,0 +1,141 @@
+package integration
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// peerRecorder is a TCP server that records the address every connection
+// comes from, and answers an HTTP request or a line of text.
+type peerRecorder struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	peers map[string]int
+}
+
+func startPeerRecorder(t *testing.T) *peerRecorder {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &peerRecorder{ln: ln, peers: map[string]int{}}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+			r.mu.Lock()
+			r.peers[host]++
+			r.mu.Unlock()
+			go func() {
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+				line, err := bufio.NewReader(c).ReadString('\n')
+				if err != nil {
+					return // a health check's connection
+				}
+				if strings.HasPrefix(line, "GET ") {
+					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+				} else {
+					io.WriteString(c, "ok\n")
+				}
+			}()
+		}
+	}()
+	return r
+}
+
+func (r *peerRecorder) Addr() string { return r.ln.Addr().String() }
+
+// take returns the addresses seen since the last call, and forgets them.
+func (r *peerRecorder) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for p := range r.peers {
+		out = append(out, p)
+	}
+	clear(r.peers)
+	slices.Sort(out)
+	return out
+}
+
+// TestSourceMatchesHAProxy sends traffic through proxies with "source" on
+// the backend and on a server, in both modes, and compares the addresses
+// the servers see connections, health checks included, come from.
+func TestSourceMatchesHAProxy(t *testing.T) {
+	origins := map[string]*peerRecorder{"TCP": startPeerRecorder(t), "HTTP": startPeerRecorder(t), "Server": startPeerRecorder(t)}
+	data := map[string]any{}
+	var listeners []string
+	for name, o := range origins {
+		port := freePort(t)
+		data[name+"Port"], data[name+"Origin"] = port, o.Addr()
+		listeners = append(listeners, loopback(port))
+	}
+	cfg := writeConfig(t, "source.cfg", data)
+	want := map[string][]string{"TCP": {"127.0.0.9"}, "HTTP": {"127.0.0.9"}, "Server": {"127.0.0.10"}}
+
+	run := func(proxy string) map[string][]string {
+		seen := map[string][]string{}
+		for name, o := range origins {
+			o.take()
+			// A check has come and gone once the server got two
+			// connections without a request.
+			waitForChecks := time.Now().Add(5 * time.Second)
+			for {
+				o.mu.Lock()
+				n := 0
+				for _, c := range o.peers {
+					n += c
+				}
+				o.mu.Unlock()
+				if n >= 2 || time.Now().After(waitForChecks) {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			addr := fmt.Sprint(data[name+"Port"])
+			if name == "HTTP" {
+				if status, body := get(t, "http://127.0.0.1:"+addr+"/"); status != http.StatusOK || body != "ok" {
+					t.Fatalf("%s, %s: %d %q", proxy, name, status, body)
+				}
+			} else {
+				c := dialTCP(t, "127.0.0.1:"+addr, "")
+				io.WriteString(c, "hello\n")
+				if answer, err := bufio.NewReader(c).ReadString('\n'); err != nil || answer != "ok\n" {
+					t.Fatalf("%s, %s: %q %v", proxy, name, answer, err)
+				}
+				c.Close()
+			}
+			seen[name] = o.take()
+		}
+		return seen
+	}
+
+	h := startHAProxy(t, cfg, listeners...)
+	theirs := run("haproxy")
+	h.stop()
+	c := startCaddy(t, cfg)
+	c.waitListening(listeners...)
+	ours := run("caddy")
+	for name := range origins {
+		if fmt.Sprint(theirs[name]) != fmt.Sprint(want[name]) {
+			t.Errorf("%s: HAProxy's connections came from %v, want %v", name, theirs[name], want[name])
+		}
+		if fmt.Sprint(ours[name]) != fmt.Sprint(theirs[name]) {
+			t.Errorf("%s: caddy's connections came from %v, HAProxy's from %v", name, ours[name], theirs[name])
+		}
+	}
+}
