@@ -28,32 +28,22 @@ func startPeerRecorder(t *testing.T) *peerRecorder {
 		t.Fatal(err)
 	}
 	r := &peerRecorder{ln: ln, peers: map[string]int{}}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
-			r.mu.Lock()
-			r.peers[host]++
-			r.mu.Unlock()
-			go func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-				line, err := bufio.NewReader(c).ReadString('\n')
-				if err != nil {
-					return // a health check's connection
-				}
-				if strings.HasPrefix(line, "GET ") {
-					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
-				} else {
-					io.WriteString(c, "ok\n")
-				}
-			}()
+	serveConns(t, ln, func(c net.Conn) {
+		host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+		r.mu.Lock()
+		r.peers[host]++
+		r.mu.Unlock()
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		line, err := bufio.NewReader(c).ReadString('\n')
+		if err != nil {
+			return // a health check's connection
 		}
-	}()
+		if strings.HasPrefix(line, "GET ") {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+		} else {
+			io.WriteString(c, "ok\n")
+		}
+	})
 	return r
 }
 
