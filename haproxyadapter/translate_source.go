@@ -29,7 +29,7 @@ func sourceAddress(src *config.Source) string {
 }
 
 // checkSources refuses what "source" says that the translation cannot
-// do: transparent source addresses and interfaces.
+// do: transparent source addresses in mode http, and interfaces.
 func (t *translator) checkSources(b *config.Proxy) {
 	for _, s := range b.Servers {
 		src := serverSource(b, s)
@@ -41,8 +41,8 @@ func (t *translator) checkSources(b *config.Proxy) {
 			pos = s.Pos
 		}
 		switch {
-		case src.UseSrc != "":
-			t.errorf(pos, "source", "usesrc (transparent proxying) is not translated: server %q would connect from its own address instead of %s", s.Name, src.UseSrc)
+		case src.UseSrc != "" && b.Mode == "http":
+			t.errorf(pos, "source", "usesrc (transparent proxying) is translated in mode tcp only: Caddy's HTTP transport shares its connections to server %q between clients", s.Name)
 		case src.Interface != "":
 			t.errorf(pos, "source", "interface is not translated: server %q would connect through any interface instead of %s", s.Name, src.Interface)
 		}

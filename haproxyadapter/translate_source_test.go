@@ -19,7 +19,7 @@ func TestSourceTranslation(t *testing.T) {
 		{"any address on any port is no source", "  source 0.0.0.0\n  server s1 127.0.0.1:81\n", "", ""},
 		{"servers with different sources need two backends", "  source 127.0.0.9\n  server s1 127.0.0.1:81\n  server s2 127.0.0.1:82 source 127.0.0.10\n",
 			"", "t.cfg:10: source: backend \"li\" gives servers different sources"},
-		{"usesrc is refused", "  source 0.0.0.0 usesrc clientip\n  server s1 127.0.0.1:81\n", "", "t.cfg:8: source: usesrc (transparent proxying) is not translated"},
+		{"usesrc is refused in mode http", "  source 0.0.0.0 usesrc clientip\n  server s1 127.0.0.1:81\n", "", "t.cfg:8: source: usesrc (transparent proxying) is translated in mode tcp only"},
 		{"interface is refused", "  server s1 127.0.0.1:81 source 127.0.0.9 interface eth1\n", "", "t.cfg:8: source: interface is not translated"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

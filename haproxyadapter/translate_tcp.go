@@ -378,7 +378,9 @@ func (t *translator) tcpBackendConfig(b *config.Proxy) lbmodule.BackendConfig {
 	}
 	bc := t.backendConfig(b)
 	for i, s := range b.Servers {
-		bc.Servers[i].Source = sourceAddress(serverSource(b, s))
+		if src := serverSource(b, s); src != nil {
+			bc.Servers[i].Source, bc.Servers[i].UseSrc = sourceAddress(src), src.UseSrc
+		}
 		if s.Port == "" && strings.Contains(bc.Servers[i].Dial, "{") {
 			// HAProxy connects to the port the client connected to:
 			// known when every frontend using the backend listens on

@@ -157,6 +157,11 @@ func validateBackendConfig(cfg *BackendConfig) error {
 		if _, err := checks.LocalAddr(sc.Source); err != nil {
 			return fmt.Errorf("%s: %v", where, err)
 		}
+		if sc.UseSrc != "" && sc.UseSrc != "client" && sc.UseSrc != "clientip" {
+			if _, err := checks.LocalAddr(sc.UseSrc); err != nil {
+				return fmt.Errorf("%s: usesrc: want client, clientip or an address: %v", where, err)
+			}
+		}
 		if sc.MaxConn < 0 || sc.MaxQueue < 0 || sc.MinConn < 0 {
 			return fmt.Errorf("%s: maxconn, maxqueue and minconn must not be negative", where)
 		}

@@ -139,4 +139,11 @@ type ServerConfig struct {
 	// reverse_proxy's transport has local_address. Health checks set
 	// their own (check.source).
 	Source string `json:"source,omitempty"`
+	// UseSrc makes the layer-4 handler connect to the server from an
+	// address that is not the host's own (HAProxy's "usesrc": transparent
+	// proxying, which needs CAP_NET_ADMIN and routing that brings the
+	// server's answers back to this host): "clientip" is the client's
+	// address, "client" its address and port, or an "ip[:port]". Linux
+	// only. Health checks still come from Source.
+	UseSrc string `json:"usesrc,omitempty"`
 }

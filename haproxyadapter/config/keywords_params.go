@@ -43,7 +43,7 @@ func serverKeywords() []*Keyword {
 		s("proto", 1, Refused, "forcing a protocol to the server (h2, fcgi) is not translated yet"),
 		s("socks4", 1, Refused, "connecting through a SOCKS4 proxy is not supported"),
 		s("source", -1, Translated, noteSource),
-		s("usesrc", 1, Refused, "transparent source addresses are not translated"),
+		s("usesrc", 1, Refused, "usesrc goes after an address: source <addr> usesrc …"),
 		s("namespace", 1, Refused, "network namespaces are not supported"),
 		s("ws", 1, Ignored, "WebSocket upgrades follow the protocol negotiated with the client"),
 

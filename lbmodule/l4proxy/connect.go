@@ -59,6 +59,11 @@ func (h *Handler) dial(cx *layer4.Connection, s *lbmodule.Server) (net.Conn, err
 	if t.local != nil {
 		d.LocalAddr = t.local
 	}
+	if t.transparent != nil {
+		if local := t.transparent.localAddr(cx.RemoteAddr()); local != nil {
+			d.LocalAddr, d.Control = local, bindTransparent
+		}
+	}
 	conn, err := d.DialContext(cx.Context, t.network, t.address)
 	if err != nil {
 		return nil, err

@@ -116,6 +116,9 @@ type target struct {
 	proxyVersion byte
 	// local is the address to connect from, nil for any.
 	local *net.TCPAddr
+	// transparent, when set, replaces local with an address that is not
+	// the host's own.
+	transparent *transparentSource
 }
 
 // CaddyModule returns the Caddy module information.
@@ -191,6 +194,9 @@ func newTarget(sc lbmodule.ServerConfig) (target, error) {
 	}
 	t := target{network: addr.Network, address: addr.JoinHostPort(0)}
 	if t.local, err = checks.LocalAddr(sc.Source); err != nil {
+		return target{}, err
+	}
+	if t.transparent, err = newTransparentSource(sc.UseSrc); err != nil {
 		return target{}, err
 	}
 	switch sc.SendProxy {
