@@ -236,9 +236,10 @@ func (t *translator) transport(b *config.Proxy) json.RawMessage {
 			t.errorf(s.Pos, "server", "backend %q mixes send-proxy settings between servers (%s, %s); Caddy uses one transport per backend: split the backend", b.Name, first.Name, s.Name)
 		}
 	}
-	tr.LocalAddress = sourceAddress(serverSource(b, first))
+	var usesrc string
+	tr.LocalAddress, usesrc = httpSource(serverSource(b, first))
 	for _, s := range b.Servers[1:] {
-		if src := sourceAddress(serverSource(b, s)); src != tr.LocalAddress {
+		if local, use := httpSource(serverSource(b, s)); local != tr.LocalAddress || use != usesrc {
 			t.errorf(s.Pos, "source", "backend %q gives servers different sources (%s, %s); Caddy uses one transport per backend: split the backend", b.Name, first.Name, s.Name)
 		}
 	}
@@ -259,12 +260,12 @@ func (t *translator) transport(b *config.Proxy) json.RawMessage {
 			// Without SNI HAProxy checks the certificate's name against
 			// verifyhost, or checks only its chain: the plugin's
 			// transport does the same.
-			return caddyconfig.JSONModuleObject(transport.Transport{HTTPTransport: tr, VerifyHost: verifyHost, ServerKeepAlive: tcpKeepAlive(b, "srvtcpka")}, "protocol", "haproxy", nil)
+			return caddyconfig.JSONModuleObject(transport.Transport{HTTPTransport: tr, VerifyHost: verifyHost, ServerKeepAlive: tcpKeepAlive(b, "srvtcpka"), UseSrc: usesrc}, "protocol", "haproxy", nil)
 		}
 	}
 	// The plugin's transport reports connect and response times to the
 	// statistics.
-	return caddyconfig.JSONModuleObject(transport.Transport{HTTPTransport: tr, ServerKeepAlive: tcpKeepAlive(b, "srvtcpka")}, "protocol", "haproxy", nil)
+	return caddyconfig.JSONModuleObject(transport.Transport{HTTPTransport: tr, ServerKeepAlive: tcpKeepAlive(b, "srvtcpka"), UseSrc: usesrc}, "protocol", "haproxy", nil)
 }
 
 // serverTLSSettings gathers the server parameters that shape a backend's

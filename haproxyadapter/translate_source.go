@@ -29,7 +29,7 @@ func sourceAddress(src *config.Source) string {
 }
 
 // checkSources refuses what "source" says that the translation cannot
-// do: transparent source addresses in mode http, and interfaces.
+// do: interfaces, and usesrc with the PROXY protocol in mode http.
 func (t *translator) checkSources(b *config.Proxy) {
 	for _, s := range b.Servers {
 		src := serverSource(b, s)
@@ -41,10 +41,23 @@ func (t *translator) checkSources(b *config.Proxy) {
 			pos = s.Pos
 		}
 		switch {
-		case src.UseSrc != "" && b.Mode == "http":
-			t.errorf(pos, "source", "usesrc (transparent proxying) is translated in mode tcp only: Caddy's HTTP transport shares its connections to server %q between clients", s.Name)
+		case src.UseSrc != "" && b.Mode == "http" && (s.Params.SendProxy || s.Params.SendProxyV2):
+			t.errorf(pos, "source", "usesrc with send-proxy in mode http is not translated (server %q)", s.Name)
 		case src.Interface != "":
 			t.errorf(pos, "source", "interface is not translated: server %q would connect through any interface instead of %s", s.Name, src.Interface)
 		}
 	}
+}
+
+// httpSource is an HTTP backend's source, for its transport: the local
+// address, or the usesrc, which replaces it (the address then serves
+// the checks only, as in HAProxy).
+func httpSource(src *config.Source) (localAddress, usesrc string) {
+	if src == nil {
+		return "", ""
+	}
+	if src.UseSrc != "" {
+		return "", src.UseSrc
+	}
+	return sourceAddress(src), ""
 }

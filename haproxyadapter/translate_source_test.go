@@ -19,7 +19,8 @@ func TestSourceTranslation(t *testing.T) {
 		{"any address on any port is no source", "  source 0.0.0.0\n  server s1 127.0.0.1:81\n", "", ""},
 		{"servers with different sources need two backends", "  source 127.0.0.9\n  server s1 127.0.0.1:81\n  server s2 127.0.0.1:82 source 127.0.0.10\n",
 			"", "t.cfg:10: source: backend \"li\" gives servers different sources"},
-		{"usesrc is refused in mode http", "  source 0.0.0.0 usesrc clientip\n  server s1 127.0.0.1:81\n", "", "t.cfg:8: source: usesrc (transparent proxying) is translated in mode tcp only"},
+		{"usesrc is the transport's, the address the checks'", "  source 127.0.0.9 usesrc clientip\n  server s1 127.0.0.1:81 check\n", `"usesrc":"clientip"`, ""},
+		{"usesrc with send-proxy is refused", "  source 0.0.0.0 usesrc clientip\n  server s1 127.0.0.1:81 send-proxy\n", "", "t.cfg:8: source: usesrc with send-proxy"},
 		{"interface is refused", "  server s1 127.0.0.1:81 source 127.0.0.9 interface eth1\n", "", "t.cfg:8: source: interface is not translated"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -48,8 +49,9 @@ func TestSourceTranslation(t *testing.T) {
 			if tc.json == "" && strings.Contains(app, "local_address") {
 				t.Errorf("a local address in %s", app)
 			}
-			if tc.json != "" && strings.Contains(tc.body, "check") && strings.Count(app, `"source":"127.0.0.9"`) != 2 {
-				t.Errorf("the check and the agent do not both come from the source: %s", app)
+			// Each check and agent comes from the source address.
+			if n := strings.Count(tc.body, "check"); strings.Count(app, `"source":"127.0.0.9"`) != n {
+				t.Errorf("not all %d checks and agents come from the source: %s", n, app)
 			}
 		})
 	}

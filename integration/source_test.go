@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -34,14 +33,23 @@ func startPeerRecorder(t *testing.T) *peerRecorder {
 		r.peers[host]++
 		r.mu.Unlock()
 		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-		line, err := bufio.NewReader(c).ReadString('\n')
-		if err != nil {
+		br := bufio.NewReader(c)
+		if start, err := br.Peek(4); err != nil {
 			return // a health check's connection
+		} else if string(start) != "GET " {
+			if _, err := br.ReadString('\n'); err == nil {
+				io.WriteString(c, "ok\n")
+			}
+			return
 		}
-		if strings.HasPrefix(line, "GET ") {
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
-		} else {
-			io.WriteString(c, "ok\n")
+		// HTTP, kept alive, so that a proxy may reuse the connection.
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			req.Body.Close()
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 		}
 	})
 	return r

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"net/http"
 	"syscall"
 	"testing"
 
@@ -22,13 +23,14 @@ func probeTransparent() error {
 }
 
 // TestTransparentSourceMatchesHAProxy compares "usesrc clientip" and
-// "usesrc <addr>" in mode tcp: with a client on 127.0.0.5, the server sees
-// the client's address, or the given one.
+// "usesrc <addr>" in mode tcp, and usesrc clientip in mode http with two
+// keep-alive clients in turn: the server sees the clients' addresses, or
+// the given one.
 func TestTransparentSourceMatchesHAProxy(t *testing.T) {
 	if err := probeTransparent(); err != nil {
 		t.Skipf("IP_TRANSPARENT needs CAP_NET_ADMIN: %v", err)
 	}
-	origins := map[string]*peerRecorder{"ClientIP": startPeerRecorder(t), "Fixed": startPeerRecorder(t)}
+	origins := map[string]*peerRecorder{"ClientIP": startPeerRecorder(t), "Fixed": startPeerRecorder(t), "HTTP": startPeerRecorder(t)}
 	data := map[string]any{}
 	var listeners []string
 	for name, o := range origins {
@@ -41,12 +43,27 @@ func TestTransparentSourceMatchesHAProxy(t *testing.T) {
 		seen := map[string][]string{}
 		for name, o := range origins {
 			o.take()
-			c := dialTCP(t, loopback(data[name+"Port"].(int)), "127.0.0.5")
-			io.WriteString(c, "hello\n")
-			if answer, err := bufio.NewReader(c).ReadString('\n'); err != nil || answer != "ok\n" {
-				t.Fatalf("%s, %s: %q %v", proxy, name, answer, err)
+			addr := loopback(data[name+"Port"].(int))
+			if name != "HTTP" {
+				c := dialTCP(t, addr, "127.0.0.5")
+				io.WriteString(c, "hello\n")
+				if answer, err := bufio.NewReader(c).ReadString('\n'); err != nil || answer != "ok\n" {
+					t.Fatalf("%s, %s: %q %v", proxy, name, answer, err)
+				}
+				c.Close()
+			} else {
+				// Two clients in turn, each on a keep-alive connection:
+				// the second must not get the first's server connection.
+				for _, from := range []string{"127.0.0.5", "127.0.0.6"} {
+					c := dialTCP(t, addr, from)
+					io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+					resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+					if err != nil {
+						t.Fatalf("%s, %s from %s: %v", proxy, name, from, err)
+					}
+					resp.Body.Close()
+				}
 			}
-			c.Close()
 			seen[name] = o.take()
 		}
 		return seen
@@ -57,7 +74,7 @@ func TestTransparentSourceMatchesHAProxy(t *testing.T) {
 	c := startCaddy(t, cfg)
 	c.waitListening(listeners...)
 	ours := run("caddy")
-	want := map[string][]string{"ClientIP": {"127.0.0.5"}, "Fixed": {"127.0.0.7"}}
+	want := map[string][]string{"ClientIP": {"127.0.0.5"}, "Fixed": {"127.0.0.7"}, "HTTP": {"127.0.0.5", "127.0.0.6"}}
 	for name := range origins {
 		if fmt.Sprint(theirs[name]) != fmt.Sprint(want[name]) {
 			t.Errorf("%s: HAProxy's connections came from %v, want %v", name, theirs[name], want[name])

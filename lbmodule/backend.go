@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/checks"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/sched"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/source"
 )
 
 // Errors returned by Backend.Acquire. Each ends in a 503 for HTTP and a
@@ -154,11 +154,11 @@ func validateBackendConfig(cfg *BackendConfig) error {
 		if sc.SendProxy != "" && sc.SendProxy != "v1" && sc.SendProxy != "v2" {
 			return fmt.Errorf("%s: send_proxy %q: want v1 or v2", where, sc.SendProxy)
 		}
-		if _, err := checks.LocalAddr(sc.Source); err != nil {
+		if _, err := source.Addr(sc.Source); err != nil {
 			return fmt.Errorf("%s: %v", where, err)
 		}
 		if sc.UseSrc != "" && sc.UseSrc != "client" && sc.UseSrc != "clientip" {
-			if _, err := checks.LocalAddr(sc.UseSrc); err != nil {
+			if _, err := source.Addr(sc.UseSrc); err != nil {
 				return fmt.Errorf("%s: usesrc: want client, clientip or an address: %v", where, err)
 			}
 		}

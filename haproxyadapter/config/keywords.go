@@ -133,7 +133,7 @@ const (
 	noteSplice            = "Go copies data between connections itself; the kernel splice setting has no equivalent"
 	noteCliKeepalive      = "TCP keep-alive probes on the client connections, with these settings (unset ones keep the system's); without the option a mode tcp frontend sends none, as HAProxy, and an HTTP frontend keeps Go's default probes (15 s)"
 	noteSrvKeepalive      = "TCP keep-alive probes on the connections to servers, with these settings (unset ones keep the system's); without the option a mode tcp backend sends none, as HAProxy, and an HTTP backend keeps Caddy's default probes"
-	noteSource            = "the local address of the connections to servers, their health checks and agents (mode http: one per backend, the transport's local_address); usesrc (transparent proxying, IP_TRANSPARENT) in mode tcp only; interface is refused"
+	noteSource            = "the local address of the connections to servers, their health checks and agents (mode http: one per backend, the transport's local_address); usesrc (transparent proxying, IP_TRANSPARENT; in mode http connections to servers are then not kept alive); interface is refused"
 	noteDNS               = "Caddy resolves server host names with the system resolver when it connects"
 	noteHarmless          = "harmless: only informative"
 	noteDevice            = "device detection modules are not available"

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/source"
 )
 
 // AgentConfig is a server's "agent-check": a TCP service, usually beside
@@ -41,7 +43,7 @@ func (a AgentConfig) Validate() error {
 	if a.Inter < 0 {
 		return fmt.Errorf("negative agent interval")
 	}
-	_, err := LocalAddr(a.Source)
+	_, err := source.Addr(a.Source)
 	return err
 }
 

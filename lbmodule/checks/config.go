@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/source"
 )
 
 // Default check parameters, as in HAProxy.
@@ -289,7 +291,7 @@ func (sc ServerConfig) Validate() error {
 	case sc.ProxyProtocol != "" && sc.ProxyProtocol != "v1" && sc.ProxyProtocol != "v2":
 		return fmt.Errorf("proxy_protocol must be v1 or v2, not %q", sc.ProxyProtocol)
 	}
-	_, err := LocalAddr(sc.Source)
+	_, err := source.Addr(sc.Source)
 	return err
 }
 

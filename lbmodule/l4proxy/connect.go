@@ -9,6 +9,7 @@ import (
 	"github.com/pires/go-proxyproto"
 
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/source"
 )
 
 // connect opens the connection to s, whose slot the caller holds, and
@@ -60,8 +61,8 @@ func (h *Handler) dial(cx *layer4.Connection, s *lbmodule.Server) (net.Conn, err
 		d.LocalAddr = t.local
 	}
 	if t.transparent != nil {
-		if local := t.transparent.localAddr(cx.RemoteAddr()); local != nil {
-			d.LocalAddr, d.Control = local, bindTransparent
+		if local := t.transparent.LocalAddr(cx.RemoteAddr()); local != nil {
+			d.LocalAddr, d.Control = local, source.Control
 		}
 	}
 	conn, err := d.DialContext(cx.Context, t.network, t.address)

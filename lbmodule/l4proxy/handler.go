@@ -14,8 +14,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
-	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/checks"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/sched"
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/source"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/tcpkeepalive"
 )
 
@@ -118,7 +118,7 @@ type target struct {
 	local *net.TCPAddr
 	// transparent, when set, replaces local with an address that is not
 	// the host's own.
-	transparent *transparentSource
+	transparent *source.UseSrc
 }
 
 // CaddyModule returns the Caddy module information.
@@ -193,10 +193,10 @@ func newTarget(sc lbmodule.ServerConfig) (target, error) {
 		return target{}, fmt.Errorf("dial %q: want one address, not a port range", sc.Dial)
 	}
 	t := target{network: addr.Network, address: addr.JoinHostPort(0)}
-	if t.local, err = checks.LocalAddr(sc.Source); err != nil {
+	if t.local, err = source.Addr(sc.Source); err != nil {
 		return target{}, err
 	}
-	if t.transparent, err = newTransparentSource(sc.UseSrc); err != nil {
+	if t.transparent, err = source.ParseUseSrc(sc.UseSrc); err != nil {
 		return target{}, err
 	}
 	switch sc.SendProxy {

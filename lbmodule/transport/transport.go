@@ -16,6 +16,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
 
+	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/source"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/tcpkeepalive"
 )
 
@@ -47,6 +48,15 @@ type Transport struct {
 	// srvtcpka-idle, -intvl and -cnt) in place of keep_alive's
 	// probe_interval.
 	ServerKeepAlive *tcpkeepalive.Probes `json:"server_tcp_keepalive,omitempty"`
+
+	// UseSrc connects to servers from an address that is not the host's
+	// own (HAProxy's "usesrc", transparent proxying; Linux, with
+	// CAP_NET_ADMIN and routing that brings the answers back): "clientip"
+	// the client's address, "client" its address and port, or an
+	// "ip[:port]". Connections are then not kept alive for other
+	// requests, since each is a client's own; local_address and
+	// proxy_protocol do not apply with it.
+	UseSrc string `json:"usesrc,omitempty"`
 }
 
 // CaddyModule returns the Caddy module information.
@@ -60,8 +70,22 @@ func (Transport) CaddyModule() caddy.ModuleInfo {
 // Provision builds Caddy's transport, has its dials observed, then
 // replaces its name check.
 func (t *Transport) Provision(ctx caddy.Context) error {
+	src, err := source.ParseUseSrc(t.UseSrc)
+	if err != nil {
+		return err
+	}
+	if src != nil {
+		if t.ProxyProtocol != "" || t.LocalAddress != "" {
+			return errors.New("usesrc does not go with proxy_protocol or local_address")
+		}
+		off := false
+		t.KeepAlive = &reverseproxy.KeepAlive{Enabled: &off}
+	}
 	if err := t.HTTPTransport.Provision(ctx); err != nil {
 		return err
+	}
+	if src != nil {
+		t.Transport.DialContext = t.transparentDial(src)
 	}
 	t.Transport.DialContext = observeDials(withKeepAlive(t.Transport.DialContext, t.ServerKeepAlive))
 	if t.TLS == nil || t.TLS.InsecureSkipVerify || t.TLS.ServerName != "" {

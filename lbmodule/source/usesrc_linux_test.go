@@ -1,4 +1,4 @@
-package l4proxy
+package source
 
 import (
 	"errors"
@@ -8,9 +8,9 @@ import (
 	"testing"
 )
 
-// bindTransparent is what lets a socket use an address the host does not
+// Control is what lets a socket use an address the host does not
 // have (here TEST-NET-1's 192.0.2.1), as usesrc needs.
-func TestBindTransparentAllowsForeignAddresses(t *testing.T) {
+func TestControlAllowsForeignAddresses(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("IP_TRANSPARENT needs root (CAP_NET_ADMIN)")
 	}
@@ -22,7 +22,7 @@ func TestBindTransparentAllowsForeignAddresses(t *testing.T) {
 		ln.Close()
 		t.Skip("this host has 192.0.2.1")
 	}
-	lc := net.ListenConfig{Control: bindTransparent}
+	lc := net.ListenConfig{Control: Control}
 	ln, err := lc.Listen(t.Context(), "tcp4", foreign)
 	if errors.Is(err, syscall.EPERM) {
 		t.Skip("no CAP_NET_ADMIN here")
@@ -33,20 +33,20 @@ func TestBindTransparentAllowsForeignAddresses(t *testing.T) {
 	ln.Close()
 }
 
-func TestTransparentSourceAddresses(t *testing.T) {
+func TestLocalAddr(t *testing.T) {
 	client := &net.TCPAddr{IP: net.ParseIP("10.1.2.3"), Port: 40000}
 	for usesrc, want := range map[string]string{
 		"clientip": "10.1.2.3:0", "client": "10.1.2.3:40000", "192.0.2.7": "192.0.2.7:0", "192.0.2.7:81": "192.0.2.7:81",
 	} {
-		s, err := newTransparentSource(usesrc)
+		s, err := ParseUseSrc(usesrc)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := s.localAddr(client).String(); got != want {
+		if got := s.LocalAddr(client).String(); got != want {
 			t.Errorf("usesrc %s: %s, want %s", usesrc, got, want)
 		}
 	}
-	if _, err := newTransparentSource("hdr_ip(x)"); err == nil {
+	if _, err := ParseUseSrc("hdr_ip(x)"); err == nil {
 		t.Error("usesrc hdr_ip(x) accepted")
 	}
 }

@@ -1,4 +1,4 @@
-package l4proxy
+package source
 
 import (
 	"strings"
@@ -7,9 +7,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// bindTransparent lets a socket bind an address that is not the host's
-// own (IP_TRANSPARENT); it needs CAP_NET_ADMIN.
-func bindTransparent(network, _ string, c syscall.RawConn) error {
+// Control, as a dialer's Control, lets the socket bind an address that is
+// not the host's own (IP_TRANSPARENT); it needs CAP_NET_ADMIN.
+func Control(network, _ string, c syscall.RawConn) error {
 	var err error
 	if cerr := c.Control(func(fd uintptr) {
 		level, opt := unix.SOL_IP, unix.IP_TRANSPARENT

@@ -1,37 +1,35 @@
-package l4proxy
+package source
 
 import (
 	"net"
 	"net/netip"
-
-	"github.com/caddy-haproxy/caddy-haproxy/lbmodule/checks"
 )
 
-// transparentSource is a server's usesrc: the address its connections
-// come from, which is not the host's own.
-type transparentSource struct {
+// UseSrc is a parsed usesrc: where connections come from.
+type UseSrc struct {
 	// mode is "client", "clientip" or "" for the fixed address.
 	mode  string
 	fixed *net.TCPAddr
 }
 
-func newTransparentSource(usesrc string) (*transparentSource, error) {
+// ParseUseSrc reads "client", "clientip" or "ip[:port]"; "" gives nil.
+func ParseUseSrc(usesrc string) (*UseSrc, error) {
 	switch usesrc {
 	case "":
 		return nil, nil
 	case "client", "clientip":
-		return &transparentSource{mode: usesrc}, nil
+		return &UseSrc{mode: usesrc}, nil
 	}
-	fixed, err := checks.LocalAddr(usesrc)
+	fixed, err := Addr(usesrc)
 	if err != nil {
 		return nil, err
 	}
-	return &transparentSource{fixed: fixed}, nil
+	return &UseSrc{fixed: fixed}, nil
 }
 
-// localAddr is the address a connection for client comes from; nil when
+// LocalAddr is the address a connection for client comes from; nil when
 // the client's address is not an IP one.
-func (s *transparentSource) localAddr(client net.Addr) *net.TCPAddr {
+func (s *UseSrc) LocalAddr(client net.Addr) *net.TCPAddr {
 	if s.fixed != nil {
 		return s.fixed
 	}
