@@ -57,6 +57,17 @@ func startPeerRecorder(t *testing.T) *peerRecorder {
 
 func (r *peerRecorder) Addr() string { return r.ln.Addr().String() }
 
+// connections counts the connections since the last take.
+func (r *peerRecorder) connections() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, c := range r.peers {
+		n += c
+	}
+	return n
+}
+
 // take returns the addresses seen since the last call, and forgets them.
 func (r *peerRecorder) take() []string {
 	r.mu.Lock()
@@ -70,58 +81,32 @@ func (r *peerRecorder) take() []string {
 	return out
 }
 
-// TestSourceMatchesHAProxy sends traffic through proxies with "source" on
-// the backend and on a server, in both modes, and compares the addresses
-// the servers see connections, health checks included, come from.
-func TestSourceMatchesHAProxy(t *testing.T) {
-	origins := map[string]*peerRecorder{"TCP": startPeerRecorder(t), "HTTP": startPeerRecorder(t), "Server": startPeerRecorder(t)}
+// sourcesMatchHAProxy starts a recording server for each name of want,
+// writes cfgName with <name>Port and <name>Origin for each, and runs it in
+// HAProxy, then in caddy; send makes the traffic to one proxy address.
+// The addresses each server saw connections come from must be want's with
+// HAProxy, and the same with caddy.
+func sourcesMatchHAProxy(t *testing.T, cfgName string, want map[string][]string, send func(proxy, name, addr string, o *peerRecorder)) {
+	t.Helper()
+	origins := map[string]*peerRecorder{}
 	data := map[string]any{}
 	var listeners []string
-	for name, o := range origins {
+	for name := range want {
+		origins[name] = startPeerRecorder(t)
 		port := freePort(t)
-		data[name+"Port"], data[name+"Origin"] = port, o.Addr()
+		data[name+"Port"], data[name+"Origin"] = port, origins[name].Addr()
 		listeners = append(listeners, loopback(port))
 	}
-	cfg := writeConfig(t, "source.cfg", data)
-	want := map[string][]string{"TCP": {"127.0.0.9"}, "HTTP": {"127.0.0.9"}, "Server": {"127.0.0.10"}}
-
+	cfg := writeConfig(t, cfgName, data)
 	run := func(proxy string) map[string][]string {
 		seen := map[string][]string{}
 		for name, o := range origins {
 			o.take()
-			// A check has come and gone once the server got two
-			// connections without a request.
-			waitForChecks := time.Now().Add(5 * time.Second)
-			for {
-				o.mu.Lock()
-				n := 0
-				for _, c := range o.peers {
-					n += c
-				}
-				o.mu.Unlock()
-				if n >= 2 || time.Now().After(waitForChecks) {
-					break
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
-			addr := fmt.Sprint(data[name+"Port"])
-			if name == "HTTP" {
-				if status, body := get(t, "http://127.0.0.1:"+addr+"/"); status != http.StatusOK || body != "ok" {
-					t.Fatalf("%s, %s: %d %q", proxy, name, status, body)
-				}
-			} else {
-				c := dialTCP(t, "127.0.0.1:"+addr, "")
-				io.WriteString(c, "hello\n")
-				if answer, err := bufio.NewReader(c).ReadString('\n'); err != nil || answer != "ok\n" {
-					t.Fatalf("%s, %s: %q %v", proxy, name, answer, err)
-				}
-				c.Close()
-			}
+			send(proxy, name, loopback(data[name+"Port"].(int)), o)
 			seen[name] = o.take()
 		}
 		return seen
 	}
-
 	h := startHAProxy(t, cfg, listeners...)
 	theirs := run("haproxy")
 	h.stop()
@@ -136,4 +121,35 @@ func TestSourceMatchesHAProxy(t *testing.T) {
 			t.Errorf("%s: caddy's connections came from %v, HAProxy's from %v", name, ours[name], theirs[name])
 		}
 	}
+}
+
+// exchangeLine sends a line through a mode tcp proxy, from the local
+// address from ("" for any), and checks the recording server's answer.
+func exchangeLine(t *testing.T, proxy, addr, from string) {
+	t.Helper()
+	c := dialTCP(t, addr, from)
+	defer c.Close()
+	io.WriteString(c, "hello\n")
+	if answer, err := bufio.NewReader(c).ReadString('\n'); err != nil || answer != "ok\n" {
+		t.Fatalf("%s, %s: %q %v", proxy, addr, answer, err)
+	}
+}
+
+// TestSourceMatchesHAProxy sends traffic through proxies with "source" on
+// the backend and on a server, in both modes, and compares the addresses
+// the servers see connections, health checks included, come from.
+func TestSourceMatchesHAProxy(t *testing.T) {
+	want := map[string][]string{"TCP": {"127.0.0.9"}, "HTTP": {"127.0.0.9"}, "Server": {"127.0.0.10"}}
+	sourcesMatchHAProxy(t, "source.cfg", want, func(proxy, name, addr string, o *peerRecorder) {
+		// Checks have come once the server got two connections.
+		waitForChecks := time.Now().Add(5 * time.Second)
+		for o.connections() < 2 && time.Now().Before(waitForChecks) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if name != "HTTP" {
+			exchangeLine(t, proxy, addr, "")
+		} else if status, body := get(t, "http://"+addr+"/"); status != http.StatusOK || body != "ok" {
+			t.Fatalf("%s, %s: %d %q", proxy, name, status, body)
+		}
+	})
 }
