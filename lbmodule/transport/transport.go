@@ -67,8 +67,9 @@ func (Transport) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// Provision builds Caddy's transport, has its dials observed, then
-// replaces its name check.
+// Provision builds Caddy's transport (without keep-alive for usesrc),
+// has its dials observed (bound to the client's address for usesrc, with
+// the keep-alive probes asked for), then replaces its name check.
 func (t *Transport) Provision(ctx caddy.Context) error {
 	src, err := source.ParseUseSrc(t.UseSrc)
 	if err != nil {
