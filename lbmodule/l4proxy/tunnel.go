@@ -12,6 +12,7 @@ import (
 	"github.com/mholt/caddy-l4/layer4"
 
 	"github.com/caddy-haproxy/caddy-haproxy/handover"
+	"github.com/caddy-haproxy/caddy-haproxy/internal/netconn"
 	"github.com/caddy-haproxy/caddy-haproxy/lbmodule"
 )
 
@@ -220,24 +221,11 @@ func closeWrite(c net.Conn) {
 			_ = cw.CloseWrite()
 			return
 		}
-		inner := unwrap(c)
+		inner := netconn.Unwrap(c)
 		if inner == nil {
 			_ = c.Close()
 			return
 		}
 		c = inner
 	}
-}
-
-// unwrap returns the connection c wraps, nil when unknown.
-func unwrap(c net.Conn) net.Conn {
-	switch w := c.(type) {
-	case *layer4.Connection:
-		return w.Conn
-	case interface{ NetConn() net.Conn }:
-		return w.NetConn()
-	case interface{ Raw() net.Conn }:
-		return w.Raw()
-	}
-	return nil
 }

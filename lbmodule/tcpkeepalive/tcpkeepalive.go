@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/mholt/caddy-l4/layer4"
+
+	"github.com/caddy-haproxy/caddy-haproxy/internal/netconn"
 )
 
 // Probes turns on TCP keep-alive probes on a connection, as
@@ -46,24 +47,14 @@ func (k *Probes) Config() net.KeepAliveConfig {
 
 // Apply turns the probes on for the TCP socket under c's wrappers (a
 // shared socket, TLS, PROXY protocol, the maxconn and layer4
-// connections). A connection
-// that is not TCP (a UNIX socket) is left alone, as HAProxy sets the
-// options on TCP sockets only.
+// connections). A connection that is not TCP (a UNIX socket) is left
+// alone, as HAProxy sets the options on TCP sockets only.
 func (k *Probes) Apply(c net.Conn) error {
-	for c != nil {
-		switch w := c.(type) {
-		case interface {
+	for ; c != nil; c = netconn.Unwrap(c) {
+		if tc, ok := c.(interface {
 			SetKeepAliveConfig(net.KeepAliveConfig) error
-		}:
-			return w.SetKeepAliveConfig(k.Config())
-		case *layer4.Connection:
-			c = w.Conn
-		case interface{ NetConn() net.Conn }:
-			c = w.NetConn()
-		case interface{ Raw() net.Conn }:
-			c = w.Raw()
-		default:
-			return nil
+		}); ok {
+			return tc.SetKeepAliveConfig(k.Config())
 		}
 	}
 	return nil
